@@ -1,0 +1,134 @@
+//! The actix application: routes, middleware, and the server bound to a listener (port 0 in tests).
+
+use crate::error::{ApiError, localise};
+use crate::lang::Lang;
+use crate::openapi::ApiDoc;
+use crate::routes::{categories, health, initiatives};
+use crate::state::AppState;
+use actix_web::dev::{Server, Service};
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
+use actix_web::{App, HttpRequest, HttpServer, middleware, web};
+use archipel_store::text;
+use std::net::TcpListener;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Largest request body accepted.
+pub const MAX_BODY: usize = 1 << 20;
+
+fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api_error = match &err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::PayloadTooLarge(
+                text!("the request body is larger than 1 MiB"; "le corps de la requête dépasse 1 Mio"),
+            )
+        }
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(text!(
+            "send the body as JSON with 'Content-Type: application/json'";
+            "envoyez le corps en JSON avec « Content-Type: application/json »")),
+        JsonPayloadError::Deserialize(e) => ApiError::bad_request(
+            "invalid_json",
+            text!(
+            "the body is not valid JSON: {}", e; "le corps n'est pas du JSON valide : {}", e),
+        ),
+        other => ApiError::bad_request(
+            "invalid_body",
+            text!(
+            "the body could not be read: {}", other; "le corps n'a pas pu être lu : {}", other),
+        ),
+    };
+    api_error.into()
+}
+
+fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request(
+        "invalid_query",
+        text!(
+        "the query string is malformed: {}", err; "la chaîne de requête est mal formée : {}", err),
+    )
+    .into()
+}
+
+async fn no_route() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound(text!(
+        "there is nothing at this address; the API is described at /api/docs";
+        "il n'y a rien à cette adresse ; l'API est décrite sur /api/docs")))
+}
+
+/// Every route of the API. Used by `serve` and by the tests.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(MAX_BODY)
+            .content_type(|mime| {
+                mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")
+            })
+            .content_type_required(true)
+            .error_handler(json_error),
+    )
+    .app_data(web::QueryConfig::default().error_handler(query_error))
+    .app_data(web::PayloadConfig::default().limit(MAX_BODY))
+    .route("/healthz", web::get().to(health::healthz))
+    .route("/readyz", web::get().to(health::readyz))
+    .service(
+        web::scope("/api/v1")
+            .service(
+                web::resource("/initiatives")
+                    .route(web::get().to(initiatives::list_json))
+                    .route(web::post().to(initiatives::create)),
+            )
+            .service(
+                web::resource("/initiatives.geojson")
+                    .route(web::get().to(initiatives::list_geojson)),
+            )
+            .service(
+                web::resource("/initiatives/{key}/revisions")
+                    .route(web::get().to(initiatives::revisions)),
+            )
+            .service(
+                web::resource("/initiatives/{key}")
+                    .route(web::get().to(initiatives::get_one))
+                    .route(web::patch().to(initiatives::update))
+                    .route(web::delete().to(initiatives::archive)),
+            )
+            .service(web::resource("/categories").route(web::get().to(categories::list)))
+            .default_service(web::to(no_route)),
+    )
+    .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()));
+}
+
+/// Builds the server on `listener`; the caller awaits or spawns it.
+pub fn build(
+    listener: TcpListener,
+    state: AppState,
+    workers: Option<usize>,
+) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(configure)
+            .default_service(web::to(no_route))
+            .wrap_fn(|req, srv| {
+                let lang = Lang::from_request(req.headers(), req.query_string());
+                let response = srv.call(req);
+                async move { Ok(localise(response.await?, lang)) }
+            })
+            .wrap(middleware::Compress::default())
+            .wrap(TracingLogger::default())
+            .wrap(
+                actix_cors::Cors::default()
+                    .allow_any_origin()
+                    .allowed_methods(["GET", "HEAD", "POST", "PATCH", "DELETE"])
+                    .allow_any_header()
+                    .expose_headers(["ETag", "Link", "Location"])
+                    .max_age(3600),
+            )
+    })
+    .listen(listener)?;
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,511 @@
+//! Request bodies of initiative writes, parsed into validated changes.
+//!
+//! POST and PATCH share the same document shape as the JSON representation (nested `address` and
+//! `contact`). PATCH follows JSON Merge Patch (RFC 7396): an absent member is left as is, `null`
+//! clears it. Every problem is collected, so one 422 lists all the fields to correct.
+
+use archipel_store::domain::{
+    Email, Moderation, Name, OpeningHours, Phone, Status, WebUrl, parse_category_slug,
+    parse_country_code, parse_insee_code, parse_long_text, parse_short_text, parse_tag,
+};
+use archipel_store::geometry::Location;
+use archipel_store::initiative::InitiativeDraft;
+use archipel_store::{FieldError, text};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+const TOP_LEVEL: &[&str] = &[
+    "name",
+    "description",
+    "geometry",
+    "lat",
+    "lon",
+    "address",
+    "contact",
+    "opening_hours",
+    "tags",
+    "categories",
+    "status",
+    "moderation",
+    "licence",
+    "attribution",
+    "last_confirmed_at",
+    "reason",
+];
+/// Read-only members of the JSON representation: accepted (so a client may send back what it read)
+/// but ignored.
+const READ_ONLY: &[&str] = &[
+    "id",
+    "slug",
+    "point",
+    "provenance",
+    "created_at",
+    "updated_at",
+    "version",
+];
+const ADDRESS: &[&str] = &["street", "postcode", "city", "country_code", "insee_code"];
+const CONTACT: &[&str] = &["website", "email", "phone", "links"];
+
+pub const MAX_TAGS: usize = 30;
+pub const MAX_LINKS: usize = 20;
+pub const MAX_CATEGORIES: usize = 10;
+
+/// Validated changes to an initiative. `Some(None)` clears an optional value.
+#[derive(Debug, Default)]
+pub struct Changes {
+    name: Option<Name>,
+    description: Option<String>,
+    location: Option<Location>,
+    street: Option<Option<String>>,
+    postcode: Option<Option<String>>,
+    city: Option<Option<String>>,
+    country_code: Option<Option<String>>,
+    insee_code: Option<Option<String>>,
+    website: Option<Option<WebUrl>>,
+    email: Option<Option<Email>>,
+    phone: Option<Option<Phone>>,
+    links: Option<Vec<WebUrl>>,
+    opening_hours: Option<Option<OpeningHours>>,
+    tags: Option<Vec<String>>,
+    categories: Option<Vec<String>>,
+    status: Option<Status>,
+    moderation: Option<Moderation>,
+    licence: Option<Option<String>>,
+    attribution: Option<Option<String>>,
+    last_confirmed_at: Option<Option<DateTime<Utc>>>,
+    /// Why the change is made; stored in the revision.
+    pub reason: Option<String>,
+}
+
+macro_rules! set_if {
+    ($target:expr, $value:expr) => {
+        if let Some(v) = $value {
+            $target = v;
+        }
+    };
+}
+
+impl Changes {
+    /// The changes on top of `draft`.
+    pub fn apply(self, mut draft: InitiativeDraft) -> InitiativeDraft {
+        set_if!(draft.name, self.name);
+        set_if!(draft.description, self.description);
+        set_if!(draft.location, self.location);
+        set_if!(draft.address.street, self.street);
+        set_if!(draft.address.postcode, self.postcode);
+        set_if!(draft.address.city, self.city);
+        set_if!(draft.address.country_code, self.country_code);
+        set_if!(draft.address.insee_code, self.insee_code);
+        set_if!(draft.contact.website, self.website);
+        set_if!(draft.contact.email, self.email);
+        set_if!(draft.contact.phone, self.phone);
+        set_if!(draft.contact.links, self.links);
+        set_if!(draft.opening_hours, self.opening_hours);
+        set_if!(draft.tags, self.tags);
+        set_if!(draft.categories, self.categories);
+        set_if!(draft.status, self.status);
+        set_if!(draft.moderation, self.moderation);
+        set_if!(draft.licence, self.licence);
+        set_if!(draft.attribution, self.attribution);
+        set_if!(draft.last_confirmed_at, self.last_confirmed_at);
+        draft
+    }
+
+    /// A new initiative from these changes; name and location are required.
+    pub fn into_draft(mut self) -> Result<InitiativeDraft, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = self.name.take();
+        let location = self.location.take();
+        if name.is_none() {
+            errors.push(FieldError::new(
+                "/name",
+                "required",
+                text!("a name is required"; "un nom est obligatoire"),
+            ));
+        }
+        if location.is_none() {
+            errors.push(FieldError::new(
+                "/geometry",
+                "required",
+                text!("a location is required: 'geometry' (GeoJSON Point, Polygon or MultiPolygon) or 'lat' and 'lon'";
+                      "un emplacement est obligatoire : « geometry » (Point, Polygon ou MultiPolygon GeoJSON) ou « lat » et « lon »"),
+            ));
+        }
+        match (name, location) {
+            (Some(name), Some(location)) => Ok(self.apply(InitiativeDraft::new(name, location))),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn type_error(field: &str, expected_en: &str, expected_fr: &str) -> FieldError {
+    FieldError::new(
+        field,
+        "wrong_type",
+        text!("expected {}", expected_en; "attendu : {}", expected_fr),
+    )
+}
+
+fn as_str<'v>(field: &str, value: &'v Value) -> Result<&'v str, FieldError> {
+    value
+        .as_str()
+        .ok_or_else(|| type_error(field, "a string", "une chaîne de caractères"))
+}
+
+fn as_list<'v>(field: &str, value: &'v Value, max: usize) -> Result<&'v Vec<Value>, FieldError> {
+    let list = value
+        .as_array()
+        .ok_or_else(|| type_error(field, "an array", "un tableau"))?;
+    if list.len() > max {
+        return Err(FieldError::new(
+            field,
+            "too_many",
+            text!("at most {} items are allowed", max; "{} éléments au plus sont permis", max),
+        ));
+    }
+    Ok(list)
+}
+
+/// Collects errors while reading one JSON object.
+struct Reader<'a> {
+    object: &'a Map<String, Value>,
+    prefix: &'static str,
+    errors: Vec<FieldError>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(
+        object: &'a Map<String, Value>,
+        prefix: &'static str,
+        known: &[&str],
+        ignored: &[&str],
+    ) -> Self {
+        let mut errors = Vec::new();
+        for key in object.keys() {
+            if !known.contains(&key.as_str()) && !ignored.contains(&key.as_str()) {
+                errors.push(FieldError::new(
+                    format!("{prefix}/{key}"),
+                    "unknown_field",
+                    text!("'{}' is not a field of this object; known fields: {}", key, known.join(", ");
+                          "« {} » n'est pas un champ de cet objet ; champs connus : {}", key, known.join(", ")),
+                ));
+            }
+        }
+        Self {
+            object,
+            prefix,
+            errors,
+        }
+    }
+
+    fn path(&self, key: &str) -> String {
+        format!("{}/{key}", self.prefix)
+    }
+
+    /// `None` when absent; `Some(None)` when null.
+    fn get(&self, key: &str) -> Option<Option<&'a Value>> {
+        self.object
+            .get(key)
+            .map(|v| if v.is_null() { None } else { Some(v) })
+    }
+
+    fn keep<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        result.map_err(|e| self.errors.push(e)).ok()
+    }
+
+    /// An optional value: absent → unchanged, null → cleared, else parsed.
+    fn optional<T>(
+        &mut self,
+        key: &str,
+        parse: impl FnOnce(&str, &Value) -> Result<Option<T>, FieldError>,
+    ) -> Option<Option<T>> {
+        let path = self.path(key);
+        match self.get(key)? {
+            None => Some(None),
+            Some(value) => self
+                .keep(parse(&path, value))
+                .map(Some)
+                .map(Option::flatten),
+        }
+    }
+
+    /// A value that cannot be cleared: null is refused.
+    fn required<T>(
+        &mut self,
+        key: &str,
+        parse: impl FnOnce(&str, &Value) -> Result<T, FieldError>,
+    ) -> Option<T> {
+        let path = self.path(key);
+        match self.get(key)? {
+            None => {
+                self.errors.push(FieldError::new(
+                    path,
+                    "required",
+                    text!("this field cannot be null"; "ce champ ne peut pas être null"),
+                ));
+                None
+            }
+            Some(value) => self.keep(parse(&path, value)),
+        }
+    }
+
+    fn short_text(&mut self, key: &str, max: usize) -> Option<Option<String>> {
+        self.optional(key, |path, v| parse_short_text(path, as_str(path, v)?, max))
+    }
+}
+
+fn parse_postcode(path: &str, value: &Value) -> Result<Option<String>, FieldError> {
+    let postcode = parse_short_text(path, as_str(path, value)?, 12)?;
+    if let Some(code) = &postcode
+        && !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+    {
+        return Err(FieldError::new(
+            path,
+            "invalid_postcode",
+            text!("'{}' is not a postcode", code; "« {} » n'est pas un code postal", code),
+        ));
+    }
+    Ok(postcode)
+}
+
+fn parse_timestamp(path: &str, value: &Value) -> Result<Option<DateTime<Utc>>, FieldError> {
+    let raw = as_str(path, value)?;
+    let at = DateTime::parse_from_rfc3339(raw.trim())
+        .map_err(|_| {
+            FieldError::new(
+                path,
+                "invalid_datetime",
+                text!("'{}' is not an RFC 3339 date-time such as 2026-05-01T10:00:00Z", raw;
+                      "« {} » n'est pas une date RFC 3339 comme 2026-05-01T10:00:00Z", raw),
+            )
+        })?
+        .with_timezone(&Utc);
+    if at > Utc::now() + chrono::Duration::days(1) {
+        return Err(FieldError::new(
+            path,
+            "in_future",
+            text!("this date is in the future"; "cette date est dans le futur"),
+        ));
+    }
+    Ok(Some(at))
+}
+
+fn parse_list<T>(
+    path: &str,
+    value: &Value,
+    max: usize,
+    item: impl Fn(&str, &str) -> Result<T, FieldError>,
+) -> Result<Vec<T>, FieldError> {
+    let mut out = Vec::new();
+    for (i, entry) in as_list(path, value, max)?.iter().enumerate() {
+        let item_path = format!("{path}/{i}");
+        out.push(item(&item_path, as_str(&item_path, entry)?)?);
+    }
+    Ok(out)
+}
+
+fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+fn read_location(reader: &mut Reader<'_>) -> Option<Location> {
+    let has_geometry = reader.object.contains_key("geometry");
+    let has_lat_lon = reader.object.contains_key("lat") || reader.object.contains_key("lon");
+    if has_geometry && has_lat_lon {
+        reader.errors.push(FieldError::new(
+            "/geometry",
+            "ambiguous_location",
+            text!("give either 'geometry' or 'lat' and 'lon', not both"; "donnez « geometry » ou « lat » et « lon », pas les deux"),
+        ));
+        return None;
+    }
+    if has_geometry {
+        return reader.required("geometry", Location::from_geojson);
+    }
+    if !has_lat_lon {
+        return None;
+    }
+    let number = |reader: &mut Reader<'_>, key: &str| {
+        reader.required(key, |path, v| {
+            v.as_f64()
+                .ok_or_else(|| type_error(path, "a number", "un nombre"))
+        })
+    };
+    let lat = number(reader, "lat");
+    let lon = number(reader, "lon");
+    match (lat, lon) {
+        (Some(lat), Some(lon)) => reader.keep(Location::from_lat_lon("/lat", lat, lon)),
+        _ => {
+            if !reader.object.contains_key("lat") || !reader.object.contains_key("lon") {
+                reader.errors.push(FieldError::new(
+                    "/lat",
+                    "required",
+                    text!("'lat' and 'lon' go together"; "« lat » et « lon » vont ensemble"),
+                ));
+            }
+            None
+        }
+    }
+}
+
+/// Parses a POST or PATCH body.
+pub fn parse(body: &Value) -> Result<Changes, Vec<FieldError>> {
+    let Some(object) = body.as_object() else {
+        return Err(vec![type_error("/", "a JSON object", "un objet JSON")]);
+    };
+    let mut r = Reader::new(object, "", TOP_LEVEL, READ_ONLY);
+    let mut changes = Changes {
+        name: r.required("name", |p, v| Name::parse(p, as_str(p, v)?)),
+        description: r
+            .optional("description", |p, v| {
+                parse_long_text(p, as_str(p, v)?, 10_000).map(Some)
+            })
+            .map(Option::unwrap_or_default),
+        opening_hours: r.optional("opening_hours", |p, v| {
+            let raw = as_str(p, v)?;
+            if raw.trim().is_empty() {
+                Ok(None)
+            } else {
+                OpeningHours::parse(p, raw).map(Some)
+            }
+        }),
+        tags: r
+            .optional("tags", |p, v| {
+                parse_list(p, v, MAX_TAGS, parse_tag).map(dedup).map(Some)
+            })
+            .map(Option::unwrap_or_default),
+        categories: r
+            .optional("categories", |p, v| {
+                parse_list(p, v, MAX_CATEGORIES, parse_category_slug)
+                    .map(dedup)
+                    .map(Some)
+            })
+            .map(Option::unwrap_or_default),
+        status: r.required("status", |p, v| Status::parse(p, as_str(p, v)?)),
+        moderation: r.required("moderation", |p, v| Moderation::parse(p, as_str(p, v)?)),
+        licence: r.short_text("licence", 100),
+        attribution: r.short_text("attribution", 500),
+        last_confirmed_at: r.optional("last_confirmed_at", parse_timestamp),
+        reason: r.short_text("reason", 500).flatten(),
+        ..Changes::default()
+    };
+    changes.location = read_location(&mut r);
+    let mut errors = std::mem::take(&mut r.errors);
+
+    match r.get("address") {
+        None => {}
+        Some(None) => {
+            changes.street = Some(None);
+            changes.postcode = Some(None);
+            changes.city = Some(None);
+            changes.country_code = Some(None);
+            changes.insee_code = Some(None);
+        }
+        Some(Some(Value::Object(address))) => {
+            let mut a = Reader::new(address, "/address", ADDRESS, &[]);
+            changes.street = a.short_text("street", 200);
+            changes.postcode = a.optional("postcode", parse_postcode);
+            changes.city = a.short_text("city", 100);
+            changes.country_code = a.optional("country_code", |p, v| {
+                parse_country_code(p, as_str(p, v)?).map(Some)
+            });
+            changes.insee_code = a.optional("insee_code", |p, v| {
+                parse_insee_code(p, as_str(p, v)?).map(Some)
+            });
+            errors.append(&mut a.errors);
+        }
+        Some(Some(_)) => errors.push(type_error("/address", "an object", "un objet")),
+    }
+
+    match r.get("contact") {
+        None => {}
+        Some(None) => {
+            changes.website = Some(None);
+            changes.email = Some(None);
+            changes.phone = Some(None);
+            changes.links = Some(Vec::new());
+        }
+        Some(Some(Value::Object(contact))) => {
+            let mut c = Reader::new(contact, "/contact", CONTACT, &[]);
+            changes.website =
+                c.optional("website", |p, v| WebUrl::parse(p, as_str(p, v)?).map(Some));
+            changes.email = c.optional("email", |p, v| Email::parse(p, as_str(p, v)?).map(Some));
+            changes.phone = c.optional("phone", |p, v| Phone::parse(p, as_str(p, v)?).map(Some));
+            changes.links = c
+                .optional("links", |p, v| {
+                    parse_list(p, v, MAX_LINKS, WebUrl::parse)
+                        .map(dedup)
+                        .map(Some)
+                })
+                .map(Option::unwrap_or_default);
+            errors.append(&mut c.errors);
+        }
+        Some(Some(_)) => errors.push(type_error("/contact", "an object", "un objet")),
+    }
+
+    if errors.is_empty() {
+        Ok(changes)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn codes(result: Result<Changes, Vec<FieldError>>) -> Vec<(String, &'static str)> {
+        result
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect()
+    }
+
+    #[test]
+    fn a_minimal_initiative_parses() {
+        let draft = parse(&json!({"name": "Repair Café Capitole", "lat": 43.6045, "lon": 1.4440}))
+            .unwrap()
+            .into_draft()
+            .unwrap();
+        assert_eq!(draft.name.as_str(), "Repair Café Capitole");
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let errors = codes(parse(
+            &json!({"name": "", "lat": 43.6, "lon": 1.4, "contact": {"email": "nope", "website": "ftp://x"}, "colour": "red"}),
+        ));
+        assert!(errors.contains(&("/name".into(), "required")));
+        assert!(errors.contains(&("/contact/email".into(), "invalid_email")));
+        assert!(errors.contains(&("/contact/website".into(), "invalid_url")));
+        assert!(errors.contains(&("/colour".into(), "unknown_field")));
+    }
+
+    #[test]
+    fn null_clears_an_optional_field_but_not_the_name() {
+        let changes = parse(&json!({"opening_hours": null})).unwrap();
+        assert!(matches!(changes.opening_hours, Some(None)));
+        assert_eq!(
+            codes(parse(&json!({"name": null}))),
+            vec![("/name".into(), "required")]
+        );
+    }
+
+    #[test]
+    fn lat_without_lon_is_refused() {
+        assert_eq!(
+            codes(parse(&json!({"name": "x", "lat": 43.6}))),
+            vec![("/lat".into(), "required")]
+        );
+    }
+}

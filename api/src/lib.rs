@@ -1,0 +1,15 @@
+//! archipel-api: the HTTP API over the store (and, for imports, the importer). Handlers are thin:
+//! they extract, validate into domain types, call one store function and shape the response.
+
+pub mod app;
+pub mod auth;
+pub mod error;
+pub mod input;
+pub mod lang;
+pub mod list_params;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+pub use app::{build, configure};
+pub use state::{AppState, Settings};

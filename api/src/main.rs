@@ -1,0 +1,308 @@
+//! `archipel`: serve the API and the map, migrate, manage tokens, drive the local database.
+
+use anyhow::{Context, bail};
+use archipel_api::{AppState, Settings};
+use archipel_store::cluster::{APP_DATABASE, ClusterState, LocalCluster};
+use archipel_store::token::{self, Role};
+use archipel_store::{db, migrate};
+use clap::{Args, Parser, Subcommand};
+use diesel::{Connection, PgConnection};
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "archipel",
+    version,
+    about = "Directory and map of a territory's collaborative initiatives"
+)]
+struct Cli {
+    /// PostgreSQL + PostGIS server to use. Without it, a private cluster in --data-dir is used
+    /// (created and started on demand).
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Directory of the private cluster.
+    #[arg(
+        long,
+        env = "ARCHIPEL_DATA_DIR",
+        default_value = ".archipel",
+        global = true
+    )]
+    data_dir: PathBuf,
+    /// Port of the private cluster (on 127.0.0.1).
+    #[arg(long, env = "ARCHIPEL_DB_PORT", default_value_t = 55432, global = true)]
+    db_port: u16,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (and the map when built).
+    Serve(ServeArgs),
+    /// Apply pending database migrations.
+    Migrate,
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Drive the private PostgreSQL cluster.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (0.0.0.0 in containers).
+    #[arg(long, env = "ARCHIPEL_BIND", default_value = "127.0.0.1")]
+    bind: String,
+    #[arg(long, env = "ARCHIPEL_PORT", default_value_t = 8080)]
+    port: u16,
+    /// Public base URL used in links (e.g. https://carte.example.fr); default: the request's host.
+    #[arg(long, env = "ARCHIPEL_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The built front end to serve at /.
+    #[arg(long, env = "ARCHIPEL_FRONTEND_DIR", default_value = "frontend/dist")]
+    frontend_dir: PathBuf,
+    /// Largest number of database connections.
+    #[arg(long, env = "ARCHIPEL_DB_POOL_SIZE", default_value_t = 10)]
+    pool_size: u32,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "ARCHIPEL_WORKERS")]
+    workers: Option<usize>,
+    /// Apply pending migrations before serving.
+    #[arg(long, env = "ARCHIPEL_MIGRATE")]
+    migrate: bool,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it (it is shown only once).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["editor", "admin"])]
+        role: String,
+    },
+    /// List tokens (never their secret).
+    List,
+    /// Revoke the active token with this name.
+    Revoke {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Create (if needed) and start the private cluster.
+    Start,
+    /// Stop the private cluster.
+    Stop,
+    /// Say whether the private cluster exists and runs.
+    Status,
+    /// Print the connection URL of the database in use.
+    Url,
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("RUST_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+impl Cli {
+    fn cluster(&self) -> LocalCluster {
+        LocalCluster::new(&self.data_dir, self.db_port)
+    }
+
+    /// `DATABASE_URL`, or the private cluster, started if needed.
+    fn database_url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        let cluster = self.cluster();
+        cluster
+            .ensure_running()
+            .context("starting the private PostgreSQL cluster (or set DATABASE_URL)")?;
+        Ok(cluster.url(APP_DATABASE))
+    }
+
+    fn connect(&self) -> anyhow::Result<PgConnection> {
+        let url = self.database_url()?;
+        PgConnection::establish(&url).with_context(|| format!("connecting to {}", redact(&url)))
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
+    let url = cli.database_url()?;
+    {
+        let mut conn = PgConnection::establish(&url)
+            .with_context(|| format!("connecting to {}", redact(&url)))?;
+        if args.migrate {
+            for name in migrate::run_pending(&mut conn)? {
+                tracing::info!(migration = name, "applied");
+            }
+        } else if !migrate::is_current(&mut conn)? {
+            tracing::warn!(
+                "migrations are pending: run `archipel migrate` (or serve --migrate); /readyz says not ready"
+            );
+        }
+    }
+    let pool = db::pool(&url, args.pool_size);
+    let frontend_dir = args
+        .frontend_dir
+        .join("index.html")
+        .exists()
+        .then(|| args.frontend_dir.clone());
+    if frontend_dir.is_none() {
+        tracing::warn!(dir = %args.frontend_dir.display(), "no built front end there; serving the API only (build it with `make frontend`)");
+    }
+    let settings = Settings {
+        public_url: args.public_url.clone(),
+        frontend_dir,
+    };
+    let listener = TcpListener::bind((args.bind.as_str(), args.port))
+        .with_context(|| format!("listening on {}:{}", args.bind, args.port))?;
+    let address = listener.local_addr()?;
+    tracing::info!("Archipel listening on http://{address} (API docs at /api/docs)");
+    archipel_api::build(listener, AppState { pool, settings }, args.workers)?.await?;
+    Ok(())
+}
+
+fn token_command(cli: &Cli, command: &TokenCommand) -> anyhow::Result<()> {
+    let mut conn = cli.connect()?;
+    match command {
+        TokenCommand::Create { name, role } => {
+            let role = Role::parse(role).context("role must be editor or admin")?;
+            let secret =
+                token::create(&mut conn, name, role).map_err(|e| anyhow::anyhow!(describe(e)))?;
+            eprintln!(
+                "Created {} token '{name}'. Keep it now: it cannot be shown again.",
+                role.as_str()
+            );
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            println!(
+                "{:<24} {:<7} {:<26} {:<26} revoked",
+                "name", "role", "created", "last used"
+            );
+            for t in token::list(&mut conn)? {
+                let when = |d: Option<chrono::DateTime<chrono::Utc>>| {
+                    d.map_or("-".into(), |d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+                };
+                println!(
+                    "{:<24} {:<7} {:<26} {:<26} {}",
+                    t.name,
+                    t.role,
+                    t.created_at.format("%Y-%m-%d %H:%M:%S"),
+                    when(t.last_used_at),
+                    when(t.revoked_at)
+                );
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            if !token::revoke(&mut conn, name)? {
+                bail!("there is no active token named '{name}'");
+            }
+            eprintln!("Revoked '{name}'.");
+        }
+    }
+    Ok(())
+}
+
+/// A store error as a sentence for the terminal.
+fn describe(err: archipel_store::StoreError) -> String {
+    match err {
+        archipel_store::StoreError::Conflict(text) => text.en,
+        archipel_store::StoreError::Invalid(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message.en))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+fn db_command(cli: &Cli, command: &DbCommand) -> anyhow::Result<()> {
+    let cluster = cli.cluster();
+    let using_url = cli.database_url.is_some();
+    match command {
+        DbCommand::Start if using_url => {
+            bail!("DATABASE_URL is set: the private cluster is not used")
+        }
+        DbCommand::Start => {
+            cluster.ensure_running()?;
+            eprintln!(
+                "Private cluster running in {} on port {}.",
+                cluster.dir().display(),
+                cluster.port()
+            );
+            println!("{}", cluster.url(APP_DATABASE));
+        }
+        DbCommand::Stop => {
+            cluster.stop()?;
+            eprintln!("Private cluster stopped.");
+        }
+        DbCommand::Status => {
+            let state = match cluster.state()? {
+                ClusterState::NotCreated => "not created",
+                ClusterState::Stopped => "stopped",
+                ClusterState::Running => "running",
+            };
+            println!(
+                "private cluster in {} (port {}): {state}",
+                cluster.dir().display(),
+                cluster.port()
+            );
+            if using_url {
+                println!("DATABASE_URL is set and takes precedence");
+            }
+        }
+        DbCommand::Url => match &cli.database_url {
+            Some(url) => println!("{url}"),
+            None => println!("{}", cluster.url(APP_DATABASE)),
+        },
+    }
+    Ok(())
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    init_logging();
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Serve(args) => serve(&cli, args).await,
+        Command::Migrate => {
+            let mut conn = cli.connect()?;
+            let applied = migrate::run_pending(&mut conn)?;
+            if applied.is_empty() {
+                eprintln!("The database is up to date.");
+            }
+            for name in applied {
+                eprintln!("applied {name}");
+            }
+            Ok(())
+        }
+        Command::Token(command) => token_command(&cli, command),
+        Command::Db(command) => db_command(&cli, command),
+    }
+}

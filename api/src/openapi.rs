@@ -1,0 +1,308 @@
+//! The OpenAPI document, generated from the handlers' annotations and the documentation types
+//! below. Responses are serialised by PostgreSQL, so these types describe them without being used
+//! to produce them; the API tests check real responses against the same field names.
+
+use crate::routes;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Archipel",
+        description = "Directory and map of a territory's collaborative initiatives (repair cafés, shared gardens, fablabs, tiers-lieux, AMAPs…). Reads are public; writes need a bearer token. Errors are RFC 9457 problem+json, in French or English (Accept-Language).",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    paths(
+        routes::initiatives::list_json,
+        routes::initiatives::list_geojson,
+        routes::initiatives::get_one,
+        routes::initiatives::create,
+        routes::initiatives::update,
+        routes::initiatives::archive,
+        routes::initiatives::revisions,
+        routes::categories::list,
+        routes::health::healthz,
+        routes::health::readyz,
+    ),
+    components(schemas(crate::error::Problem, crate::error::ProblemField)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "initiatives", description = "The directory's entries"),
+        (name = "categories", description = "The taxonomy of collaborative practices"),
+        (name = "operations", description = "Probes for orchestrators"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Filters of the initiative listings. Unknown or repeated parameters are refused with 400.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParamsDoc {
+    /// `minLon,minLat,maxLon,maxLat` (WGS 84 degrees); minLon > maxLon crosses the antimeridian.
+    bbox: Option<String>,
+    /// Comma-separated category slugs; a family includes its practices.
+    category: Option<String>,
+    /// Words to find in names, descriptions, cities and tags; accent- and case-insensitive, each
+    /// word matches as a prefix ("repar" finds "Réparation"). Results are ordered by relevance.
+    q: Option<String>,
+    /// `lat,lon`: only initiatives within `radius` of this place, nearest first (adds `distance_m`).
+    near: Option<String>,
+    /// Metres around `near` (default 10000, at most 1000000).
+    radius: Option<f64>,
+    /// Comma-separated: active, inactive, closed.
+    status: Option<String>,
+    /// Comma-separated: pending, published, rejected, archived. Anything but `published` needs an editor token.
+    moderation: Option<String>,
+    /// Only initiatives changed at or after this RFC 3339 date-time (incremental harvest).
+    updated_since: Option<String>,
+    /// Page size, default 100; larger than 10000 is reduced to 10000.
+    limit: Option<i64>,
+    /// Opaque position of the next page; follow the `next` link rather than building it.
+    cursor: Option<String>,
+    /// `fr` or `en`: language of error messages (default from Accept-Language).
+    lang: Option<String>,
+}
+
+/// A GeoJSON geometry (RFC 7946): Point, Polygon or MultiPolygon, longitude first.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct GeometryDoc {
+    #[schema(example = "Point")]
+    r#type: String,
+    #[schema(value_type = Object, example = json!([1.444, 43.6045]))]
+    coordinates: serde_json::Value,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AddressDoc {
+    street: Option<String>,
+    postcode: Option<String>,
+    city: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    country_code: Option<String>,
+    /// French INSEE commune code.
+    insee_code: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ContactDoc {
+    website: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    links: Vec<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ProvenanceDoc {
+    /// The import source, for imported initiatives.
+    source_id: Option<String>,
+    /// The record's id in that source, e.g. `node/123` for OpenStreetMap.
+    external_id: Option<String>,
+    source_url: Option<String>,
+    fetched_at: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PointDoc {
+    lon: f64,
+    lat: f64,
+}
+
+/// An initiative as JSON.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct InitiativeDoc {
+    #[schema(format = Uuid)]
+    id: String,
+    slug: String,
+    name: String,
+    description: String,
+    geometry: GeometryDoc,
+    /// The point shown on the map (inside the area for polygons).
+    point: PointDoc,
+    /// Category slugs, main category first.
+    categories: Vec<String>,
+    address: AddressDoc,
+    contact: ContactDoc,
+    /// OpenStreetMap opening_hours syntax.
+    opening_hours: Option<String>,
+    tags: Vec<String>,
+    #[schema(example = "active")]
+    status: String,
+    #[schema(example = "published")]
+    moderation: String,
+    licence: Option<String>,
+    attribution: Option<String>,
+    provenance: ProvenanceDoc,
+    last_confirmed_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+    version: i32,
+    /// Metres from `near`, in listings ordered by distance.
+    distance_m: Option<f64>,
+}
+
+/// The body of POST and PATCH: the writable members of the JSON representation.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct InitiativeInputDoc {
+    /// 1 to 200 characters. Required on creation.
+    name: Option<String>,
+    description: Option<String>,
+    /// Either `geometry` or `lat` and `lon`. Required on creation.
+    geometry: Option<GeometryDoc>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    address: Option<AddressDoc>,
+    contact: Option<ContactDoc>,
+    /// OpenStreetMap opening_hours syntax, e.g. `Mo-Fr 09:00-18:00; Sa 10:00-12:00`.
+    opening_hours: Option<String>,
+    tags: Option<Vec<String>>,
+    /// Existing category slugs, main category first.
+    categories: Option<Vec<String>>,
+    /// active, inactive or closed.
+    status: Option<String>,
+    /// pending, published, rejected or archived.
+    moderation: Option<String>,
+    licence: Option<String>,
+    attribution: Option<String>,
+    last_confirmed_at: Option<String>,
+    /// Why the change is made; kept in the revision.
+    reason: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct InitiativeListDoc {
+    items: Vec<InitiativeDoc>,
+    number_returned: i64,
+    /// URL of the next page, or null on the last page.
+    next: Option<String>,
+}
+
+/// Flat properties of a GeoJSON Feature.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FeaturePropertiesDoc {
+    name: String,
+    slug: String,
+    description: String,
+    categories: Vec<String>,
+    main_category: Option<String>,
+    street: Option<String>,
+    postcode: Option<String>,
+    city: Option<String>,
+    country_code: Option<String>,
+    insee_code: Option<String>,
+    website: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    links: Vec<String>,
+    opening_hours: Option<String>,
+    tags: Vec<String>,
+    status: String,
+    moderation: String,
+    licence: Option<String>,
+    attribution: Option<String>,
+    source_id: Option<String>,
+    external_id: Option<String>,
+    source_url: Option<String>,
+    fetched_at: Option<String>,
+    last_confirmed_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+    distance_m: Option<f64>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FeatureDoc {
+    #[schema(example = "Feature")]
+    r#type: String,
+    #[schema(format = Uuid)]
+    id: String,
+    geometry: GeometryDoc,
+    properties: FeaturePropertiesDoc,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct LinkDoc {
+    rel: String,
+    r#type: String,
+    href: String,
+}
+
+/// A GeoJSON FeatureCollection with paging links (as in OGC API – Features).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FeatureCollectionDoc {
+    #[schema(example = "FeatureCollection")]
+    r#type: String,
+    #[schema(rename = "numberReturned")]
+    number_returned: i64,
+    links: Vec<LinkDoc>,
+    features: Vec<FeatureDoc>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CategoryDoc {
+    slug: String,
+    name_fr: String,
+    name_en: String,
+    /// `#rrggbb`
+    colour: String,
+    icon: String,
+    /// Published initiatives in this category or its descendants.
+    count: i64,
+    #[schema(no_recursion)]
+    children: Vec<CategoryDoc>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CategoryListDoc {
+    categories: Vec<CategoryDoc>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RevisionDoc {
+    id: i64,
+    /// create, update, archive, import, withdraw or restore.
+    action: String,
+    /// The token's name, or `import:<source>` for imports.
+    author: String,
+    import_run_id: Option<i64>,
+    reason: Option<String>,
+    created_at: String,
+    /// Top-level members that differ between before and after.
+    changed: Vec<String>,
+    before: Option<InitiativeDoc>,
+    after: InitiativeDoc,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RevisionListDoc {
+    revisions: Vec<RevisionDoc>,
+}

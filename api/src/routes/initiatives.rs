@@ -1,0 +1,459 @@
+//! `/api/v1/initiatives…`: list, read, create, correct, archive, history.
+
+use crate::auth::{Editor, MaybeCaller};
+use crate::error::ApiError;
+use crate::input;
+use crate::list_params::{self, ListRequest};
+use crate::state::AppState;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use archipel_store::initiative::{self, Found, Key, Representation};
+use archipel_store::listing::{self, Page};
+use archipel_store::revision::{self, Action, Author};
+use archipel_store::token::Caller;
+use archipel_store::{StoreError, category, text};
+use serde_json::Value;
+
+pub const GEOJSON: &str = "application/geo+json";
+
+/// Base URL for links: the configured public URL, else the request's scheme and host.
+pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
+    match &state.settings.public_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
+}
+
+fn next_link(
+    req: &HttpRequest,
+    state: &AppState,
+    pairs: &[(String, String)],
+    page: &Page,
+) -> Option<String> {
+    let cursor = page.next.as_ref()?.encode();
+    let mut query: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(k, _)| k != "cursor")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    query.push(("cursor", &cursor));
+    let encoded = serde_urlencoded::to_string(&query).ok()?;
+    Some(format!("{}{}?{encoded}", base_url(req, state), req.path()))
+}
+
+async fn fetch_page(
+    state: &AppState,
+    request: ListRequest,
+    repr: Representation,
+) -> Result<Page, ApiError> {
+    let ListRequest {
+        mut query,
+        category_slugs,
+        ..
+    } = request;
+    let outcome = state
+        .db(move |conn| {
+            if !category_slugs.is_empty() {
+                let unknown = category::unknown_slugs(conn, &category_slugs)?;
+                if !unknown.is_empty() {
+                    return Ok(Err(unknown));
+                }
+                query.category_ids = Some(category::ids_with_descendants(conn, &category_slugs)?);
+            }
+            Ok(Ok(listing::list(conn, &query, repr)))
+        })
+        .await?;
+    match outcome {
+        Err(unknown) => Err(ApiError::bad_request(
+            "unknown_category",
+            text!("unknown category: {}; see /api/v1/categories", unknown.join(", ");
+                  "catégorie inconnue : {} ; voir /api/v1/categories", unknown.join(", ")),
+        )),
+        Ok(Ok(page)) => Ok(page),
+        Ok(Err(StoreError::Invalid(errors))) if errors.iter().any(|e| e.field == "cursor") => Err(
+            ApiError::bad_request("invalid_cursor", errors[0].message.clone()),
+        ),
+        Ok(Err(other)) => Err(other.into()),
+    }
+}
+
+async fn list_request(
+    pairs: &[(String, String)],
+    caller: &MaybeCaller,
+) -> Result<ListRequest, ApiError> {
+    let request = list_params::parse(pairs)?;
+    if request.wants_unpublished && caller.0.is_none() {
+        return Err(ApiError::Unauthorized(text!(
+            "only editors can list initiatives that are not published; send an editor token";
+            "seuls les éditeurs peuvent lister les initiatives non publiées ; envoyez un jeton d'éditeur")));
+    }
+    Ok(request)
+}
+
+/// List initiatives as JSON.
+#[utoipa::path(
+    get, path = "/api/v1/initiatives", tag = "initiatives",
+    params(crate::openapi::ListParamsDoc),
+    responses(
+        (status = 200, description = "One page of initiatives", body = crate::openapi::InitiativeListDoc),
+        (status = 400, description = "A malformed parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unpublished states asked for without a token", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: MaybeCaller,
+    pairs: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let request = list_request(&pairs, &caller).await?;
+    let page = fetch_page(&state, request, Representation::Json).await?;
+    let next = next_link(&req, &state, &pairs, &page);
+    let mut body = String::with_capacity(page.items.len() + 256);
+    body.push_str("{\"items\":[");
+    body.push_str(&page.items);
+    body.push_str("],\"number_returned\":");
+    body.push_str(&page.returned.to_string());
+    body.push_str(",\"next\":");
+    body.push_str(&serde_json::to_string(&next).unwrap_or_else(|_| "null".into()));
+    body.push('}');
+    Ok(page_response(next.as_deref(), "application/json", body))
+}
+
+/// List initiatives as a GeoJSON FeatureCollection (RFC 7946).
+#[utoipa::path(
+    get, path = "/api/v1/initiatives.geojson", tag = "initiatives",
+    params(crate::openapi::ListParamsDoc),
+    responses(
+        (status = 200, description = "One page of initiatives", body = crate::openapi::FeatureCollectionDoc, content_type = "application/geo+json"),
+        (status = 400, description = "A malformed parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_geojson(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: MaybeCaller,
+    pairs: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let request = list_request(&pairs, &caller).await?;
+    let page = fetch_page(&state, request, Representation::Feature).await?;
+    let next = next_link(&req, &state, &pairs, &page);
+    let mut body = String::with_capacity(page.items.len() + 512);
+    body.push_str("{\"type\":\"FeatureCollection\",\"numberReturned\":");
+    body.push_str(&page.returned.to_string());
+    body.push_str(",\"links\":[");
+    if let Some(next) = &next {
+        body.push_str("{\"rel\":\"next\",\"type\":\"application/geo+json\",\"href\":");
+        body.push_str(&serde_json::to_string(next).unwrap_or_default());
+        body.push('}');
+    }
+    body.push_str("],\"features\":[");
+    body.push_str(&page.items);
+    body.push_str("]}");
+    Ok(page_response(next.as_deref(), GEOJSON, body))
+}
+
+fn page_response(next: Option<&str>, content_type: &'static str, body: String) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response.content_type(content_type);
+    if let Some(next) = next {
+        response.insert_header((header::LINK, format!("<{next}>; rel=\"next\"")));
+    }
+    response.body(body)
+}
+
+fn wants_geojson(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| {
+            accept.split(',').any(|m| {
+                m.trim().starts_with(GEOJSON)
+                    && !m.contains("q=0,")
+                    && !m.trim_end().ends_with("q=0")
+            })
+        })
+}
+
+fn etag(found: &Found, repr: Representation) -> String {
+    match repr {
+        Representation::Json => format!("\"{}.json\"", found.version),
+        Representation::Feature => format!("\"{}.geojson\"", found.version),
+    }
+}
+
+/// Versions named by an `If-Match` header: `None` for `*` or no header.
+fn if_match_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let value = value.to_str().unwrap_or("").trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    let first = value.split(',').next().unwrap_or("").trim();
+    let version = first
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .split('.')
+        .next()
+        .and_then(|v| v.parse::<i32>().ok());
+    match version {
+        Some(v) => Ok(Some(v)),
+        // An ETag we never issued cannot match the current one.
+        None => Err(ApiError::PreconditionFailed(text!(
+            "If-Match does not name an ETag of this initiative; read it again and send its ETag";
+            "If-Match ne désigne pas un ETag de cette initiative ; relisez-la et envoyez son ETag"))),
+    }
+}
+
+fn visible(found: &Found, caller: &Option<Caller>) -> Result<(), ApiError> {
+    if found.is_published() || caller.is_some() {
+        return Ok(());
+    }
+    if found.moderation == "archived" {
+        return Err(ApiError::Gone(text!(
+            "this initiative has been archived"; "cette initiative a été archivée")));
+    }
+    Err(ApiError::not_found())
+}
+
+/// Read one initiative by id or slug, as JSON or as a GeoJSON Feature (`Accept: application/geo+json`
+/// or the `.geojson` suffix).
+#[utoipa::path(
+    get, path = "/api/v1/initiatives/{key}", tag = "initiatives",
+    params(("key" = String, Path, description = "The initiative's id (UUID) or slug; add `.geojson` for a GeoJSON Feature")),
+    responses(
+        (status = 200, description = "The initiative", body = crate::openapi::InitiativeDoc,
+         headers(("ETag" = String, description = "Version of the initiative, for If-None-Match and If-Match"))),
+        (status = 304, description = "Not modified since the ETag given in If-None-Match"),
+        (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The initiative was archived", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_one(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: MaybeCaller,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (raw, repr) = match key.strip_suffix(".geojson") {
+        Some(raw) => (raw.to_string(), Representation::Feature),
+        None if wants_geojson(&req) => (key.into_inner(), Representation::Feature),
+        None => (key.into_inner(), Representation::Json),
+    };
+    let key = Key::parse(&raw);
+    let found = state
+        .db(move |conn| initiative::get(conn, &key, repr))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    visible(&found, &caller.0)?;
+    let tag = etag(&found, repr);
+    let cache = if found.is_published() {
+        "public, no-cache"
+    } else {
+        "private, no-cache"
+    };
+    let not_modified = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim() == "*"
+                || v.split(',')
+                    .any(|t| t.trim().trim_start_matches("W/") == tag)
+        });
+    let mut response = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::VARY, "Accept"));
+    if not_modified {
+        return Ok(response.finish());
+    }
+    let content_type = match repr {
+        Representation::Json => "application/json",
+        Representation::Feature => GEOJSON,
+    };
+    Ok(response.content_type(content_type).body(found.body))
+}
+
+async fn written_response(
+    state: &AppState,
+    id: uuid::Uuid,
+    created: bool,
+) -> Result<HttpResponse, ApiError> {
+    let found = state
+        .db(move |conn| initiative::get(conn, &Key::Id(id), Representation::Json))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    response.insert_header((header::ETAG, etag(&found, Representation::Json)));
+    if created {
+        response.insert_header((header::LOCATION, format!("/api/v1/initiatives/{id}")));
+    }
+    Ok(response.content_type("application/json").body(found.body))
+}
+
+/// Create an initiative (editor token).
+#[utoipa::path(
+    post, path = "/api/v1/initiatives", tag = "initiatives",
+    request_body(content = crate::openapi::InitiativeInputDoc, description = "The new initiative; `name` and a location are required"),
+    responses(
+        (status = 201, description = "Created", body = crate::openapi::InitiativeDoc),
+        (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 1 MiB", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each listed in `errors`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create(
+    state: web::Data<AppState>,
+    editor: Editor,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let changes = input::parse(&body).map_err(ApiError::Unprocessable)?;
+    let reason = changes.reason.clone();
+    let draft = changes.into_draft().map_err(ApiError::Unprocessable)?;
+    let author = Author::person(editor.0.name);
+    let written = state
+        .db(move |conn| initiative::create(conn, &draft, &author, reason.as_deref()))
+        .await?;
+    written_response(&state, written.id, true).await
+}
+
+async fn resolve_id(state: &AppState, raw: String) -> Result<uuid::Uuid, ApiError> {
+    let key = Key::parse(&raw);
+    if let Key::Id(id) = key {
+        return Ok(id);
+    }
+    state
+        .db(move |conn| initiative::get(conn, &key, Representation::Json))
+        .await?
+        .map(|found| found.id)
+        .ok_or_else(ApiError::not_found)
+}
+
+/// Correct an initiative (editor token): a JSON Merge Patch of its JSON representation.
+#[utoipa::path(
+    patch, path = "/api/v1/initiatives/{key}", tag = "initiatives",
+    params(
+        ("key" = String, Path, description = "The initiative's id or slug"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read; a newer stored version gives 412"),
+    ),
+    request_body(content = crate::openapi::InitiativeInputDoc, description = "Members to change; null clears an optional member", content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The corrected initiative", body = crate::openapi::InitiativeDoc),
+        (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    editor: Editor,
+    key: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match_version(&req)?;
+    let changes = input::parse(&body).map_err(ApiError::Unprocessable)?;
+    let id = resolve_id(&state, key.into_inner()).await?;
+    let author = Author::person(editor.0.name);
+    state
+        .db(move |conn| {
+            let reason = changes.reason.clone();
+            initiative::update(
+                conn,
+                id,
+                expected,
+                &author,
+                reason.as_deref(),
+                Action::Update,
+                |draft| Ok(changes.apply(draft)),
+            )
+        })
+        .await?;
+    written_response(&state, id, false).await
+}
+
+/// Archive an initiative (editor token). Nothing is deleted: it leaves the public lists and map and
+/// keeps its history; publishing it again restores it.
+#[utoipa::path(
+    delete, path = "/api/v1/initiatives/{key}", tag = "initiatives",
+    params(
+        ("key" = String, Path, description = "The initiative's id or slug"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read; a newer stored version gives 412"),
+    ),
+    responses(
+        (status = 204, description = "Archived"),
+        (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn archive(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    editor: Editor,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match_version(&req)?;
+    let id = resolve_id(&state, key.into_inner()).await?;
+    let author = Author::person(editor.0.name);
+    let reason = req
+        .headers()
+        .get("X-Reason")
+        .and_then(|v| v.to_str().ok())
+        .map(|r| r.chars().take(500).collect::<String>());
+    let written = state
+        .db(move |conn| initiative::archive(conn, id, expected, &author, reason.as_deref()))
+        .await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::ETAG, format!("\"{}.json\"", written.version)))
+        .finish())
+}
+
+/// The history of an initiative, oldest first: who changed what, when and why.
+#[utoipa::path(
+    get, path = "/api/v1/initiatives/{key}/revisions", tag = "initiatives",
+    params(("key" = String, Path, description = "The initiative's id or slug")),
+    responses(
+        (status = 200, description = "Revisions, oldest first", body = crate::openapi::RevisionListDoc),
+        (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn revisions(
+    state: web::Data<AppState>,
+    caller: MaybeCaller,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = Key::parse(&key);
+    let (found, history) = state
+        .db(move |conn| {
+            let Some(found) = initiative::get(conn, &key, Representation::Json)? else {
+                return Err(StoreError::NotFound);
+            };
+            let history = revision::list(conn, found.id)?;
+            Ok((found, history))
+        })
+        .await?;
+    visible(&found, &caller.0)?;
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
+    Ok(response.json(serde_json::json!({ "revisions": history })))
+}

@@ -1,0 +1,3 @@
+pub mod categories;
+pub mod health;
+pub mod initiatives;

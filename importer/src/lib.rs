@@ -1,0 +1,1 @@
+//! Feed adapters and the sync engine (see the importer issue).

@@ -1,0 +1,2 @@
+DROP FUNCTION archipel_category_ids(text[]);
+DROP TABLE categories;

@@ -1,0 +1,2 @@
+DROP TABLE initiative_categories;
+DROP TABLE initiatives;

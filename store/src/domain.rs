@@ -1,0 +1,342 @@
+//! Validated values of an initiative. Each `parse` takes what a person or a feed gave and either
+//! returns a value that is known to be acceptable, or a [`FieldError`] saying what to change.
+//! Nothing reaches the database without passing through here.
+
+use crate::error::FieldError;
+use crate::text;
+use serde::{Deserialize, Serialize};
+
+/// Name of an initiative: 1 to 200 characters once trimmed, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name(String);
+
+impl Name {
+    pub const MAX: usize = 200;
+
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let name = collapse_spaces(raw);
+        if name.is_empty() {
+            return Err(FieldError::new(
+                field,
+                "required",
+                text!("a name is required"; "un nom est obligatoire"),
+            ));
+        }
+        let len = name.chars().count();
+        if len > Self::MAX {
+            return Err(FieldError::new(
+                field,
+                "too_long",
+                text!("the name has {} characters; at most {} are allowed", len, Self::MAX;
+                      "le nom compte {} caractères ; {} au plus sont permis", len, Self::MAX),
+            ));
+        }
+        Ok(Self(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Trims, turns control characters and runs of whitespace into single spaces.
+fn collapse_spaces(raw: &str) -> String {
+    raw.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Free text of at most `max` characters; line breaks are kept, other control characters dropped.
+pub fn parse_long_text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let cleaned: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect();
+    let len = cleaned.chars().count();
+    if len > max {
+        return Err(FieldError::new(
+            field,
+            "too_long",
+            text!("this text has {} characters; at most {} are allowed", len, max;
+                  "ce texte compte {} caractères ; {} au plus sont permis", len, max),
+        ));
+    }
+    Ok(cleaned)
+}
+
+/// Short single-line text (street, city, licence…): trimmed, spaces collapsed, `max` characters.
+/// Empty becomes `None`.
+pub fn parse_short_text(field: &str, raw: &str, max: usize) -> Result<Option<String>, FieldError> {
+    let cleaned = collapse_spaces(raw);
+    if cleaned.is_empty() {
+        return Ok(None);
+    }
+    let len = cleaned.chars().count();
+    if len > max {
+        return Err(FieldError::new(
+            field,
+            "too_long",
+            text!("this value has {} characters; at most {} are allowed", len, max;
+                  "cette valeur compte {} caractères ; {} au plus sont permis", len, max),
+        ));
+    }
+    Ok(Some(cleaned))
+}
+
+/// An absolute http(s) URL with a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebUrl(String);
+
+impl WebUrl {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let raw = raw.trim();
+        let invalid = || {
+            FieldError::new(
+                field,
+                "invalid_url",
+                text!("'{}' is not a web address; write it like https://example.org", raw;
+                      "« {} » n'est pas une adresse web ; écrivez-la comme https://exemple.fr", raw),
+            )
+        };
+        if raw.len() > 2000 || raw.chars().any(char::is_whitespace) {
+            return Err(invalid());
+        }
+        let url = url::Url::parse(raw).map_err(|_| invalid())?;
+        let host_ok = url
+            .host_str()
+            .is_some_and(|h| h.contains('.') || h == "localhost");
+        if !matches!(url.scheme(), "http" | "https") || !host_ok {
+            return Err(invalid());
+        }
+        Ok(Self(url.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address: one `@`, a non-empty local part, a domain with a dot, no spaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let raw = raw.trim();
+        let invalid = FieldError::new(
+            field,
+            "invalid_email",
+            text!("'{}' is not an e-mail address", raw; "« {} » n'est pas une adresse électronique", raw),
+        );
+        let Some((local, domain)) = raw.split_once('@') else {
+            return Err(invalid);
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"@".contains(c));
+        if raw.len() > 254 || !domain_ok || !local_ok {
+            return Err(invalid);
+        }
+        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A telephone number as people write it: digits with spaces, dots, dashes, slashes or
+/// parentheses, optionally starting with `+`; 3 to 20 digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let raw = raw.trim();
+        let body = raw.strip_prefix('+').unwrap_or(raw);
+        let digits = body.chars().filter(char::is_ascii_digit).count();
+        let chars_ok = body
+            .chars()
+            .all(|c| c.is_ascii_digit() || " .-/()".contains(c));
+        if !chars_ok || !(3..=20).contains(&digits) {
+            return Err(FieldError::new(
+                field,
+                "invalid_phone",
+                text!("'{}' is not a telephone number; use digits, spaces and an optional leading +", raw;
+                      "« {} » n'est pas un numéro de téléphone ; utilisez des chiffres, des espaces et éventuellement un + initial", raw),
+            ));
+        }
+        Ok(Self(collapse_spaces(raw)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Opening hours in OpenStreetMap's `opening_hours` syntax, e.g. `Mo-Fr 09:00-18:00; Sa 10:00-12:00`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpeningHours(String);
+
+impl OpeningHours {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let raw = raw.trim();
+        if raw.len() > 1000 {
+            return Err(FieldError::new(
+                field,
+                "too_long",
+                text!("opening hours are limited to 1000 characters"; "les horaires sont limités à 1000 caractères"),
+            ));
+        }
+        match opening_hours_syntax::parse(raw) {
+            Ok(_) => Ok(Self(raw.to_string())),
+            Err(err) => {
+                let detail = err.to_string();
+                let detail = detail.lines().next().unwrap_or_default().to_string();
+                Err(FieldError::new(
+                    field,
+                    "invalid_opening_hours",
+                    text!("'{}' is not in OpenStreetMap opening_hours syntax (e.g. 'Mo-Fr 09:00-18:00; Sa 10:00-12:00'): {}", raw, detail;
+                          "« {} » n'est pas au format opening_hours d'OpenStreetMap (par ex. « Mo-Fr 09:00-18:00; Sa 10:00-12:00 ») : {}", raw, detail),
+                ))
+            }
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// ISO 3166-1 alpha-2 country code, upper case.
+pub fn parse_country_code(field: &str, raw: &str) -> Result<String, FieldError> {
+    let code = raw.trim().to_ascii_uppercase();
+    if code.len() == 2 && code.chars().all(|c| c.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(FieldError::new(
+            field,
+            "invalid_country_code",
+            text!("'{}' is not a two-letter country code such as FR", raw;
+                  "« {} » n'est pas un code pays à deux lettres comme FR", raw),
+        ))
+    }
+}
+
+/// French INSEE commune code: five digits, or 2A/2B and three digits for Corsica.
+pub fn parse_insee_code(field: &str, raw: &str) -> Result<String, FieldError> {
+    let code = raw.trim().to_ascii_uppercase();
+    let bytes = code.as_bytes();
+    let ok = bytes.len() == 5
+        && (bytes.iter().all(u8::is_ascii_digit)
+            || (bytes[0] == b'2'
+                && (bytes[1] == b'A' || bytes[1] == b'B')
+                && bytes[2..].iter().all(u8::is_ascii_digit)));
+    if ok {
+        Ok(code)
+    } else {
+        Err(FieldError::new(
+            field,
+            "invalid_insee_code",
+            text!("'{}' is not an INSEE commune code (five digits, or 2A/2B and three digits)", raw;
+                  "« {} » n'est pas un code commune INSEE (cinq chiffres, ou 2A/2B et trois chiffres)", raw),
+        ))
+    }
+}
+
+/// A free tag: lower-case word(s), 1 to 50 characters.
+pub fn parse_tag(field: &str, raw: &str) -> Result<String, FieldError> {
+    let tag = collapse_spaces(raw).to_lowercase();
+    let len = tag.chars().count();
+    if tag.is_empty() || len > 50 {
+        return Err(FieldError::new(
+            field,
+            "invalid_tag",
+            text!("a tag must have 1 to 50 characters"; "une étiquette doit compter de 1 à 50 caractères"),
+        ));
+    }
+    Ok(tag)
+}
+
+/// A category reference by slug. Whether it exists is checked by the store.
+pub fn parse_category_slug(field: &str, raw: &str) -> Result<String, FieldError> {
+    let slug = raw.trim();
+    let ok = !slug.is_empty()
+        && slug.len() <= 60
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(slug.to_string())
+    } else {
+        Err(FieldError::new(
+            field,
+            "unknown_category",
+            text!("'{}' is not a category; see /api/v1/categories", raw;
+                  "« {} » n'est pas une catégorie ; voir /api/v1/categories", raw),
+        ))
+    }
+}
+
+macro_rules! closed_set {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }, $what_en:literal, $what_fr:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+                match raw.trim() {
+                    $($text => Ok($name::$variant),)+
+                    other => {
+                        let allowed = [$($text),+].join(", ");
+                        Err(FieldError::new(field, concat!("invalid_", stringify!($name)),
+                            text!("'{}' is not a valid {}; use one of: {}", other, $what_en, allowed;
+                                  "« {} » n'est pas {} valide ; utilisez : {}", other, $what_fr, allowed)))
+                    }
+                }
+            }
+        }
+    };
+}
+
+closed_set!(
+    /// Whether the initiative is running.
+    Status { Active = "active", Inactive = "inactive", Closed = "closed" },
+    "status", "un statut"
+);
+closed_set!(
+    /// Where the initiative stands in moderation; only `published` ones are public.
+    Moderation { Pending = "pending", Published = "published", Rejected = "rejected", Archived = "archived" },
+    "moderation state", "un état de modération"
+);
+
+/// Values read back from the database were validated when written; these rebuild them as is.
+macro_rules! trusted {
+    ($($ty:ident),+) => {
+        $(impl $ty {
+            pub(crate) fn trusted(value: String) -> Self {
+                Self(value)
+            }
+        })+
+    };
+}
+trusted!(Name, WebUrl, Email, Phone, OpeningHours);

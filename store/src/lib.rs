@@ -1,0 +1,23 @@
+//! archipel-store: everything of Archipel that touches PostgreSQL — the schema, the migrations,
+//! the query functions, the local development cluster — and the validated domain types that the
+//! other crates build before asking the store to write anything.
+
+pub mod category;
+pub mod cluster;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod geometry;
+pub mod initiative;
+pub mod listing;
+pub mod migrate;
+pub mod representation;
+pub mod revision;
+pub mod schema;
+pub mod statement;
+pub mod text;
+pub mod token;
+
+pub use db::{Conn, Pool};
+pub use error::{FieldError, StoreError};
+pub use text::Text;

@@ -1,0 +1,330 @@
+//! Listing initiatives: filters (bbox, categories, words, distance, status, moderation, date),
+//! keyset pagination with an opaque cursor, and the page serialised by PostgreSQL in one statement
+//! so that the server passes its bytes through.
+
+use crate::domain::{Moderation, Status};
+use crate::error::{FieldError, StoreError, StoreResult};
+use crate::initiative::{CATEGORIES_SQL, Representation};
+use crate::statement::Statement;
+use crate::text;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{
+    Array, BigInt, Bool, Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Default and maximum page sizes.
+pub const DEFAULT_LIMIT: i64 = 100;
+pub const MAX_LIMIT: i64 = 10_000;
+
+/// A longitude/latitude box. `min_lon > max_lon` means the box crosses the antimeridian.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bbox {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+/// Around a place, within `radius_m` metres.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Near {
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+}
+
+/// The order of a listing, implied by its filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Order {
+    /// Creation order (ids are time-ordered UUIDv7).
+    #[serde(rename = "i")]
+    Id,
+    /// Nearest first (`near`).
+    #[serde(rename = "d")]
+    Distance,
+    /// Best text match first (`q`).
+    #[serde(rename = "r")]
+    Relevance,
+}
+
+/// Where the next page starts: the sort key and id of the last item returned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "o")]
+    pub order: Order,
+    #[serde(rename = "k")]
+    pub key: f64,
+    #[serde(rename = "i")]
+    pub id: Uuid,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(raw)
+            .ok()?;
+        let cursor: Cursor = serde_json::from_slice(&bytes).ok()?;
+        cursor.key.is_finite().then_some(cursor)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub bbox: Option<Bbox>,
+    /// Ids of the requested categories and all their descendants.
+    pub category_ids: Option<Vec<i32>>,
+    pub words: Vec<String>,
+    pub near: Option<Near>,
+    pub statuses: Vec<Status>,
+    pub moderation: Vec<Moderation>,
+    pub updated_since: Option<DateTime<Utc>>,
+    pub limit: i64,
+    pub cursor: Option<Cursor>,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self {
+            bbox: None,
+            category_ids: None,
+            words: Vec::new(),
+            near: None,
+            statuses: Vec::new(),
+            moderation: vec![Moderation::Published],
+            updated_since: None,
+            limit: DEFAULT_LIMIT,
+            cursor: None,
+        }
+    }
+}
+
+impl ListQuery {
+    pub fn order(&self) -> Order {
+        if self.near.is_some() {
+            Order::Distance
+        } else if !self.words.is_empty() {
+            Order::Relevance
+        } else {
+            Order::Id
+        }
+    }
+}
+
+/// One page: the items already serialised and joined by commas, and where the next page starts.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: String,
+    pub returned: i64,
+    pub next: Option<Cursor>,
+}
+
+#[derive(QueryableByName)]
+struct PageRow {
+    #[diesel(sql_type = Text)]
+    items: String,
+    #[diesel(sql_type = BigInt)]
+    returned: i64,
+    #[diesel(sql_type = Bool)]
+    has_more: bool,
+    #[diesel(sql_type = Nullable<Double>)]
+    last_key: Option<f64>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    last_id: Option<Uuid>,
+}
+
+fn push_envelope(st: &mut Statement<'_>, min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) {
+    st.push_sql("i.point && ST_MakeEnvelope(");
+    st.push_bind::<Double, _>(min_lon);
+    st.push_sql(", ");
+    st.push_bind::<Double, _>(min_lat);
+    st.push_sql(", ");
+    st.push_bind::<Double, _>(max_lon);
+    st.push_sql(", ");
+    st.push_bind::<Double, _>(max_lat);
+    st.push_sql(", 4326)");
+}
+
+fn push_center(st: &mut Statement<'_>, near: &Near) {
+    st.push_sql("ST_SetSRID(ST_MakePoint(");
+    st.push_bind::<Double, _>(near.lon);
+    st.push_sql(", ");
+    st.push_bind::<Double, _>(near.lat);
+    st.push_sql("), 4326)::geography");
+}
+
+/// Appends `AND …` for every filter of `q` (table alias `i`, tsquery `tsq.q`).
+fn push_filters(st: &mut Statement<'_>, q: &ListQuery) {
+    if q.moderation == [Moderation::Published] {
+        st.push_sql(" AND i.moderation = 'published'");
+    } else {
+        st.push_sql(" AND i.moderation = ANY(");
+        st.push_bind::<Array<Text>, _>(
+            q.moderation
+                .iter()
+                .map(|m| m.as_str().to_string())
+                .collect::<Vec<_>>(),
+        );
+        st.push_sql(")");
+    }
+    if let Some(b) = q.bbox {
+        st.push_sql(" AND ");
+        if b.min_lon <= b.max_lon {
+            push_envelope(st, b.min_lon, b.min_lat, b.max_lon, b.max_lat);
+        } else {
+            st.push_sql("(");
+            push_envelope(st, b.min_lon, b.min_lat, 180.0, b.max_lat);
+            st.push_sql(" OR ");
+            push_envelope(st, -180.0, b.min_lat, b.max_lon, b.max_lat);
+            st.push_sql(")");
+        }
+    }
+    if let Some(ids) = &q.category_ids {
+        st.push_sql(
+            " AND EXISTS (SELECT 1 FROM initiative_categories ic WHERE ic.initiative_id = i.id AND ic.category_id = ANY(",
+        );
+        st.push_bind::<Array<Integer>, _>(ids.clone());
+        st.push_sql("))");
+    }
+    if !q.words.is_empty() {
+        st.push_sql(" AND i.search @@ tsq.q");
+    }
+    if let Some(near) = &q.near {
+        st.push_sql(" AND ST_DWithin(i.point::geography, ");
+        push_center(st, near);
+        st.push_sql(", ");
+        st.push_bind::<Double, _>(near.radius_m);
+        st.push_sql(", false)");
+    }
+    if !q.statuses.is_empty() {
+        st.push_sql(" AND i.status = ANY(");
+        st.push_bind::<Array<Text>, _>(
+            q.statuses
+                .iter()
+                .map(|s| s.as_str().to_string())
+                .collect::<Vec<_>>(),
+        );
+        st.push_sql(")");
+    }
+    if let Some(since) = q.updated_since {
+        st.push_sql(" AND i.updated_at >= ");
+        st.push_bind::<Timestamptz, _>(since);
+    }
+}
+
+fn cursor_error() -> StoreError {
+    StoreError::Invalid(vec![FieldError::new(
+        "cursor",
+        "invalid_cursor",
+        text!("this cursor belongs to a listing with other filters; follow the 'next' link as given or start again without a cursor";
+              "ce curseur appartient à une liste avec d'autres filtres ; suivez le lien « next » tel quel ou recommencez sans curseur"),
+    )])
+}
+
+/// Lists initiatives matching `q`, one page, serialised as `repr`.
+pub fn list(conn: &mut PgConnection, q: &ListQuery, repr: Representation) -> StoreResult<Page> {
+    let order = q.order();
+    if let Some(cursor) = &q.cursor
+        && cursor.order != order
+    {
+        return Err(cursor_error());
+    }
+    let limit = q.limit.clamp(1, MAX_LIMIT);
+    let item_sql = match order {
+        Order::Distance => repr.sql_with_distance(),
+        _ => repr.sql(),
+    };
+
+    let mut st = Statement::new(
+        "SELECT coalesce(string_agg(p.item, ',' ORDER BY p.rn) FILTER (WHERE p.rn <= ",
+    );
+    st.push_bind::<BigInt, _>(limit);
+    st.push_sql("), '') AS items, count(*) FILTER (WHERE p.rn <= ");
+    st.push_bind::<BigInt, _>(limit);
+    st.push_sql(") AS returned, count(*) > ");
+    st.push_bind::<BigInt, _>(limit);
+    st.push_sql(" AS has_more, (array_agg(p.sort_key) FILTER (WHERE p.rn = ");
+    st.push_bind::<BigInt, _>(limit);
+    st.push_sql("))[1] AS last_key, (array_agg(p.id) FILTER (WHERE p.rn = ");
+    st.push_bind::<BigInt, _>(limit);
+    // p: the page with row numbers and serialised items; i: the limited rows with their categories;
+    // f: the filtered rows with their sort key.
+    st.push_sql("))[1] AS last_id FROM (SELECT i.id, i.sort_key, row_number() OVER (ORDER BY ");
+    st.push_sql(match order {
+        Order::Relevance => "i.sort_key DESC, i.id",
+        _ => "i.sort_key, i.id",
+    });
+    st.push_sql(") AS rn, ");
+    st.push_sql(item_sql);
+    st.push_sql(" AS item FROM (SELECT f.* FROM (SELECT i.*, ");
+    match (order, &q.near) {
+        (Order::Distance, Some(near)) => {
+            st.push_sql("ST_Distance(i.point::geography, ");
+            push_center(&mut st, near);
+            st.push_sql(", false)");
+        }
+        (Order::Relevance, _) => st.push_sql("ts_rank(i.search, tsq.q)::float8"),
+        _ => st.push_sql("0::float8"),
+    }
+    st.push_sql(" AS sort_key FROM initiatives i");
+    if !q.words.is_empty() {
+        st.push_sql(" CROSS JOIN (SELECT archipel_search_query(");
+        st.push_bind::<Array<Text>, _>(q.words.clone());
+        st.push_sql(") AS q) AS tsq");
+    }
+    st.push_sql(" WHERE true");
+    push_filters(&mut st, q);
+    st.push_sql(") AS f");
+    if let Some(cursor) = &q.cursor {
+        match order {
+            Order::Id => st.push_sql(" WHERE f.id > "),
+            Order::Distance => {
+                st.push_sql(" WHERE (f.sort_key, f.id) > (");
+                st.push_bind::<Double, _>(cursor.key);
+                st.push_sql(", ");
+            }
+            Order::Relevance => {
+                st.push_sql(" WHERE (f.sort_key < ");
+                st.push_bind::<Double, _>(cursor.key);
+                st.push_sql(" OR (f.sort_key = ");
+                st.push_bind::<Double, _>(cursor.key);
+                st.push_sql(" AND f.id > ");
+            }
+        }
+        st.push_bind::<SqlUuid, _>(cursor.id);
+        st.push_sql(match order {
+            Order::Id => "",
+            Order::Distance => ")",
+            Order::Relevance => "))",
+        });
+    }
+    st.push_sql(match order {
+        Order::Id => " ORDER BY f.id",
+        Order::Distance => " ORDER BY f.sort_key, f.id",
+        Order::Relevance => " ORDER BY f.sort_key DESC, f.id",
+    });
+    st.push_sql(" LIMIT ");
+    st.push_bind::<BigInt, _>(limit + 1);
+    st.push_sql(") AS i ");
+    st.push_sql(CATEGORIES_SQL);
+    st.push_sql(") AS p");
+
+    let row: PageRow = st.get_result(conn)?;
+    let next = match (row.has_more, row.last_key, row.last_id) {
+        (true, Some(key), Some(id)) => Some(Cursor { order, key, id }),
+        _ => None,
+    };
+    Ok(Page {
+        items: row.items,
+        returned: row.returned,
+        next,
+    })
+}

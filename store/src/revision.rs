@@ -1,0 +1,149 @@
+//! Revisions: the history of every initiative.
+
+use crate::error::StoreResult;
+use crate::schema::revisions;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// What kind of change a revision records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    Update,
+    Archive,
+    Import,
+    Withdraw,
+    Restore,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Archive => "archive",
+            Action::Import => "import",
+            Action::Withdraw => "withdraw",
+            Action::Restore => "restore",
+        }
+    }
+}
+
+/// Who made a change: a person through their token's name, or an import run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub name: String,
+    pub import_run_id: Option<i64>,
+}
+
+impl Author {
+    pub fn person(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            import_run_id: None,
+        }
+    }
+}
+
+pub fn record(
+    conn: &mut PgConnection,
+    initiative_id: Uuid,
+    action: Action,
+    author: &Author,
+    reason: Option<&str>,
+    before: Option<&serde_json::Value>,
+    after: &serde_json::Value,
+) -> StoreResult<()> {
+    diesel::insert_into(revisions::table)
+        .values((
+            revisions::initiative_id.eq(initiative_id),
+            revisions::action.eq(action.as_str()),
+            revisions::author.eq(&author.name),
+            revisions::import_run_id.eq(author.import_run_id),
+            revisions::reason.eq(reason),
+            revisions::before.eq(before),
+            revisions::after.eq(after),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A revision as shown to people: who, when, why, which fields changed, and the full documents.
+#[derive(Debug, Clone, Serialize)]
+pub struct Revision {
+    pub id: i64,
+    pub action: String,
+    pub author: String,
+    pub import_run_id: Option<i64>,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Top-level fields whose value differs between `before` and `after`.
+    pub changed: Vec<String>,
+    pub before: Option<serde_json::Value>,
+    pub after: serde_json::Value,
+}
+
+type RevisionRow = (
+    i64,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+    DateTime<Utc>,
+    Option<serde_json::Value>,
+    serde_json::Value,
+);
+
+/// Bookkeeping fields that change with every write and say nothing about the change itself.
+const BOOKKEEPING: &[&str] = &["version", "updated_at"];
+
+fn changed_fields(before: Option<&serde_json::Value>, after: &serde_json::Value) -> Vec<String> {
+    let (Some(serde_json::Value::Object(before)), serde_json::Value::Object(after)) =
+        (before, after)
+    else {
+        return Vec::new();
+    };
+    after
+        .iter()
+        .filter(|(key, value)| {
+            !BOOKKEEPING.contains(&key.as_str()) && before.get(*key) != Some(*value)
+        })
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
+/// Every revision of an initiative, oldest first.
+pub fn list(conn: &mut PgConnection, initiative_id: Uuid) -> StoreResult<Vec<Revision>> {
+    let rows: Vec<RevisionRow> = revisions::table
+        .filter(revisions::initiative_id.eq(initiative_id))
+        .order(revisions::id)
+        .select((
+            revisions::id,
+            revisions::action,
+            revisions::author,
+            revisions::import_run_id,
+            revisions::reason,
+            revisions::created_at,
+            revisions::before,
+            revisions::after,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, action, author, import_run_id, reason, created_at, before, after)| Revision {
+                changed: changed_fields(before.as_ref(), &after),
+                id,
+                action,
+                author,
+                import_run_id,
+                reason,
+                created_at,
+                before,
+                after,
+            },
+        )
+        .collect())
+}

@@ -1,0 +1,97 @@
+//! Diesel's view of the tables (hand-written; generated and full-text columns are left out because
+//! only SQL reads them).
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::Geometry;
+
+    initiatives (id) {
+        id -> Uuid,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        geom -> Geometry,
+        street -> Nullable<Text>,
+        postcode -> Nullable<Text>,
+        city -> Nullable<Text>,
+        country_code -> Nullable<Text>,
+        insee_code -> Nullable<Text>,
+        website -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        links -> Array<Text>,
+        opening_hours -> Nullable<Text>,
+        tags -> Array<Text>,
+        status -> Text,
+        moderation -> Text,
+        licence -> Nullable<Text>,
+        attribution -> Nullable<Text>,
+        source_id -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        content_hash -> Nullable<Text>,
+        source_url -> Nullable<Text>,
+        fetched_at -> Nullable<Timestamptz>,
+        last_confirmed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    categories (id) {
+        id -> Integer,
+        parent_id -> Nullable<Integer>,
+        slug -> Text,
+        name_fr -> Text,
+        name_en -> Text,
+        colour -> Text,
+        icon -> Text,
+        position -> SmallInt,
+    }
+}
+
+diesel::table! {
+    initiative_categories (initiative_id, category_id) {
+        initiative_id -> Uuid,
+        category_id -> Integer,
+        position -> SmallInt,
+    }
+}
+
+diesel::table! {
+    revisions (id) {
+        id -> BigInt,
+        initiative_id -> Uuid,
+        action -> Text,
+        author -> Text,
+        import_run_id -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        before -> Nullable<Jsonb>,
+        after -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        role -> Text,
+        token_sha256 -> Bytea,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(initiative_categories -> initiatives (initiative_id));
+diesel::joinable!(initiative_categories -> categories (category_id));
+diesel::joinable!(revisions -> initiatives (initiative_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    initiatives,
+    categories,
+    initiative_categories,
+    revisions,
+    api_tokens
+);
