@@ -22,6 +22,9 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::initiatives::archive,
         routes::initiatives::revisions,
         routes::categories::list,
+        routes::tokens::list,
+        routes::tokens::create,
+        routes::tokens::revoke,
         routes::health::healthz,
         routes::health::readyz,
     ),
@@ -30,6 +33,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
     tags(
         (name = "initiatives", description = "The directory's entries"),
         (name = "categories", description = "The taxonomy of collaborative practices"),
+        (name = "tokens", description = "Administrators manage who may write"),
         (name = "operations", description = "Probes for orchestrators"),
     )
 )]

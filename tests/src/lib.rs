@@ -1,1 +1,302 @@
-//! Test harness: isolated databases cloned from a migrated template, the real server on port 0.
+//! Test harness: every test gets its own database, cloned from a template that holds the migrated
+//! schema and is dropped afterwards; API tests talk to the real server bound to port 0.
+//!
+//! The server comes from `ARCHIPEL_TEST_DATABASE_URL` (an admin URL, e.g.
+//! `postgres://postgres@127.0.0.1:5432/postgres`), or else the project's private cluster in
+//! `.archipel/`, started on demand.
+
+use archipel_api::{AppState, Settings};
+use archipel_store::cluster::{LocalCluster, quote_ident};
+use archipel_store::token::{self, Role};
+use archipel_store::{Pool, db, migrate};
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+use sha2::{Digest, Sha256};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The repository's root directory.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn admin_url() -> String {
+    if let Ok(url) = std::env::var("ARCHIPEL_TEST_DATABASE_URL") {
+        return url;
+    }
+    let port = std::env::var("ARCHIPEL_DB_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(55432);
+    let cluster = LocalCluster::new(workspace_root().join(".archipel"), port);
+    if let Err(e) = cluster.ensure_running() {
+        panic!("tests need PostgreSQL with PostGIS: {e}");
+    }
+    cluster.url("postgres")
+}
+
+/// `url` with another database name.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, _) = url.rsplit_once('/').unwrap_or((url, ""));
+    let query = url
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{base}/{database}{query}")
+}
+
+/// A digest of the SQL migrations: a changed migration gets a fresh template.
+fn migrations_digest() -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(workspace_root().join("migrations"))
+        .expect("migrations directory")
+        .flatten()
+        .flat_map(|dir| {
+            std::fs::read_dir(dir.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|f| f.path())
+        })
+        .collect();
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(file.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&file).unwrap_or_default());
+    }
+    hasher.finalize()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn database_exists(conn: &mut PgConnection, name: &str) -> bool {
+    diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<Count>(conn)
+        .map(|c| c.n > 0)
+        .unwrap_or(false)
+}
+
+/// Creates the migrated template once per server (several test processes may race for it: an
+/// advisory lock serialises them).
+fn template(admin: &str) -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("archipel_tpl_{}", migrations_digest());
+        let mut conn = PgConnection::establish(admin).expect("connect to the test server");
+        diesel::sql_query("SELECT pg_advisory_lock(727274)")
+            .execute(&mut conn)
+            .expect("lock");
+        if !database_exists(&mut conn, &name) {
+            let building = format!("{name}_building");
+            diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote_ident(&building)
+            ))
+            .execute(&mut conn)
+            .expect("drop half-built template");
+            diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(&building)))
+                .execute(&mut conn)
+                .expect("create template");
+            {
+                let mut tpl = PgConnection::establish(&with_database(admin, &building))
+                    .expect("connect to template");
+                migrate::run_pending(&mut tpl).expect("migrate template");
+            }
+            diesel::sql_query(format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                quote_ident(&building),
+                quote_ident(&name)
+            ))
+            .execute(&mut conn)
+            .expect("publish template");
+        }
+        diesel::sql_query("SELECT pg_advisory_unlock(727274)")
+            .execute(&mut conn)
+            .expect("unlock");
+        name
+    })
+}
+
+/// A database of one's own, with the current schema, dropped at the end of the test.
+pub struct TestDb {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    /// A migrated database, cloned from the template.
+    pub fn new() -> Self {
+        let admin = admin_url();
+        let template = template(&admin);
+        Self::create(admin, Some(template))
+    }
+
+    /// An empty database (PostGIS not even installed), for migration tests.
+    pub fn empty() -> Self {
+        Self::create(admin_url(), None)
+    }
+
+    fn create(admin: String, template: Option<&str>) -> Self {
+        let name = format!("archipel_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::establish(&admin).expect("connect to the test server");
+        let sql = match template {
+            Some(t) => format!(
+                "CREATE DATABASE {} TEMPLATE {}",
+                quote_ident(&name),
+                quote_ident(t)
+            ),
+            None => format!("CREATE DATABASE {}", quote_ident(&name)),
+        };
+        // Two clones of one template at the same instant can collide ("being accessed by other
+        // users"); try again a few times.
+        let mut attempt = 0;
+        loop {
+            match diesel::sql_query(&sql).execute(&mut conn) {
+                Ok(_) => break,
+                Err(e) if attempt < 50 && e.to_string().contains("being accessed") => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("create test database: {e}"),
+            }
+        }
+        let url = with_database(&admin, &name);
+        Self { admin, name, url }
+    }
+
+    pub fn connect(&self) -> PgConnection {
+        PgConnection::establish(&self.url).expect("connect to the test database")
+    }
+
+    /// A digest of everything stored, to assert that a refused request changed nothing.
+    pub fn fingerprint(&self) -> String {
+        #[derive(QueryableByName)]
+        struct Digest {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            digest: String,
+        }
+        let mut conn = self.connect();
+        diesel::sql_query(
+            "SELECT coalesce(md5(string_agg(t, '|' ORDER BY t)), 'empty') AS digest FROM (
+                SELECT 'i' || i::text AS t FROM initiatives i
+                UNION ALL SELECT 'c' || c::text FROM initiative_categories c
+                UNION ALL SELECT 'r' || r::text FROM revisions r
+                UNION ALL SELECT 'k' || k.id || k.name || k.role || coalesce(k.revoked_at::text, '') FROM api_tokens k
+            ) AS all_rows",
+        )
+        .get_result::<Digest>(&mut conn)
+        .expect("fingerprint")
+        .digest
+    }
+}
+
+impl Default for TestDb {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote_ident(&self.name)
+            ))
+            .execute(&mut conn);
+        }
+    }
+}
+
+/// The real server on 127.0.0.1 and a random port, over a database of its own, with an editor
+/// and an admin token.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: Pool,
+    pub editor_token: String,
+    pub admin_token: String,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    /// Starts the server. Call from an actix runtime (`#[actix_web::test]`).
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Settings::default()).await
+    }
+
+    pub async fn spawn_with(settings: Settings) -> Self {
+        let db = TestDb::new();
+        let pool = db::pool(&db.url, 4);
+        let (editor_token, admin_token) = {
+            let mut conn = db.connect();
+            (
+                token::create(&mut conn, "editor", Role::Editor).expect("editor token"),
+                token::create(&mut conn, "admin", Role::Admin).expect("admin token"),
+            )
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        let state = AppState {
+            pool: pool.clone(),
+            settings,
+        };
+        let server = archipel_api::build(listener, state, Some(1)).expect("server");
+        actix_web::rt::spawn(server);
+        Self {
+            address,
+            client: reqwest::Client::builder().build().expect("client"),
+            pool,
+            editor_token,
+            admin_token,
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.json().await.expect("JSON body")
+    }
+
+    /// POST a JSON body with the editor token; returns the created initiative.
+    pub async fn create(&self, body: serde_json::Value) -> serde_json::Value {
+        let response = self
+            .client
+            .post(self.url("/api/v1/initiatives"))
+            .bearer_auth(&self.editor_token)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.expect("JSON body");
+        assert_eq!(status, 201, "create failed: {body}");
+        body
+    }
+}

@@ -1,3 +1,4 @@
 pub mod categories;
 pub mod health;
 pub mod initiatives;
+pub mod tokens;

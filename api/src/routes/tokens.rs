@@ -1,0 +1,107 @@
+//! `/api/v1/tokens`: administrators hand out and revoke editor and admin tokens.
+
+use crate::auth::Admin;
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use archipel_store::text;
+use archipel_store::token::{self, Role};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// A token to create.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// Who holds it, e.g. `mairie-saint-cyprien`; shown as the author of their changes.
+    pub name: String,
+    /// `editor` or `admin`.
+    pub role: String,
+}
+
+/// List tokens (never their secret).
+#[utoipa::path(
+    get, path = "/api/v1/tokens", tag = "tokens",
+    responses(
+        (status = 200, description = "Every token, revoked ones included"),
+        (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin token", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(state: web::Data<AppState>, _admin: Admin) -> Result<HttpResponse, ApiError> {
+    let tokens = state.db(token::list).await?;
+    let body: Vec<_> = tokens
+        .into_iter()
+        .map(|t| {
+            serde_json::json!({
+                "name": t.name, "role": t.role, "created_at": t.created_at,
+                "last_used_at": t.last_used_at, "revoked_at": t.revoked_at,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "tokens": body })))
+}
+
+/// Create a token; its secret is in this response only.
+#[utoipa::path(
+    post, path = "/api/v1/tokens", tag = "tokens",
+    request_body = NewToken,
+    responses(
+        (status = 201, description = "Created; `token` is shown once"),
+        (status = 409, description = "An active token has this name", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid name or role", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let request: NewToken = serde_json::from_value(body.into_inner()).map_err(|e| {
+        ApiError::Unprocessable(vec![archipel_store::FieldError::new(
+            "/",
+            "invalid_token_request",
+            text!("expected {{\"name\": …, \"role\": \"editor\"|\"admin\"}}: {}", e;
+                  "attendu {{\"name\": …, \"role\": \"editor\"|\"admin\"}} : {}", e),
+        )])
+    })?;
+    let role = Role::parse(&request.role).ok_or_else(|| {
+        ApiError::Unprocessable(vec![archipel_store::FieldError::new(
+            "/role",
+            "invalid_role",
+            text!("role must be editor or admin"; "le rôle doit être editor ou admin"),
+        )])
+    })?;
+    let name = request.name.clone();
+    let secret = state
+        .db(move |conn| token::create(conn, &name, role))
+        .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "name": request.name.trim(), "role": role.as_str(), "token": secret,
+    })))
+}
+
+/// Revoke the active token with this name.
+#[utoipa::path(
+    delete, path = "/api/v1/tokens/{name}", tag = "tokens",
+    params(("name" = String, Path, description = "The token's name")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No active token has this name", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let name = name.into_inner();
+    if !state.db(move |conn| token::revoke(conn, &name)).await? {
+        return Err(ApiError::NotFound(text!(
+            "no active token has this name"; "aucun jeton actif ne porte ce nom")));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,358 @@
+//! What people do with the directory, end to end.
+
+use archipel_tests::TestApp;
+use serde_json::{Value, json};
+
+#[actix_web::test]
+async fn an_editor_creates_corrects_and_archives_an_initiative_and_the_revisions_show_each_step() {
+    let app = TestApp::spawn().await;
+    let created = app
+        .create(json!({
+            "name": "Repair Café du Capitole",
+            "description": "Réparation de petit électroménager, un samedi par mois",
+            "lat": 43.6045, "lon": 1.4440,
+            "categories": ["repair-cafe"],
+            "opening_hours": "Sa 14:00-18:00",
+            "address": {"street": "Place du Capitole", "postcode": "31000", "city": "Toulouse", "country_code": "fr", "insee_code": "31555"},
+            "contact": {"website": "https://repair.example.org", "email": "contact@repair.example.org", "phone": "+33 5 61 00 00 00"},
+            "reason": "inventaire 2026"
+        }))
+        .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["slug"], "repair-cafe-du-capitole");
+    assert_eq!(created["address"]["country_code"], "FR");
+    assert_eq!(created["version"], 1);
+
+    // Correct it, quoting the version read.
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/initiatives/{id}")))
+        .bearer_auth(&app.editor_token)
+        .header("If-Match", "\"1.json\"")
+        .header("Content-Type", "application/merge-patch+json")
+        .body(json!({"opening_hours": "Sa 10:00-12:00", "contact": {"phone": null}, "reason": "horaires vérifiés"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["etag"], "\"2.json\"");
+    let corrected: Value = response.json().await.unwrap();
+    assert_eq!(corrected["opening_hours"], "Sa 10:00-12:00");
+    assert_eq!(corrected["contact"]["phone"], Value::Null);
+    assert_eq!(
+        corrected["contact"]["email"], "contact@repair.example.org",
+        "untouched members stay"
+    );
+
+    // Archive it: gone from the public, still there for editors.
+    let response = app
+        .client
+        .delete(app.url(&format!("/api/v1/initiatives/{id}")))
+        .bearer_auth(&app.editor_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        app.get(&format!("/api/v1/initiatives/{id}")).await.status(),
+        410
+    );
+    let listed = app.get_json("/api/v1/initiatives").await;
+    assert_eq!(listed["number_returned"], 0);
+
+    let history: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/initiatives/{id}/revisions")))
+        .bearer_auth(&app.editor_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let steps: Vec<(String, String, Value, Value)> = history["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().into(),
+                r["author"].as_str().unwrap().into(),
+                r["reason"].clone(),
+                r["changed"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            (
+                "create".into(),
+                "editor".into(),
+                json!("inventaire 2026"),
+                json!([])
+            ),
+            (
+                "update".into(),
+                "editor".into(),
+                json!("horaires vérifiés"),
+                json!(["contact", "opening_hours"])
+            ),
+            (
+                "archive".into(),
+                "editor".into(),
+                Value::Null,
+                json!(["moderation"])
+            ),
+        ]
+    );
+    let revisions = history["revisions"].as_array().unwrap();
+    assert_eq!(revisions[1]["before"]["opening_hours"], "Sa 14:00-18:00");
+    assert_eq!(revisions[1]["after"]["opening_hours"], "Sa 10:00-12:00");
+}
+
+#[actix_web::test]
+async fn an_unchanged_patch_writes_no_revision() {
+    let app = TestApp::spawn().await;
+    let created = app.create(json!({"name": "Jardin des Plantes partagé", "lat": 43.59, "lon": 1.45, "tags": ["potager"]})).await;
+    let id = created["id"].as_str().unwrap();
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/initiatives/{id}")))
+        .bearer_auth(&app.editor_token)
+        .json(&json!({"tags": ["potager"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["etag"], "\"1.json\"");
+    let history = app
+        .get_json(&format!("/api/v1/initiatives/{id}/revisions"))
+        .await;
+    assert_eq!(history["revisions"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn a_reader_gets_json_or_geojson_with_etags() {
+    let app = TestApp::spawn().await;
+    let created = app
+        .create(json!({
+            "name": "Jardin partagé du Verrier",
+            "geometry": {"type": "Polygon", "coordinates": [[[1.4390, 43.6135], [1.4395, 43.6135], [1.4395, 43.6139], [1.4390, 43.6139], [1.4390, 43.6135]]]},
+            "categories": ["shared-garden"]
+        }))
+        .await;
+    let slug = created["slug"].as_str().unwrap();
+    // The map's point is inside the garden.
+    let (lon, lat) = (
+        created["point"]["lon"].as_f64().unwrap(),
+        created["point"]["lat"].as_f64().unwrap(),
+    );
+    assert!((1.4390..=1.4395).contains(&lon) && (43.6135..=43.6139).contains(&lat));
+
+    let response = app
+        .get(&format!("/api/v1/initiatives/{slug}.geojson"))
+        .await;
+    assert_eq!(response.headers()["content-type"], "application/geo+json");
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    let feature: Value = response.json().await.unwrap();
+    assert_eq!(feature["type"], "Feature");
+    assert_eq!(feature["id"], created["id"]);
+    assert_eq!(feature["geometry"]["type"], "Polygon");
+    assert_eq!(
+        feature["properties"]["categories"],
+        json!(["shared-garden"])
+    );
+    assert_eq!(feature["properties"]["main_category"], "shared-garden");
+
+    // Content negotiation gives the same Feature.
+    let negotiated = app
+        .client
+        .get(app.url(&format!("/api/v1/initiatives/{slug}")))
+        .header("Accept", "application/geo+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(negotiated.headers()["etag"].to_str().unwrap(), etag);
+
+    let revalidated = app
+        .client
+        .get(app.url(&format!("/api/v1/initiatives/{slug}.geojson")))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), 304);
+}
+
+#[actix_web::test]
+async fn a_stale_if_match_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let created = app
+        .create(crate::initiative("Fablab des Minimes", 43.62, 1.43))
+        .await;
+    let id = created["id"].as_str().unwrap();
+    let patch = |name: &'static str, etag: &'static str| {
+        app.client
+            .patch(app.url(&format!("/api/v1/initiatives/{id}")))
+            .bearer_auth(&app.editor_token)
+            .header("If-Match", etag)
+            .json(&json!({ "name": name }))
+            .send()
+    };
+    assert_eq!(
+        patch("Fablab des Minimes (2)", "\"1.json\"")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let before = app.db.fingerprint();
+    let stale = patch("Fablab des Minimes (3)", "\"1.json\"").await.unwrap();
+    assert_eq!(stale.status(), 412);
+    assert_eq!(app.db.fingerprint(), before);
+}
+
+#[actix_web::test]
+async fn pending_initiatives_are_for_editors_only() {
+    let app = TestApp::spawn().await;
+    let mut pending = crate::initiative("Grainothèque de la médiathèque", 43.60, 1.44);
+    pending["moderation"] = json!("pending");
+    let created = app.create(pending).await;
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(
+        app.get(&format!("/api/v1/initiatives/{id}")).await.status(),
+        404
+    );
+    assert_eq!(
+        app.get_json("/api/v1/initiatives").await["number_returned"],
+        0
+    );
+    let for_editor: Value = app
+        .client
+        .get(app.url("/api/v1/initiatives?moderation=pending"))
+        .bearer_auth(&app.editor_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(for_editor["number_returned"], 1);
+}
+
+#[actix_web::test]
+async fn categories_form_a_tree_with_counts_of_published_initiatives() {
+    let app = TestApp::spawn().await;
+    app.create(
+        json!({"name": "Repair café A", "lat": 43.6, "lon": 1.44, "categories": ["repair-cafe"]}),
+    )
+    .await;
+    app.create(json!({"name": "Recyclerie B", "lat": 43.61, "lon": 1.45, "categories": ["recyclerie", "repair-cafe"]})).await;
+    app.create(json!({"name": "Jardin C", "lat": 43.62, "lon": 1.46, "categories": ["shared-garden"], "moderation": "pending"})).await;
+    let tree = app.get_json("/api/v1/categories").await;
+    let families = tree["categories"].as_array().unwrap();
+    let reuse = families
+        .iter()
+        .find(|c| c["slug"] == "reuse-repair")
+        .unwrap();
+    assert_eq!(
+        reuse["count"], 2,
+        "an initiative in two practices of a family counts once"
+    );
+    let practice = |slug: &str| {
+        reuse["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["slug"] == slug)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(practice("repair-cafe")["count"], 2);
+    assert_eq!(practice("recyclerie")["count"], 1);
+    let food = families
+        .iter()
+        .find(|c| c["slug"] == "food-gardens")
+        .unwrap();
+    assert_eq!(food["count"], 0, "pending initiatives are not counted");
+    assert!(families.len() >= 5);
+    let practices: usize = families
+        .iter()
+        .map(|f| f["children"].as_array().unwrap().len())
+        .sum();
+    assert!(
+        practices >= 18,
+        "the taxonomy covers the collaborative practices"
+    );
+}
+
+#[actix_web::test]
+async fn tokens_are_managed_by_admins_and_revoked_tokens_stop_working() {
+    let app = TestApp::spawn().await;
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/tokens"))
+        .bearer_auth(&app.admin_token)
+        .json(&json!({"name": "mairie-quartier-nord", "role": "editor"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = created["token"].as_str().unwrap().to_string();
+    let write = |token: String| {
+        app.client
+            .post(app.url("/api/v1/initiatives"))
+            .bearer_auth(token)
+            .json(&crate::initiative("Boîte à livres du square", 43.6, 1.44))
+            .send()
+    };
+    assert_eq!(write(secret.clone()).await.unwrap().status(), 201);
+    // An editor cannot manage tokens.
+    let forbidden = app
+        .client
+        .get(app.url("/api/v1/tokens"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forbidden.status(), 403);
+    let revoked = app
+        .client
+        .delete(app.url("/api/v1/tokens/mairie-quartier-nord"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    assert_eq!(write(secret).await.unwrap().status(), 401);
+}
+
+#[actix_web::test]
+async fn probes_say_up_and_ready() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(app.get_json("/readyz").await["status"], "ready");
+}
+
+#[actix_web::test]
+async fn errors_speak_the_callers_language() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/initiatives?limit=zero"))
+        .header("Accept-Language", "fr-FR,fr;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-language"], "fr");
+    let problem: Value = response.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("limit doit être un entier"),
+        "{problem}"
+    );
+}
