@@ -3,7 +3,7 @@
 use crate::error::{ApiError, localise};
 use crate::lang::Lang;
 use crate::openapi::ApiDoc;
-use crate::routes::{categories, health, initiatives, tokens};
+use crate::routes::{categories, health, initiatives, tiles, tokens};
 use crate::state::AppState;
 use actix_web::dev::{Server, Service};
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
@@ -93,6 +93,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::delete().to(initiatives::archive)),
             )
             .service(web::resource("/categories").route(web::get().to(categories::list)))
+            .service(web::resource("/tiles/{z}/{x}/{y}").route(web::get().to(tiles::tile)))
             .service(
                 web::resource("/tokens")
                     .route(web::get().to(tokens::list))

@@ -22,6 +22,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::initiatives::archive,
         routes::initiatives::revisions,
         routes::categories::list,
+        routes::tiles::tile,
         routes::tokens::list,
         routes::tokens::create,
         routes::tokens::revoke,
@@ -33,6 +34,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
     tags(
         (name = "initiatives", description = "The directory's entries"),
         (name = "categories", description = "The taxonomy of collaborative practices"),
+        (name = "map", description = "Vector tiles for the map"),
         (name = "tokens", description = "Administrators manage who may write"),
         (name = "operations", description = "Probes for orchestrators"),
     )

@@ -38,6 +38,7 @@ FROM (VALUES
     ('reuse-repair', 'bike-workshop',         'Atelier vélo participatif',                    'Community bike workshop',                '#f97316', 'bicycle',       2),
     ('reuse-repair', 'recyclerie',            'Recyclerie, ressourcerie',                     'Reuse centre',                           '#c2410c', 'recycle',       3),
     ('reuse-repair', 'second-hand',           'Friperie, boutique solidaire',                 'Second-hand and charity shop',           '#9a3412', 'shirt',         4),
+    ('reuse-repair', 'repair-shop',           'Réparateur',                                   'Repair shop',                            '#7c2d12', 'screwdriver',   5),
     ('food-gardens', 'shared-garden',         'Jardin partagé',                               'Shared garden',                          '#65a30d', 'sprout',        1),
     ('food-gardens', 'shared-composting',     'Compost partagé',                              'Shared composting',                      '#3f6212', 'compost',       2),
     ('food-gardens', 'amap',                  'AMAP, partenariat producteurs-consommateurs',  'Community-supported agriculture (CSA)',  '#84cc16', 'basket',        3),

@@ -1,4 +1,12 @@
--- The directory's entries. Nothing is hard-deleted: archiving sets moderation = 'archived'.
+-- The point of a geometry in Web Mercator. Latitudes beyond ±85.05° have no Mercator image; they
+-- are clamped to the edge of the map rather than refused.
+CREATE FUNCTION archipel_web_mercator(geometry) RETURNS geometry
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ST_Transform(ST_SetSRID(ST_MakePoint(ST_X(ST_PointOnSurface($1)),
+                                                greatest(-85.05, least(85.05, ST_Y(ST_PointOnSurface($1))))), 4326), 3857);
+
+-- The directory's entries. Nothing is hard-deleted: archiving sets moderation = 'archived'; an
+-- import withdraws what left its feed (moderation = 'withdrawn') and restores it if it comes back.
 CREATE TABLE initiatives (
     id                uuid PRIMARY KEY,
     slug              text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'),
@@ -8,6 +16,11 @@ CREATE TABLE initiatives (
     geom              geometry(Geometry, 4326) NOT NULL
                       CHECK (GeometryType(geom) IN ('POINT', 'POLYGON', 'MULTIPOLYGON') AND ST_IsValid(geom)),
     point             geometry(Point, 4326) NOT NULL GENERATED ALWAYS AS (ST_PointOnSurface(geom)) STORED,
+    -- The same point in Web Mercator, so that vector tiles need no per-point transform.
+    point_3857        geometry(Point, 3857) NOT NULL GENERATED ALWAYS AS (archipel_web_mercator(geom)) STORED,
+    -- The first of its categories (kept in step with initiative_categories by the store): its
+    -- colour on the map.
+    main_category_id  integer REFERENCES categories (id),
     street            text,
     postcode          text,
     city              text,
@@ -21,7 +34,7 @@ CREATE TABLE initiatives (
     tags              text[] NOT NULL DEFAULT '{}',
     status            text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive', 'closed')),
     moderation        text NOT NULL DEFAULT 'published'
-                      CHECK (moderation IN ('pending', 'published', 'rejected', 'archived')),
+                      CHECK (moderation IN ('pending', 'published', 'rejected', 'archived', 'withdrawn')),
     licence           text,
     attribution       text,
     -- Provenance, filled by the importer: which feed, which record, which content.
@@ -30,6 +43,10 @@ CREATE TABLE initiatives (
     content_hash      text,
     source_url        text,
     fetched_at        timestamptz,
+    -- When an import last wrote the row, and when a person last corrected it: a person's
+    -- correction after the last import wins over the feed (the import records a conflict).
+    imported_at       timestamptz,
+    person_edited_at  timestamptz,
     last_confirmed_at timestamptz,
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),
@@ -50,6 +67,7 @@ CREATE TABLE initiatives (
 
 CREATE INDEX initiatives_point_idx ON initiatives USING gist (point);
 CREATE INDEX initiatives_geom_idx ON initiatives USING gist (geom);
+CREATE INDEX initiatives_point_3857_idx ON initiatives USING gist (point_3857);
 -- Distances in metres ("near me") use the geography cast; index it so KNN ordering is indexed.
 CREATE INDEX initiatives_point_geog_idx ON initiatives USING gist ((point::geography));
 CREATE INDEX initiatives_search_idx ON initiatives USING gin (search);

@@ -129,9 +129,60 @@ impl Location {
         &self.0
     }
 
+    /// The geometry as extended WKT (`SRID=4326;POINT(1.44 43.6)`), e.g. for COPY.
+    pub fn to_ewkt(&self) -> String {
+        let mut out = String::from("SRID=4326;");
+        write_wkt(&mut out, &self.0);
+        out
+    }
+
     /// The geometry as PostGIS EWKB with SRID 4326, ready to bind.
     pub fn to_postgis(&self) -> pg::GeometryContainer<pg::Point> {
         to_postgis(&self.0)
+    }
+}
+
+fn write_ring(out: &mut String, ring: &LineString<f64>) {
+    out.push('(');
+    for (i, c) in ring.coords().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        // `{}` on f64 prints the shortest text that reads back to the same number.
+        out.push_str(&format!("{} {}", c.x, c.y));
+    }
+    out.push(')');
+}
+
+fn write_polygon(out: &mut String, polygon: &Polygon<f64>) {
+    out.push('(');
+    write_ring(out, polygon.exterior());
+    for ring in polygon.interiors() {
+        out.push(',');
+        write_ring(out, ring);
+    }
+    out.push(')');
+}
+
+fn write_wkt(out: &mut String, geometry: &Geometry<f64>) {
+    match geometry {
+        Geometry::Point(p) => out.push_str(&format!("POINT({} {})", p.x(), p.y())),
+        Geometry::Polygon(p) => {
+            out.push_str("POLYGON");
+            write_polygon(out, p);
+        }
+        Geometry::MultiPolygon(mp) => {
+            out.push_str("MULTIPOLYGON(");
+            for (i, p) in mp.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_polygon(out, p);
+            }
+            out.push(')');
+        }
+        // Locations hold nothing else (see `from_geometry`).
+        _ => out.push_str("POINT EMPTY"),
     }
 }
 
@@ -290,6 +341,12 @@ mod tests {
             Location::from_geojson("/geometry", &line).unwrap_err().code,
             "unsupported_geometry"
         );
+    }
+
+    #[test]
+    fn extended_wkt_keeps_every_digit() {
+        let loc = Location::from_lat_lon("/lat", 43.61293065618698, 1.408531201426345).unwrap();
+        assert_eq!(loc.to_ewkt(), "SRID=4326;POINT(1.408531201426345 43.61293065618698)");
     }
 
     #[test]

@@ -186,13 +186,24 @@ fn unique_slug(conn: &mut PgConnection, name: &Name, id: Uuid) -> StoreResult<St
     Ok(format!("{}-{}", row.slug, &simple[simple.len() - 6..]))
 }
 
+/// Keeps `main_category_id` (the map's colour) in step with the first linked category.
+fn set_main_category(conn: &mut PgConnection, id: Uuid) -> StoreResult<()> {
+    Statement::new(
+        "UPDATE initiatives SET main_category_id = (SELECT category_id FROM initiative_categories \
+         WHERE initiative_id = initiatives.id ORDER BY position LIMIT 1) WHERE id = ",
+    )
+    .bind::<SqlUuid, _>(id)
+    .execute(conn)?;
+    Ok(())
+}
+
 fn link_categories(conn: &mut PgConnection, id: Uuid, slugs: &[String]) -> StoreResult<()> {
     diesel::delete(
         initiative_categories::table.filter(initiative_categories::initiative_id.eq(id)),
     )
     .execute(conn)?;
     if slugs.is_empty() {
-        return Ok(());
+        return set_main_category(conn, id);
     }
     Statement::new(
         "INSERT INTO initiative_categories (initiative_id, category_id, position) \
@@ -203,7 +214,7 @@ fn link_categories(conn: &mut PgConnection, id: Uuid, slugs: &[String]) -> Store
     .bind::<diesel::sql_types::Array<Text>, _>(slugs.to_vec())
     .sql(") WITH ORDINALITY AS s(slug, n) JOIN categories c ON c.slug = s.slug")
     .execute(conn)?;
-    Ok(())
+    set_main_category(conn, id)
 }
 
 /// Creates an initiative and its first revision.
@@ -408,6 +419,8 @@ where
                 Fields::of(&next),
                 initiatives::version.eq(initiatives::version + 1),
                 initiatives::updated_at.eq(diesel::dsl::now),
+                // A person's correction outranks the feed until the next import (see `sync`).
+                initiatives::person_edited_at.eq(diesel::dsl::now),
             ))
             .execute(conn)?;
         if next.categories != current.categories {

@@ -31,6 +31,8 @@ diesel::table! {
         content_hash -> Nullable<Text>,
         source_url -> Nullable<Text>,
         fetched_at -> Nullable<Timestamptz>,
+        imported_at -> Nullable<Timestamptz>,
+        person_edited_at -> Nullable<Timestamptz>,
         last_confirmed_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
@@ -95,3 +97,119 @@ diesel::allow_tables_to_appear_in_same_query!(
     revisions,
     api_tokens
 );
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    sources (id) {
+        id -> Text,
+        name -> Text,
+        format -> Text,
+        location -> Text,
+        mapping -> Jsonb,
+        licence -> Nullable<Text>,
+        attribution -> Nullable<Text>,
+        complete -> Bool,
+        moderation -> Text,
+        etag -> Nullable<Text>,
+        last_modified -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    import_runs (id) {
+        id -> BigInt,
+        source_id -> Text,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        status -> Text,
+        trigger -> Text,
+        fetched -> Integer,
+        created -> Integer,
+        updated -> Integer,
+        unchanged -> Integer,
+        withdrawn -> Integer,
+        restored -> Integer,
+        rejected -> Integer,
+        skipped -> Integer,
+        conflicts -> Integer,
+        duplicates -> Integer,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    import_rejects (id) {
+        id -> BigInt,
+        run_id -> BigInt,
+        external_id -> Nullable<Text>,
+        position -> Nullable<Text>,
+        reason -> Text,
+        raw -> Text,
+    }
+}
+
+diesel::table! {
+    import_conflicts (id) {
+        id -> BigInt,
+        run_id -> BigInt,
+        initiative_id -> Uuid,
+        incoming_hash -> Text,
+        incoming -> Jsonb,
+        current -> Jsonb,
+        fields -> Array<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    duplicate_candidates (id) {
+        id -> BigInt,
+        initiative_a -> Uuid,
+        initiative_b -> Uuid,
+        score -> Float,
+        distance_m -> Nullable<Float>,
+        name_similarity -> Nullable<Float>,
+        shared_contacts -> Array<Text>,
+        run_id -> Nullable<BigInt>,
+        status -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+// The staging table of an import: a temporary table created for each run (see `sync`).
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::Geometry;
+
+    import_staging (external_id) {
+        external_id -> Text,
+        content_hash -> Text,
+        new_id -> Uuid,
+        name -> Text,
+        description -> Text,
+        geom -> Geometry,
+        street -> Nullable<Text>,
+        postcode -> Nullable<Text>,
+        city -> Nullable<Text>,
+        country_code -> Nullable<Text>,
+        insee_code -> Nullable<Text>,
+        website -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        links -> Jsonb,
+        opening_hours -> Nullable<Text>,
+        tags -> Jsonb,
+        categories -> Jsonb,
+        status -> Text,
+        source_url -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(import_runs -> sources (source_id));
+diesel::joinable!(import_rejects -> import_runs (run_id));
+diesel::joinable!(import_conflicts -> import_runs (run_id));
+diesel::allow_tables_to_appear_in_same_query!(sources, import_runs, import_rejects, import_conflicts, duplicate_candidates, initiatives);

@@ -5,6 +5,8 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`), or else the project's private cluster in
 //! `.archipel/`, started on demand.
 
+pub mod mvt;
+
 use archipel_api::{AppState, Settings};
 use archipel_store::cluster::{LocalCluster, quote_ident};
 use archipel_store::token::{self, Role};

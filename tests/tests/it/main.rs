@@ -7,6 +7,7 @@ mod listing;
 mod migrations;
 mod openapi;
 mod stories;
+mod tiles;
 
 use serde_json::{Value, json};
 

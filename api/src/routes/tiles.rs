@@ -1,0 +1,121 @@
+//! `/api/v1/tiles/{z}/{x}/{y}.mvt`: the map's vector tiles (see `archipel_store::tiles`).
+
+use crate::error::ApiError;
+use crate::list_params::parse_words;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use archipel_store::domain::{Status, parse_category_slug};
+use archipel_store::tiles::{self, TileQuery};
+use archipel_store::{category, text};
+use std::hash::{Hash, Hasher};
+
+pub const MVT: &str = "application/vnd.mapbox-vector-tile";
+const TILE_PARAMS: &[&str] = &["category", "q", "status", "lang"];
+
+fn bad_address() -> ApiError {
+    ApiError::bad_request("invalid_tile", text!(
+        "a tile address is /api/v1/tiles/{{z}}/{{x}}/{{y}}.mvt with 0 ≤ z ≤ {} and 0 ≤ x, y < 2^z", tiles::MAX_ZOOM;
+        "une adresse de tuile est /api/v1/tiles/{{z}}/{{x}}/{{y}}.mvt avec 0 ≤ z ≤ {} et 0 ≤ x, y < 2^z", tiles::MAX_ZOOM))
+}
+
+fn parse_address(z: &str, x: &str, y: &str) -> Result<(u32, u32, u32), ApiError> {
+    let y = y.strip_suffix(".mvt").ok_or_else(bad_address)?;
+    let parse = |s: &str| s.parse::<u32>().map_err(|_| bad_address());
+    let (z, x, y) = (parse(z)?, parse(x)?, parse(y)?);
+    if !TileQuery::is_valid(z, x, y) {
+        return Err(bad_address());
+    }
+    Ok((z, x, y))
+}
+
+/// One vector tile of published initiatives: clusters below zoom 14, single initiatives from
+/// zoom 14. The same filters as the listings.
+#[utoipa::path(
+    get, path = "/api/v1/tiles/{z}/{x}/{y}.mvt", tag = "map",
+    params(
+        ("z" = u32, Path, description = "Zoom, 0 to 22"),
+        ("x" = u32, Path, description = "Column, 0 to 2^z - 1"),
+        ("y" = u32, Path, description = "Row, 0 to 2^z - 1"),
+        ("category" = Option<String>, Query, description = "Comma-separated category slugs; a family includes its practices"),
+        ("q" = Option<String>, Query, description = "Words to find (as in the listings)"),
+        ("status" = Option<String>, Query, description = "Comma-separated: active, inactive, closed"),
+    ),
+    responses(
+        (status = 200, description = "Mapbox Vector Tile with the layers `clusters` (count, category, colour, west, south, east, north) and `initiatives` (id, name, category, colour)", content_type = "application/vnd.mapbox-vector-tile"),
+        (status = 204, description = "Nothing in this tile"),
+        (status = 304, description = "Not modified since the ETag in If-None-Match"),
+        (status = 400, description = "Out-of-range address or malformed filter", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn tile(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+    pairs: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let (z, x, y) = path.into_inner();
+    let (z, x, y) = parse_address(&z, &x, &y)?;
+    let mut query = TileQuery { z, x, y, category_ids: None, words: Vec::new(), statuses: Vec::new() };
+    let mut slugs = Vec::new();
+    for (key, value) in pairs.iter() {
+        match key.as_str() {
+            "category" => {
+                for s in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    slugs.push(parse_category_slug("category", s).map_err(|e| ApiError::bad_request("unknown_category", e.message))?);
+                }
+            }
+            "q" if !value.trim().is_empty() => query.words = parse_words(value)?,
+            "status" => {
+                for s in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    query.statuses.push(Status::parse("status", s).map_err(|e| ApiError::bad_request("invalid_status", e.message))?);
+                }
+            }
+            k if TILE_PARAMS.contains(&k) => {}
+            other => {
+                return Err(ApiError::bad_request("unknown_parameter", text!(
+                    "'{}' is not a parameter of tiles; known parameters: {}", other, TILE_PARAMS.join(", ");
+                    "« {} » n'est pas un paramètre des tuiles ; paramètres connus : {}", other, TILE_PARAMS.join(", "))));
+            }
+        }
+    }
+    let outcome = state
+        .db(move |conn| {
+            if !slugs.is_empty() {
+                let unknown = category::unknown_slugs(conn, &slugs)?;
+                if !unknown.is_empty() {
+                    return Ok(Err(unknown));
+                }
+                query.category_ids = Some(category::ids_with_descendants(conn, &slugs)?);
+            }
+            Ok(Ok(tiles::tile(conn, &query)?))
+        })
+        .await?;
+    let bytes = outcome.map_err(|unknown| {
+        ApiError::bad_request("unknown_category", text!(
+            "unknown category: {}; see /api/v1/categories", unknown.join(", ");
+            "catégorie inconnue : {} ; voir /api/v1/categories", unknown.join(", ")))
+    })?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    let etag = format!("\"{:016x}\"", hasher.finish());
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
+    let mut response = if fresh {
+        HttpResponse::NotModified()
+    } else if bytes.is_empty() {
+        HttpResponse::NoContent()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .insert_header((header::ETAG, etag));
+    if fresh || bytes.is_empty() {
+        return Ok(response.finish());
+    }
+    Ok(response.content_type(MVT).body(bytes))
+}

@@ -1,0 +1,12 @@
+DROP INDEX initiatives_email_norm_idx;
+DROP INDEX initiatives_phone_norm_idx;
+DROP INDEX initiatives_website_norm_idx;
+DROP FUNCTION archipel_norm_phone(text);
+DROP FUNCTION archipel_norm_website(text);
+ALTER TABLE revisions DROP CONSTRAINT revisions_import_run_fk;
+ALTER TABLE initiatives DROP CONSTRAINT initiatives_source_fk;
+DROP TABLE duplicate_candidates;
+DROP TABLE import_conflicts;
+DROP TABLE import_rejects;
+DROP TABLE import_runs;
+DROP TABLE sources;

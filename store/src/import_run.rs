@@ -1,0 +1,252 @@
+//! Import runs: what each import did, the records it refused and the conflicts it found.
+
+use crate::error::StoreResult;
+use crate::schema::{import_conflicts, import_rejects, import_runs};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    NotModified,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::NotModified => "not_modified",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+/// What a run did to the directory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Records read from the feed.
+    pub fetched: i32,
+    pub created: i32,
+    pub updated: i32,
+    pub unchanged: i32,
+    pub withdrawn: i32,
+    pub restored: i32,
+    pub rejected: i32,
+    /// Records outside the directory's scope (e.g. OSM objects of no mapped category).
+    pub skipped: i32,
+    pub conflicts: i32,
+    pub duplicates: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[diesel(table_name = import_runs)]
+pub struct Run {
+    pub id: i64,
+    pub source_id: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub status: String,
+    pub trigger: String,
+    pub fetched: i32,
+    pub created: i32,
+    pub updated: i32,
+    pub unchanged: i32,
+    pub withdrawn: i32,
+    pub restored: i32,
+    pub rejected: i32,
+    pub skipped: i32,
+    pub conflicts: i32,
+    pub duplicates: i32,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[diesel(table_name = import_rejects)]
+pub struct Reject {
+    #[serde(skip)]
+    pub id: i64,
+    pub external_id: Option<String>,
+    /// Where in the file (e.g. `line 12`, `element 4`).
+    pub position: Option<String>,
+    pub reason: String,
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[diesel(table_name = import_conflicts)]
+pub struct Conflict {
+    pub id: i64,
+    pub run_id: i64,
+    pub initiative_id: Uuid,
+    #[serde(skip)]
+    pub incoming_hash: String,
+    pub incoming: serde_json::Value,
+    pub current: serde_json::Value,
+    pub fields: Vec<String>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A run with the records it refused and the conflicts it recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    #[serde(flatten)]
+    pub run: Run,
+    pub rejects: Vec<Reject>,
+    /// Rejects beyond those listed.
+    pub more_rejects: i64,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// A refused record, before it is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReject {
+    pub external_id: Option<String>,
+    pub position: Option<String>,
+    pub reason: String,
+    pub raw: String,
+}
+
+/// Opens a run (committed at once, so that a failed run is still on record).
+pub fn start(conn: &mut PgConnection, source_id: &str, trigger: &str) -> StoreResult<i64> {
+    Ok(diesel::insert_into(import_runs::table)
+        .values((import_runs::source_id.eq(source_id), import_runs::trigger.eq(trigger)))
+        .returning(import_runs::id)
+        .get_result(conn)?)
+}
+
+pub fn finish(conn: &mut PgConnection, run_id: i64, status: RunStatus, counts: &Counts) -> StoreResult<()> {
+    diesel::update(import_runs::table.find(run_id))
+        .set((
+            import_runs::status.eq(status.as_str()),
+            import_runs::finished_at.eq(diesel::dsl::now),
+            import_runs::fetched.eq(counts.fetched),
+            import_runs::created.eq(counts.created),
+            import_runs::updated.eq(counts.updated),
+            import_runs::unchanged.eq(counts.unchanged),
+            import_runs::withdrawn.eq(counts.withdrawn),
+            import_runs::restored.eq(counts.restored),
+            import_runs::rejected.eq(counts.rejected),
+            import_runs::skipped.eq(counts.skipped),
+            import_runs::conflicts.eq(counts.conflicts),
+            import_runs::duplicates.eq(counts.duplicates),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn fail(conn: &mut PgConnection, run_id: i64, error: &str) -> StoreResult<()> {
+    diesel::update(import_runs::table.find(run_id))
+        .set((
+            import_runs::status.eq(RunStatus::Failed.as_str()),
+            import_runs::finished_at.eq(diesel::dsl::now),
+            import_runs::error.eq(error),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks runs left `running` by a process that died as failed.
+pub fn fail_abandoned(conn: &mut PgConnection, source_id: &str) -> StoreResult<()> {
+    diesel::update(
+        import_runs::table
+            .filter(import_runs::source_id.eq(source_id))
+            .filter(import_runs::status.eq("running")),
+    )
+    .set((
+        import_runs::status.eq(RunStatus::Failed.as_str()),
+        import_runs::finished_at.eq(diesel::dsl::now),
+        import_runs::error.eq("the import process stopped before the run ended"),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn save_rejects(conn: &mut PgConnection, run_id: i64, rejects: &[NewReject]) -> StoreResult<()> {
+    for chunk in rejects.chunks(1000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|r| {
+                (
+                    import_rejects::run_id.eq(run_id),
+                    import_rejects::external_id.eq(r.external_id.as_deref()),
+                    import_rejects::position.eq(r.position.as_deref()),
+                    import_rejects::reason.eq(&r.reason),
+                    import_rejects::raw.eq(&r.raw),
+                )
+            })
+            .collect();
+        diesel::insert_into(import_rejects::table).values(rows).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Most rejects listed in a report.
+pub const REPORT_REJECTS: i64 = 1000;
+
+pub fn report(conn: &mut PgConnection, run_id: i64) -> StoreResult<Option<RunReport>> {
+    let Some(run) = import_runs::table
+        .find(run_id)
+        .select(Run::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let rejects = import_rejects::table
+        .filter(import_rejects::run_id.eq(run_id))
+        .order(import_rejects::id)
+        .limit(REPORT_REJECTS)
+        .select(Reject::as_select())
+        .load(conn)?;
+    let total: i64 = import_rejects::table
+        .filter(import_rejects::run_id.eq(run_id))
+        .count()
+        .get_result(conn)?;
+    let conflicts = import_conflicts::table
+        .filter(import_conflicts::run_id.eq(run_id))
+        .order(import_conflicts::id)
+        .select(Conflict::as_select())
+        .load(conn)?;
+    Ok(Some(RunReport {
+        more_rejects: (total - rejects.len() as i64).max(0),
+        run,
+        rejects,
+        conflicts,
+    }))
+}
+
+/// Recent runs of a source, newest first.
+pub fn list(conn: &mut PgConnection, source_id: &str, limit: i64) -> StoreResult<Vec<Run>> {
+    Ok(import_runs::table
+        .filter(import_runs::source_id.eq(source_id))
+        .order(import_runs::id.desc())
+        .limit(limit)
+        .select(Run::as_select())
+        .load(conn)?)
+}
+
+/// Open conflicts, oldest first.
+pub fn open_conflicts(conn: &mut PgConnection, limit: i64) -> StoreResult<Vec<Conflict>> {
+    Ok(import_conflicts::table
+        .filter(import_conflicts::status.eq("open"))
+        .order(import_conflicts::id)
+        .limit(limit)
+        .select(Conflict::as_select())
+        .load(conn)?)
+}
+
+/// Closes a conflict once a person has looked at it.
+pub fn resolve_conflict(conn: &mut PgConnection, id: i64) -> StoreResult<bool> {
+    Ok(diesel::update(import_conflicts::table.find(id))
+        .set(import_conflicts::status.eq("resolved"))
+        .execute(conn)?
+        > 0)
+}

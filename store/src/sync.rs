@@ -1,0 +1,496 @@
+//! The sync engine: brings one feed's records into the directory, again and again, safely.
+//!
+//! Records are streamed with `COPY` into a temporary staging table, then a few set-based
+//! statements compare them with what the source brought before, keyed by (source, external id)
+//! and a content hash:
+//!
+//! * new records are created; changed ones updated, with one revision each by the import run;
+//! * unchanged records are not touched at all (no write, no revision);
+//! * a record a person corrected since the last import keeps the person's values and the import
+//!   records a conflict for someone to review;
+//! * with a complete feed, what is missing is withdrawn (never deleted) and restored when it
+//!   comes back;
+//! * touched initiatives are checked for likely duplicates, within and across sources.
+//!
+//! Everything happens in the caller's transaction: a failed run leaves the data as it was.
+
+use crate::domain::Moderation;
+use crate::error::{StoreError, StoreResult};
+use crate::geometry::Location;
+use crate::initiative::CATEGORIES_SQL;
+use crate::representation::Representation;
+use crate::schema::import_staging;
+use crate::statement::Statement;
+use crate::text;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
+use std::io::{self, Write};
+use uuid::Uuid;
+
+/// One valid, normalised record of a feed, ready to stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StagedRecord {
+    pub external_id: String,
+    /// Hash of everything below: equal hashes mean nothing changed.
+    pub content_hash: String,
+    pub name: String,
+    pub description: String,
+    pub location: Location,
+    pub street: Option<String>,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+    pub country_code: Option<String>,
+    pub insee_code: Option<String>,
+    pub website: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub links: Vec<String>,
+    pub opening_hours: Option<String>,
+    pub tags: Vec<String>,
+    /// Category slugs, main first.
+    pub categories: Vec<String>,
+    pub status: &'static str,
+    /// The record's own page at the source, when it has one.
+    pub source_url: Option<String>,
+}
+
+/// Writes staged records in COPY's text format.
+pub struct CopyWriter<'w> {
+    out: io::BufWriter<&'w mut dyn Write>,
+}
+
+fn push_field(line: &mut String, value: Option<&str>) {
+    match value {
+        None => line.push_str("\\N"),
+        Some(v) => {
+            for c in v.chars() {
+                match c {
+                    '\\' => line.push_str("\\\\"),
+                    '\t' => line.push_str("\\t"),
+                    '\n' => line.push_str("\\n"),
+                    '\r' => line.push_str("\\r"),
+                    c => line.push(c),
+                }
+            }
+        }
+    }
+}
+
+impl CopyWriter<'_> {
+    pub fn write(&mut self, r: &StagedRecord) -> io::Result<()> {
+        let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        let fields: [Option<String>; 20] = [
+            Some(r.external_id.clone()),
+            Some(r.content_hash.clone()),
+            Some(Uuid::now_v7().to_string()),
+            Some(r.name.clone()),
+            Some(r.description.clone()),
+            Some(r.location.to_ewkt()),
+            r.street.clone(),
+            r.postcode.clone(),
+            r.city.clone(),
+            r.country_code.clone(),
+            r.insee_code.clone(),
+            r.website.clone(),
+            r.email.clone(),
+            r.phone.clone(),
+            Some(json(&r.links)),
+            r.opening_hours.clone(),
+            Some(json(&r.tags)),
+            Some(json(&r.categories)),
+            Some(r.status.to_string()),
+            r.source_url.clone(),
+        ];
+        let mut line = String::with_capacity(512);
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                line.push('\t');
+            }
+            push_field(&mut line, field.as_deref());
+        }
+        line.push('\n');
+        self.out.write_all(line.as_bytes())
+    }
+}
+
+/// Creates the run's staging table (dropped at commit or rollback).
+pub fn create_staging(conn: &mut PgConnection) -> StoreResult<()> {
+    diesel::sql_query(
+        "CREATE TEMP TABLE import_staging (
+            external_id text NOT NULL, content_hash text NOT NULL, new_id uuid NOT NULL,
+            name text NOT NULL, description text NOT NULL, geom geometry(Geometry, 4326) NOT NULL,
+            street text, postcode text, city text, country_code text, insee_code text,
+            website text, email text, phone text, links jsonb NOT NULL, opening_hours text,
+            tags jsonb NOT NULL, categories jsonb NOT NULL, status text NOT NULL, source_url text
+        ) ON COMMIT DROP",
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Streams records into the staging table: `feed` is called once with a writer and writes every
+/// record; an error from it aborts the COPY.
+pub fn copy_into_staging<E, F>(conn: &mut PgConnection, feed: F) -> Result<usize, E>
+where
+    E: From<diesel::result::Error> + std::error::Error,
+    F: Fn(&mut CopyWriter<'_>) -> Result<(), E>,
+{
+    diesel::copy_from(import_staging::table)
+        .from_raw_data(import_staging::table, |out: &mut dyn Write| {
+            let mut writer = CopyWriter {
+                out: io::BufWriter::with_capacity(1 << 16, out),
+            };
+            feed(&mut writer)?;
+            writer
+                .out
+                .flush()
+                .map_err(|e| E::from(diesel::result::Error::SerializationError(Box::new(e))))
+        })
+        .execute(conn)
+}
+
+/// Where the records go and on whose behalf.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub source_id: String,
+    pub run_id: i64,
+    /// Author recorded in revisions, e.g. `import:osm-toulouse`.
+    pub author: String,
+    pub moderation: Moderation,
+    pub licence: Option<String>,
+    pub attribution: Option<String>,
+    pub fetched_at: DateTime<Utc>,
+    /// A complete feed withdraws what it no longer lists.
+    pub complete: bool,
+}
+
+/// What applying the staged records did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub created: i32,
+    pub updated: i32,
+    pub unchanged: i32,
+    pub withdrawn: i32,
+    pub restored: i32,
+    pub conflicts: i32,
+    pub duplicates: i32,
+    /// External ids listed more than once in the feed (the last one was kept), with their count.
+    pub repeated_ids: Vec<(String, i64)>,
+}
+
+fn json_of(alias_query: &str) -> String {
+    format!(
+        "SELECT i.id, ({json})::jsonb AS doc FROM initiatives i {cats} WHERE i.id IN ({alias_query})",
+        json = Representation::Json.sql(),
+        cats = CATEGORIES_SQL
+    )
+}
+
+/// SQL of the columns an import sets from staging row `s`.
+const SET_FROM_STAGING: &str = "name = s.name, description = s.description, geom = s.geom, street = s.street,
+    postcode = s.postcode, city = s.city, country_code = s.country_code, insee_code = s.insee_code,
+    website = s.website, email = s.email, phone = s.phone,
+    links = ARRAY(SELECT jsonb_array_elements_text(s.links)), opening_hours = s.opening_hours,
+    tags = ARRAY(SELECT jsonb_array_elements_text(s.tags)), status = s.status,
+    content_hash = s.content_hash, source_url = s.source_url,
+    main_category_id = (SELECT c.id FROM categories c WHERE c.slug = s.categories->>0)";
+
+fn link_categories_sql(actions: &str) -> String {
+    format!(
+        "INSERT INTO initiative_categories (initiative_id, category_id, position)
+         SELECT p.initiative_id, c.id, (e.n - 1)::smallint
+         FROM import_plan p JOIN import_staging s ON s.external_id = p.external_id
+         CROSS JOIN LATERAL jsonb_array_elements_text(s.categories) WITH ORDINALITY AS e(slug, n)
+         JOIN categories c ON c.slug = e.slug
+         WHERE p.action IN ({actions})
+         ON CONFLICT DO NOTHING"
+    )
+}
+
+/// Revisions of the initiatives picked by `ids` (SQL), with `before` documents from
+/// `import_before` when present.
+fn record_revisions(conn: &mut PgConnection, target: &Target, action_sql: &str, ids: &str) -> StoreResult<()> {
+    Statement::new(format!(
+        "INSERT INTO revisions (initiative_id, action, author, import_run_id, before, after)
+         SELECT a.id, {action_sql}, ",
+    ))
+    .bind::<Text, _>(target.author.clone())
+    .sql(", ")
+    .bind::<BigInt, _>(target.run_id)
+    .sql(format!(
+        ", b.doc, a.doc FROM ({after}) AS a LEFT JOIN import_before b ON b.id = a.id LEFT JOIN import_plan p ON p.initiative_id = a.id",
+        after = json_of(ids)
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+fn snapshot_before(conn: &mut PgConnection, ids: &str) -> StoreResult<()> {
+    diesel::sql_query("DROP TABLE IF EXISTS import_before").execute(conn)?;
+    diesel::sql_query(format!("CREATE TEMP TABLE import_before ON COMMIT DROP AS {}", json_of(ids))).execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct ActionCount {
+    #[diesel(sql_type = Text)]
+    action: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Repeated {
+    #[diesel(sql_type = Text)]
+    external_id: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Live {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Applies the staged records to the directory (see the module's documentation).
+pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
+    let mut applied = Applied::default();
+
+    // A feed listing one id several times: keep the last occurrence, report the others.
+    applied.repeated_ids = diesel::sql_query(
+        "SELECT external_id, count(*) AS n FROM import_staging GROUP BY external_id HAVING count(*) > 1 ORDER BY external_id",
+    )
+    .load::<Repeated>(conn)?
+    .into_iter()
+    .map(|r| (r.external_id, r.n))
+    .collect();
+    if !applied.repeated_ids.is_empty() {
+        diesel::sql_query(
+            "DELETE FROM import_staging a USING import_staging b WHERE a.external_id = b.external_id AND a.ctid < b.ctid",
+        )
+        .execute(conn)?;
+    }
+    diesel::sql_query("CREATE UNIQUE INDEX ON import_staging (external_id)").execute(conn)?;
+    diesel::sql_query("ANALYZE import_staging").execute(conn)?;
+
+    let live: Live = Statement::new(
+        "SELECT count(*) AS n FROM initiatives WHERE moderation IN ('published', 'pending') AND source_id = ",
+    )
+    .bind::<Text, _>(target.source_id.clone())
+    .get_result(conn)?;
+    let staged: Live = diesel::sql_query("SELECT count(*) AS n FROM import_staging").get_result(conn)?;
+    if target.complete && staged.n == 0 && live.n > 0 {
+        return Err(StoreError::Conflict(text!(
+            "the feed has no valid record: refusing to withdraw the {} initiatives it brought before (if the source is really empty, archive them by hand)", live.n;
+            "le flux n'a aucun enregistrement valide : refus de retirer les {} initiatives qu'il avait apportées (si la source est vraiment vide, archivez-les à la main)", live.n
+        )));
+    }
+
+    Statement::new(
+        "CREATE TEMP TABLE import_plan ON COMMIT DROP AS
+         SELECT s.external_id, s.content_hash, coalesce(i.id, s.new_id) AS initiative_id,
+                CASE WHEN i.id IS NULL THEN 'create'
+                     WHEN i.moderation = 'withdrawn' THEN 'restore'
+                     WHEN i.content_hash IS NOT DISTINCT FROM s.content_hash THEN 'unchanged'
+                     WHEN i.person_edited_at > coalesce(i.imported_at, '-infinity') THEN 'conflict'
+                     ELSE 'update' END AS action
+         FROM import_staging s LEFT JOIN initiatives i ON i.source_id = ",
+    )
+    .bind::<Text, _>(target.source_id.clone())
+    .sql(" AND i.external_id = s.external_id")
+    .execute(conn)?;
+    diesel::sql_query("CREATE INDEX ON import_plan (initiative_id)").execute(conn)?;
+    diesel::sql_query("ANALYZE import_plan").execute(conn)?;
+    for row in diesel::sql_query("SELECT action, count(*) AS n FROM import_plan GROUP BY action").load::<ActionCount>(conn)? {
+        let n = i32::try_from(row.n).unwrap_or(i32::MAX);
+        match row.action.as_str() {
+            "create" => applied.created = n,
+            "update" => applied.updated = n,
+            "unchanged" => applied.unchanged = n,
+            "restore" => applied.restored = n,
+            _ => applied.conflicts = n,
+        }
+    }
+
+    create(conn, target)?;
+    update_and_restore(conn, target)?;
+    record_conflicts(conn, target)?;
+    if target.complete {
+        applied.withdrawn = withdraw_missing(conn, target)?;
+    }
+    applied.duplicates = find_duplicates(conn, target.run_id)?;
+    Ok(applied)
+}
+
+fn create(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
+    Statement::new(
+        "INSERT INTO initiatives (id, slug, name, description, geom, street, postcode, city, country_code, insee_code,
+             website, email, phone, links, opening_hours, tags, status, main_category_id, moderation, licence, attribution,
+             source_id, external_id, content_hash, source_url, fetched_at, imported_at)
+         SELECT s.new_id,
+                CASE WHEN s.n = 1 AND NOT EXISTS (SELECT 1 FROM initiatives x WHERE x.slug = s.base_slug) THEN s.base_slug
+                     ELSE s.base_slug || '-' || substr(replace(s.new_id::text, '-', ''), 25, 8) END,
+                s.name, s.description, s.geom, s.street, s.postcode, s.city, s.country_code, s.insee_code,
+                s.website, s.email, s.phone, ARRAY(SELECT jsonb_array_elements_text(s.links)), s.opening_hours,
+                ARRAY(SELECT jsonb_array_elements_text(s.tags)), s.status,
+                (SELECT c.id FROM categories c WHERE c.slug = s.categories->>0), ",
+    )
+    .bind::<Text, _>(target.moderation.as_str())
+    .sql(", ")
+    .bind::<Nullable<Text>, _>(target.licence.clone())
+    .sql(", ")
+    .bind::<Nullable<Text>, _>(target.attribution.clone())
+    .sql(", ")
+    .bind::<Text, _>(target.source_id.clone())
+    .sql(", s.external_id, s.content_hash, s.source_url, ")
+    .bind::<Timestamptz, _>(target.fetched_at)
+    .sql(
+        ", now()
+         FROM (SELECT s.*, b.base_slug, row_number() OVER (PARTITION BY b.base_slug ORDER BY s.external_id) AS n
+               FROM import_staging s
+               JOIN import_plan p ON p.external_id = s.external_id AND p.action = 'create'
+               CROSS JOIN LATERAL (SELECT coalesce(nullif(archipel_slugify(s.name), ''), 'initiative') AS base_slug) b) AS s",
+    )
+    .execute(conn)?;
+    diesel::sql_query(link_categories_sql("'create'")).execute(conn)?;
+    diesel::sql_query("DROP TABLE IF EXISTS import_before").execute(conn)?;
+    diesel::sql_query("CREATE TEMP TABLE import_before (id uuid, doc jsonb) ON COMMIT DROP").execute(conn)?;
+    record_revisions(conn, target, "'import'", "SELECT initiative_id FROM import_plan WHERE action = 'create'")
+}
+
+fn update_and_restore(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
+    let ids = "SELECT initiative_id FROM import_plan WHERE action IN ('update', 'restore')";
+    snapshot_before(conn, ids)?;
+    Statement::new(format!("UPDATE initiatives i SET {SET_FROM_STAGING}, moderation = CASE WHEN p.action = 'restore' THEN "))
+        .bind::<Text, _>(target.moderation.as_str())
+        .sql(" ELSE i.moderation END, licence = ")
+        .bind::<Nullable<Text>, _>(target.licence.clone())
+        .sql(", attribution = ")
+        .bind::<Nullable<Text>, _>(target.attribution.clone())
+        .sql(", fetched_at = ")
+        .bind::<Timestamptz, _>(target.fetched_at)
+        .sql(
+            ", imported_at = now(), updated_at = now(), version = i.version + 1
+             FROM import_plan p JOIN import_staging s ON s.external_id = p.external_id
+             WHERE i.id = p.initiative_id AND p.action IN ('update', 'restore')",
+        )
+        .execute(conn)?;
+    diesel::sql_query(format!("DELETE FROM initiative_categories WHERE initiative_id IN ({ids})")).execute(conn)?;
+    diesel::sql_query(link_categories_sql("'update', 'restore'")).execute(conn)?;
+    record_revisions(
+        conn,
+        target,
+        "CASE WHEN p.action = 'restore' THEN 'restore' ELSE 'import' END",
+        ids,
+    )
+}
+
+fn record_conflicts(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
+    Statement::new("INSERT INTO import_conflicts (run_id, initiative_id, incoming_hash, incoming, current, fields) SELECT ")
+        .bind::<BigInt, _>(target.run_id)
+        .sql(format!(
+            ", i.id, s.content_hash,
+               jsonb_build_object('name', s.name, 'description', s.description,
+                   'geometry', ST_AsGeoJSON(s.geom, 6)::jsonb,
+                   'address', jsonb_build_object('street', s.street, 'postcode', s.postcode, 'city', s.city,
+                                                 'country_code', s.country_code, 'insee_code', s.insee_code),
+                   'contact', jsonb_build_object('website', s.website, 'email', s.email, 'phone', s.phone, 'links', s.links),
+                   'opening_hours', s.opening_hours, 'tags', s.tags, 'categories', s.categories, 'status', s.status),
+               ({json})::jsonb,
+               ARRAY(SELECT f FROM (VALUES
+                   ('name', s.name IS DISTINCT FROM i.name),
+                   ('description', s.description IS DISTINCT FROM i.description),
+                   ('geometry', NOT ST_Equals(s.geom, i.geom)),
+                   ('address', (s.street, s.postcode, s.city, s.country_code, s.insee_code)
+                               IS DISTINCT FROM (i.street, i.postcode, i.city, i.country_code, i.insee_code)),
+                   ('contact', (s.website, s.email, s.phone) IS DISTINCT FROM (i.website, i.email, i.phone)
+                               OR ARRAY(SELECT jsonb_array_elements_text(s.links)) IS DISTINCT FROM i.links),
+                   ('opening_hours', s.opening_hours IS DISTINCT FROM i.opening_hours),
+                   ('tags', ARRAY(SELECT jsonb_array_elements_text(s.tags)) IS DISTINCT FROM i.tags),
+                   ('categories', ARRAY(SELECT jsonb_array_elements_text(s.categories)) IS DISTINCT FROM coalesce(cats.slugs, '{{}}')),
+                   ('status', s.status IS DISTINCT FROM i.status)) AS d(f, differs) WHERE differs)
+             FROM import_plan p
+             JOIN import_staging s ON s.external_id = p.external_id
+             JOIN initiatives i ON i.id = p.initiative_id
+             {cats}
+             WHERE p.action = 'conflict'
+               AND NOT EXISTS (SELECT 1 FROM import_conflicts c WHERE c.initiative_id = i.id AND c.incoming_hash = s.content_hash)",
+            json = Representation::Json.sql(),
+            cats = CATEGORIES_SQL,
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn withdraw_missing(conn: &mut PgConnection, target: &Target) -> StoreResult<i32> {
+    Statement::new(
+        "CREATE TEMP TABLE import_gone ON COMMIT DROP AS
+         SELECT i.id FROM initiatives i
+         WHERE i.moderation IN ('published', 'pending') AND i.source_id = ",
+    )
+    .bind::<Text, _>(target.source_id.clone())
+    .sql(" AND NOT EXISTS (SELECT 1 FROM import_staging s WHERE s.external_id = i.external_id)")
+    .execute(conn)?;
+    let ids = "SELECT id FROM import_gone";
+    snapshot_before(conn, ids)?;
+    let withdrawn = diesel::sql_query(format!(
+        "UPDATE initiatives SET moderation = 'withdrawn', imported_at = now(), updated_at = now(), version = version + 1
+         WHERE id IN ({ids})"
+    ))
+    .execute(conn)?;
+    record_revisions(conn, target, "'withdraw'", ids)?;
+    Ok(i32::try_from(withdrawn).unwrap_or(i32::MAX))
+}
+
+/// Candidates among the initiatives this run created, updated or restored: within 150 m with
+/// similar names (trigram similarity ≥ 0.5), or sharing a website, phone number or e-mail.
+fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
+    let found = Statement::new(
+        "WITH touched AS (
+             SELECT i.* FROM initiatives i JOIN import_plan p ON p.initiative_id = i.id
+             WHERE p.action IN ('create', 'update', 'restore')
+         ), pairs AS (
+             SELECT t.id AS a, o.id AS b FROM touched t
+             JOIN initiatives o ON ST_DWithin(o.point::geography, t.point::geography, 150, false) AND o.id <> t.id
+             WHERE similarity(archipel_unaccent(lower(o.name)), archipel_unaccent(lower(t.name))) >= 0.5
+             UNION
+             SELECT t.id, o.id FROM touched t
+             JOIN initiatives o ON archipel_norm_website(o.website) = archipel_norm_website(t.website) AND o.id <> t.id
+             WHERE o.website IS NOT NULL AND t.website IS NOT NULL
+             UNION
+             SELECT t.id, o.id FROM touched t
+             JOIN initiatives o ON archipel_norm_phone(o.phone) = archipel_norm_phone(t.phone) AND o.id <> t.id
+             WHERE o.phone IS NOT NULL AND t.phone IS NOT NULL
+             UNION
+             SELECT t.id, o.id FROM touched t
+             JOIN initiatives o ON lower(o.email) = lower(t.email) AND o.id <> t.id
+             WHERE o.email IS NOT NULL AND t.email IS NOT NULL
+         ), ordered AS (
+             SELECT DISTINCT least(a, b) AS a, greatest(a, b) AS b FROM pairs
+         )
+         INSERT INTO duplicate_candidates (initiative_a, initiative_b, score, distance_m, name_similarity, shared_contacts, run_id)
+         SELECT o.a, o.b,
+                round((0.5 * f.similarity + 0.3 * greatest(0, 1 - f.distance / 150) + 0.2 * least(1, cardinality(f.shared)))::numeric, 3),
+                round(f.distance::numeric, 1), round(f.similarity::numeric, 3), f.shared, ",
+    )
+    .bind::<BigInt, _>(run_id)
+    .sql(
+        " FROM ordered o
+         JOIN initiatives x ON x.id = o.a
+         JOIN initiatives y ON y.id = o.b
+         CROSS JOIN LATERAL (SELECT
+             ST_Distance(x.point::geography, y.point::geography, false) AS distance,
+             similarity(archipel_unaccent(lower(x.name)), archipel_unaccent(lower(y.name))) AS similarity,
+             ARRAY(SELECT c FROM (VALUES
+                 ('website', archipel_norm_website(x.website) = archipel_norm_website(y.website)),
+                 ('phone', archipel_norm_phone(x.phone) = archipel_norm_phone(y.phone)),
+                 ('email', lower(x.email) = lower(y.email))) AS v(c, same) WHERE same) AS shared) f
+         WHERE x.moderation NOT IN ('archived', 'rejected', 'withdrawn')
+           AND y.moderation NOT IN ('archived', 'rejected', 'withdrawn')
+         ON CONFLICT (initiative_a, initiative_b) DO NOTHING",
+    )
+    .execute(conn)?;
+    Ok(i32::try_from(found).unwrap_or(i32::MAX))
+}
