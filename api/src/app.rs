@@ -3,7 +3,7 @@
 use crate::error::{ApiError, localise};
 use crate::lang::Lang;
 use crate::openapi::ApiDoc;
-use crate::routes::{categories, health, initiatives, tiles, tokens};
+use crate::routes::{categories, frontend, health, initiatives, suggestions, tiles, tokens};
 use crate::state::AppState;
 use actix_web::dev::{Server, Service};
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
@@ -87,12 +87,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(initiatives::revisions)),
             )
             .service(
+                web::resource("/initiatives/{key}/reports")
+                    .route(web::post().to(suggestions::report_correction)),
+            )
+            .service(web::resource("/suggestions").route(web::post().to(suggestions::suggest)))
+            .service(web::resource("/reports").route(web::get().to(suggestions::list_reports)))
+            .service(
+                web::resource("/reports/{id}").route(web::patch().to(suggestions::close_report)),
+            )
+            .service(
                 web::resource("/initiatives/{key}")
                     .route(web::get().to(initiatives::get_one))
                     .route(web::patch().to(initiatives::update))
                     .route(web::delete().to(initiatives::archive)),
             )
             .service(web::resource("/categories").route(web::get().to(categories::list)))
+            .service(web::resource("/config").route(web::get().to(frontend::config)))
             .service(web::resource("/tiles/{z}/{x}/{y}").route(web::get().to(tiles::tile)))
             .service(
                 web::resource("/tokens")
@@ -102,7 +112,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/tokens/{name}").route(web::delete().to(tokens::revoke)))
             .default_service(web::to(no_route)),
     )
-    .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()));
+    .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()))
+    .default_service(web::to(frontend::serve));
 }
 
 /// Builds the server on `listener`; the caller awaits or spawns it.
@@ -116,7 +127,6 @@ pub fn build(
         App::new()
             .app_data(state.clone())
             .configure(configure)
-            .default_service(web::to(no_route))
             .wrap_fn(|req, srv| {
                 let lang = Lang::from_request(req.headers(), req.query_string());
                 let response = srv.call(req);

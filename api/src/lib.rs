@@ -8,6 +8,7 @@ pub mod input;
 pub mod lang;
 pub mod list_params;
 pub mod openapi;
+pub mod ratelimit;
 pub mod routes;
 pub mod state;
 

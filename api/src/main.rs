@@ -69,6 +69,15 @@ struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ARCHIPEL_WORKERS")]
     workers: Option<usize>,
+    /// Take client addresses from Forwarded / X-Forwarded-For (only behind a trusted reverse proxy).
+    #[arg(long, env = "ARCHIPEL_TRUST_FORWARDED")]
+    trust_forwarded: bool,
+    /// MapLibre style URL for the basemap (default: OpenStreetMap raster tiles).
+    #[arg(long, env = "ARCHIPEL_BASEMAP_STYLE")]
+    basemap_style: Option<String>,
+    /// Where the map opens: lat,lon,zoom.
+    #[arg(long, env = "ARCHIPEL_DEFAULT_VIEW", default_value = "46.6,2.4,5")]
+    default_view: String,
     /// Apply pending migrations before serving.
     #[arg(long, env = "ARCHIPEL_MIGRATE")]
     migrate: bool,
@@ -151,6 +160,24 @@ fn redact(url: &str) -> String {
     }
 }
 
+fn parse_view(raw: &str) -> anyhow::Result<(f64, f64, f64)> {
+    let parts: Vec<f64> = raw
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("--default-view must be lat,lon,zoom; got '{raw}'"))?;
+    match parts[..] {
+        [lat, lon, zoom]
+            if (-90.0..=90.0).contains(&lat)
+                && (-180.0..=180.0).contains(&lon)
+                && (0.0..=22.0).contains(&zoom) =>
+        {
+            Ok((lat, lon, zoom))
+        }
+        _ => bail!("--default-view must be lat,lon,zoom with valid ranges; got '{raw}'"),
+    }
+}
+
 async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let url = cli.database_url()?;
     {
@@ -178,12 +205,16 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let settings = Settings {
         public_url: args.public_url.clone(),
         frontend_dir,
+        trust_forwarded: args.trust_forwarded,
+        basemap_style: args.basemap_style.clone(),
+        default_view: parse_view(&args.default_view)?,
+        ..Settings::default()
     };
     let listener = TcpListener::bind((args.bind.as_str(), args.port))
         .with_context(|| format!("listening on {}:{}", args.bind, args.port))?;
     let address = listener.local_addr()?;
     tracing::info!("Archipel listening on http://{address} (API docs at /api/docs)");
-    archipel_api::build(listener, AppState { pool, settings }, args.workers)?.await?;
+    archipel_api::build(listener, AppState::new(pool, settings), args.workers)?.await?;
     Ok(())
 }
 

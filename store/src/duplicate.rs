@@ -44,7 +44,12 @@ pub struct DuplicateCandidate {
 }
 
 /// Candidates in `status` (open by default), best score first, one page after `after_id`.
-pub fn list(conn: &mut PgConnection, status: &str, limit: i64, offset: i64) -> StoreResult<Vec<DuplicateCandidate>> {
+pub fn list(
+    conn: &mut PgConnection,
+    status: &str,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<DuplicateCandidate>> {
     Ok(Statement::new(
         "SELECT d.id, d.score, d.distance_m, d.name_similarity, d.shared_contacts, d.status, d.run_id, d.created_at,
                 a.id AS a_id, a.name AS a_name, a.source_id AS a_source, b.id AS b_id, b.name AS b_name, b.source_id AS b_source

@@ -346,7 +346,10 @@ mod tests {
     #[test]
     fn extended_wkt_keeps_every_digit() {
         let loc = Location::from_lat_lon("/lat", 43.61293065618698, 1.408531201426345).unwrap();
-        assert_eq!(loc.to_ewkt(), "SRID=4326;POINT(1.408531201426345 43.61293065618698)");
+        assert_eq!(
+            loc.to_ewkt(),
+            "SRID=4326;POINT(1.408531201426345 43.61293065618698)"
+        );
     }
 
     #[test]

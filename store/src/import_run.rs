@@ -117,12 +117,20 @@ pub struct NewReject {
 /// Opens a run (committed at once, so that a failed run is still on record).
 pub fn start(conn: &mut PgConnection, source_id: &str, trigger: &str) -> StoreResult<i64> {
     Ok(diesel::insert_into(import_runs::table)
-        .values((import_runs::source_id.eq(source_id), import_runs::trigger.eq(trigger)))
+        .values((
+            import_runs::source_id.eq(source_id),
+            import_runs::trigger.eq(trigger),
+        ))
         .returning(import_runs::id)
         .get_result(conn)?)
 }
 
-pub fn finish(conn: &mut PgConnection, run_id: i64, status: RunStatus, counts: &Counts) -> StoreResult<()> {
+pub fn finish(
+    conn: &mut PgConnection,
+    run_id: i64,
+    status: RunStatus,
+    counts: &Counts,
+) -> StoreResult<()> {
     diesel::update(import_runs::table.find(run_id))
         .set((
             import_runs::status.eq(status.as_str()),
@@ -169,7 +177,11 @@ pub fn fail_abandoned(conn: &mut PgConnection, source_id: &str) -> StoreResult<(
     Ok(())
 }
 
-pub fn save_rejects(conn: &mut PgConnection, run_id: i64, rejects: &[NewReject]) -> StoreResult<()> {
+pub fn save_rejects(
+    conn: &mut PgConnection,
+    run_id: i64,
+    rejects: &[NewReject],
+) -> StoreResult<()> {
     for chunk in rejects.chunks(1000) {
         let rows: Vec<_> = chunk
             .iter()
@@ -183,7 +195,9 @@ pub fn save_rejects(conn: &mut PgConnection, run_id: i64, rejects: &[NewReject])
                 )
             })
             .collect();
-        diesel::insert_into(import_rejects::table).values(rows).execute(conn)?;
+        diesel::insert_into(import_rejects::table)
+            .values(rows)
+            .execute(conn)?;
     }
     Ok(())
 }

@@ -212,4 +212,11 @@ diesel::table! {
 diesel::joinable!(import_runs -> sources (source_id));
 diesel::joinable!(import_rejects -> import_runs (run_id));
 diesel::joinable!(import_conflicts -> import_runs (run_id));
-diesel::allow_tables_to_appear_in_same_query!(sources, import_runs, import_rejects, import_conflicts, duplicate_candidates, initiatives);
+diesel::allow_tables_to_appear_in_same_query!(
+    sources,
+    import_runs,
+    import_rejects,
+    import_conflicts,
+    duplicate_candidates,
+    initiatives
+);

@@ -11,7 +11,15 @@ use diesel::sql_types::{BigInt, Bool, Jsonb, Nullable, Text, Timestamptz};
 use serde::Serialize;
 
 /// The feed formats Archipel reads.
-pub const FORMATS: &[&str] = &["overpass", "geojson", "csv", "gogocarto", "openfairdb", "fablabs", "mednum"];
+pub const FORMATS: &[&str] = &[
+    "overpass",
+    "geojson",
+    "csv",
+    "gogocarto",
+    "openfairdb",
+    "fablabs",
+    "mednum",
+];
 
 /// A source as declared (CLI, `sources.toml`, API).
 #[derive(Debug, Clone, PartialEq)]
@@ -90,7 +98,12 @@ pub fn upsert(conn: &mut PgConnection, config: &SourceConfig) -> StoreResult<()>
     }
     let valid_id = !config.id.is_empty()
         && config.id.len() <= 60
-        && config.id.split('-').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        && config.id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
     if !valid_id {
         return Err(StoreError::invalid(
             "id",
@@ -162,9 +175,17 @@ pub fn due(conn: &mut PgConnection) -> StoreResult<Vec<Source>> {
 }
 
 /// Remembers the validators of a fetch, for the next conditional GET.
-pub fn set_validators(conn: &mut PgConnection, id: &str, etag: Option<&str>, last_modified: Option<&str>) -> StoreResult<()> {
+pub fn set_validators(
+    conn: &mut PgConnection,
+    id: &str,
+    etag: Option<&str>,
+    last_modified: Option<&str>,
+) -> StoreResult<()> {
     diesel::update(sources::table.find(id))
-        .set((sources::etag.eq(etag), sources::last_modified.eq(last_modified)))
+        .set((
+            sources::etag.eq(etag),
+            sources::last_modified.eq(last_modified),
+        ))
         .execute(conn)?;
     Ok(())
 }

@@ -188,7 +188,8 @@ fn json_of(alias_query: &str) -> String {
 }
 
 /// SQL of the columns an import sets from staging row `s`.
-const SET_FROM_STAGING: &str = "name = s.name, description = s.description, geom = s.geom, street = s.street,
+const SET_FROM_STAGING: &str =
+    "name = s.name, description = s.description, geom = s.geom, street = s.street,
     postcode = s.postcode, city = s.city, country_code = s.country_code, insee_code = s.insee_code,
     website = s.website, email = s.email, phone = s.phone,
     links = ARRAY(SELECT jsonb_array_elements_text(s.links)), opening_hours = s.opening_hours,
@@ -210,7 +211,12 @@ fn link_categories_sql(actions: &str) -> String {
 
 /// Revisions of the initiatives picked by `ids` (SQL), with `before` documents from
 /// `import_before` when present.
-fn record_revisions(conn: &mut PgConnection, target: &Target, action_sql: &str, ids: &str) -> StoreResult<()> {
+fn record_revisions(
+    conn: &mut PgConnection,
+    target: &Target,
+    action_sql: &str,
+    ids: &str,
+) -> StoreResult<()> {
     Statement::new(format!(
         "INSERT INTO revisions (initiative_id, action, author, import_run_id, before, after)
          SELECT a.id, {action_sql}, ",
@@ -228,7 +234,11 @@ fn record_revisions(conn: &mut PgConnection, target: &Target, action_sql: &str, 
 
 fn snapshot_before(conn: &mut PgConnection, ids: &str) -> StoreResult<()> {
     diesel::sql_query("DROP TABLE IF EXISTS import_before").execute(conn)?;
-    diesel::sql_query(format!("CREATE TEMP TABLE import_before ON COMMIT DROP AS {}", json_of(ids))).execute(conn)?;
+    diesel::sql_query(format!(
+        "CREATE TEMP TABLE import_before ON COMMIT DROP AS {}",
+        json_of(ids)
+    ))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -256,16 +266,18 @@ struct Live {
 
 /// Applies the staged records to the directory (see the module's documentation).
 pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
-    let mut applied = Applied::default();
-
     // A feed listing one id several times: keep the last occurrence, report the others.
-    applied.repeated_ids = diesel::sql_query(
+    let repeated_ids: Vec<(String, i64)> = diesel::sql_query(
         "SELECT external_id, count(*) AS n FROM import_staging GROUP BY external_id HAVING count(*) > 1 ORDER BY external_id",
     )
     .load::<Repeated>(conn)?
     .into_iter()
     .map(|r| (r.external_id, r.n))
     .collect();
+    let mut applied = Applied {
+        repeated_ids,
+        ..Applied::default()
+    };
     if !applied.repeated_ids.is_empty() {
         diesel::sql_query(
             "DELETE FROM import_staging a USING import_staging b WHERE a.external_id = b.external_id AND a.ctid < b.ctid",
@@ -280,7 +292,8 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
     )
     .bind::<Text, _>(target.source_id.clone())
     .get_result(conn)?;
-    let staged: Live = diesel::sql_query("SELECT count(*) AS n FROM import_staging").get_result(conn)?;
+    let staged: Live =
+        diesel::sql_query("SELECT count(*) AS n FROM import_staging").get_result(conn)?;
     if target.complete && staged.n == 0 && live.n > 0 {
         return Err(StoreError::Conflict(text!(
             "the feed has no valid record: refusing to withdraw the {} initiatives it brought before (if the source is really empty, archive them by hand)", live.n;
@@ -303,7 +316,9 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
     .execute(conn)?;
     diesel::sql_query("CREATE INDEX ON import_plan (initiative_id)").execute(conn)?;
     diesel::sql_query("ANALYZE import_plan").execute(conn)?;
-    for row in diesel::sql_query("SELECT action, count(*) AS n FROM import_plan GROUP BY action").load::<ActionCount>(conn)? {
+    for row in diesel::sql_query("SELECT action, count(*) AS n FROM import_plan GROUP BY action")
+        .load::<ActionCount>(conn)?
+    {
         let n = i32::try_from(row.n).unwrap_or(i32::MAX);
         match row.action.as_str() {
             "create" => applied.created = n,
@@ -356,8 +371,14 @@ fn create(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
     .execute(conn)?;
     diesel::sql_query(link_categories_sql("'create'")).execute(conn)?;
     diesel::sql_query("DROP TABLE IF EXISTS import_before").execute(conn)?;
-    diesel::sql_query("CREATE TEMP TABLE import_before (id uuid, doc jsonb) ON COMMIT DROP").execute(conn)?;
-    record_revisions(conn, target, "'import'", "SELECT initiative_id FROM import_plan WHERE action = 'create'")
+    diesel::sql_query("CREATE TEMP TABLE import_before (id uuid, doc jsonb) ON COMMIT DROP")
+        .execute(conn)?;
+    record_revisions(
+        conn,
+        target,
+        "'import'",
+        "SELECT initiative_id FROM import_plan WHERE action = 'create'",
+    )
 }
 
 fn update_and_restore(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
@@ -377,7 +398,10 @@ fn update_and_restore(conn: &mut PgConnection, target: &Target) -> StoreResult<(
              WHERE i.id = p.initiative_id AND p.action IN ('update', 'restore')",
         )
         .execute(conn)?;
-    diesel::sql_query(format!("DELETE FROM initiative_categories WHERE initiative_id IN ({ids})")).execute(conn)?;
+    diesel::sql_query(format!(
+        "DELETE FROM initiative_categories WHERE initiative_id IN ({ids})"
+    ))
+    .execute(conn)?;
     diesel::sql_query(link_categories_sql("'update', 'restore'")).execute(conn)?;
     record_revisions(
         conn,

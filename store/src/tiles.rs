@@ -62,7 +62,12 @@ fn push_filters(st: &mut Statement<'_>, q: &TileQuery) {
     }
     if !q.statuses.is_empty() {
         st.push_sql(" AND i.status = ANY(");
-        st.push_bind::<Array<Text>, _>(q.statuses.iter().map(|s| s.as_str().to_string()).collect::<Vec<_>>());
+        st.push_bind::<Array<Text>, _>(
+            q.statuses
+                .iter()
+                .map(|s| s.as_str().to_string())
+                .collect::<Vec<_>>(),
+        );
         st.push_sql(")");
     }
 }
@@ -83,7 +88,11 @@ fn envelope(st: &mut Statement<'_>, q: &TileQuery, margin: Option<f64>) {
 
 /// The tile's MVT bytes; empty when nothing is in it.
 pub fn tile(conn: &mut PgConnection, q: &TileQuery) -> StoreResult<Vec<u8>> {
-    let statement = if q.z >= POINTS_FROM_ZOOM { points(q) } else { clusters(q) };
+    let statement = if q.z >= POINTS_FROM_ZOOM {
+        points(q)
+    } else {
+        clusters(q)
+    };
     let tile: Tile = statement.get_result(conn)?;
     Ok(tile.mvt)
 }
@@ -109,7 +118,9 @@ fn points(q: &TileQuery) -> Statement<'static> {
 
 fn clusters(q: &TileQuery) -> Statement<'static> {
     let cell_units = EXTENT / GRID;
-    let mut st = Statement::new("WITH t AS (SELECT e, ST_XMin(e) AS x0, ST_YMin(e) AS y0, (ST_XMax(e) - ST_XMin(e)) / ");
+    let mut st = Statement::new(
+        "WITH t AS (SELECT e, ST_XMin(e) AS x0, ST_YMin(e) AS y0, (ST_XMax(e) - ST_XMin(e)) / ",
+    );
     st.push_sql(format!("{GRID}.0 AS cell FROM (SELECT "));
     envelope(&mut st, q, None);
     st.push_sql(" AS e) AS tile), m AS (SELECT ");

@@ -252,10 +252,7 @@ impl TestApp {
         };
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let address = format!("http://{}", listener.local_addr().expect("address"));
-        let state = AppState {
-            pool: pool.clone(),
-            settings,
-        };
+        let state = AppState::new(pool.clone(), settings);
         let server = archipel_api::build(listener, state, Some(1)).expect("server");
         actix_web::rt::spawn(server);
         Self {

@@ -102,7 +102,9 @@ fn value(bytes: &[u8]) -> Value {
         let (field, wire) = r.key();
         out = match field {
             1 => Value::String(String::from_utf8_lossy(r.bytes()).into_owned()),
-            2 => Value::from(f64::from(f32::from_le_bytes(r.fixed(4).try_into().expect("f32")))),
+            2 => Value::from(f64::from(f32::from_le_bytes(
+                r.fixed(4).try_into().expect("f32"),
+            ))),
             3 => Value::from(f64::from_le_bytes(r.fixed(8).try_into().expect("f64"))),
             4 | 5 => Value::from(r.varint() as i64),
             6 => Value::from(zigzag(r.varint())),
@@ -146,13 +148,24 @@ fn layer(bytes: &[u8]) -> Layer {
             }
             let mut properties = Map::new();
             for pair in tags.chunks(2) {
-                properties.insert(keys[pair[0] as usize].clone(), values[pair[1] as usize].clone());
+                properties.insert(
+                    keys[pair[0] as usize].clone(),
+                    values[pair[1] as usize].clone(),
+                );
             }
-            let point = if geometry.len() >= 3 { (zigzag(geometry[1]), zigzag(geometry[2])) } else { (0, 0) };
+            let point = if geometry.len() >= 3 {
+                (zigzag(geometry[1]), zigzag(geometry[2]))
+            } else {
+                (0, 0)
+            };
             Feature { properties, point }
         })
         .collect();
-    Layer { name, extent, features }
+    Layer {
+        name,
+        extent,
+        features,
+    }
 }
 
 /// The layers of a tile.

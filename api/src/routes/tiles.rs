@@ -14,9 +14,12 @@ pub const MVT: &str = "application/vnd.mapbox-vector-tile";
 const TILE_PARAMS: &[&str] = &["category", "q", "status", "lang"];
 
 fn bad_address() -> ApiError {
-    ApiError::bad_request("invalid_tile", text!(
+    ApiError::bad_request(
+        "invalid_tile",
+        text!(
         "a tile address is /api/v1/tiles/{{z}}/{{x}}/{{y}}.mvt with 0 ≤ z ≤ {} and 0 ≤ x, y < 2^z", tiles::MAX_ZOOM;
-        "une adresse de tuile est /api/v1/tiles/{{z}}/{{x}}/{{y}}.mvt avec 0 ≤ z ≤ {} et 0 ≤ x, y < 2^z", tiles::MAX_ZOOM))
+        "une adresse de tuile est /api/v1/tiles/{{z}}/{{x}}/{{y}}.mvt avec 0 ≤ z ≤ {} et 0 ≤ x, y < 2^z", tiles::MAX_ZOOM),
+    )
 }
 
 fn parse_address(z: &str, x: &str, y: &str) -> Result<(u32, u32, u32), ApiError> {
@@ -56,26 +59,42 @@ pub async fn tile(
 ) -> Result<HttpResponse, ApiError> {
     let (z, x, y) = path.into_inner();
     let (z, x, y) = parse_address(&z, &x, &y)?;
-    let mut query = TileQuery { z, x, y, category_ids: None, words: Vec::new(), statuses: Vec::new() };
+    let mut query = TileQuery {
+        z,
+        x,
+        y,
+        category_ids: None,
+        words: Vec::new(),
+        statuses: Vec::new(),
+    };
     let mut slugs = Vec::new();
     for (key, value) in pairs.iter() {
         match key.as_str() {
             "category" => {
                 for s in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    slugs.push(parse_category_slug("category", s).map_err(|e| ApiError::bad_request("unknown_category", e.message))?);
+                    slugs.push(
+                        parse_category_slug("category", s)
+                            .map_err(|e| ApiError::bad_request("unknown_category", e.message))?,
+                    );
                 }
             }
             "q" if !value.trim().is_empty() => query.words = parse_words(value)?,
             "status" => {
                 for s in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    query.statuses.push(Status::parse("status", s).map_err(|e| ApiError::bad_request("invalid_status", e.message))?);
+                    query.statuses.push(
+                        Status::parse("status", s)
+                            .map_err(|e| ApiError::bad_request("invalid_status", e.message))?,
+                    );
                 }
             }
             k if TILE_PARAMS.contains(&k) => {}
             other => {
-                return Err(ApiError::bad_request("unknown_parameter", text!(
+                return Err(ApiError::bad_request(
+                    "unknown_parameter",
+                    text!(
                     "'{}' is not a parameter of tiles; known parameters: {}", other, TILE_PARAMS.join(", ");
-                    "« {} » n'est pas un paramètre des tuiles ; paramètres connus : {}", other, TILE_PARAMS.join(", "))));
+                    "« {} » n'est pas un paramètre des tuiles ; paramètres connus : {}", other, TILE_PARAMS.join(", ")),
+                ));
             }
         }
     }
@@ -92,9 +111,12 @@ pub async fn tile(
         })
         .await?;
     let bytes = outcome.map_err(|unknown| {
-        ApiError::bad_request("unknown_category", text!(
+        ApiError::bad_request(
+            "unknown_category",
+            text!(
             "unknown category: {}; see /api/v1/categories", unknown.join(", ");
-            "catégorie inconnue : {} ; voir /api/v1/categories", unknown.join(", ")))
+            "catégorie inconnue : {} ; voir /api/v1/categories", unknown.join(", ")),
+        )
     })?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut hasher);
@@ -103,7 +125,10 @@ pub async fn tile(
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        });
     let mut response = if fresh {
         HttpResponse::NotModified()
     } else if bytes.is_empty() {

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod bad_input;
+mod contributions;
 mod listing;
 mod migrations;
 mod openapi;

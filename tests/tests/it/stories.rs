@@ -356,3 +356,79 @@ async fn errors_speak_the_callers_language() {
         "{problem}"
     );
 }
+
+#[actix_web::test]
+async fn the_built_map_is_served_with_the_right_caching_and_framing() {
+    let dist =
+        std::env::temp_dir().join(format!("archipel-dist-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(dist.join("assets")).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Archipel</title>",
+    )
+    .unwrap();
+    std::fs::write(
+        dist.join("embed.html"),
+        "<!doctype html><title>Archipel embed</title>",
+    )
+    .unwrap();
+    std::fs::write(dist.join("assets/app-1a2b3c.js"), "console.log(1)").unwrap();
+    let app = TestApp::spawn_with(archipel_api::Settings {
+        frontend_dir: Some(dist.clone()),
+        ..Default::default()
+    })
+    .await;
+
+    let index = app.get("/").await;
+    assert_eq!(index.headers()["cache-control"], "no-cache");
+    assert_eq!(
+        index.headers()["content-security-policy"],
+        "frame-ancestors 'self'"
+    );
+    // A front-end route (a shared link) gets the app.
+    let deep = app.get("/initiative/repair-cafe-du-capitole").await;
+    assert_eq!(deep.status(), 200);
+    assert!(
+        deep.text()
+            .await
+            .unwrap()
+            .contains("<title>Archipel</title>")
+    );
+    let asset = app.get("/assets/app-1a2b3c.js").await;
+    assert_eq!(
+        asset.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(app.get("/assets/missing-000.js").await.status(), 404);
+    let embed = app.get("/embed").await;
+    assert_eq!(
+        embed.headers()["content-security-policy"],
+        "frame-ancestors *"
+    );
+    // API paths never fall back to the app; nothing escapes the directory.
+    assert_eq!(
+        app.get("/api/v1/nothing").await.headers()["content-type"],
+        "application/problem+json"
+    );
+    std::fs::write(
+        dist.parent().unwrap().join("secret.txt"),
+        "outside the front end",
+    )
+    .ok();
+    for attempt in [
+        "/%2e%2e/secret.txt",
+        "/..%2fsecret.txt",
+        "/assets/..%2f..%2fsecret.txt",
+    ] {
+        let body = app.get(attempt).await.text().await.unwrap();
+        assert!(
+            !body.contains("outside the front end"),
+            "{attempt} escaped the directory"
+        );
+    }
+    assert_eq!(
+        app.get_json("/api/v1/config").await["default_view"]["zoom"],
+        5.0
+    );
+    std::fs::remove_dir_all(dist).unwrap();
+}

@@ -9,7 +9,8 @@ fn tile_of(lat: f64, lon: f64, zoom: u32) -> (u32, u32) {
     let n = f64::from(1u32 << zoom);
     let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
     let lat = lat.to_radians();
-    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor()
+        as u32;
     (x, y)
 }
 
@@ -29,7 +30,10 @@ async fn a_known_point_appears_in_the_right_tile_at_z14() {
     let (x, y) = tile_of(43.6045, 1.4440, 14);
     let (status, layers) = tile(&app, &format!("/api/v1/tiles/14/{x}/{y}.mvt")).await;
     assert_eq!(status, 200);
-    let initiatives = layers.iter().find(|l| l.name == "initiatives").expect("initiatives layer");
+    let initiatives = layers
+        .iter()
+        .find(|l| l.name == "initiatives")
+        .expect("initiatives layer");
     assert_eq!(initiatives.features.len(), 1);
     let feature = &initiatives.features[0];
     assert_eq!(feature.properties["id"], created["id"]);
@@ -37,7 +41,10 @@ async fn a_known_point_appears_in_the_right_tile_at_z14() {
     assert_eq!(feature.properties["category"], "repair-cafe");
     assert_eq!(feature.properties["colour"], "#ea580c");
     let (px, py) = feature.point;
-    assert!((0..4096).contains(&px) && (0..4096).contains(&py), "inside the tile: {px},{py}");
+    assert!(
+        (0..4096).contains(&px) && (0..4096).contains(&py),
+        "inside the tile: {px},{py}"
+    );
     // A far-away tile at the same zoom is empty.
     let (status, _) = tile(&app, &format!("/api/v1/tiles/14/{}/{y}.mvt", x + 40)).await;
     assert_eq!(status, 204);
@@ -47,27 +54,51 @@ async fn a_known_point_appears_in_the_right_tile_at_z14() {
 async fn clusters_sum_to_the_number_of_initiatives_at_z3() {
     let app = TestApp::spawn().await;
     let places = [
-        (43.6045, 1.4440), (43.6050, 1.4450), (43.6100, 1.4500), (43.2965, 5.3698), (43.2970, 5.3700),
-        (45.7640, 4.8357), (48.8566, 2.3522), (48.8570, 2.3530), (48.8600, 2.3400), (48.5734, 7.7521),
+        (43.6045, 1.4440),
+        (43.6050, 1.4450),
+        (43.6100, 1.4500),
+        (43.2965, 5.3698),
+        (43.2970, 5.3700),
+        (45.7640, 4.8357),
+        (48.8566, 2.3522),
+        (48.8570, 2.3530),
+        (48.8600, 2.3400),
+        (48.5734, 7.7521),
     ];
     for (i, (lat, lon)) in places.iter().enumerate() {
-        app.create(initiative(&format!("Initiative {i}"), *lat, *lon)).await;
+        app.create(initiative(&format!("Initiative {i}"), *lat, *lon))
+            .await;
     }
     // France lies in z3 tile x=4, y=2.
     let (status, layers) = tile(&app, "/api/v1/tiles/3/4/2.mvt").await;
     assert_eq!(status, 200);
     // Margin clusters belong to neighbouring tiles: count only those whose point is in this one.
-    let inside = |f: &&mvt::Feature| (0..4096).contains(&f.point.0) && (0..4096).contains(&f.point.1);
+    let inside =
+        |f: &&mvt::Feature| (0..4096).contains(&f.point.0) && (0..4096).contains(&f.point.1);
     let clustered: i64 = layers
         .iter()
         .filter(|l| l.name == "clusters")
         .flat_map(|l| l.features.iter().filter(inside))
         .map(|f| f.properties["count"].as_i64().unwrap())
         .sum();
-    let single = layers.iter().filter(|l| l.name == "initiatives").flat_map(|l| l.features.iter().filter(inside)).count();
+    let single = layers
+        .iter()
+        .filter(|l| l.name == "initiatives")
+        .flat_map(|l| l.features.iter().filter(inside))
+        .count();
     assert_eq!(clustered + single as i64, places.len() as i64);
-    let cluster = layers.iter().find(|l| l.name == "clusters").unwrap().features.iter().find(|f| f.properties["count"].as_i64() == Some(3)).expect("the three Toulouse initiatives share a cell");
-    assert!(cluster.properties["west"].as_f64().unwrap() <= 1.4440 && cluster.properties["east"].as_f64().unwrap() >= 1.4500);
+    let cluster = layers
+        .iter()
+        .find(|l| l.name == "clusters")
+        .unwrap()
+        .features
+        .iter()
+        .find(|f| f.properties["count"].as_i64() == Some(3))
+        .expect("the three Toulouse initiatives share a cell");
+    assert!(
+        cluster.properties["west"].as_f64().unwrap() <= 1.4440
+            && cluster.properties["east"].as_f64().unwrap() >= 1.4500
+    );
 }
 
 #[actix_web::test]
@@ -75,18 +106,57 @@ async fn tiles_follow_the_filters_and_validate_their_address() {
     let app = TestApp::spawn().await;
     app.create(json!({"name": "Repair café", "lat": 43.6045, "lon": 1.4440, "categories": ["repair-cafe"]})).await;
     let (x, y) = tile_of(43.6045, 1.4440, 15);
-    assert_eq!(app.get(&format!("/api/v1/tiles/15/{x}/{y}.mvt?category=reuse-repair")).await.status(), 200);
-    assert_eq!(app.get(&format!("/api/v1/tiles/15/{x}/{y}.mvt?category=shared-garden")).await.status(), 204);
-    assert_eq!(app.get(&format!("/api/v1/tiles/15/{x}/{y}.mvt?q=repair")).await.status(), 200);
-    assert_eq!(app.get(&format!("/api/v1/tiles/15/{x}/{y}.mvt?q=jardin")).await.status(), 204);
-    for bad in ["/api/v1/tiles/3/8/0.mvt", "/api/v1/tiles/23/0/0.mvt", "/api/v1/tiles/a/0/0.mvt", "/api/v1/tiles/1/0/0.png", "/api/v1/tiles/1/0/0.mvt?colour=red"] {
+    assert_eq!(
+        app.get(&format!(
+            "/api/v1/tiles/15/{x}/{y}.mvt?category=reuse-repair"
+        ))
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        app.get(&format!(
+            "/api/v1/tiles/15/{x}/{y}.mvt?category=shared-garden"
+        ))
+        .await
+        .status(),
+        204
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/tiles/15/{x}/{y}.mvt?q=repair"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/tiles/15/{x}/{y}.mvt?q=jardin"))
+            .await
+            .status(),
+        204
+    );
+    for bad in [
+        "/api/v1/tiles/3/8/0.mvt",
+        "/api/v1/tiles/23/0/0.mvt",
+        "/api/v1/tiles/a/0/0.mvt",
+        "/api/v1/tiles/1/0/0.png",
+        "/api/v1/tiles/1/0/0.mvt?colour=red",
+    ] {
         let response = app.get(bad).await;
         assert_eq!(response.status(), 400, "{bad}");
-        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
     }
     // ETag revalidation.
     let first = app.get(&format!("/api/v1/tiles/15/{x}/{y}.mvt")).await;
     let etag = first.headers()["etag"].to_str().unwrap().to_string();
-    let again = app.client.get(app.url(&format!("/api/v1/tiles/15/{x}/{y}.mvt"))).header("If-None-Match", etag).send().await.unwrap();
+    let again = app
+        .client
+        .get(app.url(&format!("/api/v1/tiles/15/{x}/{y}.mvt")))
+        .header("If-None-Match", etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 304);
 }

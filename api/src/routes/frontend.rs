@@ -1,0 +1,116 @@
+//! The built front end (`frontend/dist`): hashed assets cached for a year, HTML never cached,
+//! unknown non-API paths answered with the app (its router reads the URL), and `/embed` the only
+//! page other sites may frame.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_files::NamedFile;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use archipel_store::text;
+use serde_json::json;
+use std::path::{Component, Path, PathBuf};
+
+fn not_found() -> ApiError {
+    ApiError::NotFound(text!(
+        "there is nothing at this address; the API is described at /api/docs";
+        "il n'y a rien à cette adresse ; l'API est décrite sur /api/docs"))
+}
+
+/// `relative` inside `root`, refusing anything that could climb out of it.
+fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
+    let relative = Path::new(relative.trim_start_matches('/'));
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return None;
+    }
+    Some(root.join(relative))
+}
+
+fn page(req: &HttpRequest, file: PathBuf, framable: bool) -> Result<HttpResponse, ApiError> {
+    let mut response = NamedFile::open(file)
+        .map_err(|_| not_found())?
+        .use_etag(true)
+        .into_response(req);
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let csp = if framable {
+        "frame-ancestors *"
+    } else {
+        "frame-ancestors 'self'"
+    };
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
+
+/// Serves the front end for every GET that no API route took.
+pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let path = req.path();
+    let readable = matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    );
+    if !readable || path.starts_with("/api/") || path == "/api" {
+        return Err(not_found());
+    }
+    let Some(root) = &state.settings.frontend_dir else {
+        return Err(ApiError::NotFound(text!(
+            "the map is not built on this server (run `make frontend`); the API is at /api/docs";
+            "la carte n'est pas construite sur ce serveur (lancez « make frontend ») ; l'API est sur /api/docs")));
+    };
+    if path == "/embed" || path == "/embed/" {
+        return page(&req, root.join("embed.html"), true);
+    }
+    if let Some(file) = inside(root, path).filter(|f| f.is_file()) {
+        if file.extension().is_some_and(|e| e == "html") {
+            return page(&req, file, false);
+        }
+        let immutable = path.starts_with("/assets/");
+        let mut response = NamedFile::open(file)
+            .map_err(|_| not_found())?
+            .use_etag(true)
+            .into_response(&req);
+        let cache = if immutable {
+            "public, max-age=31536000, immutable"
+        } else {
+            "public, max-age=3600"
+        };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        return Ok(response);
+    }
+    // A missing hashed asset is a real 404; any other path is a route of the app.
+    if path.starts_with("/assets/") {
+        return Err(not_found());
+    }
+    page(&req, root.join("index.html"), false)
+}
+
+/// What the front end needs to know at start.
+#[utoipa::path(
+    get, path = "/api/v1/config", tag = "map",
+    responses((status = 200, description = "`basemap_style`: a MapLibre style URL, or null for the built-in OpenStreetMap raster basemap; `default_view`: lat, lon, zoom"))
+)]
+pub async fn config(state: web::Data<AppState>) -> HttpResponse {
+    let s = &state.settings;
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(json!({
+            "basemap_style": s.basemap_style,
+            "default_view": { "lat": s.default_view.0, "lon": s.default_view.1, "zoom": s.default_view.2 },
+        }))
+}

@@ -1,0 +1,274 @@
+//! What visitors of the map send: new initiatives to add, corrections to existing ones. Both wait
+//! for an editor; both are protected by a honeypot field and a per-address rate limit.
+
+use crate::auth::Editor;
+use crate::error::ApiError;
+use crate::input;
+use crate::lang::Lang;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use archipel_store::domain::{Email, Moderation};
+use archipel_store::initiative::{self, Key, Representation};
+use archipel_store::revision::Author;
+use archipel_store::{FieldError, report, text};
+use serde_json::{Value, json};
+
+/// Members editors set and visitors may not.
+const EDITOR_ONLY: &[&str] = &[
+    "moderation",
+    "status",
+    "licence",
+    "attribution",
+    "last_confirmed_at",
+    "reason",
+];
+
+fn client_ip(req: &HttpRequest, state: &AppState) -> std::net::IpAddr {
+    let forwarded = state
+        .settings
+        .trust_forwarded
+        .then(|| {
+            req.connection_info()
+                .realip_remote_addr()
+                .and_then(|a| a.parse().ok())
+        })
+        .flatten();
+    forwarded
+        .or_else(|| req.peer_addr().map(|a| a.ip()))
+        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
+}
+
+/// Refuses bots: the form's hidden `honeypot` field is filled only by programs.
+fn screen(body: &mut Value) -> Result<(), ApiError> {
+    let trapped = body
+        .as_object_mut()
+        .and_then(|o| o.remove("honeypot"))
+        .is_some_and(|v| v.as_str().is_some_and(|s| !s.trim().is_empty()));
+    if trapped {
+        return Err(ApiError::bad_request(
+            "rejected_as_spam",
+            text!(
+            "this submission looks automated and was not recorded";
+            "cet envoi semble automatique et n'a pas été enregistré"),
+        ));
+    }
+    Ok(())
+}
+
+/// Counts a valid submission against its address's allowance (invalid ones never count, so a
+/// person correcting a form is not locked out).
+fn admit(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    state.limiter.check(client_ip(req, state)).map_err(|wait| {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        ApiError::TooManyRequests(text!(
+            "thank you for your contributions! To protect the map from spam, please wait {} minute(s) before sending another", minutes;
+            "merci pour vos contributions ! Pour protéger la carte du spam, merci d'attendre {} minute(s) avant le prochain envoi", minutes))
+    })
+}
+
+fn take_email(body: &mut Value, key: &str) -> Result<Option<String>, ApiError> {
+    let Some(value) = body.as_object_mut().and_then(|o| o.remove(key)) else {
+        return Ok(None);
+    };
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => Email::parse(&format!("/{key}"), &s)
+            .map(|e| Some(e.as_str().to_string()))
+            .map_err(|e| ApiError::Unprocessable(vec![e])),
+        _ => Err(ApiError::Unprocessable(vec![FieldError::new(
+            format!("/{key}"),
+            "wrong_type",
+            text!("expected a string"; "attendu : une chaîne de caractères"),
+        )])),
+    }
+}
+
+/// Suggest a new initiative. It is stored as `pending`: not on the public map until an editor
+/// publishes it.
+#[utoipa::path(
+    post, path = "/api/v1/suggestions", tag = "contributions",
+    request_body(content = crate::openapi::InitiativeInputDoc, description = "The initiative (without moderation, status, licence or attribution), plus optional `submitter_email` and the form's `honeypot` (must stay empty)"),
+    responses(
+        (status = 201, description = "Recorded, waiting for an editor"),
+        (status = 400, description = "Malformed body or filled honeypot", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many submissions from this address", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn suggest(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let mut body = body.into_inner();
+    screen(&mut body)?;
+    let submitter = take_email(&mut body, "submitter_email")?;
+    if let Some(object) = body.as_object() {
+        let forbidden: Vec<FieldError> = object
+            .keys()
+            .filter(|k| EDITOR_ONLY.contains(&k.as_str()))
+            .map(|k| FieldError::new(format!("/{k}"), "unknown_field", text!(
+                "'{}' is set by editors, not in suggestions", k; "« {} » est fixé par les éditeurs, pas dans les suggestions", k)))
+            .collect();
+        if !forbidden.is_empty() {
+            return Err(ApiError::Unprocessable(forbidden));
+        }
+    }
+    let mut draft = input::parse(&body)
+        .and_then(input::Changes::into_draft)
+        .map_err(ApiError::Unprocessable)?;
+    draft.moderation = Moderation::Pending;
+    admit(&req, &state)?;
+    let reason = match &submitter {
+        Some(email) => format!("suggested on the map by {email}"),
+        None => "suggested on the map".to_string(),
+    };
+    let written = state
+        .db(move |conn| initiative::create(conn, &draft, &Author::person("visitor"), Some(&reason)))
+        .await?;
+    let lang = Lang::from_request(req.headers(), req.query_string());
+    let thanks = text!(
+        "Thank you! Your suggestion will appear on the map once an editor has checked it.";
+        "Merci ! Votre suggestion apparaîtra sur la carte dès qu'un éditeur l'aura vérifiée.");
+    Ok(HttpResponse::Created()
+        .insert_header((header::CONTENT_LANGUAGE, lang.code()))
+        .json(json!({ "id": written.id, "moderation": "pending", "message": thanks.get(lang.code()) })))
+}
+
+/// Report a correction to a published initiative (what is wrong, in a few words).
+#[utoipa::path(
+    post, path = "/api/v1/initiatives/{key}/reports", tag = "contributions",
+    params(("key" = String, Path, description = "The initiative's id or slug")),
+    request_body(content = Object, description = "`message` (1 to 2000 characters), optional `email` to be answered, and the form's `honeypot` (must stay empty)"),
+    responses(
+        (status = 201, description = "Recorded, waiting for an editor"),
+        (status = 404, description = "No such published initiative", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many submissions from this address", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn report_correction(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let mut body = body.into_inner();
+    screen(&mut body)?;
+    let email = take_email(&mut body, "email")?;
+    let mut errors = Vec::new();
+    let message = match body.as_object_mut().and_then(|o| o.remove("message")) {
+        Some(Value::String(m)) if !m.trim().is_empty() => {
+            match archipel_store::domain::parse_long_text("/message", &m, 2000) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            }
+        }
+        _ => {
+            errors.push(FieldError::new("/message", "required", text!(
+                "say in a few words what should be corrected"; "dites en quelques mots ce qu'il faut corriger")));
+            None
+        }
+    };
+    if let Some(object) = body.as_object() {
+        for k in object.keys() {
+            errors.push(FieldError::new(
+                format!("/{k}"),
+                "unknown_field",
+                text!(
+                "'{}' is not a field of a report; known fields: message, email", k;
+                "« {} » n'est pas un champ d'un signalement ; champs connus : message, email", k),
+            ));
+        }
+    }
+    let Some(message) = message.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::Unprocessable(errors));
+    };
+    admit(&req, &state)?;
+    let key = Key::parse(&key);
+    let id = state
+        .db(move |conn| {
+            let Some(found) =
+                initiative::get(conn, &key, Representation::Json)?.filter(|f| f.is_published())
+            else {
+                return Ok(None);
+            };
+            report::create(conn, found.id, &message, email.as_deref()).map(Some)
+        })
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let lang = Lang::from_request(req.headers(), req.query_string());
+    let thanks = text!("Thank you! An editor will look at your report."; "Merci ! Un éditeur va examiner votre signalement.");
+    Ok(HttpResponse::Created()
+        .json(json!({ "id": id, "status": "pending", "message": thanks.get(lang.code()) })))
+}
+
+fn parse_status(
+    raw: Option<&str>,
+    allowed: &[&'static str],
+    default: &'static str,
+) -> Result<&'static str, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(default);
+    };
+    allowed.iter().copied().find(|s| *s == raw).ok_or_else(|| {
+        ApiError::bad_request("invalid_status", text!(
+            "status must be one of: {}", allowed.join(", "); "status doit être l'un de : {}", allowed.join(", ")))
+    })
+}
+
+/// Reports waiting for an editor (or in another `status`).
+#[utoipa::path(
+    get, path = "/api/v1/reports", tag = "contributions",
+    params(("status" = Option<String>, Query, description = "pending (default), resolved or rejected")),
+    responses((status = 200, description = "Reports, oldest first")),
+    security(("bearer" = []))
+)]
+pub async fn list_reports(
+    state: web::Data<AppState>,
+    _editor: Editor,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = query
+        .iter()
+        .find(|(k, _)| k == "status")
+        .map(|(_, v)| v.as_str());
+    let status = parse_status(raw, &["pending", "resolved", "rejected"], "pending")?;
+    let reports = state
+        .db(move |conn| report::list(conn, status, 500))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "reports": reports })))
+}
+
+/// Close a report: `{"status": "resolved"}` or `{"status": "rejected"}`.
+#[utoipa::path(
+    patch, path = "/api/v1/reports/{id}", tag = "contributions",
+    params(("id" = i64, Path, description = "The report's id")),
+    request_body(content = Object, description = "`{\"status\": \"resolved\" | \"rejected\"}`"),
+    responses((status = 204, description = "Closed"), (status = 404, description = "No such report", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+pub async fn close_report(
+    state: web::Data<AppState>,
+    _editor: Editor,
+    id: web::Path<i64>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = body.get("status").and_then(Value::as_str);
+    let status = parse_status(raw.or(Some("")), &["resolved", "rejected"], "resolved")?;
+    let id = id.into_inner();
+    if !state
+        .db(move |conn| report::close(conn, id, status))
+        .await?
+    {
+        return Err(ApiError::NotFound(
+            text!("no report has this id"; "aucun signalement n'a cet identifiant"),
+        ));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
