@@ -3,7 +3,9 @@
 use crate::error::{ApiError, localise};
 use crate::lang::Lang;
 use crate::openapi::ApiDoc;
-use crate::routes::{categories, frontend, health, initiatives, suggestions, tiles, tokens};
+use crate::routes::{
+    categories, frontend, health, imports, initiatives, suggestions, tiles, tokens,
+};
 use crate::state::AppState;
 use actix_web::dev::{Server, Service};
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
@@ -103,6 +105,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/categories").route(web::get().to(categories::list)))
             .service(web::resource("/config").route(web::get().to(frontend::config)))
+            .service(web::resource("/sources").route(web::get().to(imports::list_sources)))
+            .service(
+                web::resource("/sources/{id}/runs")
+                    .route(web::get().to(imports::list_runs))
+                    .route(web::post().to(imports::start_run)),
+            )
+            .service(web::resource("/import-runs/{id}").route(web::get().to(imports::get_run)))
+            .service(
+                web::resource("/import-conflicts").route(web::get().to(imports::list_conflicts)),
+            )
+            .service(
+                web::resource("/import-conflicts/{id}")
+                    .route(web::patch().to(imports::resolve_conflict)),
+            )
+            .service(web::resource("/duplicates").route(web::get().to(imports::list_duplicates)))
+            .service(
+                web::resource("/duplicates/{id}").route(web::patch().to(imports::judge_duplicate)),
+            )
             .service(web::resource("/tiles/{z}/{x}/{y}").route(web::get().to(tiles::tile)))
             .service(
                 web::resource("/tokens")

@@ -1,4 +1,7 @@
-//! `archipel`: serve the API and the map, migrate, manage tokens, drive the local database.
+//! `archipel`: serve the API and the map, migrate, manage tokens and sources, import feeds,
+//! drive the local database.
+
+mod import_cli;
 
 use anyhow::{Context, bail};
 use archipel_api::{AppState, Settings};
@@ -48,6 +51,38 @@ enum Command {
     /// Drive the private PostgreSQL cluster.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Declare and list open-data sources.
+    #[command(subcommand)]
+    Source(import_cli::SourceCommand),
+    /// Import a source now (or every due one).
+    Import {
+        /// The source to import.
+        id: Option<String>,
+        /// Import every source whose refresh interval has passed.
+        #[arg(long)]
+        due: bool,
+        /// Report what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Largest feed accepted, in MiB.
+        #[arg(long, env = "ARCHIPEL_MAX_FEED_MIB", default_value_t = 200)]
+        max_feed_size: u64,
+    },
+    /// Demo data.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Import the real open-data samples of demo/ (OpenStreetMap, Toulouse, GoGoCarto…).
+    Load {
+        /// Do nothing when the directory already holds initiatives.
+        #[arg(long)]
+        if_empty: bool,
+        #[arg(long, default_value = "demo")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -78,6 +113,9 @@ struct ServeArgs {
     /// Where the map opens: lat,lon,zoom.
     #[arg(long, env = "ARCHIPEL_DEFAULT_VIEW", default_value = "46.6,2.4,5")]
     default_view: String,
+    /// Import due sources in the background (every minute, see `source add --refresh`).
+    #[arg(long, env = "ARCHIPEL_SCHEDULE_IMPORTS")]
+    schedule_imports: bool,
     /// Apply pending migrations before serving.
     #[arg(long, env = "ARCHIPEL_MIGRATE")]
     migrate: bool,
@@ -214,7 +252,31 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}:{}", args.bind, args.port))?;
     let address = listener.local_addr()?;
     tracing::info!("Archipel listening on http://{address} (API docs at /api/docs)");
-    archipel_api::build(listener, AppState::new(pool, settings), args.workers)?.await?;
+    let state = AppState::new(pool.clone(), settings);
+    if args.schedule_imports {
+        let fetcher = state.fetcher.clone();
+        actix_web::rt::spawn(async move {
+            loop {
+                match archipel_importer::run::run_due(
+                    &pool,
+                    fetcher.clone(),
+                    "schedule",
+                    std::sync::Arc::new(archipel_importer::Silent),
+                )
+                .await
+                {
+                    Ok(outcomes) => {
+                        for outcome in outcomes.into_iter().flatten() {
+                            tracing::info!(source.id = %outcome.source_id, "{}", archipel_importer::run::summary(&outcome).en);
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "scheduled imports could not run"),
+                }
+                actix_web::rt::time::sleep(std::time::Duration::from_secs(60)).await;
+            }
+        });
+    }
+    archipel_api::build(listener, state, args.workers)?.await?;
     Ok(())
 }
 
@@ -319,8 +381,9 @@ fn db_command(cli: &Cli, command: &DbCommand) -> anyhow::Result<()> {
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     init_logging();
-    let cli = Cli::parse();
-    match &cli.command {
+    let mut cli = Cli::parse();
+    let command = std::mem::replace(&mut cli.command, Command::Migrate);
+    match &command {
         Command::Serve(args) => serve(&cli, args).await,
         Command::Migrate => {
             let mut conn = cli.connect()?;
@@ -335,5 +398,31 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Token(command) => token_command(&cli, command),
         Command::Db(command) => db_command(&cli, command),
+        Command::Source(command) => {
+            let mut conn = cli.connect()?;
+            import_cli::source_command(&mut conn, command.clone())
+        }
+        Command::Import {
+            id,
+            due,
+            dry_run,
+            max_feed_size,
+        } => {
+            let pool = db::pool(&cli.database_url()?, 2);
+            let fetcher = import_cli::fetcher(*max_feed_size)?;
+            let outcomes =
+                import_cli::import(&pool, fetcher, id.clone(), *due, *dry_run, "manual").await?;
+            if outcomes
+                .iter()
+                .any(|o| o.status == archipel_store::import_run::RunStatus::Failed)
+            {
+                bail!("an import failed");
+            }
+            Ok(())
+        }
+        Command::Demo(DemoCommand::Load { if_empty, dir }) => {
+            let pool = db::pool(&cli.database_url()?, 2);
+            import_cli::demo_load(&pool, import_cli::fetcher(200)?, dir, *if_empty).await
+        }
     }
 }

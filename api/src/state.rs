@@ -2,10 +2,12 @@
 
 use crate::error::ApiError;
 use crate::ratelimit::RateLimiter;
+use archipel_importer::Fetcher;
 use archipel_store::error::StoreResult;
 use archipel_store::{Pool, StoreError};
 use diesel::PgConnection;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Settings of a running server, loaded once by `main` (or a test) and passed down.
 #[derive(Debug, Clone)]
@@ -24,6 +26,8 @@ pub struct Settings {
     pub basemap_style: Option<String>,
     /// Where the map opens: latitude, longitude, zoom.
     pub default_view: (f64, f64, f64),
+    /// How imports fetch feeds.
+    pub fetch: archipel_importer::FetchSettings,
 }
 
 impl Default for Settings {
@@ -37,6 +41,7 @@ impl Default for Settings {
             basemap_style: None,
             // Metropolitan France.
             default_view: (46.6, 2.4, 5.0),
+            fetch: archipel_importer::FetchSettings::default(),
         }
     }
 }
@@ -45,15 +50,21 @@ pub struct AppState {
     pub pool: Pool,
     pub settings: Settings,
     pub limiter: RateLimiter,
+    /// The one HTTP client of imports.
+    pub fetcher: Arc<Fetcher>,
 }
 
 impl AppState {
     pub fn new(pool: Pool, settings: Settings) -> Self {
         let limiter = RateLimiter::new(settings.form_limit, settings.form_window);
+        let fetcher = Arc::new(
+            Fetcher::new(settings.fetch.clone()).expect("the HTTP client of imports can be built"),
+        );
         Self {
             pool,
             settings,
             limiter,
+            fetcher,
         }
     }
 

@@ -5,6 +5,7 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`), or else the project's private cluster in
 //! `.archipel/`, started on demand.
 
+pub mod feeds;
 pub mod mvt;
 
 use archipel_api::{AppState, Settings};
@@ -17,6 +18,11 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
+
+/// A file of the repository (e.g. `demo/feeds/…` or `tests/fixtures/feeds/…`).
+pub fn repo_file(relative: &str) -> PathBuf {
+    workspace_root().join(relative)
+}
 
 /// The repository's root directory.
 pub fn workspace_root() -> PathBuf {

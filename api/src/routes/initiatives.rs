@@ -214,9 +214,10 @@ fn visible(found: &Found, caller: &Option<Caller>) -> Result<(), ApiError> {
     if found.is_published() || caller.is_some() {
         return Ok(());
     }
-    if found.moderation == "archived" {
+    if found.moderation == "archived" || found.moderation == "withdrawn" {
         return Err(ApiError::Gone(text!(
-            "this initiative has been archived"; "cette initiative a été archivée")));
+            "this initiative has been archived, or has left the open-data source it came from";
+            "cette initiative a été archivée, ou a quitté la source de données ouvertes dont elle venait")));
     }
     Err(ApiError::not_found())
 }

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod contributions;
+mod imports;
 mod listing;
 mod migrations;
 mod openapi;

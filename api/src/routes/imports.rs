@@ -1,0 +1,270 @@
+//! Sources, import runs, conflicts and duplicate candidates: the authority's import desk.
+
+use crate::auth::{Admin, Editor};
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use archipel_importer::run::{self, Outcome};
+use archipel_importer::{ImportError, RunOptions, Silent};
+use archipel_store::{duplicate, import_run, source, text};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn import_error(err: ImportError) -> ApiError {
+    match err {
+        ImportError::UnknownSource(id) => ApiError::NotFound(text!(
+            "there is no source '{}'", id; "il n'y a pas de source « {} »", id)),
+        ImportError::AlreadyRunning(id) => ApiError::Conflict(text!(
+            "an import of '{}' is already running; follow it in its run", id;
+            "un import de « {} » est déjà en cours ; suivez-le dans son exécution", id)),
+        ImportError::Store(e) => e.into(),
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+fn outcome_json(outcome: &Outcome) -> Value {
+    json!({
+        "source_id": outcome.source_id, "run_id": outcome.run_id, "status": outcome.status,
+        "dry_run": outcome.dry_run, "counts": outcome.counts, "error": outcome.error,
+        "rejects": outcome.rejects.iter().map(|r| json!({
+            "external_id": r.external_id, "position": r.position, "reason": r.reason, "raw": r.raw,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Every source with its last run.
+#[utoipa::path(get, path = "/api/v1/sources", tag = "imports",
+    responses((status = 200, description = "Sources"), (status = 403, description = "Not an admin token", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_sources(
+    state: web::Data<AppState>,
+    _admin: Admin,
+) -> Result<HttpResponse, ApiError> {
+    let sources = state.db(source::list).await?;
+    Ok(HttpResponse::Ok().json(json!({ "sources": sources })))
+}
+
+/// Import a source now. The run goes on in the background: follow it at the `Location` given.
+/// With `?dry_run=true` the answer waits and reports what would change, writing nothing.
+#[utoipa::path(post, path = "/api/v1/sources/{id}/runs", tag = "imports",
+    params(("id" = String, Path, description = "The source's id"), ("dry_run" = Option<bool>, Query, description = "Report only, write nothing")),
+    responses(
+        (status = 202, description = "Started; see Location"),
+        (status = 200, description = "Dry run report"),
+        (status = 404, description = "No such source", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already running", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn start_run(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<String>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let mut dry_run = false;
+    for (key, value) in query.iter() {
+        match (key.as_str(), value.as_str()) {
+            ("dry_run", "true" | "1") => dry_run = true,
+            ("dry_run", "false" | "0") => dry_run = false,
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_parameter",
+                    text!(
+                    "the only parameter is dry_run=true|false"; "le seul paramètre est dry_run=true|false"),
+                ));
+            }
+        }
+    }
+    let options = RunOptions {
+        dry_run,
+        trigger: "api".into(),
+    };
+    let started = run::start(&state.pool, state.fetcher.clone(), &id, options)
+        .await
+        .map_err(import_error)?;
+    if dry_run {
+        let outcome = started.finish(Arc::new(Silent)).await;
+        return Ok(HttpResponse::Ok().json(outcome_json(&outcome)));
+    }
+    let run_id = started.run_id();
+    actix_web::rt::spawn(async move {
+        let outcome = started.finish(Arc::new(Silent)).await;
+        tracing::info!(source.id = %outcome.source_id, run.id = ?outcome.run_id, "{}", run::summary(&outcome).en);
+    });
+    let location = run_id
+        .map(|r| format!("/api/v1/import-runs/{r}"))
+        .unwrap_or_default();
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, location.clone()))
+        .json(json!({ "run_id": run_id, "status": "running", "href": location })))
+}
+
+/// The recent runs of a source.
+#[utoipa::path(get, path = "/api/v1/sources/{id}/runs", tag = "imports",
+    params(("id" = String, Path, description = "The source's id")),
+    responses((status = 200, description = "Runs, newest first")),
+    security(("bearer" = [])))]
+pub async fn list_runs(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let runs = state
+        .db(move |conn| {
+            if source::get(conn, &id)?.is_none() {
+                return Ok(None);
+            }
+            import_run::list(conn, &id, 50).map(Some)
+        })
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(text!("there is no such source"; "cette source n'existe pas"))
+        })?;
+    Ok(HttpResponse::Ok().json(json!({ "runs": runs })))
+}
+
+/// One run: its counts, the records it refused (with reasons) and the conflicts it recorded.
+#[utoipa::path(get, path = "/api/v1/import-runs/{id}", tag = "imports",
+    params(("id" = i64, Path, description = "The run's id")),
+    responses((status = 200, description = "The run's report"), (status = 404, description = "No such run", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get_run(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let report = state
+        .db(move |conn| import_run::report(conn, id))
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(text!("there is no such run"; "cette exécution n'existe pas"))
+        })?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// Conflicts still open: a feed changed what a person had corrected.
+#[utoipa::path(get, path = "/api/v1/import-conflicts", tag = "imports",
+    responses((status = 200, description = "Open conflicts, oldest first")),
+    security(("bearer" = [])))]
+pub async fn list_conflicts(
+    state: web::Data<AppState>,
+    _editor: Editor,
+) -> Result<HttpResponse, ApiError> {
+    let conflicts = state
+        .db(|conn| import_run::open_conflicts(conn, 500))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "conflicts": conflicts })))
+}
+
+/// Close a conflict once it has been looked at (`{"status": "resolved"}`).
+#[utoipa::path(patch, path = "/api/v1/import-conflicts/{id}", tag = "imports",
+    params(("id" = i64, Path, description = "The conflict's id")),
+    responses((status = 204, description = "Resolved"), (status = 404, description = "No such conflict", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn resolve_conflict(
+    state: web::Data<AppState>,
+    _editor: Editor,
+    id: web::Path<i64>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    if body.get("status").and_then(Value::as_str) != Some("resolved") {
+        return Err(ApiError::Unprocessable(vec![
+            archipel_store::FieldError::new(
+                "/status",
+                "invalid_status",
+                text!(
+            "send {{\"status\": \"resolved\"}}"; "envoyez {{\"status\": \"resolved\"}}"),
+            ),
+        ]));
+    }
+    let id = id.into_inner();
+    if !state
+        .db(move |conn| import_run::resolve_conflict(conn, id))
+        .await?
+    {
+        return Err(ApiError::NotFound(
+            text!("there is no such conflict"; "ce conflit n'existe pas"),
+        ));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Pairs that may be the same place, best score first, with their reasons.
+#[utoipa::path(get, path = "/api/v1/duplicates", tag = "imports",
+    params(
+        ("status" = Option<String>, Query, description = "open (default), dismissed or confirmed"),
+        ("limit" = Option<i64>, Query, description = "At most 1000 (default 100)"),
+        ("offset" = Option<i64>, Query, description = "Skip this many"),
+    ),
+    responses((status = 200, description = "Duplicate candidates")),
+    security(("bearer" = [])))]
+pub async fn list_duplicates(
+    state: web::Data<AppState>,
+    _editor: Editor,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let (mut status, mut limit, mut offset) = ("open".to_string(), 100i64, 0i64);
+    for (key, value) in query.iter() {
+        let number = || value.parse::<i64>().ok().filter(|n| *n >= 0);
+        match key.as_str() {
+            "status" if ["open", "dismissed", "confirmed"].contains(&value.as_str()) => {
+                status = value.clone()
+            }
+            "limit" if number().is_some_and(|n| n >= 1) => {
+                limit = number().unwrap_or(100).min(1000)
+            }
+            "offset" if number().is_some() => offset = number().unwrap_or(0),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_parameter",
+                    text!(
+                    "'{}={}' is not understood; use status=open|dismissed|confirmed, limit (1 to 1000), offset", key, value;
+                    "« {}={} » n'est pas compris ; utilisez status=open|dismissed|confirmed, limit (1 à 1000), offset", key, value),
+                ));
+            }
+        }
+    }
+    let candidates = state
+        .db(move |conn| duplicate::list(conn, &status, limit, offset))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "duplicates": candidates })))
+}
+
+/// Judge a candidate: `{"status": "dismissed"}` (two places) or `{"status": "confirmed"}` (one).
+#[utoipa::path(patch, path = "/api/v1/duplicates/{id}", tag = "imports",
+    params(("id" = i64, Path, description = "The candidate's id")),
+    responses((status = 204, description = "Recorded"), (status = 404, description = "No such candidate", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn judge_duplicate(
+    state: web::Data<AppState>,
+    _editor: Editor,
+    id: web::Path<i64>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let status = match body.get("status").and_then(Value::as_str) {
+        Some(s @ ("dismissed" | "confirmed" | "open")) => s.to_string(),
+        _ => {
+            return Err(ApiError::Unprocessable(vec![
+                archipel_store::FieldError::new(
+                    "/status",
+                    "invalid_status",
+                    text!(
+                "status must be dismissed, confirmed or open"; "status doit être dismissed, confirmed ou open"),
+                ),
+            ]));
+        }
+    };
+    let id = id.into_inner();
+    if !state
+        .db(move |conn| duplicate::judge(conn, id, &status))
+        .await?
+    {
+        return Err(ApiError::NotFound(
+            text!("there is no such candidate"; "ce candidat n'existe pas"),
+        ));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

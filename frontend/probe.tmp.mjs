@@ -1,0 +1,15 @@
+import { chromium } from 'playwright-core';
+const [url, out, w, h] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--disable-background-networking','--disable-component-update','--disable-sync'] });
+const page = await browser.newPage({ viewport: { width: Number(w||1280), height: Number(h||800) }, locale: 'fr-FR' });
+page.on('console', m => console.log('console', m.type(), m.text()));
+page.on('pageerror', e => console.log('pageerror', e.message));
+await page.route('**/*', r => { const u = new URL(r.request().url()); if (u.hostname === '127.0.0.1' || u.protocol === 'data:' || u.protocol === 'blob:') return r.continue(); return r.abort(); });
+const t0 = Date.now();
+await page.goto(url);
+await page.waitForFunction(() => window.__archipel?.map?.loaded?.() && window.__archipel.map.queryRenderedFeatures({layers:['ar-clusters','ar-initiatives']}).length > 0, null, { timeout: 20000 }).catch(e => console.log('wait failed', e.message));
+console.log('features after', Date.now() - t0, 'ms');
+await page.waitForTimeout(1000);
+console.log(await page.evaluate(() => location.href));
+await page.screenshot({ path: out });
+await browser.close();

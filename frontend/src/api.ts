@@ -1,0 +1,151 @@
+// Calls to the Archipel API. Every request says the interface language (the server answers its
+// errors in it) and every failure becomes an `ApiError` whose message is the server's localised
+// `detail`, or our own sentence when the server could not be reached.
+
+import { t, type Lang } from './i18n';
+
+export interface Problem {
+  status: number;
+  detail: string;
+  code?: string;
+  errors?: { field: string; code: string; message: string }[];
+}
+
+export class ApiError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+    this.name = 'ApiError';
+  }
+  get status(): number {
+    return this.problem.status;
+  }
+}
+
+export interface Category {
+  slug: string;
+  name_fr: string;
+  name_en: string;
+  colour: string;
+  icon: string;
+  count: number;
+  children: Category[];
+}
+
+export interface Address {
+  street: string | null;
+  postcode: string | null;
+  city: string | null;
+  country_code: string | null;
+}
+
+export interface Initiative {
+  id: string;
+  slug: string;
+  name: string;
+  description: string;
+  point: { lon: number; lat: number };
+  categories: string[];
+  address: Address;
+  contact: { website: string | null; email: string | null; phone: string | null; links: string[] };
+  opening_hours: string | null;
+  status: string;
+  moderation: string;
+  licence: string | null;
+  attribution: string | null;
+  provenance: { source_id: string | null; external_id: string | null; source_url: string | null; fetched_at: string | null };
+  last_confirmed_at: string | null;
+  updated_at: string;
+  distance_m?: number | null;
+}
+
+export interface InitiativeList {
+  items: Initiative[];
+  number_returned: number;
+  next: string | null;
+}
+
+export interface Config {
+  basemap_style: string | null;
+  default_view: { lat: number; lon: number; zoom: number };
+}
+
+export interface Created {
+  id: string;
+  message: string;
+}
+
+async function problemOf(response: Response, lang: Lang): Promise<Problem> {
+  try {
+    const body = (await response.json()) as Partial<Problem>;
+    if (typeof body.detail === 'string' && body.detail) {
+      return { status: response.status, detail: body.detail, code: body.code, errors: body.errors };
+    }
+  } catch {
+    // Not JSON: a proxy's error page, for instance.
+  }
+  return { status: response.status, detail: t(lang, 'errorGeneric', { status: response.status }) };
+}
+
+/** Fetches `path` and decodes its JSON; throws an `ApiError` with a sentence to show. */
+export async function request<T>(lang: Lang, path: string, init: RequestInit = {}): Promise<T> {
+  const headers = new Headers(init.headers);
+  headers.set('Accept-Language', lang);
+  if (!headers.has('Accept')) headers.set('Accept', 'application/json');
+  let response: Response;
+  try {
+    response = await fetch(path, { ...init, headers });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError({ status: 0, detail: t(lang, 'errorNetwork') });
+  }
+  if (!response.ok) throw new ApiError(await problemOf(response, lang));
+  try {
+    return (await response.json()) as T;
+  } catch {
+    throw new ApiError({ status: response.status, detail: t(lang, 'errorGeneric', { status: response.status }) });
+  }
+}
+
+export function postJson<T>(lang: Lang, path: string, body: unknown): Promise<T> {
+  return request<T>(lang, path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+export const getConfig = (lang: Lang): Promise<Config> => request<Config>(lang, '/api/v1/config');
+
+export const getCategories = (lang: Lang): Promise<Category[]> =>
+  request<{ categories: Category[] }>(lang, '/api/v1/categories').then((r) => r.categories);
+
+export const getInitiative = (lang: Lang, key: string, signal?: AbortSignal): Promise<Initiative> =>
+  request<Initiative>(lang, `/api/v1/initiatives/${encodeURIComponent(key)}`, signal ? { signal } : {});
+
+export function listInitiatives(lang: Lang, params: URLSearchParams, signal?: AbortSignal): Promise<InitiativeList> {
+  return request<InitiativeList>(lang, `/api/v1/initiatives?${params.toString()}`, signal ? { signal } : {});
+}
+
+/** The message to show for any error thrown by this module (or by anything else). */
+export function messageOf(error: unknown, lang: Lang): string {
+  if (error instanceof ApiError) return error.message;
+  return t(lang, 'errorNetwork');
+}
+
+export function isAbort(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'AbortError';
+}
+
+/** Index of categories by slug, families and practices alike. */
+export function indexCategories(tree: readonly Category[]): Map<string, Category & { family: string | null }> {
+  const index = new Map<string, Category & { family: string | null }>();
+  for (const family of tree) {
+    index.set(family.slug, { ...family, family: null });
+    for (const child of family.children) index.set(child.slug, { ...child, family: family.slug });
+  }
+  return index;
+}
+
+export function categoryName(category: Pick<Category, 'name_fr' | 'name_en'>, lang: Lang): string {
+  return lang === 'fr' ? category.name_fr : category.name_en;
+}

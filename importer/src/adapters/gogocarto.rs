@@ -1,0 +1,193 @@
+//! GoGoCarto's `/api/elements.json` (Transiscope, Près de chez nous…), in both ontologies:
+//! `gogofull` elements are objects; `gogocompact` elements are arrays
+//! `[id, name, lat, lng, [option ids], status?, moderationState?]`. Categories come from the
+//! map's taxonomy: the mapping turns option ids or names into the directory's categories.
+
+use super::{Adapter, Sink, unmapped};
+use crate::error::FeedError;
+use crate::json_stream;
+use crate::mapping::{Mapping, Unmapped};
+use crate::properties::text_of;
+use crate::record::{Item, Position, Record, Reject, clip_raw};
+use geo::{Geometry, Point};
+use serde_json::{Map, Value};
+use std::io::BufReader;
+use std::path::Path;
+
+pub struct GoGoCarto {
+    pub mapping: Mapping,
+}
+
+const DAYS: &[(&str, &str)] = &[
+    ("Mo", "Mo"),
+    ("Tu", "Tu"),
+    ("We", "We"),
+    ("Th", "Th"),
+    ("Fr", "Fr"),
+    ("Sa", "Sa"),
+    ("Su", "Su"),
+];
+
+/// GoGoCarto's `openHours` ({"Mo": "09:00-12:00,14:00-18:00", …}) in OSM syntax.
+fn opening_hours(value: Option<&Value>) -> Option<String> {
+    let hours = value?.as_object()?;
+    let rules: Vec<String> = DAYS
+        .iter()
+        .filter_map(|(key, osm)| {
+            let spans = hours.get(*key).and_then(Value::as_str)?.replace(' ', "");
+            (!spans.is_empty()).then(|| format!("{osm} {spans}"))
+        })
+        .collect();
+    (!rules.is_empty()).then(|| rules.join("; "))
+}
+
+fn number(value: Option<&Value>) -> Option<f64> {
+    match value? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn point(lat: Option<f64>, lon: Option<f64>) -> Position {
+    match (lat, lon) {
+        (Some(lat), Some(lon)) => Position::Known(Geometry::Point(Point::new(lon, lat))),
+        (None, None) => Position::Missing,
+        _ => Position::Invalid("only one of latitude and longitude is given".into()),
+    }
+}
+
+/// GoGoCarto statuses below 1 are pending, refused or deleted elements.
+fn published(status: Option<&Value>) -> bool {
+    status.and_then(Value::as_i64).is_none_or(|s| s >= 1)
+}
+
+impl GoGoCarto {
+    fn categories(&self, values: &[String], record: &mut Record) {
+        record.categories = self
+            .mapping
+            .categories_for(values.iter().map(String::as_str));
+        if record.categories.is_empty() {
+            record.category_hint = Some(format!("the options {values:?}"));
+        }
+    }
+
+    fn full(&self, index: usize, e: &Map<String, Value>, raw: String) -> Item {
+        if !published(e.get("status")) {
+            return Item::Skip;
+        }
+        let s = |k: &str| e.get(k).and_then(text_of);
+        let address = e.get("address").and_then(Value::as_object);
+        let a = |k: &str| address.and_then(|a| a.get(k)).and_then(text_of);
+        let geo = e.get("geo").and_then(Value::as_object);
+        let id = s("id");
+        let mut record = Record {
+            external_id: id.clone(),
+            position_in_feed: format!("element {index}"),
+            name: s("name"),
+            description: ["description", "descriptionMore", "commitment"]
+                .iter()
+                .filter_map(|k| s(k))
+                .collect(),
+            location: point(
+                number(geo.and_then(|g| g.get("latitude"))),
+                number(geo.and_then(|g| g.get("longitude"))),
+            ),
+            street: a("streetAddress"),
+            postcode: a("postalCode"),
+            city: a("addressLocality"),
+            country_code: a("addressCountry").or_else(|| self.mapping.default_country.clone()),
+            websites: s("website").into_iter().collect(),
+            // GoGoCarto writes "hidden" for private addresses: the normaliser drops non-addresses.
+            emails: s("email").into_iter().collect(),
+            phones: s("telephone").into_iter().collect(),
+            opening_hours: opening_hours(e.get("openHours")).or_else(|| s("openHoursMoreInfos")),
+            source_url: id.as_deref().and_then(|id| self.mapping.source_url(id)),
+            raw,
+            ..Record::default()
+        };
+        // Option ids (older servers), category names (newer ones), or full category objects.
+        let mut values: Vec<String> = Vec::new();
+        for key in ["optionValues", "categories", "categoriesFull"] {
+            for v in e.get(key).and_then(Value::as_array).into_iter().flatten() {
+                match v {
+                    Value::Object(o) => values.extend(
+                        ["id", "name"]
+                            .iter()
+                            .filter_map(|k| o.get(*k).and_then(text_of)),
+                    ),
+                    other => values.extend(text_of(other)),
+                }
+            }
+        }
+        self.categories(&values, &mut record);
+        if record.categories.is_empty() {
+            return unmapped(&self.mapping, Unmapped::Reject, record);
+        }
+        Item::Record(Box::new(record))
+    }
+
+    fn compact(&self, index: usize, e: &[Value], raw: String) -> Item {
+        if !published(e.get(5)) {
+            return Item::Skip;
+        }
+        let id = e.first().and_then(text_of);
+        let mut record = Record {
+            external_id: id.clone(),
+            position_in_feed: format!("element {index}"),
+            name: e.get(1).and_then(text_of),
+            location: point(number(e.get(2)), number(e.get(3))),
+            country_code: self.mapping.default_country.clone(),
+            source_url: id.as_deref().and_then(|id| self.mapping.source_url(id)),
+            raw,
+            ..Record::default()
+        };
+        let values: Vec<String> = e
+            .get(4)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(text_of)
+            .collect();
+        self.categories(&values, &mut record);
+        if record.categories.is_empty() {
+            return unmapped(&self.mapping, Unmapped::Reject, record);
+        }
+        Item::Record(Box::new(record))
+    }
+
+    fn element(&self, index: usize, element: Value) -> Item {
+        let raw = element.to_string();
+        match &element {
+            Value::Object(e) => self.full(index, e, raw),
+            Value::Array(e) => self.compact(index, e, raw),
+            _ => Item::Reject(Reject {
+                external_id: None,
+                position_in_feed: format!("element {index}"),
+                reason: "an element that is neither a gogofull object nor a gogocompact array"
+                    .into(),
+                raw: clip_raw(&raw),
+            }),
+        }
+    }
+}
+
+impl Adapter for GoGoCarto {
+    fn read(&self, path: &Path, sink: &mut Sink<'_>) -> Result<(), FeedError> {
+        let file = std::fs::File::open(path)?;
+        let mut on = |_: &str, index: usize, element: Value| sink(self.element(index, element));
+        let rest = json_stream::stream(
+            BufReader::new(file),
+            &["data"],
+            "GoGoCarto elements (/api/elements.json)",
+            &mut on,
+        )?;
+        if !rest.found.iter().any(|f| f == "data") {
+            return Err(FeedError::malformed(
+                "no 'data' array: this is not a GoGoCarto /api/elements.json answer",
+                None,
+            ));
+        }
+        Ok(())
+    }
+}

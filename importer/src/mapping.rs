@@ -1,0 +1,264 @@
+//! How a source's fields and values map onto the directory, declared per source (in
+//! `sources.toml`, a `--mapping` file, or the API) and checked when the source is declared.
+//!
+//! ```toml
+//! [mapping]
+//! default_category = "shared-garden"        # when nothing else matches
+//! category_field = "type"                   # a field whose values are mapped below
+//! unmapped = "reject"                       # or "skip": records of no mapped category
+//! [mapping.fields]                          # where to read each member (defaults guess)
+//! name = "nom"
+//! description = ["slogan", "porteur_projet"]
+//! [mapping.categories]                      # feed value (or OSM tag "key=value") -> category
+//! "Jardin partagé" = "shared-garden"
+//! "10427" = ["food-gardens"]
+//! [mapping.status_values]
+//! ouvert = "active"
+//! ```
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One field name or several (joined, or tried in order).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Fields {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Fields {
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            Fields::One(name) => vec![name.as_str()],
+            Fields::Many(names) => names.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Where each member is read from. Unset members are looked for under usual names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FieldMap {
+    pub id: Option<Fields>,
+    pub name: Option<Fields>,
+    pub description: Option<Fields>,
+    pub street: Option<Fields>,
+    pub postcode: Option<Fields>,
+    pub city: Option<Fields>,
+    pub country_code: Option<Fields>,
+    pub insee_code: Option<Fields>,
+    pub website: Option<Fields>,
+    pub email: Option<Fields>,
+    pub phone: Option<Fields>,
+    pub links: Option<Fields>,
+    pub opening_hours: Option<Fields>,
+    pub tags: Option<Fields>,
+    pub status: Option<Fields>,
+    pub lat: Option<Fields>,
+    pub lon: Option<Fields>,
+    /// One column holding "lat,lon".
+    pub latlon: Option<Fields>,
+    /// One column holding WKT (optionally `SRID=4326;`).
+    pub wkt: Option<Fields>,
+}
+
+/// What to do with records that no category matches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unmapped {
+    #[default]
+    Reject,
+    Skip,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Slugs {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Slugs {
+    pub fn slugs(&self) -> Vec<String> {
+        match self {
+            Slugs::One(s) => vec![s.clone()],
+            Slugs::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Mapping {
+    pub fields: FieldMap,
+    /// A field whose values are looked up in `categories`.
+    pub category_field: Option<Fields>,
+    /// Feed value → category slug(s). For Overpass, keys are OSM tags `key=value` that add to
+    /// the built-in rules.
+    pub categories: BTreeMap<String, Slugs>,
+    pub default_category: Option<String>,
+    pub unmapped: Option<Unmapped>,
+    /// Feed value of the status field → active, inactive or closed.
+    pub status_values: BTreeMap<String, String>,
+    /// Separators of multi-valued fields (default `|`, `;` and `,` for tags and categories).
+    pub separator: Option<String>,
+    /// CSV: `utf-8`, `windows-1252` or `latin1`; detected when unset.
+    pub encoding: Option<String>,
+    /// CSV: `,`, `;` or `tab`; detected when unset.
+    pub delimiter: Option<String>,
+    /// Country of records that do not say (ISO 3166-1 alpha-2).
+    pub default_country: Option<String>,
+    /// Page of a record at the source, with `{id}` replaced by its identifier.
+    pub url_template: Option<String>,
+}
+
+impl Mapping {
+    /// Reads a mapping from its JSON form (as stored), with a message naming what is wrong.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, String> {
+        if value.is_null() {
+            return Ok(Self::default());
+        }
+        serde_json::from_value(value.clone()).map_err(|e| e.to_string())
+    }
+
+    /// Every category slug the mapping mentions, to check they exist.
+    pub fn category_slugs(&self) -> Vec<String> {
+        let mut slugs: Vec<String> = self.categories.values().flat_map(Slugs::slugs).collect();
+        slugs.extend(self.default_category.clone());
+        slugs.sort();
+        slugs.dedup();
+        slugs
+    }
+
+    /// Categories for the values found in a record, main first; the default when none matches.
+    pub fn categories_for<'a>(&self, values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let mut out = Vec::new();
+        for value in values {
+            let key = value.trim();
+            let found = self.categories.get(key).or_else(|| {
+                self.categories
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .map(|(_, v)| v)
+            });
+            if let Some(slugs) = found {
+                out.extend(slugs.slugs());
+            }
+        }
+        if out.is_empty() {
+            out.extend(self.default_category.clone());
+        }
+        out
+    }
+
+    /// The directory status for a feed value, if the mapping knows it.
+    pub fn status_for(&self, value: &str) -> Option<&'static str> {
+        let mapped = self
+            .status_values
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(value.trim()))
+            .map(|(_, v)| v.as_str())?;
+        match mapped {
+            "active" => Some("active"),
+            "inactive" => Some("inactive"),
+            "closed" => Some("closed"),
+            _ => None,
+        }
+    }
+
+    pub fn separators(&self) -> Vec<char> {
+        match &self.separator {
+            Some(s) if !s.is_empty() => s.chars().collect(),
+            _ => vec!['|', ';', ','],
+        }
+    }
+
+    pub fn unmapped(&self, default: Unmapped) -> Unmapped {
+        self.unmapped.unwrap_or(default)
+    }
+
+    pub fn source_url(&self, id: &str) -> Option<String> {
+        self.url_template.as_ref().map(|t| t.replace("{id}", id))
+    }
+}
+
+macro_rules! or_base {
+    ($self:ident, $base:ident, $($field:ident),+) => {
+        $( $self.fields.$field = $self.fields.$field.or($base.fields.$field); )+
+    };
+}
+
+impl Mapping {
+    /// This mapping, with what it leaves unset taken from `base` (a format's preset).
+    pub fn over(mut self, base: Mapping) -> Mapping {
+        or_base!(
+            self,
+            base,
+            id,
+            name,
+            description,
+            street,
+            postcode,
+            city,
+            country_code,
+            insee_code,
+            website,
+            email,
+            phone,
+            links,
+            opening_hours,
+            tags,
+            status,
+            lat,
+            lon,
+            latlon,
+            wkt
+        );
+        self.category_field = self.category_field.or(base.category_field);
+        for (k, v) in base.categories {
+            self.categories.entry(k).or_insert(v);
+        }
+        self.default_category = self.default_category.or(base.default_category);
+        self.unmapped = self.unmapped.or(base.unmapped);
+        for (k, v) in base.status_values {
+            self.status_values.entry(k).or_insert(v);
+        }
+        self.separator = self.separator.or(base.separator);
+        self.encoding = self.encoding.or(base.encoding);
+        self.delimiter = self.delimiter.or(base.delimiter);
+        self.default_country = self.default_country.or(base.default_country);
+        self.url_template = self.url_template.or(base.url_template);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_typo_in_a_mapping_is_named() {
+        let err = Mapping::from_json(&json!({"fields": {"nmae": "nom"}})).unwrap_err();
+        assert!(err.contains("nmae"), "{err}");
+    }
+
+    #[test]
+    fn values_map_to_categories_with_a_default() {
+        let mapping = Mapping::from_json(&json!({
+            "categories": {"Jardin partagé": "shared-garden", "AMAP": ["amap", "food-gardens"]},
+            "default_category": "food-gardens"
+        }))
+        .unwrap();
+        assert_eq!(
+            mapping.categories_for(["jardin partagé"]),
+            vec!["shared-garden"]
+        );
+        assert_eq!(
+            mapping.categories_for(["AMAP"]),
+            vec!["amap", "food-gardens"]
+        );
+        assert_eq!(mapping.categories_for(["autre"]), vec!["food-gardens"]);
+    }
+}

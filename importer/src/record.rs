@@ -1,0 +1,392 @@
+//! What adapters read from a feed, and how it becomes a valid record of the directory.
+//!
+//! Adapters are lenient: they copy what the feed says into a [`Record`]. [`normalise`] then
+//! applies the directory's rules. A record without a usable name, position or category is
+//! rejected with a reason; a bad optional value (an e-mail written "hidden", a website without a
+//! scheme that cannot be repaired…) is dropped rather than rejecting the whole record.
+
+use archipel_store::domain::{
+    Email, Name, OpeningHours, Phone, WebUrl, parse_country_code, parse_insee_code,
+    parse_long_text, parse_short_text, parse_tag,
+};
+use archipel_store::geometry::Location;
+use archipel_store::sync::StagedRecord;
+use geo::Geometry;
+use sha2::{Digest, Sha256};
+
+/// Where a record's position came from.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Position {
+    #[default]
+    Missing,
+    /// The feed gave something unusable; the reason says what.
+    Invalid(String),
+    Known(Geometry<f64>),
+}
+
+/// A record as read from a feed, before validation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record {
+    pub external_id: Option<String>,
+    /// Where in the feed (e.g. `element 12`, `line 4`).
+    pub position_in_feed: String,
+    pub name: Option<String>,
+    /// Paragraphs of the description, joined with blank lines.
+    pub description: Vec<String>,
+    pub location: Position,
+    pub street: Option<String>,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+    pub country_code: Option<String>,
+    pub insee_code: Option<String>,
+    /// Candidate websites: the first valid one becomes the website, the others links.
+    pub websites: Vec<String>,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub opening_hours: Option<String>,
+    pub tags: Vec<String>,
+    /// Category slugs, main first (already mapped by the adapter).
+    pub categories: Vec<String>,
+    /// What the adapter looked at to choose categories, for the reject reason when none matched.
+    pub category_hint: Option<String>,
+    pub status: Option<&'static str>,
+    pub source_url: Option<String>,
+    /// The record as received, for the rejects report.
+    pub raw: String,
+}
+
+/// What an adapter hands over for each element of a feed.
+#[derive(Debug)]
+pub enum Item {
+    Record(Box<Record>),
+    /// Outside the directory's scope (e.g. an OSM object of no mapped category); counted only.
+    Skip,
+    /// Unusable, with the reason.
+    Reject(Reject),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    pub external_id: Option<String>,
+    pub position_in_feed: String,
+    pub reason: String,
+    pub raw: String,
+}
+
+const MAX_RAW: usize = 4000;
+
+/// Shortens the raw record kept with a reject.
+pub fn clip_raw(raw: &str) -> String {
+    if raw.len() <= MAX_RAW {
+        return raw.to_string();
+    }
+    let mut end = MAX_RAW;
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &raw[..end])
+}
+
+fn clip_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// Splits a field that may hold several values ("a@x.fr; b@y.fr", "https://a | https://b").
+pub fn split_values(raw: &str, separators: &[char]) -> Vec<String> {
+    raw.split(|c| separators.contains(&c))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn first_website(candidates: &[String]) -> (Option<WebUrl>, Vec<WebUrl>) {
+    let mut valid = Vec::new();
+    for raw in candidates {
+        let parsed = WebUrl::parse("website", raw)
+            .or_else(|_| WebUrl::parse("website", &format!("https://{}", raw.trim())));
+        if let Ok(url) = parsed
+            && !valid.contains(&url)
+        {
+            valid.push(url);
+        }
+    }
+    let mut valid = valid.into_iter();
+    (valid.next(), valid.take(20).collect())
+}
+
+fn reject(record: &Record, reason: String) -> Reject {
+    Reject {
+        external_id: record.external_id.clone(),
+        position_in_feed: record.position_in_feed.clone(),
+        reason,
+        raw: clip_raw(&record.raw),
+    }
+}
+
+/// Applies the directory's rules to a record: a [`StagedRecord`] ready to import, or a reject.
+pub fn normalise(record: Record) -> Result<StagedRecord, Reject> {
+    let Some(external_id) = record
+        .external_id
+        .clone()
+        .filter(|id| !id.trim().is_empty())
+    else {
+        return Err(reject(
+            &record,
+            "no identifier: the record cannot be followed from one import to the next".into(),
+        ));
+    };
+    // Every fatal problem is reported at once, so one look at the rejects tells what to fix.
+    let mut problems: Vec<String> = Vec::new();
+    let name = match record
+        .name
+        .as_deref()
+        .map(|n| clip_chars(n.trim(), Name::MAX))
+    {
+        Some(n) => Name::parse("name", &n)
+            .map_err(|e| problems.push(e.message.en))
+            .ok(),
+        None => {
+            problems.push("no name".into());
+            None
+        }
+    };
+    let location = match &record.location {
+        Position::Missing => {
+            problems.push("no coordinates".into());
+            None
+        }
+        Position::Invalid(why) => {
+            problems.push(why.clone());
+            None
+        }
+        Position::Known(geometry) => Location::from_geometry("geometry", geometry.clone())
+            .map_err(|e| problems.push(e.message.en))
+            .ok(),
+    };
+    if record.categories.is_empty() {
+        let hint = record.category_hint.as_deref().unwrap_or("nothing");
+        problems.push(format!("no category of the directory matches {hint}"));
+    }
+    let (Some(name), Some(location), true) = (name, location, problems.is_empty()) else {
+        return Err(reject(&record, problems.join("; ")));
+    };
+
+    let mut description: Vec<String> = record
+        .description
+        .iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let opening_hours = match record
+        .opening_hours
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
+        None => None,
+        Some(raw) => match OpeningHours::parse("opening_hours", raw) {
+            Ok(oh) => Some(oh.as_str().to_string()),
+            // Free-text hours are still useful to people: keep them in the description.
+            Err(_) => {
+                description.push(format!("Horaires / opening hours: {raw}"));
+                None
+            }
+        },
+    };
+    let description = clip_chars(&description.join("\n\n"), 10_000);
+    let description = parse_long_text("description", &description, 10_000).unwrap_or_default();
+
+    let (website, links) = first_website(&record.websites);
+    let email = record
+        .emails
+        .iter()
+        .flat_map(|e| split_values(e, &[';', ',', ' ', '|', '\n', '\r']))
+        .find_map(|e| Email::parse("email", &e).ok());
+    let phone = record
+        .phones
+        .iter()
+        .find_map(|p| Phone::parse("phone", p).ok());
+    let short = |v: &Option<String>, max: usize| {
+        v.as_deref()
+            .and_then(|v| parse_short_text("", v, max).ok().flatten())
+    };
+    let postcode = short(&record.postcode, 12).filter(|p| {
+        p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+    });
+    let mut tags: Vec<String> = Vec::new();
+    for tag in record.tags.iter().filter_map(|t| parse_tag("tag", t).ok()) {
+        if !tags.contains(&tag) && tags.len() < 30 {
+            tags.push(tag);
+        }
+    }
+    let mut categories: Vec<String> = Vec::new();
+    for slug in &record.categories {
+        if !categories.contains(slug) {
+            categories.push(slug.clone());
+        }
+    }
+
+    let mut staged = StagedRecord {
+        external_id: clip_chars(external_id.trim(), 300),
+        content_hash: String::new(),
+        name: name.as_str().to_string(),
+        description,
+        location,
+        street: short(&record.street, 200),
+        postcode,
+        city: short(&record.city, 100),
+        country_code: record
+            .country_code
+            .as_deref()
+            .and_then(|c| parse_country_code("", c).ok()),
+        insee_code: record
+            .insee_code
+            .as_deref()
+            .and_then(|c| parse_insee_code("", c).ok()),
+        website: website.map(|w| w.as_str().to_string()),
+        email: email.map(|e| e.as_str().to_string()),
+        phone: phone.map(|p| p.as_str().to_string()),
+        links: links.iter().map(|l| l.as_str().to_string()).collect(),
+        opening_hours,
+        tags,
+        categories,
+        status: record.status.unwrap_or("active"),
+        source_url: record
+            .source_url
+            .as_deref()
+            .and_then(|u| WebUrl::parse("", u).ok())
+            .map(|u| u.as_str().to_string()),
+    };
+    staged.content_hash = content_hash(&staged);
+    Ok(staged)
+}
+
+/// A digest of everything an import writes: equal digests mean the record did not change.
+pub fn content_hash(r: &StagedRecord) -> String {
+    let canonical = serde_json::json!([
+        r.name,
+        r.description,
+        r.location.to_ewkt(),
+        r.street,
+        r.postcode,
+        r.city,
+        r.country_code,
+        r.insee_code,
+        r.website,
+        r.email,
+        r.phone,
+        r.links,
+        r.opening_hours,
+        r.tags,
+        r.categories,
+        r.status,
+        r.source_url,
+    ]);
+    let digest = Sha256::digest(canonical.to_string().as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::Point;
+
+    fn record() -> Record {
+        Record {
+            external_id: Some("node/1".into()),
+            name: Some("Repair Café".into()),
+            location: Position::Known(Geometry::Point(Point::new(1.44, 43.6))),
+            categories: vec!["repair-cafe".into()],
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn hidden_emails_and_bare_domains_are_handled() {
+        let staged = normalise(Record {
+            emails: vec!["hidden".into(), "contact@example.org".into()],
+            websites: vec!["www.example.org".into()],
+            ..record()
+        })
+        .unwrap();
+        assert_eq!(staged.email.as_deref(), Some("contact@example.org"));
+        assert_eq!(staged.website.as_deref(), Some("https://www.example.org/"));
+    }
+
+    #[test]
+    fn emails_with_line_breaks_are_cleaned() {
+        let staged = normalise(Record {
+            emails: vec!["jardin@example.org\r\n".into()],
+            ..record()
+        })
+        .unwrap();
+        assert_eq!(staged.email.as_deref(), Some("jardin@example.org"));
+    }
+
+    #[test]
+    fn free_text_hours_move_to_the_description() {
+        let staged = normalise(Record {
+            opening_hours: Some("le jeudi de 18h à 19h".into()),
+            ..record()
+        })
+        .unwrap();
+        assert_eq!(staged.opening_hours, None);
+        assert!(staged.description.contains("le jeudi de 18h à 19h"));
+    }
+
+    #[test]
+    fn records_without_position_name_or_category_are_rejected_with_a_reason() {
+        assert_eq!(
+            normalise(Record {
+                location: Position::Missing,
+                ..record()
+            })
+            .unwrap_err()
+            .reason,
+            "no coordinates"
+        );
+        assert_eq!(
+            normalise(Record {
+                name: None,
+                ..record()
+            })
+            .unwrap_err()
+            .reason,
+            "no name"
+        );
+        let none = normalise(Record {
+            categories: vec![],
+            category_hint: Some("shop=bakery".into()),
+            ..record()
+        })
+        .unwrap_err();
+        assert_eq!(
+            none.reason,
+            "no category of the directory matches shop=bakery"
+        );
+        let island = normalise(Record {
+            location: Position::Known(Geometry::Point(Point::new(0.0, 0.0))),
+            ..record()
+        });
+        assert!(island.unwrap_err().reason.contains("0,0"));
+    }
+
+    #[test]
+    fn the_hash_changes_with_the_content_only() {
+        let a = normalise(record()).unwrap();
+        let b = normalise(record()).unwrap();
+        assert_eq!(a.content_hash, b.content_hash);
+        let c = normalise(Record {
+            name: Some("Repair Café 2".into()),
+            ..record()
+        })
+        .unwrap();
+        assert_ne!(a.content_hash, c.content_hash);
+    }
+}

@@ -1,0 +1,458 @@
+//! An import run, from fetch to commit: fetch the feed, stream it through its adapter and the
+//! normaliser into the staging table, apply it, record what happened. A run that fails leaves the
+//! directory exactly as it was, and says why.
+
+use crate::adapters;
+use crate::error::{FeedError, ImportError};
+use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::mapping::Mapping;
+use crate::record::{Item, Reject, normalise};
+use archipel_store::domain::Moderation;
+use archipel_store::import_run::{self, Counts, NewReject, RunStatus};
+use archipel_store::source::{self, Source, SourceConfig};
+use archipel_store::sync::{self, Target};
+use archipel_store::{Conn, Pool, StoreError, category, text};
+use chrono::Utc;
+use diesel::prelude::*;
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Most rejects kept per run (all are counted).
+pub const MAX_STORED_REJECTS: usize = 5_000;
+
+/// Follows a run as it goes (the CLI draws a progress bar).
+pub trait Progress: Send + Sync {
+    /// A phase begins: "fetching", "reading", "applying".
+    fn phase(&self, _name: &str) {}
+    /// One more record read from the feed.
+    fn record(&self) {}
+}
+
+/// No one watching.
+pub struct Silent;
+impl Progress for Silent {}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Report what would change, write nothing.
+    pub dry_run: bool,
+    /// Why the run happens: `manual`, `schedule`, `api`, `demo`.
+    pub trigger: String,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub source_id: String,
+    /// None for a dry run (nothing is stored).
+    pub run_id: Option<i64>,
+    pub status: RunStatus,
+    pub counts: Counts,
+    pub error: Option<String>,
+    /// The first rejects (all of them are stored with the run).
+    pub rejects: Vec<NewReject>,
+    pub elapsed: Duration,
+    pub dry_run: bool,
+}
+
+/// Declares (or re-declares) a source, after checking that its mapping names real categories.
+pub fn declare(conn: &mut PgConnection, config: &SourceConfig) -> Result<(), ImportError> {
+    let mapping = Mapping::from_json(&config.mapping).map_err(|detail| ImportError::Mapping {
+        source_id: config.id.clone(),
+        detail,
+    })?;
+    let unknown = category::unknown_slugs(conn, &mapping.category_slugs())?;
+    if !unknown.is_empty() {
+        return Err(ImportError::Mapping {
+            source_id: config.id.clone(),
+            detail: format!("unknown categories {unknown:?}; see /api/v1/categories"),
+        });
+    }
+    if adapters::for_format(&config.format, mapping).is_none() {
+        return Err(ImportError::Mapping {
+            source_id: config.id.clone(),
+            detail: format!("unknown format '{}'", config.format),
+        });
+    }
+    source::upsert(conn, config)?;
+    Ok(())
+}
+
+/// A run that has been started: its source is locked against concurrent runs and, unless it is a
+/// dry run, it has an id.
+pub struct Started {
+    conn: Option<Conn>,
+    source: Source,
+    run_id: Option<i64>,
+    options: RunOptions,
+    fetcher: Arc<Fetcher>,
+    began: Instant,
+}
+
+fn lock_key(source_id: &str) -> String {
+    format!("archipel-import:{source_id}")
+}
+
+fn advisory(conn: &mut PgConnection, function: &str, source_id: &str) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    diesel::sql_query(format!("SELECT {function}(hashtext($1)::bigint) AS locked"))
+        .bind::<diesel::sql_types::Text, _>(lock_key(source_id))
+        .get_result::<Locked>(conn)
+        .map(|l| l.locked)
+}
+
+/// Starts a run of `source_id`: fails at once when the source is unknown or already importing.
+pub async fn start(
+    pool: &Pool,
+    fetcher: Arc<Fetcher>,
+    source_id: &str,
+    options: RunOptions,
+) -> Result<Started, ImportError> {
+    let pool = pool.clone();
+    let id = source_id.to_string();
+    let dry_run = options.dry_run;
+    let trigger = options.trigger.clone();
+    let (conn, source, run_id) = tokio::task::spawn_blocking(move || -> Result<_, ImportError> {
+        let mut conn = pool.get().map_err(StoreError::from)?;
+        let source =
+            source::get(&mut conn, &id)?.ok_or_else(|| ImportError::UnknownSource(id.clone()))?;
+        if !advisory(&mut conn, "pg_try_advisory_lock", &id)? {
+            return Err(ImportError::AlreadyRunning(id));
+        }
+        // Holding the lock, any run still marked running belongs to a process that died.
+        let started = import_run::fail_abandoned(&mut conn, &id).and_then(|()| {
+            if dry_run {
+                Ok(None)
+            } else {
+                import_run::start(&mut conn, &id, &trigger).map(Some)
+            }
+        });
+        match started {
+            Ok(run_id) => Ok((conn, source, run_id)),
+            Err(e) => {
+                let _ = advisory(&mut conn, "pg_advisory_unlock", &id);
+                Err(e.into())
+            }
+        }
+    })
+    .await
+    .map_err(|e| ImportError::Internal(e.to_string()))??;
+    Ok(Started {
+        conn: Some(conn),
+        source,
+        run_id,
+        options,
+        fetcher,
+        began: Instant::now(),
+    })
+}
+
+/// Everything the reading phase collects.
+#[derive(Default)]
+struct Collected {
+    counts: Counts,
+    rejects: Vec<NewReject>,
+}
+
+impl Collected {
+    fn reject(&mut self, reject: Reject) {
+        self.counts.rejected += 1;
+        if self.rejects.len() < MAX_STORED_REJECTS {
+            self.rejects.push(NewReject {
+                external_id: reject.external_id,
+                position: Some(reject.position_in_feed),
+                reason: reject.reason,
+                raw: reject.raw,
+            });
+        }
+    }
+}
+
+/// Why a transaction ends without committing.
+enum Abort {
+    /// A dry run: roll back, report the counts.
+    DryRun(Collected),
+    Failed(ImportError),
+}
+
+impl From<diesel::result::Error> for Abort {
+    fn from(e: diesel::result::Error) -> Self {
+        Abort::Failed(e.into())
+    }
+}
+
+impl From<StoreError> for Abort {
+    fn from(e: StoreError) -> Self {
+        Abort::Failed(e.into())
+    }
+}
+
+impl From<FeedError> for Abort {
+    fn from(e: FeedError) -> Self {
+        Abort::Failed(e.into())
+    }
+}
+
+impl Started {
+    pub fn run_id(&self) -> Option<i64> {
+        self.run_id
+    }
+
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// Fetches and imports; always returns an outcome (a failed run is an outcome).
+    pub async fn finish(mut self, progress: Arc<dyn Progress>) -> Outcome {
+        progress.phase("fetching");
+        let known = Validators {
+            etag: self.source.etag.clone(),
+            last_modified: self.source.last_modified.clone(),
+        };
+        let fetched = self.fetcher.fetch(&self.source.location, &known).await;
+        let mut conn = self
+            .conn
+            .take()
+            .expect("a started run holds its connection");
+        let source = self.source.clone();
+        let run_id = self.run_id;
+        let options = self.options.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = match fetched {
+                Err(e) => Err(ImportError::from(e)),
+                Ok(Fetched::NotModified) => Ok((RunStatus::NotModified, Collected::default())),
+                Ok(Fetched::Feed(feed)) => import(
+                    &mut conn,
+                    &source,
+                    run_id,
+                    &options,
+                    &feed,
+                    progress.as_ref(),
+                )
+                .map(|collected| (RunStatus::Succeeded, collected)),
+            };
+            let outcome = record_end(&mut conn, &source, run_id, &options, result);
+            let _ = advisory(&mut conn, "pg_advisory_unlock", &source.id);
+            outcome
+        })
+        .await;
+        let (status, collected, error) = match joined {
+            Ok(outcome) => outcome,
+            Err(e) => (
+                RunStatus::Failed,
+                Collected::default(),
+                Some(format!("the import stopped unexpectedly: {e}")),
+            ),
+        };
+        Outcome {
+            source_id: self.source.id.clone(),
+            run_id: self.run_id,
+            status,
+            counts: collected.counts,
+            error,
+            rejects: collected.rejects.into_iter().take(20).collect(),
+            elapsed: self.began.elapsed(),
+            dry_run: self.options.dry_run,
+        }
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        // A run dropped before `finish` (e.g. the client went away) releases its source.
+        if let Some(mut conn) = self.conn.take() {
+            if let Some(run_id) = self.run_id {
+                let _ = import_run::fail(
+                    &mut conn,
+                    run_id,
+                    "the run was abandoned before it fetched anything",
+                );
+            }
+            let _ = advisory(&mut conn, "pg_advisory_unlock", &self.source.id);
+        }
+    }
+}
+
+/// Stores how the run ended (outside the import's transaction, so a failure is on record).
+fn record_end(
+    conn: &mut PgConnection,
+    source: &Source,
+    run_id: Option<i64>,
+    options: &RunOptions,
+    result: Result<(RunStatus, Collected), ImportError>,
+) -> (RunStatus, Collected, Option<String>) {
+    match result {
+        Ok((status, collected)) => {
+            if let (Some(run_id), RunStatus::NotModified) = (run_id, status) {
+                let _ = import_run::finish(conn, run_id, status, &collected.counts);
+            }
+            (status, collected, None)
+        }
+        Err(err) => {
+            let message = err.to_string();
+            tracing::warn!(source.id = %source.id, dry_run = options.dry_run, error = %message, "import failed");
+            if let Some(run_id) = run_id
+                && let Err(e) = import_run::fail(conn, run_id, &message)
+            {
+                tracing::error!(source.id = %source.id, error = %e, "could not record the failed run");
+            }
+            (RunStatus::Failed, Collected::default(), Some(message))
+        }
+    }
+}
+
+fn import(
+    conn: &mut PgConnection,
+    source: &Source,
+    run_id: Option<i64>,
+    options: &RunOptions,
+    feed: &crate::fetch::Feed,
+    progress: &dyn Progress,
+) -> Result<Collected, ImportError> {
+    let mapping = Mapping::from_json(&source.mapping).map_err(|detail| ImportError::Mapping {
+        source_id: source.id.clone(),
+        detail,
+    })?;
+    let adapter =
+        adapters::for_format(&source.format, mapping).ok_or_else(|| ImportError::Mapping {
+            source_id: source.id.clone(),
+            detail: format!("unknown format '{}'", source.format),
+        })?;
+    let outcome = conn.transaction::<Collected, Abort, _>(|conn| {
+        // A dry run still needs a run row for the revisions it writes and throws away.
+        let run_id = match run_id {
+            Some(id) => id,
+            None => import_run::start(conn, &source.id, &options.trigger)?,
+        };
+        sync::create_staging(conn)?;
+        progress.phase("reading");
+        let collected = RefCell::new(Collected::default());
+        sync::copy_into_staging::<FeedError, _>(conn, |writer| {
+            adapter.read(&feed.path, &mut |item| {
+                progress.record();
+                let mut c = collected.borrow_mut();
+                c.counts.fetched += 1;
+                match item {
+                    Item::Skip => c.counts.skipped += 1,
+                    Item::Reject(reject) => c.reject(reject),
+                    Item::Record(record) => match normalise(*record) {
+                        Ok(staged) => writer.write(&staged)?,
+                        Err(reject) => c.reject(reject),
+                    },
+                }
+                Ok(())
+            })
+        })?;
+        progress.phase("applying");
+        let mut collected = collected.into_inner();
+        let target = Target {
+            source_id: source.id.clone(),
+            run_id,
+            author: format!("import:{}", source.id),
+            moderation: Moderation::parse("moderation", &source.moderation)
+                .unwrap_or(Moderation::Published),
+            licence: source.licence.clone(),
+            attribution: source.attribution.clone(),
+            fetched_at: Utc::now(),
+            complete: source.complete,
+        };
+        let applied = sync::apply(conn, &target)?;
+        for (external_id, times) in &applied.repeated_ids {
+            collected.reject(Reject {
+                external_id: Some(external_id.clone()),
+                position_in_feed: String::new(),
+                reason: format!("the feed lists this id {times} times; the last one was kept"),
+                raw: String::new(),
+            });
+        }
+        let c = &mut collected.counts;
+        c.created = applied.created;
+        c.updated = applied.updated;
+        c.unchanged = applied.unchanged;
+        c.withdrawn = applied.withdrawn;
+        c.restored = applied.restored;
+        c.conflicts = applied.conflicts;
+        c.duplicates = applied.duplicates;
+        if options.dry_run {
+            return Err(Abort::DryRun(collected));
+        }
+        import_run::save_rejects(conn, run_id, &collected.rejects)?;
+        import_run::finish(conn, run_id, RunStatus::Succeeded, &collected.counts)?;
+        source::set_validators(
+            conn,
+            &source.id,
+            feed.validators.etag.as_deref(),
+            feed.validators.last_modified.as_deref(),
+        )?;
+        Ok(collected)
+    });
+    match outcome {
+        Ok(collected) | Err(Abort::DryRun(collected)) => Ok(collected),
+        Err(Abort::Failed(e)) => Err(e),
+    }
+}
+
+/// Runs one source now.
+pub async fn run(
+    pool: &Pool,
+    fetcher: Arc<Fetcher>,
+    source_id: &str,
+    options: RunOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<Outcome, ImportError> {
+    Ok(start(pool, fetcher, source_id, options)
+        .await?
+        .finish(progress)
+        .await)
+}
+
+/// Runs every source whose refresh interval has passed, one after the other.
+pub async fn run_due(
+    pool: &Pool,
+    fetcher: Arc<Fetcher>,
+    trigger: &str,
+    progress: Arc<dyn Progress>,
+) -> Result<Vec<Result<Outcome, ImportError>>, ImportError> {
+    let p = pool.clone();
+    let due = tokio::task::spawn_blocking(move || -> Result<Vec<Source>, ImportError> {
+        let mut conn = p.get().map_err(StoreError::from)?;
+        Ok(source::due(&mut conn)?)
+    })
+    .await
+    .map_err(|e| ImportError::Internal(e.to_string()))??;
+    let mut outcomes = Vec::new();
+    for source in due {
+        let options = RunOptions {
+            dry_run: false,
+            trigger: trigger.to_string(),
+        };
+        outcomes.push(run(pool, fetcher.clone(), &source.id, options, progress.clone()).await);
+    }
+    Ok(outcomes)
+}
+
+/// A sentence for people about an outcome, in French and English.
+pub fn summary(outcome: &Outcome) -> archipel_store::Text {
+    let c = &outcome.counts;
+    match outcome.status {
+        RunStatus::NotModified => {
+            text!("{}: the feed has not changed since the last import", outcome.source_id;
+                                        "{} : le flux n'a pas changé depuis le dernier import", outcome.source_id)
+        }
+        RunStatus::Failed => {
+            text!("{}: failed: {}", outcome.source_id, outcome.error.clone().unwrap_or_default();
+                                   "{} : échec : {}", outcome.source_id, outcome.error.clone().unwrap_or_default())
+        }
+        _ => {
+            text!("{}: {} read, {} created, {} updated, {} unchanged, {} withdrawn, {} restored, {} rejected, {} skipped, {} conflicts, {} possible duplicates",
+                   outcome.source_id, c.fetched, c.created, c.updated, c.unchanged, c.withdrawn, c.restored, c.rejected, c.skipped, c.conflicts, c.duplicates;
+                   "{} : {} lus, {} créés, {} mis à jour, {} inchangés, {} retirés, {} restaurés, {} rejetés, {} ignorés, {} conflits, {} doublons possibles",
+                   outcome.source_id, c.fetched, c.created, c.updated, c.unchanged, c.withdrawn, c.restored, c.rejected, c.skipped, c.conflicts, c.duplicates)
+        }
+    }
+}

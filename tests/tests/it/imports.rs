@@ -1,0 +1,979 @@
+//! Importing open-data feeds: repeatable, safe, explainable. Every feed is served over HTTP by a
+//! local server, so the real fetch path runs.
+
+use archipel_api::Settings;
+use archipel_importer::run::{self, Outcome};
+use archipel_importer::{FetchSettings, RunOptions, Silent};
+use archipel_store::import_run::RunStatus;
+use archipel_tests::feeds::FeedServer;
+use archipel_tests::{TestApp, repo_file};
+use diesel::{QueryableByName, RunQueryDsl};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Desk {
+    app: TestApp,
+    feeds: FeedServer,
+}
+
+async fn desk() -> Desk {
+    let fetch = FetchSettings {
+        retries: 3,
+        backoff: Duration::from_millis(5),
+        timeout: Duration::from_secs(10),
+        ..FetchSettings::default()
+    };
+    let app = TestApp::spawn_with(Settings {
+        fetch,
+        ..Settings::default()
+    })
+    .await;
+    Desk {
+        app,
+        feeds: FeedServer::start(),
+    }
+}
+
+impl Desk {
+    fn declare(
+        &self,
+        id: &str,
+        format: &str,
+        feed: &str,
+        mapping: Value,
+    ) -> Result<(), archipel_importer::ImportError> {
+        let config = archipel_store::source::SourceConfig {
+            id: id.into(),
+            name: id.into(),
+            format: format.into(),
+            location: self.feeds.url(feed),
+            mapping,
+            licence: Some("ODbL-1.0".into()),
+            attribution: Some(format!("{id} contributors")),
+            refresh_seconds: None,
+            complete: true,
+            moderation: archipel_store::domain::Moderation::Published,
+        };
+        run::declare(&mut self.app.db.connect(), &config)
+    }
+
+    async fn import(&self, id: &str) -> Outcome {
+        self.import_with(id, false).await
+    }
+
+    async fn import_with(&self, id: &str, dry_run: bool) -> Outcome {
+        let fetcher = Arc::new(
+            archipel_importer::Fetcher::new(FetchSettings {
+                retries: 3,
+                backoff: Duration::from_millis(5),
+                ..FetchSettings::default()
+            })
+            .unwrap(),
+        );
+        run::run(
+            &self.app.pool,
+            fetcher,
+            id,
+            RunOptions {
+                dry_run,
+                trigger: "test".into(),
+            },
+            Arc::new(Silent),
+        )
+        .await
+        .unwrap()
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(sql)
+            .get_result::<N>(&mut self.app.db.connect())
+            .unwrap()
+            .n
+    }
+
+    fn text(&self, sql: &str) -> String {
+        #[derive(QueryableByName)]
+        struct T {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            t: String,
+        }
+        diesel::sql_query(sql)
+            .get_result::<T>(&mut self.app.db.connect())
+            .unwrap()
+            .t
+    }
+}
+
+fn toulouse() -> Value {
+    json!({
+        "default_category": "shared-garden",
+        "default_country": "FR",
+        "fields": {"id": "id", "name": "nom", "description": ["slogan", "porteur_projet"], "street": "adresse",
+                   "postcode": "cp", "city": "commune", "email": "mail", "status": "etat"},
+        "status_values": {"ouvert": "active"}
+    })
+}
+
+fn toulouse_feed() -> Value {
+    serde_json::from_slice(
+        &std::fs::read(repo_file("demo/feeds/toulouse_jardins_partages.geojson")).unwrap(),
+    )
+    .unwrap()
+}
+
+fn assert_ok(outcome: &Outcome) {
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.error);
+}
+
+#[actix_web::test]
+async fn importing_the_same_feed_twice_changes_nothing() {
+    let desk = desk().await;
+    desk.feeds
+        .put("gardens.geojson", toulouse_feed().to_string());
+    desk.feeds.without_etag("gardens.geojson");
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    let first = desk.import("toulouse").await;
+    assert_ok(&first);
+    assert_eq!((first.counts.fetched, first.counts.created), (12, 12));
+    let before = desk.app.db.fingerprint();
+    let second = desk.import("toulouse").await;
+    assert_ok(&second);
+    assert_eq!(
+        (
+            second.counts.created,
+            second.counts.updated,
+            second.counts.unchanged
+        ),
+        (0, 0, 12)
+    );
+    assert_eq!(
+        desk.app.db.fingerprint(),
+        before,
+        "no row rewritten, no revision added"
+    );
+}
+
+#[actix_web::test]
+async fn one_changed_record_gives_one_update_and_one_revision() {
+    let desk = desk().await;
+    let mut feed = toulouse_feed();
+    desk.feeds.put("gardens.geojson", feed.to_string());
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    assert_ok(&desk.import("toulouse").await);
+    feed["features"][2]["properties"]["slogan"] =
+        json!("L'amitié citadine, ça se cultive — et ça se partage");
+    desk.feeds.put("gardens.geojson", feed.to_string());
+    let outcome = desk.import("toulouse").await;
+    assert_ok(&outcome);
+    assert_eq!((outcome.counts.updated, outcome.counts.unchanged), (1, 11));
+    let external = feed["features"][2]["properties"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sql = format!(
+        "SELECT count(*) AS n FROM revisions r JOIN initiatives i ON i.id = r.initiative_id WHERE i.external_id = '{external}'"
+    );
+    assert_eq!(desk.count(&sql), 2, "the creation and the one update");
+    let author = desk.text(&format!(
+        "SELECT r.author || ' ' || r.import_run_id || ' ' || array_to_string(ARRAY(SELECT jsonb_object_keys(r.after)), ',') AS t
+         FROM revisions r JOIN initiatives i ON i.id = r.initiative_id WHERE i.external_id = '{external}' ORDER BY r.id DESC LIMIT 1"
+    ));
+    assert!(
+        author.starts_with(&format!("import:toulouse {}", outcome.run_id.unwrap())),
+        "{author}"
+    );
+}
+
+#[actix_web::test]
+async fn a_removed_record_is_withdrawn_and_comes_back_when_restored() {
+    let desk = desk().await;
+    let full = toulouse_feed();
+    desk.feeds.put("gardens.geojson", full.to_string());
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    assert_ok(&desk.import("toulouse").await);
+    let mut shorter = full.clone();
+    let removed = shorter["features"].as_array_mut().unwrap().remove(0);
+    desk.feeds.put("gardens.geojson", shorter.to_string());
+    let outcome = desk.import("toulouse").await;
+    assert_ok(&outcome);
+    assert_eq!(
+        (outcome.counts.withdrawn, outcome.counts.unchanged),
+        (1, 11)
+    );
+    let slug = desk.text(&format!(
+        "SELECT slug AS t FROM initiatives WHERE external_id = '{}'",
+        removed["properties"]["id"].as_str().unwrap()
+    ));
+    assert_eq!(
+        desk.app
+            .get(&format!("/api/v1/initiatives/{slug}"))
+            .await
+            .status(),
+        410
+    );
+    assert_eq!(
+        desk.app.get_json("/api/v1/initiatives.geojson").await["numberReturned"],
+        11
+    );
+
+    desk.feeds.put("gardens.geojson", full.to_string());
+    let back = desk.import("toulouse").await;
+    assert_ok(&back);
+    assert_eq!((back.counts.restored, back.counts.created), (1, 0));
+    assert_eq!(
+        desk.app
+            .get(&format!("/api/v1/initiatives/{slug}"))
+            .await
+            .status(),
+        200
+    );
+    let actions = desk.text(&format!(
+        "SELECT string_agg(r.action, ',' ORDER BY r.id) AS t FROM revisions r JOIN initiatives i ON i.id = r.initiative_id WHERE i.slug = '{slug}'"
+    ));
+    assert_eq!(actions, "import,withdraw,restore");
+}
+
+#[actix_web::test]
+async fn a_persons_edit_survives_reimport_and_a_conflict_is_recorded() {
+    let desk = desk().await;
+    let mut feed = toulouse_feed();
+    desk.feeds.put("gardens.geojson", feed.to_string());
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    assert_ok(&desk.import("toulouse").await);
+    let external = feed["features"][4]["properties"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = desk.text(&format!(
+        "SELECT id::text AS t FROM initiatives WHERE external_id = '{external}'"
+    ));
+    let corrected = desk
+        .app
+        .client
+        .patch(desk.app.url(&format!("/api/v1/initiatives/{id}")))
+        .bearer_auth(&desk.app.editor_token)
+        .json(&json!({"name": "Jardin du Verrier", "opening_hours": "Sa 10:00-12:00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(corrected.status(), 200);
+
+    feed["features"][4]["properties"]["slogan"] = json!("Jardinage, papotage et compost");
+    desk.feeds.put("gardens.geojson", feed.to_string());
+    let outcome = desk.import("toulouse").await;
+    assert_ok(&outcome);
+    assert_eq!((outcome.counts.conflicts, outcome.counts.updated), (1, 0));
+    let now = desk
+        .app
+        .get_json(&format!("/api/v1/initiatives/{id}"))
+        .await;
+    assert_eq!(
+        now["name"], "Jardin du Verrier",
+        "the person's correction stays"
+    );
+    assert_eq!(now["opening_hours"], "Sa 10:00-12:00");
+
+    let report: Value = desk
+        .app
+        .client
+        .get(
+            desk.app
+                .url(&format!("/api/v1/import-runs/{}", outcome.run_id.unwrap())),
+        )
+        .bearer_auth(&desk.app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conflict = &report["conflicts"][0];
+    assert_eq!(conflict["initiative_id"], json!(id));
+    assert!(
+        conflict["fields"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("description"))
+    );
+    assert!(
+        conflict["incoming"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("compost")
+    );
+    let open: Value = desk
+        .app
+        .client
+        .get(desk.app.url("/api/v1/import-conflicts"))
+        .bearer_auth(&desk.app.editor_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(open["conflicts"].as_array().unwrap().len(), 1);
+    // The same disagreement is not recorded twice.
+    desk.feeds.without_etag("gardens.geojson");
+    let again = desk.import("toulouse").await;
+    assert_eq!(
+        desk.count("SELECT count(*) AS n FROM import_conflicts"),
+        1,
+        "{:?}",
+        again.counts
+    );
+}
+
+#[actix_web::test]
+async fn a_truncated_file_changes_nothing() {
+    let desk = desk().await;
+    let feed = toulouse_feed().to_string();
+    desk.feeds.put("gardens.geojson", feed.clone());
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    assert_ok(&desk.import("toulouse").await);
+    let before = desk.app.db.fingerprint();
+    let mut cut = feed.into_bytes();
+    cut.truncate(cut.len() * 6 / 10);
+    desk.feeds.put("gardens.geojson", cut);
+    let outcome = desk.import("toulouse").await;
+    assert_eq!(outcome.status, RunStatus::Failed);
+    let error = outcome.error.unwrap();
+    assert!(
+        error.contains("truncated") && error.contains("line"),
+        "{error}"
+    );
+    assert_eq!(desk.app.db.fingerprint(), before);
+    assert_eq!(
+        desk.text(&format!(
+            "SELECT status AS t FROM import_runs WHERE id = {}",
+            outcome.run_id.unwrap()
+        )),
+        "failed"
+    );
+}
+
+#[actix_web::test]
+async fn a_server_answering_500_is_retried_then_the_run_fails_cleanly() {
+    let desk = desk().await;
+    desk.feeds
+        .put("gardens.geojson", toulouse_feed().to_string());
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    desk.feeds.fail("gardens.geojson", 2);
+    let recovered = desk.import("toulouse").await;
+    assert_ok(&recovered);
+    assert_eq!(
+        desk.feeds.hits("gardens.geojson"),
+        3,
+        "two failures, then success"
+    );
+
+    let before = desk.app.db.fingerprint();
+    desk.feeds.fail("gardens.geojson", 100);
+    let outcome = desk.import("toulouse").await;
+    assert_eq!(outcome.status, RunStatus::Failed);
+    assert_eq!(
+        desk.feeds.hits("gardens.geojson"),
+        3 + 4,
+        "one attempt and three retries"
+    );
+    let error = outcome.error.unwrap();
+    assert!(
+        error.contains("HTTP 500") && error.contains("4 attempts"),
+        "{error}"
+    );
+    assert_eq!(desk.app.db.fingerprint(), before);
+}
+
+#[actix_web::test]
+async fn a_404_is_not_retried() {
+    let desk = desk().await;
+    desk.declare("missing", "geojson", "nowhere.geojson", toulouse())
+        .unwrap();
+    let outcome = desk.import("missing").await;
+    assert_eq!(outcome.status, RunStatus::Failed);
+    assert_eq!(desk.feeds.hits("nowhere.geojson"), 1);
+    assert!(outcome.error.unwrap().contains("HTTP 404"));
+}
+
+#[actix_web::test]
+async fn a_304_gives_a_not_modified_run() {
+    let desk = desk().await;
+    desk.feeds
+        .put("gardens.geojson", toulouse_feed().to_string());
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    assert_ok(&desk.import("toulouse").await);
+    let before = desk.app.db.fingerprint();
+    let outcome = desk.import("toulouse").await;
+    assert_eq!(outcome.status, RunStatus::NotModified);
+    assert_eq!(outcome.counts.fetched, 0);
+    assert_eq!(desk.app.db.fingerprint(), before);
+    assert_eq!(
+        desk.text(&format!(
+            "SELECT status AS t FROM import_runs WHERE id = {}",
+            outcome.run_id.unwrap()
+        )),
+        "not_modified"
+    );
+}
+
+#[actix_web::test]
+async fn an_overpass_remark_fails_the_run_and_withdraws_nothing() {
+    let desk = desk().await;
+    desk.feeds.put_file(
+        "osm.json",
+        &repo_file("demo/feeds/hackerspaces_2016.overpass.json"),
+    );
+    desk.declare("osm", "overpass", "osm.json", json!({}))
+        .unwrap();
+    assert_ok(&desk.import("osm").await);
+    let before = desk.app.db.fingerprint();
+    desk.feeds.put(
+        "osm.json",
+        json!({"version": 0.6, "generator": "Overpass API", "elements": [],
+               "remark": "runtime error: Query timed out in \"query\" at line 3 after 26 seconds."})
+        .to_string(),
+    );
+    let outcome = desk.import("osm").await;
+    assert_eq!(outcome.status, RunStatus::Failed);
+    assert!(outcome.error.unwrap().contains("timed out"));
+    assert_eq!(desk.app.db.fingerprint(), before);
+}
+
+#[actix_web::test]
+async fn a_windows_1252_csv_keeps_its_accents_and_bad_coordinates_are_rejected_with_reasons() {
+    let desk = desk().await;
+    desk.feeds.put_file(
+        "ateliers.csv",
+        &repo_file("tests/fixtures/feeds/ateliers_cp1252.csv"),
+    );
+    desk.declare(
+        "ateliers",
+        "csv",
+        "ateliers.csv",
+        json!({"default_category": "repair-cafe"}),
+    )
+    .unwrap();
+    let outcome = desk.import("ateliers").await;
+    assert_ok(&outcome);
+    assert_eq!(
+        (
+            outcome.counts.fetched,
+            outcome.counts.created,
+            outcome.counts.rejected
+        ),
+        (5, 2, 3)
+    );
+    let reasons: Vec<&str> = outcome.rejects.iter().map(|r| r.reason.as_str()).collect();
+    assert_eq!(reasons[0], "no coordinates");
+    assert!(reasons[1].contains("0,0"), "{reasons:?}");
+    assert!(reasons[2].contains("outside"), "{reasons:?}");
+    assert_eq!(
+        outcome.rejects[0].position.as_deref(),
+        Some("row 4"),
+        "rows as a spreadsheet numbers them"
+    );
+    let found = desk.app.get_json("/api/v1/initiatives?q=guillotiere").await;
+    let atelier = &found["items"][0];
+    assert_eq!(atelier["name"], "Atelier vélo de la Guillotière");
+    assert_eq!(atelier["address"]["street"], "12 rue Sébastien Gryphe");
+    assert_eq!(
+        atelier["description"],
+        "Réparation de vélos,\nouvert à tous"
+    );
+    assert_eq!(atelier["point"]["lat"], 45.754, "decimal commas read");
+    let etienne = desk
+        .app
+        .get_json("/api/v1/initiatives?q=ressourcerie")
+        .await;
+    assert_eq!(etienne["items"][0]["address"]["city"], "Saint-Étienne");
+}
+
+#[actix_web::test]
+async fn a_wrongly_declared_encoding_or_format_fails_the_run_with_its_position() {
+    let desk = desk().await;
+    desk.feeds.put_file(
+        "ateliers.csv",
+        &repo_file("tests/fixtures/feeds/ateliers_cp1252.csv"),
+    );
+    desk.declare(
+        "declared-utf8",
+        "csv",
+        "ateliers.csv",
+        json!({"default_category": "repair-cafe", "encoding": "utf-8"}),
+    )
+    .unwrap();
+    let outcome = desk.import("declared-utf8").await;
+    assert_eq!(outcome.status, RunStatus::Failed);
+    let error = outcome.error.unwrap();
+    assert!(
+        error.contains("declared UTF-8") && error.contains("byte"),
+        "{error}"
+    );
+    desk.declare(
+        "csv-as-geojson",
+        "geojson",
+        "ateliers.csv",
+        json!({"default_category": "repair-cafe"}),
+    )
+    .unwrap();
+    let outcome = desk.import("csv-as-geojson").await;
+    assert_eq!(outcome.status, RunStatus::Failed);
+    assert!(outcome.error.unwrap().contains("not valid JSON"));
+    assert_eq!(desk.count("SELECT count(*) AS n FROM initiatives"), 0);
+}
+
+#[actix_web::test]
+async fn the_toulouse_gardens_keep_their_polygon_areas_and_get_points_inside_them() {
+    let desk = desk().await;
+    desk.feeds.put_file(
+        "gardens.geojson",
+        &repo_file("tests/fixtures/feeds/toulouse_jardins_polygones.geojson"),
+    );
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    assert_ok(&desk.import("toulouse").await);
+    assert_eq!(
+        desk.count("SELECT count(*) AS n FROM initiatives WHERE GeometryType(geom) = 'POLYGON'"),
+        12
+    );
+    assert_eq!(
+        desk.count("SELECT count(*) AS n FROM initiatives WHERE ST_Contains(geom, point)"),
+        12
+    );
+    let page = desk
+        .app
+        .get_json("/api/v1/initiatives.geojson?bbox=1.3,43.5,1.5,43.7")
+        .await;
+    assert_eq!(page["numberReturned"], 12);
+    assert!(
+        page["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["geometry"]["type"] == "Polygon")
+    );
+}
+
+#[actix_web::test]
+async fn every_adapter_reads_its_real_sample() {
+    let desk = desk().await;
+    /// (read, created, rejected, skipped)
+    type Expected = (i32, i32, i32, i32);
+    let cases: Vec<(&str, &str, &str, Value, Expected)> = vec![
+        // (source, format, file, mapping, (read, created, rejected, skipped))
+        (
+            "osm",
+            "overpass",
+            "demo/feeds/hackerspaces_2016.overpass.json",
+            json!({}),
+            (352, 348, 4, 0),
+        ),
+        // The way has a center but no name: rejected for that.
+        (
+            "way-center",
+            "overpass",
+            "tests/fixtures/feeds/overpy_way-03.json",
+            json!({"categories": {"shop=florist": "second-hand"}}),
+            (5, 0, 1, 4),
+        ),
+        (
+            "way-empty-center",
+            "overpass",
+            "tests/fixtures/feeds/overpy_way-04.json",
+            json!({"categories": {"shop=florist": "second-hand"}}),
+            (1, 0, 1, 0),
+        ),
+        (
+            "toulouse",
+            "geojson",
+            "demo/feeds/toulouse_jardins_partages.geojson",
+            toulouse(),
+            (12, 12, 0, 0),
+        ),
+        (
+            "gogo",
+            "gogocarto",
+            "demo/feeds/elements_gogofull.json",
+            json!({"categories": {"10427": "food-gardens", "10473": "social-links", "10495": "social-links"}, "unmapped": "skip"}),
+            (12, 12, 0, 0),
+        ),
+        (
+            "kvm",
+            "openfairdb",
+            "demo/feeds/search_results.json",
+            json!({"unmapped": "skip"}),
+            (100, 29, 0, 71),
+        ),
+        (
+            "kvm-csv",
+            "openfairdb",
+            "tests/fixtures/feeds/ofdb-cli_import-example.csv",
+            json!({"categories": {"geld": "local-exchange"}}),
+            (1, 1, 0, 0),
+        ),
+        (
+            "labs",
+            "fablabs",
+            "tests/fixtures/feeds/fablabs_labs.json",
+            json!({}),
+            (4, 3, 1, 0),
+        ),
+        (
+            "labs-wrapped",
+            "fablabs",
+            "tests/fixtures/feeds/fablabs_labs_wrapped.json",
+            json!({}),
+            (2, 2, 0, 0),
+        ),
+        (
+            "mednum",
+            "mednum",
+            "demo/feeds/exemple-valide.csv",
+            json!({}),
+            (1, 1, 0, 0),
+        ),
+    ];
+    for (id, format, file, mapping, expected) in cases {
+        let name = format!("{id}.feed");
+        desk.feeds.put_file(&name, &repo_file(file));
+        desk.declare(id, format, &name, mapping).unwrap();
+        let outcome = desk.import(id).await;
+        assert_ok(&outcome);
+        let c = outcome.counts;
+        assert_eq!(
+            (c.fetched, c.created, c.rejected, c.skipped),
+            expected,
+            "{id}: {:?}",
+            outcome.rejects
+        );
+    }
+    // The same way, named: it lands at its center.
+    let mut named: Value = serde_json::from_slice(
+        &std::fs::read(repo_file("tests/fixtures/feeds/overpy_way-03.json")).unwrap(),
+    )
+    .unwrap();
+    named["elements"][4]["tags"]["name"] = json!("Fioraio del Colosseo");
+    desk.feeds.put("named-way.json", named.to_string());
+    desk.declare(
+        "named-way",
+        "overpass",
+        "named-way.json",
+        json!({"categories": {"shop=florist": "second-hand"}}),
+    )
+    .unwrap();
+    assert_eq!(desk.import("named-way").await.counts.created, 1);
+    let center = desk
+        .text("SELECT ST_AsText(point) AS t FROM initiatives WHERE external_id = 'way/225576797'");
+    assert_eq!(center, "POINT(12.5032265 41.8954998)", "the way's center");
+    let reasons = desk.text("SELECT string_agg(reason, ' / ' ORDER BY id) AS t FROM import_rejects WHERE external_id = 'way/225576797'");
+    assert_eq!(
+        reasons,
+        "no name / no name; the element's center is empty: Overpass could not compute it"
+    );
+
+    let c_base = desk.app.get_json("/api/v1/initiatives/c-base").await;
+    assert_eq!(c_base["categories"], json!(["fablab"]));
+    assert_eq!(c_base["address"]["street"], "Rungestraße 20");
+    assert_eq!(c_base["contact"]["website"], "https://www.c-base.org/");
+    assert_eq!(c_base["provenance"]["source_id"], "osm");
+    assert_eq!(c_base["provenance"]["external_id"], "node/260050809");
+    assert_eq!(
+        c_base["provenance"]["source_url"],
+        "https://www.openstreetmap.org/node/260050809"
+    );
+    assert_eq!(c_base["licence"], "ODbL-1.0");
+    assert!(c_base["provenance"]["fetched_at"].is_string());
+
+    let ruche = desk
+        .app
+        .get_json("/api/v1/initiatives?q=ruche%20chenay")
+        .await;
+    assert_eq!(
+        ruche["items"][0]["contact"]["email"],
+        Value::Null,
+        "'hidden' is not an e-mail"
+    );
+    assert!(
+        ruche["items"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("jeudi de 18h à 19h")
+    );
+
+    let mednum = desk.app.get_json("/api/v1/initiatives?q=anonymal").await;
+    let place = &mednum["items"][0];
+    assert_eq!(
+        place["categories"],
+        json!(["digital-inclusion", "tiers-lieu"])
+    );
+    assert_eq!(place["contact"]["email"], "contact@laquincaillerie.tl");
+    assert_eq!(
+        place["contact"]["links"],
+        json!(["https://m.facebook.com/laquincaillerienumerique/"])
+    );
+    assert_eq!(
+        place["opening_hours"],
+        "Mo-Fr 09:00-12:00,14:00-18:30; Sa 08:30-12:00"
+    );
+    assert_eq!(place["address"]["insee_code"], "51454");
+    assert!(
+        place["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("insertion professionnelle via le numérique"))
+    );
+
+    let labs = desk
+        .app
+        .get_json("/api/v1/initiatives?q=makerspace%20port")
+        .await;
+    assert_eq!(
+        labs["items"][0]["status"], "inactive",
+        "planned labs are not active yet"
+    );
+    let reason = desk.text("SELECT reason AS t FROM import_rejects WHERE external_id = '9003'");
+    assert_eq!(reason, "latitude/longitude are null in fablabs.io");
+
+    let garden = desk.app.get_json("/api/v1/initiatives?q=castors").await;
+    assert_eq!(
+        garden["items"][0]["contact"]["email"]
+            .as_str()
+            .map(|e| e.contains('\r')),
+        Some(false)
+    );
+    assert_eq!(garden["items"][0]["status"], "active");
+}
+
+#[actix_web::test]
+async fn duplicates_are_found_within_and_across_sources_and_never_merged() {
+    let desk = desk().await;
+    desk.feeds
+        .put("gardens.geojson", toulouse_feed().to_string());
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    assert_ok(&desk.import("toulouse").await);
+    // Another source lists the Verrier garden 40 m away, and a bike workshop sharing a garden's e-mail.
+    let other = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": "v1", "geometry": {"type": "Point", "coordinates": [1.4395, 43.6139]},
+         "properties": {"name": "Jardin du Verrier (parc public)"}},
+        {"type": "Feature", "id": "b1", "geometry": {"type": "Point", "coordinates": [1.50, 43.60]},
+         "properties": {"name": "Atelier vélo Roquelaine", "email": "ASSOLARUCHE@live.fr"}}
+    ]});
+    desk.feeds.put("other.geojson", other.to_string());
+    desk.declare(
+        "other",
+        "geojson",
+        "other.geojson",
+        json!({"default_category": "shared-garden"}),
+    )
+    .unwrap();
+    let outcome = desk.import("other").await;
+    assert_ok(&outcome);
+    assert_eq!(outcome.counts.duplicates, 2);
+    let listed: Value = desk
+        .app
+        .client
+        .get(desk.app.url("/api/v1/duplicates"))
+        .bearer_auth(&desk.app.editor_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pairs = listed["duplicates"].as_array().unwrap();
+    assert_eq!(pairs.len(), 2);
+    let near = pairs
+        .iter()
+        .find(|p| p["shared_contacts"] == json!([]))
+        .unwrap();
+    assert!(near["distance_m"].as_f64().unwrap() < 150.0);
+    assert!(near["name_similarity"].as_f64().unwrap() >= 0.5);
+    let contact = pairs
+        .iter()
+        .find(|p| p["shared_contacts"] == json!(["email"]))
+        .unwrap();
+    assert!(contact["distance_m"].as_f64().unwrap() > 1000.0);
+    assert_eq!(
+        desk.count("SELECT count(*) AS n FROM initiatives"),
+        14,
+        "nothing merged"
+    );
+    let id = near["id"].as_i64().unwrap();
+    let judged = desk
+        .app
+        .client
+        .patch(desk.app.url(&format!("/api/v1/duplicates/{id}")))
+        .bearer_auth(&desk.app.editor_token)
+        .json(&json!({"status": "dismissed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(judged.status(), 204);
+}
+
+#[actix_web::test]
+async fn an_empty_feed_never_withdraws_everything() {
+    let desk = desk().await;
+    desk.feeds
+        .put("gardens.geojson", toulouse_feed().to_string());
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    assert_ok(&desk.import("toulouse").await);
+    let before = desk.app.db.fingerprint();
+    desk.feeds.put(
+        "gardens.geojson",
+        json!({"type": "FeatureCollection", "features": []}).to_string(),
+    );
+    let outcome = desk.import("toulouse").await;
+    assert_eq!(outcome.status, RunStatus::Failed);
+    assert!(
+        outcome
+            .error
+            .unwrap()
+            .contains("refusing to withdraw the 12")
+    );
+    assert_eq!(desk.app.db.fingerprint(), before);
+}
+
+#[actix_web::test]
+async fn a_dry_run_reports_and_writes_nothing() {
+    let desk = desk().await;
+    desk.feeds
+        .put("gardens.geojson", toulouse_feed().to_string());
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    let before = desk.app.db.fingerprint();
+    let runs = desk.count("SELECT count(*) AS n FROM import_runs");
+    let outcome = desk.import_with("toulouse", true).await;
+    assert_ok(&outcome);
+    assert_eq!(outcome.counts.created, 12);
+    assert_eq!(desk.app.db.fingerprint(), before);
+    assert_eq!(desk.count("SELECT count(*) AS n FROM import_runs"), runs);
+}
+
+#[actix_web::test]
+async fn a_source_with_a_bad_mapping_is_refused_when_declared() {
+    let desk = desk().await;
+    let unknown = desk
+        .declare(
+            "x",
+            "geojson",
+            "x.geojson",
+            json!({"default_category": "community-gardn"}),
+        )
+        .unwrap_err();
+    assert!(unknown.to_string().contains("community-gardn"), "{unknown}");
+    let typo = desk
+        .declare(
+            "x",
+            "geojson",
+            "x.geojson",
+            json!({"fields": {"nmae": "nom"}}),
+        )
+        .unwrap_err();
+    assert!(typo.to_string().contains("nmae"), "{typo}");
+    assert_eq!(desk.count("SELECT count(*) AS n FROM sources"), 0);
+}
+
+#[actix_web::test]
+async fn admins_run_imports_through_the_api() {
+    let desk = desk().await;
+    desk.feeds
+        .put("gardens.geojson", toulouse_feed().to_string());
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    let app = &desk.app;
+    let as_editor = app
+        .client
+        .post(app.url("/api/v1/sources/toulouse/runs"))
+        .bearer_auth(&app.editor_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_editor.status(), 403);
+    let dry: Value = app
+        .client
+        .post(app.url("/api/v1/sources/toulouse/runs?dry_run=true"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dry["counts"]["created"], 12);
+    assert_eq!(
+        app.get_json("/api/v1/initiatives.geojson").await["numberReturned"],
+        0
+    );
+
+    let started = app
+        .client
+        .post(app.url("/api/v1/sources/toulouse/runs"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 202);
+    let location = started.headers()["location"].to_str().unwrap().to_string();
+    let mut report = Value::Null;
+    for _ in 0..200 {
+        report = app
+            .client
+            .get(app.url(&location))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if report["status"] != "running" {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(report["status"], "succeeded", "{report}");
+    assert_eq!(report["created"], 12);
+    let sources: Value = app
+        .client
+        .get(app.url("/api/v1/sources"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sources["sources"][0]["last_run_status"], "succeeded");
+    let unknown = app
+        .client
+        .post(app.url("/api/v1/sources/nope/runs"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        app.get_json("/api/v1/initiatives.geojson").await["numberReturned"],
+        12
+    );
+    let feature =
+        &app.get_json("/api/v1/initiatives.geojson?limit=1").await["features"][0]["properties"];
+    assert_eq!(feature["source_id"], "toulouse");
+    assert_eq!(feature["attribution"], "toulouse contributors");
+}
