@@ -24,6 +24,7 @@ export default tseslint.config(
         document: 'readonly', performance: 'readonly', requestAnimationFrame: 'readonly',
         Buffer: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', axe: 'readonly',
         structuredClone: 'readonly', navigator: 'readonly', getComputedStyle: 'readonly',
+        history: 'readonly', location: 'readonly',
       },
     },
   },

@@ -4,7 +4,7 @@ use crate::error::{ApiError, localise};
 use crate::lang::Lang;
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    categories, frontend, health, imports, initiatives, suggestions, tiles, tokens,
+    categories, export, frontend, health, imports, initiatives, suggestions, tiles, tokens,
 };
 use crate::state::AppState;
 use actix_web::dev::{Server, Service};
@@ -105,6 +105,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/categories").route(web::get().to(categories::list)))
             .service(web::resource("/config").route(web::get().to(frontend::config)))
+            .service(
+                web::resource("/export/initiatives.geojson").route(web::get().to(export::geojson)),
+            )
             .service(web::resource("/sources").route(web::get().to(imports::list_sources)))
             .service(
                 web::resource("/sources/{id}/runs")

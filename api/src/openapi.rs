@@ -21,6 +21,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::initiatives::update,
         routes::initiatives::archive,
         routes::initiatives::revisions,
+        routes::export::geojson,
         routes::categories::list,
         routes::tiles::tile,
         routes::frontend::config,

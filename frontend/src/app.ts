@@ -126,6 +126,8 @@ export class App {
     const lang = langOf(initial);
     let resolveReady: () => void = () => undefined;
     window.__archipel = { map: null, ready: new Promise((r) => (resolveReady = r)) };
+    // A shared link to an initiative without a view: the map will centre on it once both are in.
+    this.centreOnSelection = !initial.view && initial.selected !== null;
     this.filters.loading(lang);
     this.render('none');
     const [config] = await Promise.all([
@@ -136,7 +138,6 @@ export class App {
       this.loadCategories(),
     ]);
     const view = initial.view ?? normaliseView(config.default_view);
-    this.centreOnSelection = !initial.view && initial.selected !== null;
     try {
       this.map = await ArchipelMap.create({
         container: byId('map'),
@@ -149,7 +150,7 @@ export class App {
           this.focusCard = true;
           this.navigate({ selected: id });
         },
-        onNotice: (message, quiet) => this.notices.show(quiet ? 'basemap' : 'tiles', message, quiet ? 'info' : 'error'),
+        onNotice: (message) => this.notices.show('tiles', message),
       });
     } catch {
       byId('map').replaceChildren(h('div', { class: 'error-box map-error', role: 'alert' }, t(lang, 'mapUnsupported')));
@@ -166,6 +167,7 @@ export class App {
     });
     await map.ready;
     if (!initial.view && !this.centreOnSelection) this.navigate({ view: map.view() }, 'replace', 'none');
+    this.centreOnCard();
     this.render('jump');
     this.refreshList();
     resolveReady();
@@ -179,7 +181,9 @@ export class App {
       this.index = indexCategories(this.tree);
       this.filters.setTree(this.tree);
       this.filters.render(this.lang, currentState().categories);
+      // What was drawn before the names and colours arrived is drawn again with them.
       this.list.render(this.lang);
+      this.card.refresh(this.lang);
     } catch (e) {
       this.filters.failed(lang, messageOf(e, lang));
     }
@@ -260,12 +264,18 @@ export class App {
 
   private onCardLoaded(item: Initiative): void {
     this.map?.mark('selected', [item.point.lon, item.point.lat]);
-    if (this.centreOnSelection && this.map) {
-      this.centreOnSelection = false;
-      const view: View = normaliseView({ lat: item.point.lat, lon: item.point.lon, zoom: 15 });
-      this.map.jumpTo(view);
-      this.navigate({ view }, 'replace', 'none');
-    }
+    this.centreOnCard();
+  }
+
+  /** For a shared link without a view: centre on the initiative once the map and card are in. */
+  private centreOnCard(): void {
+    const item = this.card.current;
+    if (!this.centreOnSelection || !this.map || !item) return;
+    this.centreOnSelection = false;
+    this.map.mark('selected', [item.point.lon, item.point.lat]);
+    const view: View = normaliseView({ lat: item.point.lat, lon: item.point.lon, zoom: 15 });
+    this.map.jumpTo(view);
+    this.navigate({ view }, 'replace', 'none');
   }
 
   private openSuggest(): void {

@@ -95,6 +95,9 @@ function externalLink(href: string, text: string): HTMLAnchorElement {
 
 export class Card {
   private key: string | null = null;
+  /** Whether `key` is being fetched, or failed (then it is not asked again until it changes). */
+  private pending = false;
+  private failedLang: Lang | null = null;
   private item: Initiative | null = null;
   private renderedLang: Lang | null = null;
   private controller: AbortController | null = null;
@@ -121,10 +124,13 @@ export class Card {
       this.controller?.abort();
       this.key = null;
       this.item = null;
+      this.pending = false;
+      this.failedLang = null;
       this.root.hidden = true;
       this.root.replaceChildren();
       return;
     }
+    if (key === this.key && (this.pending || this.failedLang === lang)) return;
     const same = this.item && (this.item.id === key || this.item.slug === key);
     if (same && this.key === key) {
       if (this.renderedLang !== lang) this.render(lang, focus);
@@ -132,6 +138,8 @@ export class Card {
       return;
     }
     this.key = key;
+    this.pending = true;
+    this.failedLang = null;
     this.root.setAttribute('aria-label', t(lang, 'cardLabel'));
     this.controller?.abort();
     const controller = new AbortController();
@@ -142,11 +150,14 @@ export class Card {
     try {
       const item = await getInitiative(lang, key, controller.signal);
       if (controller.signal.aborted) return;
+      this.pending = false;
       this.item = item;
       this.render(lang, focus);
       this.ctx.onLoaded(item);
     } catch (e) {
       if (isAbort(e)) return;
+      this.pending = false;
+      this.failedLang = lang;
       this.item = null;
       this.root.replaceChildren(
         this.closeButton(lang),
@@ -155,6 +166,11 @@ export class Card {
     } finally {
       if (this.controller === controller) this.root.removeAttribute('aria-busy');
     }
+  }
+
+  /** Draws the open card again (after the categories arrived, for instance). */
+  refresh(lang: Lang): void {
+    if (this.item && !this.root.hidden) this.render(lang, false);
   }
 
   private closeButton(lang: Lang): HTMLButtonElement {

@@ -22,7 +22,7 @@ export function openEmbedDialog(lang: Lang, dialog: Dialog, params: EmbedParams)
   const src = embedUrl(location.origin, params);
   const width = h('input', { id: 'embed-width', type: 'text', value: '100%', inputmode: 'text', size: 8 });
   const height = h('input', { id: 'embed-height', type: 'number', value: 480, min: 200, max: 2000, step: 10 });
-  const code = h('textarea', { id: 'embed-code', readonly: true, rows: 4, class: 'code', spellcheck: 'false' });
+  const code = h('textarea', { id: 'embed-code', readonly: true, rows: 6, class: 'code', spellcheck: 'false' });
   const update = (): void => {
     const hValue = Math.max(200, Math.min(2000, Number(height.value) || 480));
     code.value = iframeCode(src, t(lang, 'embedFrameTitle'), width.value.trim() || '100%', hValue);

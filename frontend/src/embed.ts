@@ -56,7 +56,7 @@ async function start(): Promise<void> {
       start: params.bbox ? { bbox: params.bbox } : { view: normaliseView(config.default_view) },
       filters: { categories: params.categories, q: params.q },
       onSelect: (id) => void card.show(lang, id, true),
-      onNotice: (message, quiet) => notices.show(quiet ? 'basemap' : 'tiles', message, quiet ? 'info' : 'error'),
+      onNotice: (message) => notices.show('tiles', message),
     });
     window.__archipel.map = map.map;
     await map.ready;

@@ -148,8 +148,11 @@ class FormView {
     const unplaced: string[] = [];
     let firstInvalid: HTMLElement | null = null;
     for (const fieldError of error.problem.errors ?? []) {
-      const matches = (pointer: string): boolean => fieldError.field === pointer || fieldError.field.startsWith(`${pointer}/`);
-      const target = [...this.controls.values()].find((c) => c.spec.pointers.some(matches));
+      // The field named exactly, else the closest enclosing one (/contact for /contact/x).
+      const exact = (pointer: string): boolean => fieldError.field === pointer;
+      const matches = (pointer: string): boolean => exact(pointer) || fieldError.field.startsWith(`${pointer}/`);
+      const controls = [...this.controls.values()];
+      const target = controls.find((c) => c.spec.pointers.some(exact)) ?? controls.find((c) => c.spec.pointers.some(matches));
       if (target) {
         target.control.setAttribute('aria-invalid', 'true');
         target.error.textContent = target.error.textContent ? `${target.error.textContent} ${fieldError.message}` : fieldError.message;

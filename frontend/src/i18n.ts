@@ -13,8 +13,8 @@ const fr = {
   mapHelp: 'Carte interactive : faites-la glisser et zoomez avec la souris ou le clavier (flèches, + et -). La liste reprend ce qui est visible.',
   embedMapLabel: 'Carte des initiatives (intégrée)',
   language: 'Langue',
-  switchToOther: 'English version',
-  switchToOtherShort: 'EN',
+  switchToOther: 'Switch to English',
+  switchToOtherShort: 'English',
   searchLabel: 'Rechercher une initiative',
   searchPlaceholder: 'Rechercher : réparation, jardin, ville…',
   searchSubmit: 'Filtrer la carte avec ces mots',
@@ -165,8 +165,8 @@ const en: Record<Key, string> = {
   mapHelp: 'Interactive map: drag and zoom it with the mouse or the keyboard (arrows, + and -). The list shows what is in view.',
   embedMapLabel: 'Map of the initiatives (embedded)',
   language: 'Language',
-  switchToOther: 'Version française',
-  switchToOtherShort: 'FR',
+  switchToOther: 'Passer en français',
+  switchToOtherShort: 'Français',
   searchLabel: 'Search for an initiative',
   searchPlaceholder: 'Search: repair, garden, town…',
   searchSubmit: 'Filter the map with these words',
@@ -304,6 +304,9 @@ const en: Record<Key, string> = {
 };
 
 const tables: Record<Lang, Record<Key, string>> = { fr, en };
+
+/** Every string's key (for the tests that check both languages are complete). */
+export const KEYS = Object.keys(fr) as Key[];
 
 export type Params = Record<string, string | number>;
 

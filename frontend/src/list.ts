@@ -107,6 +107,8 @@ export class ListPanel {
       : this.more
         ? t(lang, 'listCountMore', { n: this.items.length })
         : t(lang, 'listCount', { n: this.items.length });
+    // The entry under the pointer may go away with its mouseleave: drop its mark.
+    this.ctx.onHover(null);
     this.list.replaceChildren(...this.items.map((item, i) => this.entry(lang, item, i === 0)));
     this.setSelected(this.selected);
   }
@@ -126,8 +128,8 @@ export class ListPanel {
         { class: 'entry-text' },
         h('span', { class: 'entry-name' }, item.name),
         h('span', { class: 'entry-detail' }, [main ? categoryName(main, lang) : null, where].filter(Boolean).join(' · ')),
+        open ? h('span', { class: 'badge badge-open' }, t(lang, 'openNow')) : null,
       ),
-      open ? h('span', { class: 'badge badge-open' }, t(lang, 'openNow')) : null,
     );
     button.addEventListener('click', () => this.ctx.onOpen(item));
     button.addEventListener('mouseenter', () => this.ctx.onHover(item));

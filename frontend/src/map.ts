@@ -47,8 +47,8 @@ export interface MapOptions {
   filters: Filters;
   /** A single initiative was clicked (its id). */
   onSelect: (id: string) => void;
-  /** A message to show the visitor; `quiet` ones are informative, not failures. */
-  onNotice: (message: string, quiet: boolean) => void;
+  /** A failure to tell the visitor about (tiles that could not be loaded). */
+  onNotice: (message: string) => void;
 }
 
 function builtinStyle(withOsm: boolean): StyleSpecification {
@@ -129,7 +129,7 @@ function drawImage(id: string, icons: ReadonlyMap<string, string>): ImageData | 
 }
 
 function tilesUrl(filters: Filters, lang: Lang): string {
-  const params = filterQuery(filters.categories, filters.q);
+  const params = filterQuery([], filters.q);
   params.set('lang', lang);
   return `${location.origin}/api/v1/tiles/{z}/{x}/{y}.mvt?${params.toString().replace(/%2C/g, ',')}`;
 }
@@ -373,18 +373,22 @@ export class ArchipelMap {
         // Many tiles fail together: say it once per distinct reason.
         if (detail === this.lastTileError) return;
         this.lastTileError = detail;
-        this.opts.onNotice(t(this.lang, 'errorTiles', { detail }), false);
+        this.opts.onNotice(t(this.lang, 'errorTiles', { detail }));
       });
     } else if (e.sourceId !== MARKS) {
       this.basemapUnavailable();
     }
   }
 
+  /** A quiet line on the map itself: nothing is broken, the background is just plain. */
   private basemapUnavailable(): void {
     if (this.basemapNoticeShown) return;
     this.basemapNoticeShown = true;
-    this.map.getContainer().classList.add('basemap-failed');
-    this.opts.onNotice(t(this.lang, 'basemapUnavailable'), true);
+    const note = document.createElement('p');
+    note.className = 'map-note';
+    note.setAttribute('role', 'status');
+    note.textContent = t(this.lang, 'basemapUnavailable');
+    this.map.getContainer().append(note);
   }
 
   setLang(lang: Lang): void {
@@ -392,6 +396,8 @@ export class ArchipelMap {
     this.lang = lang;
     this.relabel();
     this.updateTiles();
+    const note = this.map.getContainer().querySelector('.map-note');
+    if (note) note.textContent = t(lang, 'basemapUnavailable');
   }
 
   setFilters(filters: Filters): void {

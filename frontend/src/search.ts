@@ -57,9 +57,14 @@ export class Search {
     });
   }
 
-  /** Shows the URL's words in the box unless the visitor is typing there. */
+  private shownQ: string | null = null;
+
+  /** Shows the URL's words in the box when they change (not over what the visitor is typing). */
   render(q: string): void {
-    if (document.activeElement !== this.input || !this.input.value) this.input.value = q;
+    if (q !== this.shownQ) {
+      this.shownQ = q;
+      this.input.value = q;
+    }
     this.clear.hidden = !this.input.value;
   }
 

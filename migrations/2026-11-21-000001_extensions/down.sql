@@ -1,3 +1,6 @@
+DROP FUNCTION archipel_json(timestamptz);
+DROP FUNCTION archipel_json(text[]);
+DROP FUNCTION archipel_json(text);
 DROP FUNCTION archipel_rfc3339(timestamptz);
 DROP FUNCTION archipel_words(text[]);
 DROP FUNCTION archipel_slugify(text);

@@ -52,3 +52,16 @@ CREATE FUNCTION archipel_words(text[]) RETURNS text
 CREATE FUNCTION archipel_rfc3339(timestamptz) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+
+-- JSON text of a value, `null` when missing. to_json() is only STABLE in general (some types'
+-- output depends on settings); for text and text[] it is immutable, which the stored GeoJSON
+-- Feature of initiatives relies on.
+CREATE FUNCTION archipel_json(text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN coalesce(to_json($1)::text, 'null');
+CREATE FUNCTION archipel_json(text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN coalesce(to_json($1)::text, '[]');
+CREATE FUNCTION archipel_json(timestamptz) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN coalesce('"' || archipel_rfc3339($1) || '"', 'null');

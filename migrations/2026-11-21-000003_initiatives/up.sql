@@ -5,6 +5,46 @@ CREATE FUNCTION archipel_web_mercator(geometry) RETURNS geometry
     RETURN ST_Transform(ST_SetSRID(ST_MakePoint(ST_X(ST_PointOnSurface($1)),
                                                 greatest(-85.05, least(85.05, ST_Y(ST_PointOnSurface($1))))), 4326), 3857);
 
+-- The GeoJSON Feature of an initiative: flat properties, lon/lat with 6 decimals, polygons
+-- counter-clockwise (RFC 7946).
+CREATE FUNCTION archipel_feature(
+    id uuid, geom geometry, name text, slug text, description text, categories text[], street text, postcode text,
+    city text, country_code text, insee_code text, website text, email text, phone text, links text[],
+    opening_hours text, tags text[], status text, moderation text, licence text, attribution text, source_id text,
+    external_id text, source_url text, fetched_at timestamptz, last_confirmed_at timestamptz, created_at timestamptz,
+    updated_at timestamptz
+) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN '{"type":"Feature","id":"' || id || '","geometry":' || ST_AsGeoJSON(ST_ForcePolygonCCW(geom), 6)
+        || ',"properties":{"name":' || archipel_json(name)
+        || ',"slug":' || archipel_json(slug)
+        || ',"description":' || archipel_json(description)
+        || ',"categories":' || archipel_json(categories)
+        || ',"main_category":' || archipel_json(categories[1])
+        || ',"street":' || archipel_json(street)
+        || ',"postcode":' || archipel_json(postcode)
+        || ',"city":' || archipel_json(city)
+        || ',"country_code":' || archipel_json(country_code)
+        || ',"insee_code":' || archipel_json(insee_code)
+        || ',"website":' || archipel_json(website)
+        || ',"email":' || archipel_json(email)
+        || ',"phone":' || archipel_json(phone)
+        || ',"links":' || archipel_json(links)
+        || ',"opening_hours":' || archipel_json(opening_hours)
+        || ',"tags":' || archipel_json(tags)
+        || ',"status":' || archipel_json(status)
+        || ',"moderation":' || archipel_json(moderation)
+        || ',"licence":' || archipel_json(licence)
+        || ',"attribution":' || archipel_json(attribution)
+        || ',"source_id":' || archipel_json(source_id)
+        || ',"external_id":' || archipel_json(external_id)
+        || ',"source_url":' || archipel_json(source_url)
+        || ',"fetched_at":' || archipel_json(fetched_at)
+        || ',"last_confirmed_at":' || archipel_json(last_confirmed_at)
+        || ',"created_at":' || archipel_json(created_at)
+        || ',"updated_at":' || archipel_json(updated_at)
+        || '}}';
+
 -- The directory's entries. Nothing is hard-deleted: archiving sets moderation = 'archived'; an
 -- import withdraws what left its feed (moderation = 'withdrawn') and restores it if it comes back.
 CREATE TABLE initiatives (
@@ -18,9 +58,9 @@ CREATE TABLE initiatives (
     point             geometry(Point, 4326) NOT NULL GENERATED ALWAYS AS (ST_PointOnSurface(geom)) STORED,
     -- The same point in Web Mercator, so that vector tiles need no per-point transform.
     point_3857        geometry(Point, 3857) NOT NULL GENERATED ALWAYS AS (archipel_web_mercator(geom)) STORED,
-    -- The first of its categories (kept in step with initiative_categories by the store): its
-    -- colour on the map.
-    main_category_id  integer REFERENCES categories (id),
+    -- Category slugs, main category first (its colour on the map). initiative_categories is
+    -- kept in step by the triggers below.
+    category_slugs    text[] NOT NULL DEFAULT '{}',
     street            text,
     postcode          text,
     city              text,
@@ -62,6 +102,13 @@ CREATE TABLE initiatives (
                        || setweight(to_tsvector('archipel_simple',
                               coalesce(city, '') || ' ' || archipel_words(tags)), 'C')
                       ) STORED,
+    -- The initiative as a GeoJSON Feature (RFC 7946), written once per change so that listings,
+    -- exports and harvests pass stored bytes through instead of rebuilding JSON on every read.
+    feature           text NOT NULL GENERATED ALWAYS AS (archipel_feature(
+                          id, geom, name, slug, description, category_slugs, street, postcode, city, country_code,
+                          insee_code, website, email, phone, links, opening_hours, tags, status, moderation, licence,
+                          attribution, source_id, external_id, source_url, fetched_at, last_confirmed_at, created_at,
+                          updated_at)) STORED,
     UNIQUE (source_id, external_id)
 );
 
@@ -74,7 +121,9 @@ CREATE INDEX initiatives_search_idx ON initiatives USING gin (search);
 CREATE INDEX initiatives_name_trgm_idx ON initiatives USING gin (archipel_unaccent(lower(name)) gin_trgm_ops);
 CREATE INDEX initiatives_updated_at_idx ON initiatives (updated_at, id);
 
--- Which categories an initiative belongs to; position 0 is its main category (map colour).
+-- Which categories an initiative belongs to (position 0: its main category), for relational
+-- queries and counts. Derived from initiatives.category_slugs by the triggers below: nothing else
+-- writes it.
 CREATE TABLE initiative_categories (
     initiative_id uuid NOT NULL REFERENCES initiatives (id),
     category_id   integer NOT NULL REFERENCES categories (id),
@@ -82,3 +131,40 @@ CREATE TABLE initiative_categories (
     PRIMARY KEY (initiative_id, category_id)
 );
 CREATE INDEX initiative_categories_category_idx ON initiative_categories (category_id, initiative_id);
+
+-- New initiatives, one statement at a time (a 1M-row import links in one set-based insert).
+CREATE FUNCTION archipel_link_new_categories() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM new_rows r CROSS JOIN LATERAL unnest(r.category_slugs) AS s(slug)
+               WHERE NOT EXISTS (SELECT 1 FROM categories c WHERE c.slug = s.slug)) THEN
+        RAISE EXCEPTION 'unknown category slug in category_slugs' USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    INSERT INTO initiative_categories (initiative_id, category_id, position)
+    SELECT r.id, c.id, (s.ord - 1)::smallint
+    FROM new_rows r CROSS JOIN LATERAL unnest(r.category_slugs) WITH ORDINALITY AS s(slug, ord)
+    JOIN categories c ON c.slug = s.slug
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER initiatives_link_new AFTER INSERT ON initiatives
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archipel_link_new_categories();
+
+-- Changed categories, row by row (rare: the WHEN clause skips every other update).
+CREATE FUNCTION archipel_relink_categories() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM unnest(NEW.category_slugs) AS s(slug)
+               WHERE NOT EXISTS (SELECT 1 FROM categories c WHERE c.slug = s.slug)) THEN
+        RAISE EXCEPTION 'unknown category slug in category_slugs' USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    DELETE FROM initiative_categories WHERE initiative_id = NEW.id;
+    INSERT INTO initiative_categories (initiative_id, category_id, position)
+    SELECT NEW.id, c.id, (s.ord - 1)::smallint
+    FROM unnest(NEW.category_slugs) WITH ORDINALITY AS s(slug, ord) JOIN categories c ON c.slug = s.slug
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER initiatives_relink AFTER UPDATE ON initiatives
+    FOR EACH ROW WHEN (OLD.category_slugs IS DISTINCT FROM NEW.category_slugs)
+    EXECUTE FUNCTION archipel_relink_categories();

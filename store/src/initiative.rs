@@ -7,7 +7,7 @@ use crate::domain::{Email, Moderation, Name, OpeningHours, Phone, Status, WebUrl
 use crate::error::{FieldError, StoreError, StoreResult};
 use crate::geometry::{self, Location};
 use crate::revision::{self, Action, Author};
-use crate::schema::{initiative_categories, initiatives};
+use crate::schema::initiatives;
 use crate::statement::Statement;
 use crate::text;
 use chrono::{DateTime, Utc};
@@ -18,8 +18,6 @@ use uuid::Uuid;
 
 pub use crate::representation::Representation;
 
-/// Lateral join that gives `cats.slugs`, the initiative's category slugs, main category first.
-pub const CATEGORIES_SQL: &str = include_str!("sql/categories_lateral.sql");
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Address {
@@ -116,15 +114,19 @@ impl Found {
 
 /// Reads one initiative by id or slug.
 pub fn get(conn: &mut PgConnection, key: &Key, repr: Representation) -> StoreResult<Option<Found>> {
+    Ok(get_statement(key, repr).get_result(conn).optional()?)
+}
+
+/// The statement of [`get`].
+pub fn get_statement(key: &Key, repr: Representation) -> Statement<'static> {
     let select = Statement::new("SELECT i.id, i.version, i.moderation, ")
         .sql(repr.sql())
-        .sql(" AS body FROM initiatives i ")
-        .sql(CATEGORIES_SQL);
+        .sql(" AS body FROM initiatives i");
     let statement = match key {
         Key::Id(id) => select.sql(" WHERE i.id = ").bind::<SqlUuid, _>(*id),
         Key::Slug(slug) => select.sql(" WHERE i.slug = ").bind::<Text, _>(slug.clone()),
     };
-    Ok(statement.get_result(conn).optional()?)
+    statement
 }
 
 /// The JSON document of an initiative, as stored in revisions.
@@ -186,37 +188,6 @@ fn unique_slug(conn: &mut PgConnection, name: &Name, id: Uuid) -> StoreResult<St
     Ok(format!("{}-{}", row.slug, &simple[simple.len() - 6..]))
 }
 
-/// Keeps `main_category_id` (the map's colour) in step with the first linked category.
-fn set_main_category(conn: &mut PgConnection, id: Uuid) -> StoreResult<()> {
-    Statement::new(
-        "UPDATE initiatives SET main_category_id = (SELECT category_id FROM initiative_categories \
-         WHERE initiative_id = initiatives.id ORDER BY position LIMIT 1) WHERE id = ",
-    )
-    .bind::<SqlUuid, _>(id)
-    .execute(conn)?;
-    Ok(())
-}
-
-fn link_categories(conn: &mut PgConnection, id: Uuid, slugs: &[String]) -> StoreResult<()> {
-    diesel::delete(
-        initiative_categories::table.filter(initiative_categories::initiative_id.eq(id)),
-    )
-    .execute(conn)?;
-    if slugs.is_empty() {
-        return set_main_category(conn, id);
-    }
-    Statement::new(
-        "INSERT INTO initiative_categories (initiative_id, category_id, position) \
-         SELECT ",
-    )
-    .bind::<SqlUuid, _>(id)
-    .sql(", c.id, (s.n - 1)::smallint FROM unnest(")
-    .bind::<diesel::sql_types::Array<Text>, _>(slugs.to_vec())
-    .sql(") WITH ORDINALITY AS s(slug, n) JOIN categories c ON c.slug = s.slug")
-    .execute(conn)?;
-    set_main_category(conn, id)
-}
-
 /// Creates an initiative and its first revision.
 pub fn create(
     conn: &mut PgConnection,
@@ -235,7 +206,6 @@ pub fn create(
                 Fields::of(draft),
             ))
             .execute(conn)?;
-        link_categories(conn, id, &draft.categories)?;
         let after = snapshot(conn, id)?;
         revision::record(conn, id, Action::Create, author, reason, None, &after)?;
         Ok(Written {
@@ -265,6 +235,7 @@ struct Fields<'a> {
     links: Vec<String>,
     opening_hours: Option<&'a str>,
     tags: &'a [String],
+    category_slugs: &'a [String],
     status: &'static str,
     moderation: &'static str,
     licence: Option<&'a str>,
@@ -294,6 +265,7 @@ impl<'a> Fields<'a> {
                 .collect(),
             opening_hours: draft.opening_hours.as_ref().map(OpeningHours::as_str),
             tags: &draft.tags,
+            category_slugs: &draft.categories,
             status: draft.status.as_str(),
             moderation: draft.moderation.as_str(),
             licence: draft.licence.as_deref(),
@@ -321,6 +293,7 @@ struct DraftRow {
     links: Vec<String>,
     opening_hours: Option<String>,
     tags: Vec<String>,
+    category_slugs: Vec<String>,
     status: String,
     moderation: String,
     licence: Option<String>,
@@ -341,15 +314,6 @@ fn load_for_update(
         .first(conn)
         .optional()?
         .ok_or(StoreError::NotFound)?;
-    let categories: Vec<String> = initiative_categories::table
-        .inner_join(crate::schema::categories::table)
-        .filter(initiative_categories::initiative_id.eq(id))
-        .order((
-            initiative_categories::position,
-            crate::schema::categories::slug,
-        ))
-        .select(crate::schema::categories::slug)
-        .load(conn)?;
     let geometry = geometry::from_postgis(&row.geom)
         .ok_or_else(|| StoreError::Migration("initiative geometry of an unexpected type".into()))?;
     let draft = InitiativeDraft {
@@ -371,7 +335,7 @@ fn load_for_update(
         },
         opening_hours: row.opening_hours.map(OpeningHours::trusted),
         tags: row.tags,
-        categories,
+        categories: row.category_slugs,
         status: Status::parse("status", &row.status).unwrap_or(Status::Active),
         moderation: Moderation::parse("moderation", &row.moderation).unwrap_or(Moderation::Pending),
         licence: row.licence,
@@ -423,9 +387,6 @@ where
                 initiatives::person_edited_at.eq(diesel::dsl::now),
             ))
             .execute(conn)?;
-        if next.categories != current.categories {
-            link_categories(conn, id, &next.categories)?;
-        }
         let after = snapshot(conn, id)?;
         revision::record(conn, id, action, author, reason, Some(&before), &after)?;
         Ok(Written {

@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod duplicate;
 pub mod error;
+pub mod export;
 pub mod geometry;
 pub mod import_run;
 pub mod initiative;

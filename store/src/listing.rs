@@ -4,7 +4,7 @@
 
 use crate::domain::{Moderation, Status};
 use crate::error::{FieldError, StoreError, StoreResult};
-use crate::initiative::{CATEGORIES_SQL, Representation};
+use crate::initiative::Representation;
 use crate::statement::Statement;
 use crate::text;
 use base64::Engine;
@@ -141,7 +141,13 @@ struct PageRow {
     last_id: Option<Uuid>,
 }
 
-fn push_envelope(st: &mut Statement<'_>, min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) {
+fn push_envelope(
+    st: &mut Statement<'static>,
+    min_lon: f64,
+    min_lat: f64,
+    max_lon: f64,
+    max_lat: f64,
+) {
     st.push_sql("i.point && ST_MakeEnvelope(");
     st.push_bind::<Double, _>(min_lon);
     st.push_sql(", ");
@@ -153,7 +159,7 @@ fn push_envelope(st: &mut Statement<'_>, min_lon: f64, min_lat: f64, max_lon: f6
     st.push_sql(", 4326)");
 }
 
-fn push_center(st: &mut Statement<'_>, near: &Near) {
+fn push_center(st: &mut Statement<'static>, near: &Near) {
     st.push_sql("ST_SetSRID(ST_MakePoint(");
     st.push_bind::<Double, _>(near.lon);
     st.push_sql(", ");
@@ -162,7 +168,7 @@ fn push_center(st: &mut Statement<'_>, near: &Near) {
 }
 
 /// Appends `AND …` for every filter of `q` (table alias `i`, tsquery `tsq.q`).
-fn push_filters(st: &mut Statement<'_>, q: &ListQuery) {
+fn push_filters(st: &mut Statement<'static>, q: &ListQuery) {
     if q.moderation == [Moderation::Published] {
         st.push_sql(" AND i.moderation = 'published'");
     } else {
@@ -231,6 +237,24 @@ fn cursor_error() -> StoreError {
 
 /// Lists initiatives matching `q`, one page, serialised as `repr`.
 pub fn list(conn: &mut PgConnection, q: &ListQuery, repr: Representation) -> StoreResult<Page> {
+    let row: PageRow = statement(q, repr)?.get_result(conn)?;
+    let next = match (row.has_more, row.last_key, row.last_id) {
+        (true, Some(key), Some(id)) => Some(Cursor {
+            order: q.order(),
+            key,
+            id,
+        }),
+        _ => None,
+    };
+    Ok(Page {
+        items: row.items,
+        returned: row.returned,
+        next,
+    })
+}
+
+/// The one statement that produces a page (see [`list`]).
+pub fn statement(q: &ListQuery, repr: Representation) -> StoreResult<Statement<'static>> {
     let order = q.order();
     if let Some(cursor) = &q.cursor
         && cursor.order != order
@@ -313,18 +337,6 @@ pub fn list(conn: &mut PgConnection, q: &ListQuery, repr: Representation) -> Sto
     });
     st.push_sql(" LIMIT ");
     st.push_bind::<BigInt, _>(limit + 1);
-    st.push_sql(") AS i ");
-    st.push_sql(CATEGORIES_SQL);
-    st.push_sql(") AS p");
-
-    let row: PageRow = st.get_result(conn)?;
-    let next = match (row.has_more, row.last_key, row.last_id) {
-        (true, Some(key), Some(id)) => Some(Cursor { order, key, id }),
-        _ => None,
-    };
-    Ok(Page {
-        items: row.items,
-        returned: row.returned,
-        next,
-    })
+    st.push_sql(") AS i) AS p");
+    Ok(st)
 }

@@ -2,7 +2,8 @@
 //!
 //! The expressions are generated once from the field lists below: compact JSON (no spaces) built
 //! by concatenation, which is smaller and faster than `json_build_object`'s spaced output. The
-//! table alias is `i`, the initiative's category slugs are `cats.slugs` (main category first).
+//! table alias is `i`. The GeoJSON Feature is not built here: it is a stored generated column of
+//! `initiatives` (see the migration), written once per change and passed through on reads.
 
 use std::sync::LazyLock;
 
@@ -32,7 +33,7 @@ const JSON_FIELDS: &[(&str, Member)] = &[
             ("lat", Value("round(ST_Y(i.point)::numeric, 6)::float8")),
         ]),
     ),
-    ("categories", Value("coalesce(cats.slugs, '{}')")),
+    ("categories", Value("i.category_slugs")),
     (
         "address",
         Object(&[
@@ -76,41 +77,7 @@ const JSON_FIELDS: &[(&str, Member)] = &[
     ("version", Value("i.version")),
 ];
 
-/// Flat properties of the GeoJSON Feature (flat so that GIS tools see plain columns).
-const FEATURE_PROPERTIES: &[(&str, Member)] = &[
-    ("name", Value("i.name")),
-    ("slug", Value("i.slug")),
-    ("description", Value("i.description")),
-    ("categories", Value("coalesce(cats.slugs, '{}')")),
-    ("main_category", Value("cats.slugs[1]")),
-    ("street", Value("i.street")),
-    ("postcode", Value("i.postcode")),
-    ("city", Value("i.city")),
-    ("country_code", Value("i.country_code")),
-    ("insee_code", Value("i.insee_code")),
-    ("website", Value("i.website")),
-    ("email", Value("i.email")),
-    ("phone", Value("i.phone")),
-    ("links", Value("i.links")),
-    ("opening_hours", Value("i.opening_hours")),
-    ("tags", Value("i.tags")),
-    ("status", Value("i.status")),
-    ("moderation", Value("i.moderation")),
-    ("licence", Value("i.licence")),
-    ("attribution", Value("i.attribution")),
-    ("source_id", Value("i.source_id")),
-    ("external_id", Value("i.external_id")),
-    ("source_url", Value("i.source_url")),
-    ("fetched_at", Value("archipel_rfc3339(i.fetched_at)")),
-    (
-        "last_confirmed_at",
-        Value("archipel_rfc3339(i.last_confirmed_at)"),
-    ),
-    ("created_at", Value("archipel_rfc3339(i.created_at)")),
-    ("updated_at", Value("archipel_rfc3339(i.updated_at)")),
-];
-
-/// Added to listings ordered by distance (`sort_key` is the distance in metres).
+/// Added to JSON listings ordered by distance (`sort_key` is the distance in metres).
 const DISTANCE: &[(&str, Member)] = &[("distance_m", Value("round(i.sort_key::numeric, 1)"))];
 
 fn push_object(sql: &mut String, members: &[&[(&str, Member)]]) {
@@ -138,19 +105,11 @@ fn json_sql(extra: &[(&str, Member)]) -> String {
     sql
 }
 
-fn feature_sql(extra: &[(&str, Member)]) -> String {
-    let mut sql = format!(
-        "('{{\"type\":\"Feature\",\"id\":\"' || i.id || '\",\"geometry\":' || {GEOMETRY} || ',\"properties\":'"
-    );
-    push_object(&mut sql, &[FEATURE_PROPERTIES, extra]);
-    sql.push_str(" || '}')");
-    sql
-}
-
 static JSON: LazyLock<String> = LazyLock::new(|| json_sql(&[]));
 static JSON_WITH_DISTANCE: LazyLock<String> = LazyLock::new(|| json_sql(DISTANCE));
-static FEATURE: LazyLock<String> = LazyLock::new(|| feature_sql(&[]));
-static FEATURE_WITH_DISTANCE: LazyLock<String> = LazyLock::new(|| feature_sql(DISTANCE));
+/// The stored Feature, with `distance_m` added to its properties (it ends with `}}`).
+const FEATURE_WITH_DISTANCE: &str =
+    "(left(i.feature, -2) || ',\"distance_m\":' || round(i.sort_key::numeric, 1) || '}}')";
 
 /// How an initiative is written out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +123,7 @@ impl Representation {
     pub fn sql(self) -> &'static str {
         match self {
             Representation::Json => &JSON,
-            Representation::Feature => &FEATURE,
+            Representation::Feature => "i.feature",
         }
     }
 
@@ -172,7 +131,7 @@ impl Representation {
     pub fn sql_with_distance(self) -> &'static str {
         match self {
             Representation::Json => &JSON_WITH_DISTANCE,
-            Representation::Feature => &FEATURE_WITH_DISTANCE,
+            Representation::Feature => FEATURE_WITH_DISTANCE,
         }
     }
 }

@@ -37,6 +37,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Integer,
+        category_slugs -> Array<Text>,
     }
 }
 

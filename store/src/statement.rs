@@ -14,7 +14,86 @@ use std::marker::PhantomData;
 
 enum Part<'a> {
     Sql(Cow<'static, str>),
-    Bind(Box<dyn QueryFragment<Pg> + Send + 'a>),
+    Bind(Box<dyn BindValue + 'a>),
+}
+
+/// A bound value: sent as a parameter, or written as an SQL literal (for `EXPLAIN`, `pgbench`
+/// and the benchmarks, never to run user input).
+trait BindValue: QueryFragment<Pg> + Send {
+    fn literal(&self) -> String;
+}
+
+/// Values that can be written as SQL literals of their type.
+pub trait Literal {
+    fn literal(&self) -> String;
+}
+
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+impl Literal for f64 {
+    fn literal(&self) -> String {
+        format!("{self:?}::float8")
+    }
+}
+impl Literal for i64 {
+    fn literal(&self) -> String {
+        format!("{self}::int8")
+    }
+}
+impl Literal for i32 {
+    fn literal(&self) -> String {
+        format!("{self}::int4")
+    }
+}
+impl Literal for bool {
+    fn literal(&self) -> String {
+        self.to_string()
+    }
+}
+impl Literal for String {
+    fn literal(&self) -> String {
+        format!("{}::text", quoted(self))
+    }
+}
+impl Literal for &str {
+    fn literal(&self) -> String {
+        format!("{}::text", quoted(self))
+    }
+}
+impl Literal for uuid::Uuid {
+    fn literal(&self) -> String {
+        format!("'{self}'::uuid")
+    }
+}
+impl Literal for chrono::DateTime<chrono::Utc> {
+    fn literal(&self) -> String {
+        format!("'{}'::timestamptz", self.to_rfc3339())
+    }
+}
+impl Literal for serde_json::Value {
+    fn literal(&self) -> String {
+        format!("{}::jsonb", quoted(&self.to_string()))
+    }
+}
+impl Literal for Vec<String> {
+    fn literal(&self) -> String {
+        let items: Vec<String> = self.iter().map(|s| quoted(s)).collect();
+        format!("ARRAY[{}]::text[]", items.join(","))
+    }
+}
+impl Literal for Vec<i32> {
+    fn literal(&self) -> String {
+        let items: Vec<String> = self.iter().map(ToString::to_string).collect();
+        format!("ARRAY[{}]::int4[]", items.join(","))
+    }
+}
+impl<T: Literal> Literal for Option<T> {
+    fn literal(&self) -> String {
+        self.as_ref()
+            .map_or_else(|| "NULL".to_string(), Literal::literal)
+    }
 }
 
 /// A statement built from SQL fragments and bound values.
@@ -25,6 +104,17 @@ pub struct Statement<'a> {
 struct Bind<ST, V> {
     value: V,
     sql_type: PhantomData<ST>,
+}
+
+impl<ST, V> BindValue for Bind<ST, V>
+where
+    Pg: HasSqlType<ST>,
+    V: ToSql<ST, Pg> + Literal + Send,
+    ST: Send,
+{
+    fn literal(&self) -> String {
+        self.value.literal()
+    }
 }
 
 impl<ST, V> QueryFragment<Pg> for Bind<ST, V>
@@ -58,7 +148,7 @@ impl<'a> Statement<'a> {
     pub fn bind<ST, V>(mut self, value: V) -> Self
     where
         Pg: HasSqlType<ST>,
-        V: ToSql<ST, Pg> + Send + 'a,
+        V: ToSql<ST, Pg> + Literal + Send + 'a,
         ST: Send + 'a,
     {
         self.push_bind::<ST, V>(value);
@@ -68,13 +158,27 @@ impl<'a> Statement<'a> {
     pub fn push_bind<ST, V>(&mut self, value: V)
     where
         Pg: HasSqlType<ST>,
-        V: ToSql<ST, Pg> + Send + 'a,
+        V: ToSql<ST, Pg> + Literal + Send + 'a,
         ST: Send + 'a,
     {
         self.parts.push(Part::Bind(Box::new(Bind::<ST, V> {
             value,
             sql_type: PhantomData,
         })));
+    }
+}
+
+impl Statement<'_> {
+    /// The statement with its values written in as literals: for `EXPLAIN ANALYZE`, `pgbench`
+    /// and the benchmarks.
+    pub fn literal_sql(&self) -> String {
+        self.parts
+            .iter()
+            .map(|part| match part {
+                Part::Sql(sql) => sql.to_string(),
+                Part::Bind(bind) => bind.literal(),
+            })
+            .collect()
     }
 }
 

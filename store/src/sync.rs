@@ -17,7 +17,6 @@
 use crate::domain::Moderation;
 use crate::error::{StoreError, StoreResult};
 use crate::geometry::Location;
-use crate::initiative::CATEGORIES_SQL;
 use crate::representation::Representation;
 use crate::schema::import_staging;
 use crate::statement::Statement;
@@ -181,9 +180,8 @@ pub struct Applied {
 
 fn json_of(alias_query: &str) -> String {
     format!(
-        "SELECT i.id, ({json})::jsonb AS doc FROM initiatives i {cats} WHERE i.id IN ({alias_query})",
+        "SELECT i.id, ({json})::jsonb AS doc FROM initiatives i WHERE i.id IN ({alias_query})",
         json = Representation::Json.sql(),
-        cats = CATEGORIES_SQL
     )
 }
 
@@ -195,19 +193,7 @@ const SET_FROM_STAGING: &str =
     links = ARRAY(SELECT jsonb_array_elements_text(s.links)), opening_hours = s.opening_hours,
     tags = ARRAY(SELECT jsonb_array_elements_text(s.tags)), status = s.status,
     content_hash = s.content_hash, source_url = s.source_url,
-    main_category_id = (SELECT c.id FROM categories c WHERE c.slug = s.categories->>0)";
-
-fn link_categories_sql(actions: &str) -> String {
-    format!(
-        "INSERT INTO initiative_categories (initiative_id, category_id, position)
-         SELECT p.initiative_id, c.id, (e.n - 1)::smallint
-         FROM import_plan p JOIN import_staging s ON s.external_id = p.external_id
-         CROSS JOIN LATERAL jsonb_array_elements_text(s.categories) WITH ORDINALITY AS e(slug, n)
-         JOIN categories c ON c.slug = e.slug
-         WHERE p.action IN ({actions})
-         ON CONFLICT DO NOTHING"
-    )
-}
+    category_slugs = ARRAY(SELECT jsonb_array_elements_text(s.categories))";
 
 /// Revisions of the initiatives picked by `ids` (SQL), with `before` documents from
 /// `import_before` when present.
@@ -342,7 +328,7 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
 fn create(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
     Statement::new(
         "INSERT INTO initiatives (id, slug, name, description, geom, street, postcode, city, country_code, insee_code,
-             website, email, phone, links, opening_hours, tags, status, main_category_id, moderation, licence, attribution,
+             website, email, phone, links, opening_hours, tags, status, category_slugs, moderation, licence, attribution,
              source_id, external_id, content_hash, source_url, fetched_at, imported_at)
          SELECT s.new_id,
                 CASE WHEN s.n = 1 AND NOT EXISTS (SELECT 1 FROM initiatives x WHERE x.slug = s.base_slug) THEN s.base_slug
@@ -350,7 +336,7 @@ fn create(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
                 s.name, s.description, s.geom, s.street, s.postcode, s.city, s.country_code, s.insee_code,
                 s.website, s.email, s.phone, ARRAY(SELECT jsonb_array_elements_text(s.links)), s.opening_hours,
                 ARRAY(SELECT jsonb_array_elements_text(s.tags)), s.status,
-                (SELECT c.id FROM categories c WHERE c.slug = s.categories->>0), ",
+                ARRAY(SELECT jsonb_array_elements_text(s.categories)), ",
     )
     .bind::<Text, _>(target.moderation.as_str())
     .sql(", ")
@@ -369,7 +355,6 @@ fn create(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
                CROSS JOIN LATERAL (SELECT coalesce(nullif(archipel_slugify(s.name), ''), 'initiative') AS base_slug) b) AS s",
     )
     .execute(conn)?;
-    diesel::sql_query(link_categories_sql("'create'")).execute(conn)?;
     diesel::sql_query("DROP TABLE IF EXISTS import_before").execute(conn)?;
     diesel::sql_query("CREATE TEMP TABLE import_before (id uuid, doc jsonb) ON COMMIT DROP")
         .execute(conn)?;
@@ -398,11 +383,6 @@ fn update_and_restore(conn: &mut PgConnection, target: &Target) -> StoreResult<(
              WHERE i.id = p.initiative_id AND p.action IN ('update', 'restore')",
         )
         .execute(conn)?;
-    diesel::sql_query(format!(
-        "DELETE FROM initiative_categories WHERE initiative_id IN ({ids})"
-    ))
-    .execute(conn)?;
-    diesel::sql_query(link_categories_sql("'update', 'restore'")).execute(conn)?;
     record_revisions(
         conn,
         target,
@@ -433,16 +413,14 @@ fn record_conflicts(conn: &mut PgConnection, target: &Target) -> StoreResult<()>
                                OR ARRAY(SELECT jsonb_array_elements_text(s.links)) IS DISTINCT FROM i.links),
                    ('opening_hours', s.opening_hours IS DISTINCT FROM i.opening_hours),
                    ('tags', ARRAY(SELECT jsonb_array_elements_text(s.tags)) IS DISTINCT FROM i.tags),
-                   ('categories', ARRAY(SELECT jsonb_array_elements_text(s.categories)) IS DISTINCT FROM coalesce(cats.slugs, '{{}}')),
+                   ('categories', ARRAY(SELECT jsonb_array_elements_text(s.categories)) IS DISTINCT FROM i.category_slugs),
                    ('status', s.status IS DISTINCT FROM i.status)) AS d(f, differs) WHERE differs)
              FROM import_plan p
              JOIN import_staging s ON s.external_id = p.external_id
              JOIN initiatives i ON i.id = p.initiative_id
-             {cats}
              WHERE p.action = 'conflict'
                AND NOT EXISTS (SELECT 1 FROM import_conflicts c WHERE c.initiative_id = i.id AND c.incoming_hash = s.content_hash)",
             json = Representation::Json.sql(),
-            cats = CATEGORIES_SQL,
         ))
         .execute(conn)?;
     Ok(())

@@ -46,7 +46,7 @@ struct Tile {
     mvt: Vec<u8>,
 }
 
-fn push_filters(st: &mut Statement<'_>, q: &TileQuery) {
+fn push_filters(st: &mut Statement<'static>, q: &TileQuery) {
     st.push_sql(" AND i.moderation = '");
     st.push_sql(Moderation::Published.as_str());
     st.push_sql("'");
@@ -72,7 +72,7 @@ fn push_filters(st: &mut Statement<'_>, q: &TileQuery) {
     }
 }
 
-fn envelope(st: &mut Statement<'_>, q: &TileQuery, margin: Option<f64>) {
+fn envelope(st: &mut Statement<'static>, q: &TileQuery, margin: Option<f64>) {
     st.push_sql("ST_TileEnvelope(");
     st.push_bind::<Integer, _>(q.z as i32);
     st.push_sql(", ");
@@ -88,13 +88,17 @@ fn envelope(st: &mut Statement<'_>, q: &TileQuery, margin: Option<f64>) {
 
 /// The tile's MVT bytes; empty when nothing is in it.
 pub fn tile(conn: &mut PgConnection, q: &TileQuery) -> StoreResult<Vec<u8>> {
-    let statement = if q.z >= POINTS_FROM_ZOOM {
+    let tile: Tile = statement(q).get_result(conn)?;
+    Ok(tile.mvt)
+}
+
+/// The one statement that produces a tile (also what the benchmark runs in pgbench).
+pub fn statement(q: &TileQuery) -> Statement<'static> {
+    if q.z >= POINTS_FROM_ZOOM {
         points(q)
     } else {
         clusters(q)
-    };
-    let tile: Tile = statement.get_result(conn)?;
-    Ok(tile.mvt)
+    }
 }
 
 fn points(q: &TileQuery) -> Statement<'static> {
@@ -108,7 +112,7 @@ fn points(q: &TileQuery) -> Statement<'static> {
         SELECT coalesce((SELECT ST_AsMVT(f, 'initiatives', {EXTENT}, 'geom') FROM (
             SELECT ST_AsMVTGeom(i.point_3857, t.e, {EXTENT}, {buffer}, true) AS geom,
                    i.id::text AS id, i.name, c.slug AS category, c.colour
-            FROM t, initiatives i LEFT JOIN categories c ON c.id = i.main_category_id
+            FROM t, initiatives i LEFT JOIN categories c ON c.slug = i.category_slugs[1]
             WHERE i.point_3857 && t.m"
     ));
     push_filters(&mut st, q);
@@ -127,7 +131,7 @@ fn clusters(q: &TileQuery) -> Statement<'static> {
     envelope(&mut st, q, Some(1.0 / f64::from(GRID)));
     st.push_sql(
         " AS m), pts AS (
-            SELECT i.id, i.name, i.main_category_id, i.point, i.point_3857,
+            SELECT i.id, i.name, i.category_slugs[1] AS main_category, i.point, i.point_3857,
                    floor((ST_X(i.point_3857) - t.x0) / t.cell) AS cx, floor((ST_Y(i.point_3857) - t.y0) / t.cell) AS cy
             FROM t, m, initiatives i
             WHERE i.point_3857 && m.m",
@@ -136,7 +140,7 @@ fn clusters(q: &TileQuery) -> Statement<'static> {
     st.push_sql(format!(
         "), cells AS (
             SELECT count(*) AS n, avg(ST_X(point_3857)) AS x, avg(ST_Y(point_3857)) AS y,
-                   mode() WITHIN GROUP (ORDER BY main_category_id) AS category_id,
+                   mode() WITHIN GROUP (ORDER BY main_category) AS main_category,
                    min(ST_X(point)) AS west, min(ST_Y(point)) AS south, max(ST_X(point)) AS east, max(ST_Y(point)) AS north,
                    min(id::text) AS one_id, min(name) AS one_name
             FROM pts WHERE cx BETWEEN -1 AND {GRID} AND cy BETWEEN -1 AND {GRID}
@@ -144,7 +148,7 @@ fn clusters(q: &TileQuery) -> Statement<'static> {
         ), placed AS (
             SELECT cells.*, ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(x, y), 3857), t.e, {EXTENT}, {cell_units}, true) AS geom,
                    c.slug AS category, c.colour
-            FROM t, cells LEFT JOIN categories c ON c.id = cells.category_id
+            FROM t, cells LEFT JOIN categories c ON c.slug = cells.main_category
         )
         SELECT coalesce((SELECT ST_AsMVT(k, 'clusters', {EXTENT}, 'geom') FROM (
                    SELECT geom, n::integer AS count, category, colour,

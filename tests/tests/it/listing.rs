@@ -246,3 +246,37 @@ async fn limit_defaults_to_100_and_is_clamped() {
         120
     );
 }
+
+#[actix_web::test]
+async fn the_export_streams_every_published_initiative_as_one_feature_collection() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.db.connect();
+    // 3000 published and one pending, straight in SQL: the export is what is tested here.
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(
+            "INSERT INTO initiatives (id, slug, name, geom, moderation)
+             SELECT gen_random_uuid(), 'bulk-' || n, 'Bulk \"' || n || '\"', ST_SetSRID(ST_MakePoint(1.4 + n * 0.00001, 43.6), 4326),
+                    CASE WHEN n = 1 THEN 'pending' ELSE 'published' END
+             FROM generate_series(1, 3001) AS n",
+        ),
+        &mut conn,
+    )
+    .unwrap();
+    let response = app.get("/api/v1/export/initiatives.geojson").await;
+    assert_eq!(response.headers()["content-type"], "application/geo+json");
+    let body: Value = response.json().await.expect("one valid JSON document");
+    assert_eq!(body["type"], "FeatureCollection");
+    let features = body["features"].as_array().unwrap();
+    assert_eq!(features.len(), 3000);
+    assert!(
+        features
+            .iter()
+            .all(|f| f["properties"]["moderation"] == "published")
+    );
+    assert!(
+        features
+            .iter()
+            .any(|f| f["properties"]["name"] == "Bulk \"42\""),
+        "escaping survives"
+    );
+}

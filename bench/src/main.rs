@@ -1,0 +1,206 @@
+//! `archipel-bench`: builds deterministic datasets, runs the scenarios of docs/benchmarks.md
+//! against a real server and PostgreSQL's own time for the same SQL, and writes the report.
+
+mod cities;
+mod dataset;
+mod imports;
+mod load;
+mod measure;
+mod report;
+mod scenarios;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "archipel-bench")]
+struct Cli {
+    /// Admin URL of the PostgreSQL server (default: the project's private cluster).
+    #[arg(long, env = "ARCHIPEL_BENCH_DATABASE_URL")]
+    admin_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build (or reuse) the database of a dataset.
+    Load {
+        #[arg(long, default_value_t = 10_000)]
+        size: u64,
+    },
+    /// Run the scenarios and write the report.
+    Run {
+        /// Dataset sizes (the targets are judged on the largest).
+        #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
+        sizes: Vec<u64>,
+        /// Every scenario once on the first size; a check that the suite runs, not a measurement.
+        #[arg(long)]
+        smoke: bool,
+        /// The server binary to measure (a release build for real figures).
+        #[arg(long, default_value = "target/release/archipel")]
+        server: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        seconds: u32,
+        #[arg(long, default_value_t = 3)]
+        repeats: u32,
+        /// Also measure tipg (bench/.venv, see `make bench`).
+        #[arg(long)]
+        peers: bool,
+        /// Also run the importer benchmark with these feed sizes.
+        #[arg(long, value_delimiter = ',')]
+        import_sizes: Vec<u64>,
+        #[arg(long, default_value = "bench/results/latest.md")]
+        out: PathBuf,
+    },
+}
+
+/// `url` with another database name.
+pub fn with_database(url: &str, database: &str) -> String {
+    let (base, _) = url.rsplit_once('/').unwrap_or((url, ""));
+    format!("{base}/{database}")
+}
+
+fn admin_url(cli: &Cli) -> anyhow::Result<String> {
+    if let Some(url) = &cli.admin_url {
+        return Ok(url.clone());
+    }
+    let port = std::env::var("ARCHIPEL_DB_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(55432);
+    let cluster = archipel_store::cluster::LocalCluster::new(".archipel", port);
+    cluster.ensure_running()?;
+    Ok(cluster.url("postgres"))
+}
+
+fn machine(admin: &str) -> anyhow::Result<String> {
+    #[derive(QueryableByName)]
+    struct V {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    let mut conn = PgConnection::establish(admin)?;
+    let pg = diesel::sql_query("SELECT current_setting('server_version') AS v").get_result::<V>(&mut conn)?.v;
+    let postgis = diesel::sql_query("SELECT default_version AS v FROM pg_available_extensions WHERE name = 'postgis'").get_result::<V>(&mut conn)?.v;
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpu.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).unwrap_or("?").trim().to_string();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let mem = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_gib = mem.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok()).unwrap_or(0.0) / 1048576.0;
+    let commit = std::process::Command::new("git").args(["rev-parse", "--short", "HEAD"]).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    Ok(format!(
+        "Machine: {cores} cores ({model}), {mem_gib:.0} GiB; PostgreSQL {pg}, PostGIS {postgis}; load tool, server and PostgreSQL share the cores. Commit {commit}, {}.",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    ))
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let admin = admin_url(&cli)?;
+    match cli.command {
+        Command::Load { size } => {
+            println!("{}", load::ensure(&admin, size)?);
+        }
+        Command::Run { sizes, smoke, server, seconds, repeats, peers, import_sizes, out } => {
+            let effort = if smoke {
+                scenarios::Effort { seconds: 1, repeats: 1, clients: &[1], smoke: true }
+            } else {
+                scenarios::Effort { seconds, repeats, clients: &[1, 4], smoke: false }
+            };
+            let sizes = if smoke { sizes.into_iter().take(1).collect() } else { sizes };
+            let work = std::env::temp_dir();
+            let mut results = report::Results { smoke, machine: machine(&admin)?, ..Default::default() };
+            for size in sizes {
+                let url = load::ensure(&admin, size)?;
+                let mut conn = PgConnection::establish(&url)?;
+                {
+                    let server_process = measure::Server::start(&server, &url, &[])?;
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                    let idle = server_process.memory().0 as f64 / 1024.0;
+                    for case in scenarios::cases(&mut conn, &server_process, size)? {
+                        eprintln!("bench: {size} {}", case.scenario);
+                        let rows = scenarios::measure(&server_process, &url, size, &case, effort, &work).with_context(|| case.scenario.clone())?;
+                        results.measured.extend(rows);
+                    }
+                    results.memory.push((size, idle, server_process.memory().1 as f64 / 1024.0));
+                    if peers && !smoke {
+                        results.peers.extend(peers_run(&url, &mut conn, size, effort)?);
+                    }
+                }
+                eprintln!("bench: {size} Q4 export");
+                results.exports.push(scenarios::export(&server, &url, &mut conn, size)?);
+            }
+            if !import_sizes.is_empty() {
+                let sizes: Vec<u64> = if smoke { import_sizes.into_iter().take(1).collect() } else { import_sizes };
+                results.imports = imports::bench(&server, &admin, &sizes, &PathBuf::from("bench/data"))?;
+            }
+            if smoke {
+                results.notes.push("smoke run: one request and one pgbench transaction per scenario".into());
+            }
+            let report = results.markdown();
+            if let Some(dir) = out.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&out, &report)?;
+            println!("{report}");
+        }
+    }
+    Ok(())
+}
+
+/// tipg (OGC API – Features in Python) on the same table: Q1 ≈1k and Q3.
+fn peers_run(url: &str, conn: &mut PgConnection, size: u64, effort: scenarios::Effort) -> anyhow::Result<Vec<(u64, String, u32, f64)>> {
+    let uvicorn = PathBuf::from("bench/.venv/bin/uvicorn");
+    if !uvicorn.exists() {
+        anyhow::bail!("tipg is not installed: run `make bench` (it creates bench/.venv)");
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut child = std::process::Command::new(&uvicorn)
+        .args(["tipg.main:app", "--host", "127.0.0.1", "--port", &port.to_string(), "--workers", "2", "--log-level", "warning"])
+        .env("DATABASE_URL", url.replace("postgres://", "postgresql://"))
+        .env("TIPG_DB_SCHEMAS", "[\"public\"]")
+        .env("TIPG_DB_TABLES", "[\"initiatives\"]")
+        .env("TIPG_MAX_FEATURES_PER_QUERY", "10000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..300 {
+        if measure::curl_status(&format!("{base}/collections/public.initiatives")) == Some(200) {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let mut out = Vec::new();
+    if ready {
+        let (bbox, _) = scenarios::bbox_for(conn, 1000)?;
+        #[derive(QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            id: String,
+        }
+        let one = diesel::sql_query("SELECT id::text AS id FROM initiatives WHERE moderation = 'published' ORDER BY point <-> ST_SetSRID(ST_MakePoint(2.3522, 48.8566), 4326) LIMIT 1").get_result::<Id>(conn)?.id;
+        let properties = "name,slug,description,street,postcode,city,country_code,website,email,phone,opening_hours,status,licence,attribution,updated_at";
+        let cases = [
+            ("Q1 bbox ≈1000", format!("{base}/collections/public.initiatives/items?bbox={bbox}&limit=10000&geom-column=geom&properties={properties}&f=geojson")),
+            ("Q3 one initiative by id", format!("{base}/collections/public.initiatives/items/{one}?geom-column=geom&properties={properties}&f=geojson")),
+        ];
+        for (name, target) in cases {
+            for &clients in effort.clients {
+                let mut runs: Vec<f64> = (0..effort.repeats).filter_map(|_| measure::wrk(&target, clients, effort.seconds, &[]).ok()).map(|l| l.rps).collect();
+                runs.sort_by(f64::total_cmp);
+                if let Some(rps) = runs.get(runs.len() / 2) {
+                    out.push((size, format!("{name} (tipg)"), clients, *rps));
+                }
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    if !ready {
+        anyhow::bail!("tipg did not start");
+    }
+    Ok(out)
+}

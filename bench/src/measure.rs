@@ -1,0 +1,228 @@
+//! The measuring tools: the server under test, `wrk` for HTTP, `pgbench` for PostgreSQL's own
+//! time, `/proc` for memory.
+
+use anyhow::{Context, bail};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Latency percentiles and throughput of one load run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Load {
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub rps: f64,
+}
+
+/// The server under test, as a child process.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl Server {
+    pub fn start(binary: &Path, database_url: &str, extra: &[&str]) -> anyhow::Result<Self> {
+        let port = free_port()?;
+        let child = Command::new(binary)
+            .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string(), "--frontend-dir", "/nonexistent"])
+            .args(extra)
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let server = Self { child, base: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if curl_status(&format!("{}/readyz", server.base)) == Some(200) {
+                return Ok(server);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("the server did not become ready")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Resident memory now, and its peak so far (KiB).
+    pub fn memory(&self) -> (u64, u64) {
+        memory_of(self.pid())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn memory_of(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+pub fn curl_status(url: &str) -> Option<u16> {
+    let out = Command::new("curl").args(["-s", "-o", "/dev/null", "-w", "%{http_code}", url]).output().ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+/// Body size of one response, and its status.
+pub fn response_bytes(url: &str, headers: &[&str]) -> anyhow::Result<(u16, u64)> {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}"]);
+    for h in headers {
+        cmd.args(["-H", h]);
+    }
+    let out = cmd.arg(url).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.split_whitespace();
+    Ok((parts.next().unwrap_or("0").parse()?, parts.next().unwrap_or("0").parse()?))
+}
+
+/// The `Link: <…>; rel="next"` of a response.
+pub fn next_link(url: &str) -> anyhow::Result<Option<String>> {
+    let out = Command::new("curl").args(["-s", "-D", "-", "-o", "/dev/null", url]).output()?;
+    Ok(String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
+        let rest = l.strip_prefix("link: ").or_else(|| l.strip_prefix("Link: "))?;
+        Some(rest.split('>').next()?.trim_start_matches('<').to_string())
+    }))
+}
+
+fn duration_ms(text: &str) -> Option<f64> {
+    let (number, unit) = text.find(|c: char| c.is_ascii_alphabetic()).map(|i| text.split_at(i))?;
+    let value: f64 = number.parse().ok()?;
+    Some(match unit {
+        "us" => value / 1000.0,
+        "ms" => value,
+        "s" => value * 1000.0,
+        "m" => value * 60_000.0,
+        _ => return None,
+    })
+}
+
+/// `wrk` against `url` with `clients` connections for `seconds`.
+pub fn wrk(url: &str, clients: u32, seconds: u32, headers: &[&str]) -> anyhow::Result<Load> {
+    let mut cmd = Command::new("wrk");
+    cmd.args(["--latency", "-t", &clients.min(2).to_string(), "-c", &clients.to_string(), "-d", &format!("{seconds}s")]);
+    for h in headers {
+        cmd.args(["-H", h]);
+    }
+    let out = cmd.arg(url).output().context("running wrk (apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut load = Load::default();
+    let mut in_distribution = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with("Latency Distribution") {
+            in_distribution = true;
+            continue;
+        }
+        let mut parts = line.split_whitespace();
+        match (parts.next(), parts.next()) {
+            (Some("50%"), Some(v)) if in_distribution => load.p50_ms = duration_ms(v).unwrap_or(0.0),
+            (Some("99%"), Some(v)) if in_distribution => load.p99_ms = duration_ms(v).unwrap_or(0.0),
+            (Some("Requests/sec:"), Some(v)) => load.rps = v.parse().unwrap_or(0.0),
+            _ => {}
+        }
+    }
+    if load.rps == 0.0 {
+        bail!("wrk reported nothing for {url}: {text}");
+    }
+    if text.contains("Non-2xx or 3xx responses") {
+        bail!("non-2xx answers from {url}: {text}");
+    }
+    Ok(load)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// `pgbench -M prepared` running `sql` with `clients` connections for `seconds` (TCP, like the
+/// server's pool).
+pub fn pgbench(database_url: &str, sql: &str, clients: u32, seconds: u32, work: &Path) -> anyhow::Result<Load> {
+    let dir = work.join(format!("pgbench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let script = dir.join("query.sql");
+    std::fs::write(&script, format!("{sql};\n"))?;
+    let url = url::Url::parse(database_url)?;
+    let out = Command::new(pgbench_binary())
+        .current_dir(&dir)
+        .args(["-n", "-M", "prepared", "-f"])
+        .arg(&script)
+        .args(["-c", &clients.to_string(), "-j", &clients.min(2).to_string(), "-T", &seconds.to_string(), "--log", "--log-prefix", "lat"])
+        .args(["-h", url.host_str().unwrap_or("127.0.0.1"), "-p", &url.port().unwrap_or(5432).to_string(), "-U", url.username()])
+        .arg(url.path().trim_start_matches('/'))
+        .output()
+        .context("running pgbench")?;
+    if !out.status.success() {
+        bail!("pgbench failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    }
+    let mut latencies = Vec::new();
+    for entry in std::fs::read_dir(&dir)?.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with("lat") {
+            continue;
+        }
+        let mut text = String::new();
+        std::fs::File::open(entry.path())?.read_to_string(&mut text)?;
+        for line in text.lines() {
+            if let Some(us) = line.split_whitespace().nth(2).and_then(|v| v.parse::<f64>().ok()) {
+                latencies.push(us / 1000.0);
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    latencies.sort_by(f64::total_cmp);
+    Ok(Load {
+        p50_ms: percentile(&latencies, 50.0),
+        p99_ms: percentile(&latencies, 99.0),
+        rps: latencies.len() as f64 / f64::from(seconds),
+    })
+}
+
+fn pgbench_binary() -> PathBuf {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin/pgbench"))
+        .filter(|p| p.exists())
+        .collect();
+    versions.sort();
+    versions.pop().unwrap_or_else(|| PathBuf::from("pgbench"))
+}
+
+/// Runs `psql -c sql` and returns its wall time.
+pub fn psql_time(database_url: &str, sql: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let out = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", database_url, "-c", sql])
+        .stdout(Stdio::null())
+        .output()?;
+    if !out.status.success() {
+        bail!("psql failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(started.elapsed())
+}

@@ -1,0 +1,193 @@
+// What the browser scenarios run on: a fresh database in the local PostGIS cluster, an Archipel
+// server serving the built front end, fixture data sent through the API, headless Chromium with
+// every request to another host blocked. Everything is undone at the end, even on failure.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const FRONTEND = resolve(import.meta.dirname, '..');
+export const REPO = resolve(FRONTEND, '..');
+export const DIST = join(FRONTEND, 'dist');
+export const OUT = join(REPO, 'tests', 'output', 'browser');
+export const ARCHIPEL_BIN = resolve(FRONTEND, process.env.ARCHIPEL_BIN ?? '../target/debug/archipel');
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const DB_HOST = '127.0.0.1';
+const DB_PORT = Number(process.env.ARCHIPEL_DB_PORT ?? 55432);
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { encoding: 'utf8', ...options });
+  if (result.error) throw new Error(`${cmd}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${result.status}):\n${result.stderr}${result.stdout}`);
+  return result.stdout;
+}
+
+function portOpen(port, host = '127.0.0.1') {
+  return new Promise((done) => {
+    const socket = net.connect(port, host);
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+export function freePort() {
+  return new Promise((done, fail) => {
+    const server = net.createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+function psql(sql, database = 'postgres') {
+  return run('psql', ['-h', DB_HOST, '-p', String(DB_PORT), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql]);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export class Harness {
+  database = `archipel_fe_e2e_${randomBytes(5).toString('hex')}`;
+  server = null;
+  browser = null;
+  baseUrl = '';
+  token = '';
+  databaseCreated = false;
+  fixtures = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures.json'), 'utf8')).initiatives;
+  ids = new Map();
+
+  get databaseUrl() {
+    return `postgres://postgres@${DB_HOST}:${DB_PORT}/${this.database}`;
+  }
+
+  async setUp() {
+    if (!existsSync(join(DIST, 'index.html')) || !existsSync(join(DIST, 'embed.html'))) {
+      throw new Error('frontend/dist is missing: run `npm run build` first');
+    }
+    if (!existsSync(ARCHIPEL_BIN)) {
+      throw new Error(`no archipel binary at ${ARCHIPEL_BIN}: build it (cargo build --bin archipel) or set ARCHIPEL_BIN`);
+    }
+    mkdirSync(OUT, { recursive: true });
+    if (!(await portOpen(DB_PORT))) {
+      console.log(`# starting the private PostgreSQL cluster (${ARCHIPEL_BIN} db start)`);
+      run(ARCHIPEL_BIN, ['db', 'start'], { cwd: REPO });
+    }
+    psql(`CREATE DATABASE ${this.database}`);
+    this.databaseCreated = true;
+    const env = { ...process.env, DATABASE_URL: this.databaseUrl };
+    run(ARCHIPEL_BIN, ['migrate'], { env });
+    const created = run(ARCHIPEL_BIN, ['token', 'create', '--name', 'e2e', '--role', 'editor'], { env });
+    this.token = created.trim().split('\n').filter(Boolean).pop() ?? '';
+    if (!/^\S{20,}$/.test(this.token)) throw new Error(`unexpected token output: ${created}`);
+
+    const port = await freePort();
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    const log = createWriteStream(join(OUT, 'server.log'));
+    this.server = spawn(
+      ARCHIPEL_BIN,
+      ['serve', '--bind', '127.0.0.1', '--port', String(port), '--frontend-dir', DIST, '--default-view', '46.6,2.4,5'],
+      { env: { ...env, RUST_LOG: process.env.RUST_LOG ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.server.stdout.pipe(log);
+    this.server.stderr.pipe(log);
+    const exited = new Promise((r) => this.server.once('exit', (code) => r(code)));
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      const code = await Promise.race([exited, sleep(200).then(() => undefined)]);
+      if (code !== undefined) throw new Error(`archipel serve exited (${code}); see ${join(OUT, 'server.log')}`);
+      try {
+        const r = await fetch(`${this.baseUrl}/readyz`);
+        if (r.ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error('archipel serve was not ready within 60 s');
+    }
+    await this.seed();
+    this.browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      // Playwright gives every launch a fresh, empty profile directory (--user-data-dir).
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }
+
+  async api(path, init = {}) {
+    const headers = { 'Content-Type': 'application/json', 'Accept-Language': 'fr', Authorization: `Bearer ${this.token}`, ...(init.headers ?? {}) };
+    const response = await fetch(`${this.baseUrl}${path}`, { ...init, headers });
+    const text = await response.text();
+    let body = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = text;
+    }
+    return { status: response.status, body };
+  }
+
+  async seed() {
+    for (const item of this.fixtures) {
+      const { status, body } = await this.api('/api/v1/initiatives', { method: 'POST', body: JSON.stringify(item) });
+      if (status !== 201) throw new Error(`seeding ${item.name} failed (${status}): ${JSON.stringify(body)}`);
+      this.ids.set(item.name, body);
+    }
+  }
+
+  /** A fresh browser context (own storage, clock, permissions) whose only reachable host is ours. */
+  async newPage(options = {}) {
+    const context = await this.browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      locale: 'fr-FR',
+      timezoneId: 'Europe/Paris',
+      ...options,
+    });
+    const blocked = [];
+    await context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.hostname === '127.0.0.1') return route.continue();
+      blocked.push(url.href);
+      return route.abort('internetdisconnected');
+    });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.blocked = blocked;
+    page.errors = errors;
+    return page;
+  }
+
+  async tearDown() {
+    await this.browser?.close().catch(() => undefined);
+    if (this.server && this.server.exitCode === null) {
+      const exited = new Promise((r) => this.server.once('exit', r));
+      this.server.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000)]);
+      if (this.server.exitCode === null) this.server.kill('SIGKILL');
+    }
+    if (this.databaseCreated) {
+      try {
+        psql(`DROP DATABASE IF EXISTS ${this.database} WITH (FORCE)`);
+      } catch (e) {
+        console.error(`# could not drop ${this.database}: ${e.message}`);
+      }
+    }
+  }
+}
+
+export { dirname, sleep };
