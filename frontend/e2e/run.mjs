@@ -377,7 +377,8 @@ scenario('embed-page', async (page, h) => {
   await mapReady(page);
   const features = await waitRendered(page, (f) => f.some((x) => x.props.name === 'Jardin partagé des Pentes'), 'the Lyon garden');
   assert.ok(features.every((f) => f.props.category === 'shared-garden'), 'only the category of the URL');
-  assert.ok((await page.evaluate(() => window.__archipel.map.getSource('archipel').tiles[0])).includes('q=potager'), 'the words of the URL');
+  const tiles = await page.evaluate(() => window.__archipel.map.getSource('archipel').tiles[0]);
+  assert.ok(tiles.includes('category=shared-garden') && tiles.includes('q=potager'), `the tiles ask for the filters of the URL: ${tiles}`);
   assert.equal(await page.locator('html').getAttribute('lang'), 'en');
   for (const absent of ['#search', '#list', '#sidebar', '#open-suggest', 'header']) {
     assert.equal(await page.locator(absent).count(), 0, `${absent} is not in the embed`);

@@ -129,7 +129,7 @@ function drawImage(id: string, icons: ReadonlyMap<string, string>): ImageData | 
 }
 
 function tilesUrl(filters: Filters, lang: Lang): string {
-  const params = filterQuery([], filters.q);
+  const params = filterQuery(filters.categories, filters.q);
   params.set('lang', lang);
   return `${location.origin}/api/v1/tiles/{z}/{x}/{y}.mvt?${params.toString().replace(/%2C/g, ',')}`;
 }
