@@ -1,23 +1,27 @@
 # Archipel — the two commands of the README:
 #   make run    install what is missing, start the local PostGIS, migrate, load demo data, serve
-#   make test   every test (Rust, front end, browser) and the lints
+#   make test   every test (Rust, front end, browser), the benchmark smoke run, and the lints
+# and, not part of the tests:
+#   make bench  the benchmark suite (datasets of 100k and 1M initiatives; takes a while)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 PORT ?= 8080
 RELEASE := target/release/archipel
 DEBUG := target/debug/archipel
+NPM_STAMP := frontend/node_modules/.installed
 
-.PHONY: run test deps deps-test build build-release lint fmt-check clippy test-rust db-start db-stop clean
+.PHONY: run test bench bench-smoke deps deps-test deps-bench build build-release frontend frontend-deps \
+        lint fmt-check clippy lint-frontend test-rust test-frontend test-browser db-start db-stop clean
 
-## run: everything a newcomer needs to see the map and the API on http://127.0.0.1:$(PORT)
-run: deps build-release
+## run: the map and the API on http://127.0.0.1:$(PORT), with demo data
+run: deps frontend build-release
 	$(RELEASE) migrate
 	$(RELEASE) demo load --if-empty
-	$(RELEASE) serve --port $(PORT)
+	$(RELEASE) serve --port $(PORT) --frontend-dir frontend/dist
 
-## test: lints, then every test suite
-test: deps-test lint test-rust
+## test: lints, then every test suite, then the benchmark smoke run
+test: deps-test lint test-rust test-frontend test-browser bench-smoke
 
 deps:
 	scripts/ensure-deps.sh run
@@ -25,13 +29,25 @@ deps:
 deps-test:
 	scripts/ensure-deps.sh test
 
+deps-bench:
+	scripts/ensure-deps.sh bench
+
 build-release:
 	$(CARGO) build --release --bin archipel
 
 build:
 	$(CARGO) build --bin archipel
 
-lint: fmt-check clippy
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend-deps: $(NPM_STAMP)
+
+frontend: frontend-deps
+	cd frontend && npm run build
+
+lint: fmt-check clippy lint-frontend
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -39,9 +55,40 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+lint-frontend: frontend-deps
+	cd frontend && npm run lint
+
 test-rust: build
 	$(DEBUG) db start >/dev/null
-	$(CARGO) nextest run --workspace --no-fail-fast
+	if command -v cargo-nextest >/dev/null; then \
+		$(CARGO) nextest run --workspace --no-fail-fast; \
+	else \
+		$(CARGO) test --workspace --no-fail-fast; \
+	fi
+
+test-frontend: frontend-deps
+	cd frontend && npm test
+
+## test-browser: the map in headless Chromium against a real server and database
+test-browser: build frontend
+	$(DEBUG) db start >/dev/null
+	cd frontend && ARCHIPEL_BIN=../$(DEBUG) npm run e2e
+
+## bench-smoke: every benchmark scenario once on 10k initiatives, so the suite keeps working
+bench-smoke: build
+	$(CARGO) build -p archipel-bench
+	$(DEBUG) db start >/dev/null
+	target/debug/archipel-bench run --smoke --sizes 10000 --import-sizes 10000 \
+		--server $(DEBUG) --out tests/output/bench-smoke.md >/dev/null
+	@echo "bench-smoke: every scenario ran (tests/output/bench-smoke.md)"
+
+## bench: the full suite, with tipg as a peer; writes bench/results/latest.md
+bench: deps-bench
+	$(CARGO) build --release --bin archipel -p archipel-bench
+	test -x bench/.venv/bin/uvicorn || (python3 -m venv bench/.venv && bench/.venv/bin/pip install --quiet tipg uvicorn)
+	$(RELEASE) db start >/dev/null
+	target/release/archipel-bench run --sizes 100000,1000000 --import-sizes 100000,1000000 --peers \
+		--server $(RELEASE) --out bench/results/latest.md
 
 db-start:
 	$(DEBUG) db start
@@ -51,3 +98,4 @@ db-stop:
 
 clean:
 	$(CARGO) clean
+	rm -rf frontend/node_modules frontend/dist tests/output

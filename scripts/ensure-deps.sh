@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs, on Debian or Ubuntu, the system packages Archipel needs that are missing — and only
-# those. Usage: scripts/ensure-deps.sh run|test
-#   run:  PostgreSQL server, PostGIS, libpq, Node.js + npm
-#   test: the same, plus Chromium (browser tests) and GDAL's ogrinfo (a real GIS client)
+# those. Usage: scripts/ensure-deps.sh run|test|bench
+#   run:   PostgreSQL server, PostGIS, libpq, Node.js + npm
+#   test:  the same, plus Chromium (browser tests), curl and GDAL's ogrinfo (a real GIS client)
+#   bench: the same as test, plus wrk (HTTP load) and Python's venv (for the tipg peer)
 set -euo pipefail
 
 purpose=${1:-run}
@@ -24,9 +25,14 @@ if [ -z "$pg_version" ] || [ ! -x "/usr/lib/postgresql/$pg_version/bin/initdb" ]
 fi
 want libpq-dev
 command -v node >/dev/null && command -v npm >/dev/null || { want nodejs; want npm; }
-if [ "$purpose" = test ]; then
+if [ "$purpose" = test ] || [ "$purpose" = bench ]; then
   want chromium
   want gdal-bin
+  want curl
+fi
+if [ "$purpose" = bench ]; then
+  want wrk
+  want python3-venv
 fi
 
 apt_install() {

@@ -14,45 +14,121 @@ const UNIFORM_SHARE: f64 = 0.15;
 
 /// Practices and how such places are usually named.
 const PRACTICES: &[(&str, &[&str], u32)] = &[
-    ("repair-cafe", &["Repair Café", "Café Bricole", "Atelier de réparation"], 12),
-    ("bike-workshop", &["Atelier vélo", "La Roue Libre", "Cyclofficine"], 8),
+    (
+        "repair-cafe",
+        &["Repair Café", "Café Bricole", "Atelier de réparation"],
+        12,
+    ),
+    (
+        "bike-workshop",
+        &["Atelier vélo", "La Roue Libre", "Cyclofficine"],
+        8,
+    ),
     ("recyclerie", &["Ressourcerie", "Recyclerie"], 6),
     ("second-hand", &["Boutique solidaire", "Friperie"], 6),
-    ("repair-shop", &["Réparateur", "Atelier couture et retouches"], 3),
-    ("shared-garden", &["Jardin partagé", "Jardin des voisins", "Potager collectif"], 14),
-    ("shared-composting", &["Compost collectif", "Placette de compostage"], 6),
+    (
+        "repair-shop",
+        &["Réparateur", "Atelier couture et retouches"],
+        3,
+    ),
+    (
+        "shared-garden",
+        &["Jardin partagé", "Jardin des voisins", "Potager collectif"],
+        14,
+    ),
+    (
+        "shared-composting",
+        &["Compost collectif", "Placette de compostage"],
+        6,
+    ),
     ("amap", &["AMAP", "Panier paysan"], 6),
-    ("cooperative-grocery", &["Épicerie coopérative", "Supermarché coopératif"], 4),
+    (
+        "cooperative-grocery",
+        &["Épicerie coopérative", "Supermarché coopératif"],
+        4,
+    ),
     ("seed-library", &["Grainothèque"], 2),
     ("fablab", &["Fablab", "Makerspace", "Hackerspace"], 6),
     ("tiers-lieu", &["Tiers-lieu", "Coworking associatif"], 5),
-    ("digital-inclusion", &["Espace numérique", "Point d'accès numérique"], 4),
+    (
+        "digital-inclusion",
+        &["Espace numérique", "Point d'accès numérique"],
+        4,
+    ),
     ("give-box", &["Boîte à dons", "Gratiferia"], 4),
     ("tool-library", &["Outilthèque", "Bricothèque"], 3),
     ("book-box", &["Boîte à livres"], 5),
     ("toy-library", &["Ludothèque"], 2),
     ("local-exchange", &["SEL", "Monnaie locale"], 2),
     ("participatory-housing", &["Habitat participatif"], 1),
-    ("community-cafe", &["Café associatif", "Café des habitants"], 3),
+    (
+        "community-cafe",
+        &["Café associatif", "Café des habitants"],
+        3,
+    ),
     ("food-bank", &["Épicerie solidaire", "Aide alimentaire"], 3),
 ];
 
 const PLACES: &[&str] = &[
-    "du Centre", "des Lilas", "de la Gare", "du Vieux Port", "des Capucins", "du Quartier Nord", "des Tilleuls",
-    "de la Croix-Rousse", "du Marché", "des Cordeliers", "de la Source", "du Moulin", "des Chartreux", "de Bellevue",
-    "du Parc", "des Tanneurs", "de l'Église", "des Peupliers", "du Canal", "de la Fontaine", "des Écoles", "du Château",
-    "des Minimes", "de la Colline", "Saint-Michel", "Sainte-Anne", "du Faubourg", "des Arènes", "de la Prairie",
+    "du Centre",
+    "des Lilas",
+    "de la Gare",
+    "du Vieux Port",
+    "des Capucins",
+    "du Quartier Nord",
+    "des Tilleuls",
+    "de la Croix-Rousse",
+    "du Marché",
+    "des Cordeliers",
+    "de la Source",
+    "du Moulin",
+    "des Chartreux",
+    "de Bellevue",
+    "du Parc",
+    "des Tanneurs",
+    "de l'Église",
+    "des Peupliers",
+    "du Canal",
+    "de la Fontaine",
+    "des Écoles",
+    "du Château",
+    "des Minimes",
+    "de la Colline",
+    "Saint-Michel",
+    "Sainte-Anne",
+    "du Faubourg",
+    "des Arènes",
+    "de la Prairie",
 ];
 
 const STREETS: &[&str] = &[
-    "rue de la République", "avenue Jean Jaurès", "rue Victor Hugo", "place de la Mairie", "rue du Moulin",
-    "boulevard Pasteur", "rue des Écoles", "chemin des Vignes", "rue de la Paix", "allée des Tilleuls",
-    "rue Émile Zola", "impasse des Artisans", "quai de la Loire", "rue Jules Ferry", "avenue de la Libération",
+    "rue de la République",
+    "avenue Jean Jaurès",
+    "rue Victor Hugo",
+    "place de la Mairie",
+    "rue du Moulin",
+    "boulevard Pasteur",
+    "rue des Écoles",
+    "chemin des Vignes",
+    "rue de la Paix",
+    "allée des Tilleuls",
+    "rue Émile Zola",
+    "impasse des Artisans",
+    "quai de la Loire",
+    "rue Jules Ferry",
+    "avenue de la Libération",
 ];
 
 const OPENING_HOURS: &[&str] = &[
-    "Sa 14:00-18:00", "Mo-Fr 09:00-18:00", "We 14:00-19:00; Sa 10:00-17:00", "Tu,Th 17:00-20:00",
-    "Mo-Sa 10:00-12:00,14:00-19:00", "Su 10:00-13:00", "24/7", "Mo-Fr 08:30-12:30", "Th 18:00-21:00",
+    "Sa 14:00-18:00",
+    "Mo-Fr 09:00-18:00",
+    "We 14:00-19:00; Sa 10:00-17:00",
+    "Tu,Th 17:00-20:00",
+    "Mo-Sa 10:00-12:00,14:00-19:00",
+    "Su 10:00-13:00",
+    "24/7",
+    "Mo-Fr 08:30-12:30",
+    "Th 18:00-21:00",
 ];
 
 const OPENINGS: &[&str] = &[
@@ -76,7 +152,16 @@ const DETAILS: &[&str] = &[
     "Des ateliers sont proposés aux écoles et aux centres sociaux.",
     "Les nouveaux venus sont accueillis par un membre de l'équipe.",
 ];
-const TAGS: &[&str] = &["réemploi", "zéro déchet", "bénévolat", "quartier", "solidarité", "ateliers", "jeunesse", "entraide"];
+const TAGS: &[&str] = &[
+    "réemploi",
+    "zéro déchet",
+    "bénévolat",
+    "quartier",
+    "solidarité",
+    "ateliers",
+    "jeunesse",
+    "entraide",
+];
 
 /// One generated initiative.
 #[derive(Debug, Clone)]
@@ -126,7 +211,13 @@ impl Generator {
                 sum
             })
             .collect();
-        Self { rng: ChaCha8Rng::seed_from_u64(SEED), index: 0, size, city_weights, practice_weights }
+        Self {
+            rng: ChaCha8Rng::seed_from_u64(SEED),
+            index: 0,
+            size,
+            city_weights,
+            practice_weights,
+        }
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -143,7 +234,9 @@ impl Generator {
     fn city(&mut self) -> usize {
         let total = *self.city_weights.last().unwrap_or(&1.0);
         let draw = self.rng.random_range(0.0..total);
-        self.city_weights.partition_point(|w| *w <= draw).min(CITIES.len() - 1)
+        self.city_weights
+            .partition_point(|w| *w <= draw)
+            .min(CITIES.len() - 1)
     }
 
     fn practice(&mut self) -> usize {
@@ -188,8 +281,12 @@ fn inside(lon: f64, lat: f64, ring: &[(f64, f64)]) -> bool {
 }
 
 fn nearest_city(lon: f64, lat: f64) -> usize {
-    let distance = |c: &(&str, f64, f64, u32, &str)| (c.1 - lat).powi(2) + ((c.2 - lon) * lat.to_radians().cos()).powi(2);
-    (0..CITIES.len()).min_by(|a, b| distance(&CITIES[*a]).total_cmp(&distance(&CITIES[*b]))).unwrap_or(0)
+    let distance = |c: &(&str, f64, f64, u32, &str)| {
+        (c.1 - lat).powi(2) + ((c.2 - lon) * lat.to_radians().cos()).powi(2)
+    };
+    (0..CITIES.len())
+        .min_by(|a, b| distance(&CITIES[*a]).total_cmp(&distance(&CITIES[*b])))
+        .unwrap_or(0)
 }
 
 pub fn slugify(text: &str) -> String {
@@ -248,17 +345,34 @@ impl Iterator for Generator {
         let millis = 1_767_225_600_000 + index;
         let id = uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid();
         let street = format!("{} {}", self.rng.random_range(1..180), self.pick(STREETS));
-        let website = self.rng.random_bool(0.6).then(|| format!("https://{}-{index}.example.org", slugify(&name)));
-        let phone = self.rng.random_bool(0.5).then(|| format!("0{} {:02} {:02} {:02} {:02}", self.rng.random_range(1..6),
-            self.rng.random_range(0..100), self.rng.random_range(0..100), self.rng.random_range(0..100), self.rng.random_range(0..100)));
+        let website = self
+            .rng
+            .random_bool(0.6)
+            .then(|| format!("https://{}-{index}.example.org", slugify(&name)));
+        let phone = self.rng.random_bool(0.5).then(|| {
+            format!(
+                "0{} {:02} {:02} {:02} {:02}",
+                self.rng.random_range(1..6),
+                self.rng.random_range(0..100),
+                self.rng.random_range(0..100),
+                self.rng.random_range(0..100),
+                self.rng.random_range(0..100)
+            )
+        });
         let opening_hours = self.rng.random_bool(0.7).then(|| *self.pick(OPENING_HOURS));
-        let tags = (0..self.rng.random_range(0..3)).map(|_| *self.pick(TAGS)).collect::<Vec<_>>();
+        let tags = (0..self.rng.random_range(0..3))
+            .map(|_| *self.pick(TAGS))
+            .collect::<Vec<_>>();
         let status = match self.rng.random_range(0..100) {
             0..=2 => "closed",
             3..=9 => "inactive",
             _ => "active",
         };
-        let moderation = if self.rng.random_range(0..100) < 2 { "pending" } else { "published" };
+        let moderation = if self.rng.random_range(0..100) < 2 {
+            "pending"
+        } else {
+            "published"
+        };
         Some(Initiative {
             id,
             slug: format!("{}-{index}", slugify(&name)),
@@ -292,16 +406,27 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_initiatives() {
-        let a: Vec<_> = Generator::new(50).map(|i| (i.id, i.name, i.lon.to_bits())).collect();
-        let b: Vec<_> = Generator::new(50).map(|i| (i.id, i.name, i.lon.to_bits())).collect();
+        let a: Vec<_> = Generator::new(50)
+            .map(|i| (i.id, i.name, i.lon.to_bits()))
+            .collect();
+        let b: Vec<_> = Generator::new(50)
+            .map(|i| (i.id, i.name, i.lon.to_bits()))
+            .collect();
         assert_eq!(a, b);
     }
 
     #[test]
     fn initiatives_are_in_or_near_france_with_realistic_text() {
         for i in Generator::new(2000) {
-            assert!((-6.0..10.0).contains(&i.lon) && (41.0..52.0).contains(&i.lat), "{i:?}");
-            assert!((120..320).contains(&i.description.chars().count()), "{}", i.description);
+            assert!(
+                (-6.0..10.0).contains(&i.lon) && (41.0..52.0).contains(&i.lat),
+                "{i:?}"
+            );
+            assert!(
+                (120..320).contains(&i.description.chars().count()),
+                "{}",
+                i.description
+            );
             assert!((1..=3).contains(&i.categories.len()));
         }
     }

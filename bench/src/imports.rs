@@ -20,15 +20,25 @@ pub struct ImportRun {
     pub peak_rss_mib: Option<f64>,
 }
 
+/// Generated files are named after the size and the schema they were written for.
+fn data_file(data: &Path, size: u64, suffix: &str) -> PathBuf {
+    data.join(format!(
+        "import_{size}_{}.{suffix}",
+        crate::load::schema_digest()
+    ))
+}
+
 fn feed_path(data: &Path, size: u64) -> PathBuf {
-    data.join(format!("import_{size}.geojson"))
+    data_file(data, size, "geojson")
 }
 
 /// Writes the feed, its mapping and the COPY files of the same rows (once).
 fn prepare(data: &Path, size: u64) -> anyhow::Result<()> {
     std::fs::create_dir_all(data)?;
     let mapping = data.join("import_mapping.toml");
-    let mut text = String::from("category_field = \"categories\"\nseparator = \",\"\n[fields]\nid = \"id\"\n[categories]\n");
+    let mut text = String::from(
+        "category_field = \"categories\"\nseparator = \",\"\n[fields]\nid = \"id\"\n[categories]\n",
+    );
     for slug in practice_slugs() {
         text.push_str(&format!("\"{slug}\" = \"{slug}\"\n"));
     }
@@ -39,7 +49,7 @@ fn prepare(data: &Path, size: u64) -> anyhow::Result<()> {
     }
     eprintln!("bench: writing {}", feed.display());
     let mut out = std::io::BufWriter::new(std::fs::File::create(&feed)?);
-    let mut rows = std::io::BufWriter::new(std::fs::File::create(data.join(format!("import_{size}.initiatives.copy")))?);
+    let mut rows = std::io::BufWriter::new(std::fs::File::create(data_file(data, size, "copy"))?);
     out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")?;
     let mut line = String::new();
     for (n, i) in Generator::new(size).enumerate() {
@@ -68,7 +78,11 @@ fn prepare(data: &Path, size: u64) -> anyhow::Result<()> {
 
 fn fresh_database(admin: &str, name: &str, binary: &Path) -> anyhow::Result<String> {
     let mut conn = PgConnection::establish(admin)?;
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name))).execute(&mut conn)?;
+    diesel::sql_query(format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quote_ident(name)
+    ))
+    .execute(&mut conn)?;
     diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(name))).execute(&mut conn)?;
     let url = crate::with_database(admin, name);
     run(binary, &url, &["migrate"])?;
@@ -76,7 +90,12 @@ fn fresh_database(admin: &str, name: &str, binary: &Path) -> anyhow::Result<Stri
 }
 
 fn run(binary: &Path, url: &str, args: &[&str]) -> anyhow::Result<()> {
-    let status = Command::new(binary).args(args).env("DATABASE_URL", url).env("RUST_LOG", "warn").stdout(Stdio::null()).status()?;
+    let status = Command::new(binary)
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .status()?;
     if !status.success() {
         bail!("archipel {} failed", args.join(" "));
     }
@@ -107,35 +126,82 @@ fn timed_import(binary: &Path, url: &str) -> anyhow::Result<(f64, f64)> {
     Ok((started.elapsed().as_secs_f64(), peak as f64 / 1024.0))
 }
 
-pub fn bench(binary: &Path, admin: &str, sizes: &[u64], data: &Path) -> anyhow::Result<Vec<ImportRun>> {
+pub fn bench(
+    binary: &Path,
+    admin: &str,
+    sizes: &[u64],
+    data: &Path,
+) -> anyhow::Result<Vec<ImportRun>> {
     let mut runs = Vec::new();
     for &size in sizes {
         let url = fresh_database(admin, "archipel_bench_import", binary)?;
         prepare(data, size)?;
         let feed = std::fs::canonicalize(feed_path(data, size))?;
         let mapping = data.join("import_mapping.toml");
-        run(binary, &url, &["source", "add", "bench", "--format", "geojson", "--url", &feed.display().to_string(), "--mapping", &mapping.display().to_string()])?;
+        run(
+            binary,
+            &url,
+            &[
+                "source",
+                "add",
+                "bench",
+                "--format",
+                "geojson",
+                "--url",
+                &feed.display().to_string(),
+                "--mapping",
+                &mapping.display().to_string(),
+            ],
+        )?;
         let (seconds, peak) = timed_import(binary, &url).context("first import")?;
-        runs.push(ImportRun { size, what: "import", seconds, peak_rss_mib: Some(peak) });
+        runs.push(ImportRun {
+            size,
+            what: "import",
+            seconds,
+            peak_rss_mib: Some(peak),
+        });
         measure::psql_time(&url, "UPDATE sources SET etag = NULL")?;
         let (seconds, peak) = timed_import(binary, &url).context("re-import")?;
-        runs.push(ImportRun { size, what: "re-import, unchanged", seconds, peak_rss_mib: Some(peak) });
+        runs.push(ImportRun {
+            size,
+            what: "re-import, unchanged",
+            seconds,
+            peak_rss_mib: Some(peak),
+        });
 
         let copy_url = fresh_database(admin, "archipel_bench_copy", binary)?;
-        let rows = std::fs::canonicalize(data.join(format!("import_{size}.initiatives.copy")))?;
+        let rows = std::fs::canonicalize(data_file(data, size, "copy"))?;
         // The insert trigger fills initiative_categories, as for the import.
-        let copy = measure::psql_time(&copy_url, &format!("COPY initiatives ({}) FROM '{}'", crate::load::COLUMNS, rows.display()))?;
-        runs.push(ImportRun { size, what: "COPY of the same rows", seconds: copy.as_secs_f64(), peak_rss_mib: None });
+        let copy = measure::psql_time(
+            &copy_url,
+            &format!(
+                "COPY initiatives ({}) FROM '{}'",
+                crate::load::COLUMNS,
+                rows.display()
+            ),
+        )?;
+        runs.push(ImportRun {
+            size,
+            what: "COPY of the same rows",
+            seconds: copy.as_secs_f64(),
+            peak_rss_mib: None,
+        });
         let mut conn = PgConnection::establish(admin)?;
         for name in ["archipel_bench_import", "archipel_bench_copy"] {
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name))).execute(&mut conn)?;
+            diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote_ident(name)
+            ))
+            .execute(&mut conn)?;
         }
     }
     Ok(runs)
 }
 
 fn find(runs: &[ImportRun], size: u64, what: &str) -> Option<ImportRun> {
-    runs.iter().find(|r| r.size == size && r.what == what).cloned()
+    runs.iter()
+        .find(|r| r.size == size && r.what == what)
+        .cloned()
 }
 
 pub fn targets(runs: &[ImportRun]) -> Vec<(String, String, String, Option<bool>)> {
@@ -143,13 +209,27 @@ pub fn targets(runs: &[ImportRun]) -> Vec<(String, String, String, Option<bool>)
     let Some(largest) = runs.iter().map(|r| r.size).max() else {
         return rows;
     };
-    let (Some(first), Some(again), Some(copy)) = (find(runs, largest, "import"), find(runs, largest, "re-import, unchanged"), find(runs, largest, "COPY of the same rows")) else {
+    let (Some(first), Some(again), Some(copy)) = (
+        find(runs, largest, "import"),
+        find(runs, largest, "re-import, unchanged"),
+        find(runs, largest, "COPY of the same rows"),
+    ) else {
         return rows;
     };
     let r = first.seconds / copy.seconds;
-    rows.push((format!("import {largest} features"), "≤ 3× COPY".into(), format!("{r:.2}× ({:.1} s vs {:.1} s)", first.seconds, copy.seconds), Some(r <= 3.0)));
+    rows.push((
+        format!("import {largest} features"),
+        "≤ 3× COPY".into(),
+        format!("{r:.2}× ({:.1} s vs {:.1} s)", first.seconds, copy.seconds),
+        Some(r <= 3.0),
+    ));
     let peak = first.peak_rss_mib.unwrap_or(0.0);
-    rows.push((format!("import {largest}: peak RSS"), "< 300 MiB".into(), format!("{peak:.1} MiB"), Some(peak < 300.0)));
+    rows.push((
+        format!("import {largest}: peak RSS"),
+        "< 300 MiB".into(),
+        format!("{peak:.1} MiB"),
+        Some(peak < 300.0),
+    ));
     let smallest = runs.iter().map(|r| r.size).min().unwrap_or(largest);
     if smallest < largest
         && let Some(small) = find(runs, smallest, "import")
@@ -158,21 +238,34 @@ pub fn targets(runs: &[ImportRun]) -> Vec<(String, String, String, Option<bool>)
         rows.push((
             "import peak RSS vs feed size".into(),
             "not growing".into(),
-            format!("{:.1} MiB at {smallest}, {peak:.1} MiB at {largest} ({growth:.2}×)", small.peak_rss_mib.unwrap_or(0.0)),
+            format!(
+                "{:.1} MiB at {smallest}, {peak:.1} MiB at {largest} ({growth:.2}×)",
+                small.peak_rss_mib.unwrap_or(0.0)
+            ),
             Some(growth <= 1.25),
         ));
     }
     let r = again.seconds / first.seconds;
-    rows.push(("re-import unchanged".into(), "≤ 1× the first import".into(), format!("{r:.2}× ({:.1} s)", again.seconds), Some(r <= 1.0)));
+    rows.push((
+        "re-import unchanged".into(),
+        "≤ 1× the first import".into(),
+        format!("{r:.2}× ({:.1} s)", again.seconds),
+        Some(r <= 1.0),
+    ));
     rows
 }
 
 pub fn markdown(runs: &[ImportRun]) -> String {
-    let mut out = String::from("## Importer: generated GeoJSON feed\n\n| features | run | seconds | features/s | peak RSS MiB |\n|---:|---|---:|---:|---:|\n");
+    let mut out = String::from(
+        "## Importer: generated GeoJSON feed\n\n| features | run | seconds | features/s | peak RSS MiB |\n|---:|---|---:|---:|---:|\n",
+    );
     for r in runs {
         out.push_str(&format!(
             "| {} | {} | {:.1} | {:.0} | {} |\n",
-            r.size, r.what, r.seconds, r.size as f64 / r.seconds,
+            r.size,
+            r.what,
+            r.seconds,
+            r.size as f64 / r.seconds,
             r.peak_rss_mib.map_or("-".into(), |p| format!("{p:.1}"))
         ));
     }

@@ -29,7 +29,10 @@ fn push(line: &mut String, value: Option<&str>) {
 }
 
 fn array(items: &[&str]) -> String {
-    let quoted: Vec<String> = items.iter().map(|t| format!("\"{}\"", t.replace('"', "\\\""))).collect();
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|t| format!("\"{}\"", t.replace('"', "\\\"")))
+        .collect();
     format!("{{{}}}", quoted.join(","))
 }
 
@@ -45,13 +48,38 @@ pub fn copy_line(i: &Initiative, line: &mut String) {
     let geom = format!("SRID=4326;POINT({} {})", i.lon, i.lat);
     let categories = array(&i.categories);
     let fields: [Option<&str>; 32] = [
-        Some(&i.id.to_string()), Some(&i.slug), Some(&i.name), Some(&i.description), Some(&geom),
-        Some(&i.street), Some(&i.postcode), Some(&i.city), Some("FR"), None,
-        i.website.as_deref(), None, i.phone.as_deref(), Some("{}"), i.opening_hours,
-        Some(&array(&i.tags)), Some(i.status), Some(i.moderation), Some("etalab-2.0"), Some("Archipel benchmark (synthetic)"),
-        None, None, None, None, None,
-        None, None, None, Some(&updated), Some(&updated),
-        Some("1"), Some(&categories),
+        Some(&i.id.to_string()),
+        Some(&i.slug),
+        Some(&i.name),
+        Some(&i.description),
+        Some(&geom),
+        Some(&i.street),
+        Some(&i.postcode),
+        Some(&i.city),
+        Some("FR"),
+        None,
+        i.website.as_deref(),
+        None,
+        i.phone.as_deref(),
+        Some("{}"),
+        i.opening_hours,
+        Some(&array(&i.tags)),
+        Some(i.status),
+        Some(i.moderation),
+        Some("etalab-2.0"),
+        Some("Archipel benchmark (synthetic)"),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        Some(&updated),
+        Some(&updated),
+        Some("1"),
+        Some(&categories),
     ];
     for field in fields {
         push(line, field);
@@ -70,12 +98,18 @@ struct Meta {
 }
 
 /// A digest of the migrations' SQL: a changed schema means a rebuilt dataset.
-fn schema_digest() -> String {
+pub fn schema_digest() -> String {
     let mut files: Vec<std::path::PathBuf> = std::fs::read_dir("migrations")
         .into_iter()
         .flatten()
         .flatten()
-        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten().map(|f| f.path()))
+        .flat_map(|d| {
+            std::fs::read_dir(d.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|f| f.path())
+        })
         .collect();
     files.sort();
     let mut text = String::new();
@@ -98,8 +132,12 @@ pub fn ensure(admin_url: &str, size: u64) -> anyhow::Result<String> {
     let name = database_name(size);
     let url = crate::with_database(admin_url, &name);
     if let Ok(mut conn) = PgConnection::establish(&url) {
-        let meta: Option<Meta> = diesel::sql_query("SELECT seed, size, schema FROM bench_meta").get_result(&mut conn).ok();
-        if meta.is_some_and(|m| m.seed == SEED as i64 && m.size == size as i64 && m.schema == schema_digest()) {
+        let meta: Option<Meta> = diesel::sql_query("SELECT seed, size, schema FROM bench_meta")
+            .get_result(&mut conn)
+            .ok();
+        if meta.is_some_and(|m| {
+            m.seed == SEED as i64 && m.size == size as i64 && m.schema == schema_digest()
+        }) {
             archipel_store::migrate::run_pending(&mut conn)?;
             return Ok(url);
         }
@@ -107,30 +145,47 @@ pub fn ensure(admin_url: &str, size: u64) -> anyhow::Result<String> {
     eprintln!("bench: building {name} ({size} initiatives)…");
     let started = std::time::Instant::now();
     let mut admin = PgConnection::establish(admin_url).context("connecting to the bench server")?;
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&name))).execute(&mut admin)?;
+    diesel::sql_query(format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quote_ident(&name)
+    ))
+    .execute(&mut admin)?;
     diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(&name))).execute(&mut admin)?;
     let mut conn = PgConnection::establish(&url)?;
     archipel_store::migrate::run_pending(&mut conn)?;
     fill(&mut conn, size)?;
-    diesel::sql_query("CREATE TABLE bench_meta (seed bigint, size bigint, schema text)").execute(&mut conn)?;
-    diesel::sql_query(format!("INSERT INTO bench_meta VALUES ({SEED}, {size}, '{}')", schema_digest())).execute(&mut conn)?;
-    eprintln!("bench: {name} built in {:.1}s", started.elapsed().as_secs_f64());
+    diesel::sql_query("CREATE TABLE bench_meta (seed bigint, size bigint, schema text)")
+        .execute(&mut conn)?;
+    diesel::sql_query(format!(
+        "INSERT INTO bench_meta VALUES ({SEED}, {size}, '{}')",
+        schema_digest()
+    ))
+    .execute(&mut conn)?;
+    eprintln!(
+        "bench: {name} built in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(url)
 }
 
 fn fill(conn: &mut PgConnection, size: u64) -> anyhow::Result<()> {
     // The insert trigger of `initiatives` derives initiative_categories from category_slugs.
     diesel::copy_from(initiatives::table)
-        .from_raw_data(initiatives::table, |out: &mut dyn Write| -> Result<(), diesel::result::Error> {
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-            let mut line = String::with_capacity(1024);
-            for i in Generator::new(size) {
-                line.clear();
-                copy_line(&i, &mut line);
-                out.write_all(line.as_bytes()).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-            }
-            out.flush().map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
-        })
+        .from_raw_data(
+            initiatives::table,
+            |out: &mut dyn Write| -> Result<(), diesel::result::Error> {
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+                let mut line = String::with_capacity(1024);
+                for i in Generator::new(size) {
+                    line.clear();
+                    copy_line(&i, &mut line);
+                    out.write_all(line.as_bytes())
+                        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+                }
+                out.flush()
+                    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+            },
+        )
         .execute(conn)?;
     diesel::sql_query("VACUUM ANALYZE initiatives").execute(conn)?;
     diesel::sql_query("VACUUM ANALYZE initiative_categories").execute(conn)?;

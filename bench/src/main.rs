@@ -67,7 +67,10 @@ fn admin_url(cli: &Cli) -> anyhow::Result<String> {
     if let Some(url) = &cli.admin_url {
         return Ok(url.clone());
     }
-    let port = std::env::var("ARCHIPEL_DB_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(55432);
+    let port = std::env::var("ARCHIPEL_DB_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(55432);
     let cluster = archipel_store::cluster::LocalCluster::new(".archipel", port);
     cluster.ensure_running()?;
     Ok(cluster.url("postgres"))
@@ -80,14 +83,38 @@ fn machine(admin: &str) -> anyhow::Result<String> {
         v: String,
     }
     let mut conn = PgConnection::establish(admin)?;
-    let pg = diesel::sql_query("SELECT current_setting('server_version') AS v").get_result::<V>(&mut conn)?.v;
-    let postgis = diesel::sql_query("SELECT default_version AS v FROM pg_available_extensions WHERE name = 'postgis'").get_result::<V>(&mut conn)?.v;
+    let pg = diesel::sql_query("SELECT current_setting('server_version') AS v")
+        .get_result::<V>(&mut conn)?
+        .v;
+    let postgis = diesel::sql_query(
+        "SELECT default_version AS v FROM pg_available_extensions WHERE name = 'postgis'",
+    )
+    .get_result::<V>(&mut conn)?
+    .v;
     let cpu = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpu.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).unwrap_or("?").trim().to_string();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let model = cpu
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .unwrap_or("?")
+        .trim()
+        .to_string();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let mem = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let mem_gib = mem.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok()).unwrap_or(0.0) / 1048576.0;
-    let commit = std::process::Command::new("git").args(["rev-parse", "--short", "HEAD"]).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let mem_gib = mem
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|k| k.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1048576.0;
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
     Ok(format!(
         "Machine: {cores} cores ({model}), {mem_gib:.0} GiB; PostgreSQL {pg}, PostGIS {postgis}; load tool, server and PostgreSQL share the cores. Commit {commit}, {}.",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
@@ -101,15 +128,42 @@ fn main() -> anyhow::Result<()> {
         Command::Load { size } => {
             println!("{}", load::ensure(&admin, size)?);
         }
-        Command::Run { sizes, smoke, server, seconds, repeats, peers, import_sizes, out } => {
+        Command::Run {
+            sizes,
+            smoke,
+            server,
+            seconds,
+            repeats,
+            peers,
+            import_sizes,
+            out,
+        } => {
             let effort = if smoke {
-                scenarios::Effort { seconds: 1, repeats: 1, clients: &[1], smoke: true }
+                scenarios::Effort {
+                    seconds: 1,
+                    repeats: 1,
+                    clients: &[1],
+                    smoke: true,
+                }
             } else {
-                scenarios::Effort { seconds, repeats, clients: &[1, 4], smoke: false }
+                scenarios::Effort {
+                    seconds,
+                    repeats,
+                    clients: &[1, 4],
+                    smoke: false,
+                }
             };
-            let sizes = if smoke { sizes.into_iter().take(1).collect() } else { sizes };
+            let sizes = if smoke {
+                sizes.into_iter().take(1).collect()
+            } else {
+                sizes
+            };
             let work = std::env::temp_dir();
-            let mut results = report::Results { smoke, machine: machine(&admin)?, ..Default::default() };
+            let mut results = report::Results {
+                smoke,
+                machine: machine(&admin)?,
+                ..Default::default()
+            };
             for size in sizes {
                 let url = load::ensure(&admin, size)?;
                 let mut conn = PgConnection::establish(&url)?;
@@ -119,23 +173,38 @@ fn main() -> anyhow::Result<()> {
                     let idle = server_process.memory().0 as f64 / 1024.0;
                     for case in scenarios::cases(&mut conn, &server_process, size)? {
                         eprintln!("bench: {size} {}", case.scenario);
-                        let rows = scenarios::measure(&server_process, &url, size, &case, effort, &work).with_context(|| case.scenario.clone())?;
+                        let rows =
+                            scenarios::measure(&server_process, &url, size, &case, effort, &work)
+                                .with_context(|| case.scenario.clone())?;
                         results.measured.extend(rows);
                     }
-                    results.memory.push((size, idle, server_process.memory().1 as f64 / 1024.0));
+                    results
+                        .memory
+                        .push((size, idle, server_process.memory().1 as f64 / 1024.0));
                     if peers && !smoke {
-                        results.peers.extend(peers_run(&url, &mut conn, size, effort)?);
+                        results
+                            .peers
+                            .extend(peers_run(&url, &mut conn, size, effort)?);
                     }
                 }
                 eprintln!("bench: {size} Q4 export");
-                results.exports.push(scenarios::export(&server, &url, &mut conn, size)?);
+                results
+                    .exports
+                    .push(scenarios::export(&server, &url, &mut conn, size)?);
             }
             if !import_sizes.is_empty() {
-                let sizes: Vec<u64> = if smoke { import_sizes.into_iter().take(1).collect() } else { import_sizes };
-                results.imports = imports::bench(&server, &admin, &sizes, &PathBuf::from("bench/data"))?;
+                let sizes: Vec<u64> = if smoke {
+                    import_sizes.into_iter().take(1).collect()
+                } else {
+                    import_sizes
+                };
+                results.imports =
+                    imports::bench(&server, &admin, &sizes, &PathBuf::from("bench/data"))?;
             }
             if smoke {
-                results.notes.push("smoke run: one request and one pgbench transaction per scenario".into());
+                results
+                    .notes
+                    .push("smoke run: one request and one pgbench transaction per scenario".into());
             }
             let report = results.markdown();
             if let Some(dir) = out.parent() {
@@ -149,14 +218,31 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// tipg (OGC API – Features in Python) on the same table: Q1 ≈1k and Q3.
-fn peers_run(url: &str, conn: &mut PgConnection, size: u64, effort: scenarios::Effort) -> anyhow::Result<Vec<(u64, String, u32, f64)>> {
+fn peers_run(
+    url: &str,
+    conn: &mut PgConnection,
+    size: u64,
+    effort: scenarios::Effort,
+) -> anyhow::Result<Vec<(u64, String, u32, f64)>> {
     let uvicorn = PathBuf::from("bench/.venv/bin/uvicorn");
     if !uvicorn.exists() {
         anyhow::bail!("tipg is not installed: run `make bench` (it creates bench/.venv)");
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let mut child = std::process::Command::new(&uvicorn)
-        .args(["tipg.main:app", "--host", "127.0.0.1", "--port", &port.to_string(), "--workers", "2", "--log-level", "warning"])
+        .args([
+            "tipg.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ])
         .env("DATABASE_URL", url.replace("postgres://", "postgresql://"))
         .env("TIPG_DB_SCHEMAS", "[\"public\"]")
         .env("TIPG_DB_TABLES", "[\"initiatives\"]")
@@ -184,12 +270,25 @@ fn peers_run(url: &str, conn: &mut PgConnection, size: u64, effort: scenarios::E
         let one = diesel::sql_query("SELECT id::text AS id FROM initiatives WHERE moderation = 'published' ORDER BY point <-> ST_SetSRID(ST_MakePoint(2.3522, 48.8566), 4326) LIMIT 1").get_result::<Id>(conn)?.id;
         let properties = "name,slug,description,street,postcode,city,country_code,website,email,phone,opening_hours,status,licence,attribution,updated_at";
         let cases = [
-            ("Q1 bbox ≈1000", format!("{base}/collections/public.initiatives/items?bbox={bbox}&limit=10000&geom-column=geom&properties={properties}&f=geojson")),
-            ("Q3 one initiative by id", format!("{base}/collections/public.initiatives/items/{one}?geom-column=geom&properties={properties}&f=geojson")),
+            (
+                "Q1 bbox ≈1000",
+                format!(
+                    "{base}/collections/public.initiatives/items?bbox={bbox}&limit=10000&geom-column=geom&properties={properties}&f=geojson"
+                ),
+            ),
+            (
+                "Q3 one initiative by id",
+                format!(
+                    "{base}/collections/public.initiatives/items/{one}?geom-column=geom&properties={properties}&f=geojson"
+                ),
+            ),
         ];
         for (name, target) in cases {
             for &clients in effort.clients {
-                let mut runs: Vec<f64> = (0..effort.repeats).filter_map(|_| measure::wrk(&target, clients, effort.seconds, &[]).ok()).map(|l| l.rps).collect();
+                let mut runs: Vec<f64> = (0..effort.repeats)
+                    .filter_map(|_| measure::wrk(&target, clients, effort.seconds, &[]).ok())
+                    .map(|l| l.rps)
+                    .collect();
                 runs.sort_by(f64::total_cmp);
                 if let Some(rps) = runs.get(runs.len() / 2) {
                     out.push((size, format!("{name} (tipg)"), clients, *rps));

@@ -22,14 +22,24 @@ pub struct Server {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 impl Server {
     pub fn start(binary: &Path, database_url: &str, extra: &[&str]) -> anyhow::Result<Self> {
         let port = free_port()?;
         let child = Command::new(binary)
-            .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string(), "--frontend-dir", "/nonexistent"])
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--frontend-dir",
+                "/nonexistent",
+            ])
             .args(extra)
             .env("DATABASE_URL", database_url)
             .env("RUST_LOG", "warn")
@@ -37,7 +47,10 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
-        let server = Self { child, base: format!("http://127.0.0.1:{port}") };
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if curl_status(&format!("{}/readyz", server.base)) == Some(200) {
@@ -79,34 +92,52 @@ pub fn memory_of(pid: u32) -> (u64, u64) {
 }
 
 pub fn curl_status(url: &str) -> Option<u16> {
-    let out = Command::new("curl").args(["-s", "-o", "/dev/null", "-w", "%{http_code}", url]).output().ok()?;
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", url])
+        .output()
+        .ok()?;
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
 /// Body size of one response, and its status.
 pub fn response_bytes(url: &str, headers: &[&str]) -> anyhow::Result<(u16, u64)> {
     let mut cmd = Command::new("curl");
-    cmd.args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}"]);
+    cmd.args([
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code} %{size_download}",
+    ]);
     for h in headers {
         cmd.args(["-H", h]);
     }
     let out = cmd.arg(url).output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let mut parts = text.split_whitespace();
-    Ok((parts.next().unwrap_or("0").parse()?, parts.next().unwrap_or("0").parse()?))
+    Ok((
+        parts.next().unwrap_or("0").parse()?,
+        parts.next().unwrap_or("0").parse()?,
+    ))
 }
 
 /// The `Link: <…>; rel="next"` of a response.
 pub fn next_link(url: &str) -> anyhow::Result<Option<String>> {
-    let out = Command::new("curl").args(["-s", "-D", "-", "-o", "/dev/null", url]).output()?;
+    let out = Command::new("curl")
+        .args(["-s", "-D", "-", "-o", "/dev/null", url])
+        .output()?;
     Ok(String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
-        let rest = l.strip_prefix("link: ").or_else(|| l.strip_prefix("Link: "))?;
+        let rest = l
+            .strip_prefix("link: ")
+            .or_else(|| l.strip_prefix("Link: "))?;
         Some(rest.split('>').next()?.trim_start_matches('<').to_string())
     }))
 }
 
 fn duration_ms(text: &str) -> Option<f64> {
-    let (number, unit) = text.find(|c: char| c.is_ascii_alphabetic()).map(|i| text.split_at(i))?;
+    let (number, unit) = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map(|i| text.split_at(i))?;
     let value: f64 = number.parse().ok()?;
     Some(match unit {
         "us" => value / 1000.0,
@@ -120,11 +151,22 @@ fn duration_ms(text: &str) -> Option<f64> {
 /// `wrk` against `url` with `clients` connections for `seconds`.
 pub fn wrk(url: &str, clients: u32, seconds: u32, headers: &[&str]) -> anyhow::Result<Load> {
     let mut cmd = Command::new("wrk");
-    cmd.args(["--latency", "-t", &clients.min(2).to_string(), "-c", &clients.to_string(), "-d", &format!("{seconds}s")]);
+    cmd.args([
+        "--latency",
+        "-t",
+        &clients.min(2).to_string(),
+        "-c",
+        &clients.to_string(),
+        "-d",
+        &format!("{seconds}s"),
+    ]);
     for h in headers {
         cmd.args(["-H", h]);
     }
-    let out = cmd.arg(url).output().context("running wrk (apt-get install wrk)")?;
+    let out = cmd
+        .arg(url)
+        .output()
+        .context("running wrk (apt-get install wrk)")?;
     let text = String::from_utf8_lossy(&out.stdout);
     let mut load = Load::default();
     let mut in_distribution = false;
@@ -136,8 +178,12 @@ pub fn wrk(url: &str, clients: u32, seconds: u32, headers: &[&str]) -> anyhow::R
         }
         let mut parts = line.split_whitespace();
         match (parts.next(), parts.next()) {
-            (Some("50%"), Some(v)) if in_distribution => load.p50_ms = duration_ms(v).unwrap_or(0.0),
-            (Some("99%"), Some(v)) if in_distribution => load.p99_ms = duration_ms(v).unwrap_or(0.0),
+            (Some("50%"), Some(v)) if in_distribution => {
+                load.p50_ms = duration_ms(v).unwrap_or(0.0)
+            }
+            (Some("99%"), Some(v)) if in_distribution => {
+                load.p99_ms = duration_ms(v).unwrap_or(0.0)
+            }
             (Some("Requests/sec:"), Some(v)) => load.rps = v.parse().unwrap_or(0.0),
             _ => {}
         }
@@ -161,7 +207,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// `pgbench -M prepared` running `sql` with `clients` connections for `seconds` (TCP, like the
 /// server's pool).
-pub fn pgbench(database_url: &str, sql: &str, clients: u32, seconds: u32, work: &Path) -> anyhow::Result<Load> {
+pub fn pgbench(
+    database_url: &str,
+    sql: &str,
+    clients: u32,
+    seconds: u32,
+    work: &Path,
+) -> anyhow::Result<Load> {
     let dir = work.join(format!("pgbench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
@@ -172,13 +224,34 @@ pub fn pgbench(database_url: &str, sql: &str, clients: u32, seconds: u32, work: 
         .current_dir(&dir)
         .args(["-n", "-M", "prepared", "-f"])
         .arg(&script)
-        .args(["-c", &clients.to_string(), "-j", &clients.min(2).to_string(), "-T", &seconds.to_string(), "--log", "--log-prefix", "lat"])
-        .args(["-h", url.host_str().unwrap_or("127.0.0.1"), "-p", &url.port().unwrap_or(5432).to_string(), "-U", url.username()])
+        .args([
+            "-c",
+            &clients.to_string(),
+            "-j",
+            &clients.min(2).to_string(),
+            "-T",
+            &seconds.to_string(),
+            "--log",
+            "--log-prefix",
+            "lat",
+        ])
+        .args([
+            "-h",
+            url.host_str().unwrap_or("127.0.0.1"),
+            "-p",
+            &url.port().unwrap_or(5432).to_string(),
+            "-U",
+            url.username(),
+        ])
         .arg(url.path().trim_start_matches('/'))
         .output()
         .context("running pgbench")?;
     if !out.status.success() {
-        bail!("pgbench failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "pgbench failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let mut latencies = Vec::new();
     for entry in std::fs::read_dir(&dir)?.flatten() {
@@ -188,7 +261,11 @@ pub fn pgbench(database_url: &str, sql: &str, clients: u32, seconds: u32, work: 
         let mut text = String::new();
         std::fs::File::open(entry.path())?.read_to_string(&mut text)?;
         for line in text.lines() {
-            if let Some(us) = line.split_whitespace().nth(2).and_then(|v| v.parse::<f64>().ok()) {
+            if let Some(us) = line
+                .split_whitespace()
+                .nth(2)
+                .and_then(|v| v.parse::<f64>().ok())
+            {
                 latencies.push(us / 1000.0);
             }
         }

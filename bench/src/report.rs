@@ -32,7 +32,9 @@ impl Results {
     }
 
     fn find(&self, dataset: u64, prefix: &str, clients: u32) -> Option<&Measured> {
-        self.measured.iter().find(|m| m.dataset == dataset && m.scenario.starts_with(prefix) && m.clients == clients)
+        self.measured.iter().find(|m| {
+            m.dataset == dataset && m.scenario.starts_with(prefix) && m.clients == clients
+        })
     }
 
     fn targets(&self) -> Vec<(String, String, String, Option<bool>)> {
@@ -48,24 +50,49 @@ impl Results {
                 one.map_or("-".into(), |r| format!("{r:.2}")),
                 four.map_or("-".into(), |r| format!("{r:.2}"))
             );
-            (label.to_string(), format!("E/L ≤ {limit} at p50"), text, one.map(|r| r <= limit))
+            (
+                label.to_string(),
+                format!("E/L ≤ {limit} at p50"),
+                text,
+                one.map(|r| r <= limit),
+            )
         };
         rows.push(ratio("Q1 bbox ≈1000", 1.5, "Q1 ≈1k features"));
         rows.push(ratio("Q1 bbox ≈10000", 1.3, "Q1 ≈10k features"));
         let q3 = self.find(d, "Q3", 1).map(|m| m.e.p50_ms);
-        rows.push(("Q3 one by id".into(), "p50 ≤ 1 ms".into(), q3.map_or("-".into(), |v| format!("{v:.2} ms")), q3.map(|v| v <= 1.0)));
+        rows.push((
+            "Q3 one by id".into(),
+            "p50 ≤ 1 ms".into(),
+            q3.map_or("-".into(), |v| format!("{v:.2} ms")),
+            q3.map(|v| v <= 1.0),
+        ));
         let page1 = self.find(d, "Q5 page 1", 1).map(|m| m.e.p50_ms);
-        let deep = self.measured.iter().find(|m| m.dataset == d && m.scenario.starts_with("Q5 page") && !m.scenario.starts_with("Q5 page 1") && m.clients == 1).map(|m| (m.scenario.clone(), m.e.p50_ms));
+        let deep = self
+            .measured
+            .iter()
+            .find(|m| {
+                m.dataset == d
+                    && m.scenario.starts_with("Q5 page")
+                    && !m.scenario.starts_with("Q5 page 1")
+                    && m.clients == 1
+            })
+            .map(|m| (m.scenario.clone(), m.e.p50_ms));
         let q5 = page1.zip(deep.as_ref().map(|d| d.1)).map(|(a, b)| b / a);
         rows.push((
             "Q5 deep page".into(),
             "page 500 ≤ 1.2× page 1".into(),
-            q5.map_or("-".into(), |r| format!("{r:.2}× ({})", deep.map(|d| d.0).unwrap_or_default())),
+            q5.map_or("-".into(), |r| {
+                format!("{r:.2}× ({})", deep.map(|d| d.0).unwrap_or_default())
+            }),
             q5.map(|r| r <= 1.2),
         ));
         for clients in [1u32, 4] {
             let ours = self.find(d, "Q1 bbox ≈1000", clients).map(|m| m.e.rps);
-            let theirs = self.peers.iter().find(|p| p.0 == d && p.1.starts_with("Q1") && p.2 == clients).map(|p| p.3);
+            let theirs = self
+                .peers
+                .iter()
+                .find(|p| p.0 == d && p.1.starts_with("Q1") && p.2 == clients)
+                .map(|p| p.3);
             let ratio = ours.zip(theirs).map(|(a, b)| a / b);
             rows.push((
                 format!("Q1 ≈1k vs tipg, {clients} client(s)"),
@@ -75,20 +102,50 @@ impl Results {
             ));
         }
         if let Some(x) = self.exports.iter().max_by_key(|x| x.dataset) {
-            rows.push(("Q4 export: first byte".into(), "< 100 ms".into(), format!("{:.1} ms ({} features)", x.first_byte_ms, x.features), Some(x.first_byte_ms < 100.0)));
-            rows.push(("Q4 export: server RSS".into(), "< 150 MiB throughout".into(), format!("{:.1} MiB peak", x.peak_rss_mib), Some(x.peak_rss_mib < 150.0)));
+            rows.push((
+                "Q4 export: first byte".into(),
+                "< 100 ms".into(),
+                format!("{:.1} ms ({} features)", x.first_byte_ms, x.features),
+                Some(x.first_byte_ms < 100.0),
+            ));
+            rows.push((
+                "Q4 export: server RSS".into(),
+                "< 150 MiB throughout".into(),
+                format!("{:.1} MiB peak", x.peak_rss_mib),
+                Some(x.peak_rss_mib < 150.0),
+            ));
             let r = x.total_s / x.copy_s;
-            rows.push(("Q4 export: total".into(), "≤ 1.5× COPY … TO".into(), format!("{r:.2}× ({:.2} s vs {:.2} s)", x.total_s, x.copy_s), Some(r <= 1.5)));
+            rows.push((
+                "Q4 export: total".into(),
+                "≤ 1.5× COPY … TO".into(),
+                format!("{r:.2}× ({:.2} s vs {:.2} s)", x.total_s, x.copy_s),
+                Some(r <= 1.5),
+            ));
         }
         for z in [5, 10, 14] {
             let one = self.find(d, &format!("Q6 tile z{z}"), 1);
             let r = one.and_then(Measured::ratio);
-            rows.push((format!("Q6 tile z{z}"), "≤ 1.2× its SQL".into(), r.map_or("-".into(), |r| format!("{r:.2}")), r.map(|r| r <= 1.2)));
+            rows.push((
+                format!("Q6 tile z{z}"),
+                "≤ 1.2× its SQL".into(),
+                r.map_or("-".into(), |r| format!("{r:.2}")),
+                r.map(|r| r <= 1.2),
+            ));
             let bytes = one.map(|m| m.bytes);
-            rows.push((format!("Q6 tile z{z} size"), "< 100 KiB".into(), bytes.map_or("-".into(), |b| format!("{:.1} KiB", b as f64 / 1024.0)), bytes.map(|b| b < 100 * 1024)));
+            rows.push((
+                format!("Q6 tile z{z} size"),
+                "< 100 KiB".into(),
+                bytes.map_or("-".into(), |b| format!("{:.1} KiB", b as f64 / 1024.0)),
+                bytes.map(|b| b < 100 * 1024),
+            ));
         }
         if let Some((_, idle, _)) = self.memory.iter().find(|m| m.0 == d) {
-            rows.push(("server idle RSS".into(), "< 50 MiB".into(), format!("{idle:.1} MiB"), Some(*idle < 50.0)));
+            rows.push((
+                "server idle RSS".into(),
+                "< 50 MiB".into(),
+                format!("{idle:.1} MiB"),
+                Some(*idle < 50.0),
+            ));
         }
         for run in crate::imports::targets(&self.imports) {
             rows.push(run);
@@ -100,43 +157,92 @@ impl Results {
         let mut out = String::new();
         let _ = writeln!(out, "# Archipel benchmark results\n");
         if self.smoke {
-            let _ = writeln!(out, "**Smoke run**: every scenario once on the small dataset, to keep the suite working. These figures are not measurements; see `make bench`.\n");
+            let _ = writeln!(
+                out,
+                "**Smoke run**: every scenario once on the small dataset, to keep the suite working. These figures are not measurements; see `make bench`.\n"
+            );
         }
         let _ = writeln!(out, "{}\n", self.machine);
-        let _ = writeln!(out, "E = end-to-end HTTP time from `wrk` on loopback; L = `pgbench -M prepared` running the one SQL statement that yields the same body, same client count, TCP like the server's pool. Medians of the repeated runs. Ratios compare figures taken in the same run.\n");
+        let _ = writeln!(
+            out,
+            "E = end-to-end HTTP time from `wrk` on loopback; L = `pgbench -M prepared` running the one SQL statement that yields the same body, same client count, TCP like the server's pool. Medians of the repeated runs. Ratios compare figures taken in the same run.\n"
+        );
         if !self.smoke {
-            let _ = writeln!(out, "## Targets\n\n| scenario | target | measured | |\n|---|---|---|---|");
+            let _ = writeln!(
+                out,
+                "## Targets\n\n| scenario | target | measured | |\n|---|---|---|---|"
+            );
             for (what, target, measured, met) in self.targets() {
                 let _ = writeln!(out, "| {what} | {target} | {measured} | {} |", mark(met));
             }
             out.push('\n');
         }
-        let _ = writeln!(out, "## Scenarios\n\n| dataset | scenario | clients | E p50 ms | E p99 ms | E req/s | L p50 ms | L p99 ms | L req/s | E/L p50 | bytes |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(
+            out,
+            "## Scenarios\n\n| dataset | scenario | clients | E p50 ms | E p99 ms | E req/s | L p50 ms | L p99 ms | L req/s | E/L p50 | bytes |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
         for m in &self.measured {
             let l = m.l.unwrap_or_default();
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.0} | {} | {} |",
-                m.dataset, m.scenario, m.clients, m.e.p50_ms, m.e.p99_ms, m.e.rps, l.p50_ms, l.p99_ms, l.rps,
-                m.ratio().map_or("-".into(), |r| format!("{r:.2}")), m.bytes
+                m.dataset,
+                m.scenario,
+                m.clients,
+                m.e.p50_ms,
+                m.e.p99_ms,
+                m.e.rps,
+                l.p50_ms,
+                l.p99_ms,
+                l.rps,
+                m.ratio().map_or("-".into(), |r| format!("{r:.2}")),
+                m.bytes
             );
         }
         if !self.peers.is_empty() {
-            let _ = writeln!(out, "\n## Peer: tipg on the same table\n\n| dataset | scenario | clients | tipg req/s | Archipel req/s | ratio |\n|---:|---|---:|---:|---:|---:|");
+            let _ = writeln!(
+                out,
+                "\n## Peer: tipg on the same table\n\n| dataset | scenario | clients | tipg req/s | Archipel req/s | ratio |\n|---:|---|---:|---:|---:|---:|"
+            );
             for (d, scenario, clients, rps) in &self.peers {
-                let prefix = if scenario.starts_with("Q1") { "Q1 bbox ≈1000" } else { "Q3" };
+                let prefix = if scenario.starts_with("Q1") {
+                    "Q1 bbox ≈1000"
+                } else {
+                    "Q3"
+                };
                 let ours = self.find(*d, prefix, *clients).map_or(0.0, |m| m.e.rps);
-                let _ = writeln!(out, "| {d} | {scenario} | {clients} | {rps:.0} | {ours:.0} | {:.1}× |", if *rps > 0.0 { ours / rps } else { 0.0 });
+                let _ = writeln!(
+                    out,
+                    "| {d} | {scenario} | {clients} | {rps:.0} | {ours:.0} | {:.1}× |",
+                    if *rps > 0.0 { ours / rps } else { 0.0 }
+                );
             }
         }
         if !self.exports.is_empty() {
-            let _ = writeln!(out, "\n## Q4: full export\n\n| dataset | features | first byte ms | total s | COPY TO s | total/COPY | MiB sent | server peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|---:|---:|");
+            let _ = writeln!(
+                out,
+                "\n## Q4: full export\n\n| dataset | features | first byte ms | total s | COPY TO s | total/COPY | MiB sent | server peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
+            );
             for x in &self.exports {
-                let _ = writeln!(out, "| {} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} |", x.dataset, x.features, x.first_byte_ms, x.total_s, x.copy_s, x.total_s / x.copy_s, x.bytes as f64 / 1048576.0, x.peak_rss_mib);
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} |",
+                    x.dataset,
+                    x.features,
+                    x.first_byte_ms,
+                    x.total_s,
+                    x.copy_s,
+                    x.total_s / x.copy_s,
+                    x.bytes as f64 / 1048576.0,
+                    x.peak_rss_mib
+                );
             }
         }
         if !self.memory.is_empty() {
-            let _ = writeln!(out, "\n## Server memory\n\n| dataset | idle RSS MiB | peak RSS MiB over the request scenarios |\n|---:|---:|---:|");
+            let _ = writeln!(
+                out,
+                "\n## Server memory\n\n| dataset | idle RSS MiB | peak RSS MiB over the request scenarios |\n|---:|---:|---:|"
+            );
             for (d, idle, peak) in &self.memory {
                 let _ = writeln!(out, "| {d} | {idle:.1} | {peak:.1} |");
             }

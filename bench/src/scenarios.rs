@@ -36,7 +36,9 @@ pub struct Measured {
 
 impl Measured {
     pub fn ratio(&self) -> Option<f64> {
-        self.l.filter(|l| l.p50_ms > 0.0).map(|l| self.e.p50_ms / l.p50_ms)
+        self.l
+            .filter(|l| l.p50_ms > 0.0)
+            .map(|l| self.e.p50_ms / l.p50_ms)
     }
 }
 
@@ -53,7 +55,14 @@ fn median(mut runs: Vec<Load>) -> Load {
     runs[runs.len() / 2]
 }
 
-pub fn measure(server: &Server, db_url: &str, dataset: u64, case: &Case, effort: Effort, work: &Path) -> anyhow::Result<Vec<Measured>> {
+pub fn measure(
+    server: &Server,
+    db_url: &str,
+    dataset: u64,
+    case: &Case,
+    effort: Effort,
+    work: &Path,
+) -> anyhow::Result<Vec<Measured>> {
     let url = format!("{}{}", server.base, case.path);
     let (status, bytes) = measure::response_bytes(&url, &case.headers)?;
     if status != 200 {
@@ -63,12 +72,22 @@ pub fn measure(server: &Server, db_url: &str, dataset: u64, case: &Case, effort:
     if effort.smoke {
         let started = Instant::now();
         measure::response_bytes(&url, &case.headers)?;
-        let e = Load { p50_ms: started.elapsed().as_secs_f64() * 1000.0, ..Load::default() };
+        let e = Load {
+            p50_ms: started.elapsed().as_secs_f64() * 1000.0,
+            ..Load::default()
+        };
         let l = match &case.sql {
             Some(sql) => Some(measure::pgbench(db_url, sql, 1, 1, work)?),
             None => None,
         };
-        rows.push(Measured { dataset, scenario: case.scenario.clone(), clients: 1, e, l, bytes });
+        rows.push(Measured {
+            dataset,
+            scenario: case.scenario.clone(),
+            clients: 1,
+            e,
+            l,
+            bytes,
+        });
         return Ok(rows);
     }
     for &clients in effort.clients {
@@ -77,11 +96,24 @@ pub fn measure(server: &Server, db_url: &str, dataset: u64, case: &Case, effort:
         for _ in 0..effort.repeats {
             e_runs.push(measure::wrk(&url, clients, effort.seconds, &case.headers)?);
             if let Some(sql) = &case.sql {
-                l_runs.push(measure::pgbench(db_url, sql, clients, effort.seconds, work)?);
+                l_runs.push(measure::pgbench(
+                    db_url,
+                    sql,
+                    clients,
+                    effort.seconds,
+                    work,
+                )?);
             }
         }
         let l = (!l_runs.is_empty()).then(|| median(l_runs));
-        rows.push(Measured { dataset, scenario: case.scenario.clone(), clients, e: median(e_runs), l, bytes });
+        rows.push(Measured {
+            dataset,
+            scenario: case.scenario.clone(),
+            clients,
+            e: median(e_runs),
+            l,
+            bytes,
+        });
     }
     Ok(rows)
 }
@@ -91,13 +123,18 @@ fn list_sql(query: &str, repr: Representation, conn: &mut PgConnection) -> anyho
     let request = archipel_api::list_params::parse(&pairs).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut q = request.query;
     if !request.category_slugs.is_empty() {
-        q.category_ids = Some(archipel_store::category::ids_with_descendants(conn, &request.category_slugs)?);
+        q.category_ids = Some(archipel_store::category::ids_with_descendants(
+            conn,
+            &request.category_slugs,
+        )?);
     }
     Ok(listing::statement(&q, repr)?.literal_sql())
 }
 
 fn serde_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 #[derive(QueryableByName)]
@@ -114,7 +151,13 @@ pub fn bbox_for(conn: &mut PgConnection, target: i64) -> anyhow::Result<(String,
     for _ in 0..40 {
         let half = (low + high) / 2.0;
         let dlon = half / lat.to_radians().cos();
-        let bbox = format!("{:.5},{:.5},{:.5},{:.5}", lon - dlon, lat - half, lon + dlon, lat + half);
+        let bbox = format!(
+            "{:.5},{:.5},{:.5},{:.5}",
+            lon - dlon,
+            lat - half,
+            lon + dlon,
+            lat + half
+        );
         let n = diesel::sql_query(format!(
             "SELECT count(*) AS n FROM initiatives WHERE moderation = 'published' AND point && ST_MakeEnvelope({bbox}, 4326)"
         ))
@@ -134,14 +177,18 @@ pub fn tile_of(lat: f64, lon: f64, z: u32) -> (u32, u32) {
     let n = f64::from(1u32 << z);
     let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
     let r = lat.to_radians();
-    let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    let y =
+        ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
     (x, y)
 }
 
 /// Every request scenario (Q1, Q2, Q3, Q5, Q6) for a dataset.
 pub fn cases(conn: &mut PgConnection, server: &Server, dataset: u64) -> anyhow::Result<Vec<Case>> {
     let mut cases = Vec::new();
-    let published = diesel::sql_query("SELECT count(*) AS n FROM initiatives WHERE moderation = 'published'").get_result::<Count>(conn)?.n;
+    let published =
+        diesel::sql_query("SELECT count(*) AS n FROM initiatives WHERE moderation = 'published'")
+            .get_result::<Count>(conn)?
+            .n;
     for target in [100i64, 1_000, 10_000] {
         let target = target.min(published / 2);
         let (bbox, n) = bbox_for(conn, target)?;
@@ -170,19 +217,29 @@ pub fn cases(conn: &mut PgConnection, server: &Server, dataset: u64) -> anyhow::
         .id;
     cases.push(Case {
         scenario: "Q3 one initiative by id".into(),
-        sql: Some(archipel_store::initiative::get_statement(&Key::Id(one), Representation::Json).literal_sql()),
+        sql: Some(
+            archipel_store::initiative::get_statement(&Key::Id(one), Representation::Json)
+                .literal_sql(),
+        ),
         path: format!("/api/v1/initiatives/{one}"),
         headers: vec![],
     });
     // Q5: page 1 and page 500 of the plain listing, following the `next` links as a harvester would.
     let first = "/api/v1/initiatives.geojson?limit=100".to_string();
-    let pages = if published >= 50_100 { 500 } else { (published / 100 - 1).max(2) };
+    let pages = if published >= 50_100 {
+        500
+    } else {
+        (published / 100 - 1).max(2)
+    };
     let mut next = format!("{}{first}", server.base);
     for _ in 1..pages {
         next = measure::next_link(&next)?.context("a next link")?;
     }
     let deep = next.trim_start_matches(&server.base).to_string();
-    let deep_query = deep.split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default();
+    let deep_query = deep
+        .split_once('?')
+        .map(|(_, q)| q.to_string())
+        .unwrap_or_default();
     cases.push(Case {
         scenario: "Q5 page 1".into(),
         sql: Some(list_sql("limit=100", Representation::Feature, conn)?),
@@ -197,7 +254,14 @@ pub fn cases(conn: &mut PgConnection, server: &Server, dataset: u64) -> anyhow::
     });
     for z in [5u32, 10, 14] {
         let (x, y) = tile_of(48.8566, 2.3522, z);
-        let q = TileQuery { z, x, y, category_ids: None, words: vec![], statuses: vec![] };
+        let q = TileQuery {
+            z,
+            x,
+            y,
+            category_ids: None,
+            words: vec![],
+            statuses: vec![],
+        };
         cases.push(Case {
             scenario: format!("Q6 tile z{z}"),
             sql: Some(tiles::statement(&q).literal_sql()),
@@ -221,7 +285,12 @@ pub struct Export {
     pub copy_s: f64,
 }
 
-pub fn export(binary: &Path, db_url: &str, conn: &mut PgConnection, dataset: u64) -> anyhow::Result<Export> {
+pub fn export(
+    binary: &Path,
+    db_url: &str,
+    conn: &mut PgConnection,
+    dataset: u64,
+) -> anyhow::Result<Export> {
     let server = Server::start(binary, db_url, &[])?;
     let pid = server.pid();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -235,7 +304,13 @@ pub fn export(binary: &Path, db_url: &str, conn: &mut PgConnection, dataset: u64
         peak
     });
     let out = std::process::Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{time_starttransfer} %{time_total} %{size_download}"])
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{time_starttransfer} %{time_total} %{size_download}",
+        ])
         .arg(format!("{}/api/v1/export/initiatives.geojson", server.base))
         .output()?;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -245,9 +320,15 @@ pub fn export(binary: &Path, db_url: &str, conn: &mut PgConnection, dataset: u64
     if parts.first() != Some(&"200") {
         bail!("export answered {text}");
     }
-    let copy_sql = format!("COPY ({}) TO STDOUT", archipel_store::export::statement().literal_sql());
+    let copy_sql = format!(
+        "COPY ({}) TO STDOUT",
+        archipel_store::export::statement().literal_sql()
+    );
     let copy = measure::psql_time(db_url, &copy_sql)?;
-    let features = diesel::sql_query("SELECT count(*) AS n FROM initiatives WHERE moderation = 'published'").get_result::<Count>(conn)?.n;
+    let features =
+        diesel::sql_query("SELECT count(*) AS n FROM initiatives WHERE moderation = 'published'")
+            .get_result::<Count>(conn)?
+            .n;
     Ok(Export {
         dataset,
         features,

@@ -45,8 +45,8 @@ export interface MapOptions {
   icons: ReadonlyMap<string, string>;
   start: { view: View } | { bbox: BBox };
   filters: Filters;
-  /** A single initiative was clicked (its id). */
-  onSelect: (id: string) => void;
+  /** A single initiative was clicked (its slug, or its id). */
+  onSelect: (key: string) => void;
   /** A failure to tell the visitor about (tiles that could not be loaded). */
   onNotice: (message: string) => void;
 }
@@ -362,6 +362,9 @@ export class ArchipelMap {
           { padding: 60, maxZoom: 16, duration: 600 },
         );
       }
+    } else if (typeof p.slug === 'string' && p.slug) {
+      // Slugs make readable permalinks; ids remain a fallback.
+      this.opts.onSelect(p.slug);
     } else if (typeof p.id === 'string') {
       this.opts.onSelect(p.id);
     }

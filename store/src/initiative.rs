@@ -18,7 +18,6 @@ use uuid::Uuid;
 
 pub use crate::representation::Representation;
 
-
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Address {
     pub street: Option<String>,
@@ -122,11 +121,10 @@ pub fn get_statement(key: &Key, repr: Representation) -> Statement<'static> {
     let select = Statement::new("SELECT i.id, i.version, i.moderation, ")
         .sql(repr.sql())
         .sql(" AS body FROM initiatives i");
-    let statement = match key {
+    match key {
         Key::Id(id) => select.sql(" WHERE i.id = ").bind::<SqlUuid, _>(*id),
         Key::Slug(slug) => select.sql(" WHERE i.slug = ").bind::<Text, _>(slug.clone()),
-    };
-    statement
+    }
 }
 
 /// The JSON document of an initiative, as stored in revisions.

@@ -7,7 +7,7 @@
 //!
 //! * `clusters`: cells with two or more initiatives — `count`, dominant `category` and its
 //!   `colour`, and the cell's extent `west`, `south`, `east`, `north` (degrees) to zoom to;
-//! * `initiatives`: single initiatives — `id`, `name`, main `category`, `colour`.
+//! * `initiatives`: single initiatives — `id`, `slug`, `name`, main `category`, `colour`.
 
 use crate::domain::{Moderation, Status};
 use crate::error::StoreResult;
@@ -111,7 +111,7 @@ fn points(q: &TileQuery) -> Statement<'static> {
         " AS m)
         SELECT coalesce((SELECT ST_AsMVT(f, 'initiatives', {EXTENT}, 'geom') FROM (
             SELECT ST_AsMVTGeom(i.point_3857, t.e, {EXTENT}, {buffer}, true) AS geom,
-                   i.id::text AS id, i.name, c.slug AS category, c.colour
+                   i.id::text AS id, i.slug, i.name, c.slug AS category, c.colour
             FROM t, initiatives i LEFT JOIN categories c ON c.slug = i.category_slugs[1]
             WHERE i.point_3857 && t.m"
     ));
@@ -131,7 +131,7 @@ fn clusters(q: &TileQuery) -> Statement<'static> {
     envelope(&mut st, q, Some(1.0 / f64::from(GRID)));
     st.push_sql(
         " AS m), pts AS (
-            SELECT i.id, i.name, i.category_slugs[1] AS main_category, i.point, i.point_3857,
+            SELECT i.id, i.slug, i.name, i.category_slugs[1] AS main_category, i.point, i.point_3857,
                    floor((ST_X(i.point_3857) - t.x0) / t.cell) AS cx, floor((ST_Y(i.point_3857) - t.y0) / t.cell) AS cy
             FROM t, m, initiatives i
             WHERE i.point_3857 && m.m",
@@ -142,7 +142,7 @@ fn clusters(q: &TileQuery) -> Statement<'static> {
             SELECT count(*) AS n, avg(ST_X(point_3857)) AS x, avg(ST_Y(point_3857)) AS y,
                    mode() WITHIN GROUP (ORDER BY main_category) AS main_category,
                    min(ST_X(point)) AS west, min(ST_Y(point)) AS south, max(ST_X(point)) AS east, max(ST_Y(point)) AS north,
-                   min(id::text) AS one_id, min(name) AS one_name
+                   min(id::text) AS one_id, min(slug) AS one_slug, min(name) AS one_name
             FROM pts WHERE cx BETWEEN -1 AND {GRID} AND cy BETWEEN -1 AND {GRID}
             GROUP BY cx, cy
         ), placed AS (
@@ -156,7 +156,7 @@ fn clusters(q: &TileQuery) -> Statement<'static> {
                           round(east::numeric, 5)::float8 AS east, round(north::numeric, 5)::float8 AS north
                    FROM placed WHERE n > 1 AND geom IS NOT NULL) AS k), ''::bytea)
             || coalesce((SELECT ST_AsMVT(s, 'initiatives', {EXTENT}, 'geom') FROM (
-                   SELECT geom, one_id AS id, one_name AS name, category, colour
+                   SELECT geom, one_id AS id, one_slug AS slug, one_name AS name, category, colour
                    FROM placed WHERE n = 1 AND geom IS NOT NULL) AS s), ''::bytea) AS mvt"
     ));
     st

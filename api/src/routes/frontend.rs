@@ -68,8 +68,8 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
     }
     let Some(root) = &state.settings.frontend_dir else {
         return Err(ApiError::NotFound(text!(
-            "the map is not built on this server (run `make frontend`); the API is at /api/docs";
-            "la carte n'est pas construite sur ce serveur (lancez « make frontend ») ; l'API est sur /api/docs")));
+            "the map is not built on this server (run `make frontend`, or `make run`); the API is at /api/docs";
+            "la carte n'est pas construite sur ce serveur (lancez « make frontend » ou « make run ») ; l'API est sur /api/docs")));
     };
     if path == "/embed" || path == "/embed/" {
         return page(&req, root.join("embed.html"), true);

@@ -205,6 +205,7 @@ pub async fn report_correction(
     let lang = Lang::from_request(req.headers(), req.query_string());
     let thanks = text!("Thank you! An editor will look at your report."; "Merci ! Un éditeur va examiner votre signalement.");
     Ok(HttpResponse::Created()
+        .insert_header((header::CONTENT_LANGUAGE, lang.code()))
         .json(json!({ "id": id, "status": "pending", "message": thanks.get(lang.code()) })))
 }
 

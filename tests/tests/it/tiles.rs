@@ -38,6 +38,7 @@ async fn a_known_point_appears_in_the_right_tile_at_z14() {
     let feature = &initiatives.features[0];
     assert_eq!(feature.properties["id"], created["id"]);
     assert_eq!(feature.properties["name"], "Repair Café du Capitole");
+    assert_eq!(feature.properties["slug"], "repair-cafe-du-capitole");
     assert_eq!(feature.properties["category"], "repair-cafe");
     assert_eq!(feature.properties["colour"], "#ea580c");
     let (px, py) = feature.point;
