@@ -317,10 +317,12 @@ pub struct RevisionDoc {
     import_run_id: Option<i64>,
     reason: Option<String>,
     created_at: String,
-    /// Top-level members that differ between before and after.
+    /// Properties (and `geometry`) that differ between before and after.
     changed: Vec<String>,
-    before: Option<InitiativeDoc>,
-    after: InitiativeDoc,
+    /// The initiative before the change, as a GeoJSON Feature (none for a creation).
+    before: Option<FeatureDoc>,
+    /// The initiative after the change, as a GeoJSON Feature.
+    after: FeatureDoc,
 }
 
 #[derive(ToSchema)]

@@ -127,11 +127,20 @@ pub fn get_statement(key: &Key, repr: Representation) -> Statement<'static> {
     }
 }
 
-/// The JSON document of an initiative, as stored in revisions.
+/// The initiative as stored in revisions: its GeoJSON Feature (the stored column).
 fn snapshot(conn: &mut PgConnection, id: Uuid) -> StoreResult<serde_json::Value> {
-    let found = get(conn, &Key::Id(id), Representation::Json)?.ok_or(StoreError::NotFound)?;
-    serde_json::from_str(&found.body)
-        .map_err(|e| StoreError::Migration(format!("initiative JSON: {e}")))
+    #[derive(QueryableByName)]
+    struct Snapshot {
+        #[diesel(sql_type = diesel::sql_types::Jsonb)]
+        feature: serde_json::Value,
+    }
+    let row: Snapshot =
+        Statement::new("SELECT feature::jsonb AS feature FROM initiatives WHERE id = ")
+            .bind::<SqlUuid, _>(id)
+            .get_result(conn)
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+    Ok(row.feature)
 }
 
 /// The result of a write: where the initiative now stands.

@@ -70,7 +70,8 @@ pub fn record(
     Ok(())
 }
 
-/// A revision as shown to people: who, when, why, which fields changed, and the full documents.
+/// A revision as shown to people: who, when, why, which fields changed, and the initiative before
+/// and after, as GeoJSON Features.
 #[derive(Debug, Clone, Serialize)]
 pub struct Revision {
     pub id: i64,
@@ -79,7 +80,7 @@ pub struct Revision {
     pub import_run_id: Option<i64>,
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
-    /// Top-level fields whose value differs between `before` and `after`.
+    /// Properties (and `geometry`) whose value differs between `before` and `after`.
     pub changed: Vec<String>,
     pub before: Option<serde_json::Value>,
     pub after: serde_json::Value,
@@ -96,22 +97,33 @@ type RevisionRow = (
     serde_json::Value,
 );
 
-/// Bookkeeping fields that change with every write and say nothing about the change itself.
-const BOOKKEEPING: &[&str] = &["version", "updated_at"];
+/// Bookkeeping properties that change with every write and say nothing about the change itself.
+const BOOKKEEPING: &[&str] = &["updated_at", "fetched_at"];
 
 fn changed_fields(before: Option<&serde_json::Value>, after: &serde_json::Value) -> Vec<String> {
-    let (Some(serde_json::Value::Object(before)), serde_json::Value::Object(after)) =
-        (before, after)
-    else {
+    let Some(before) = before else {
         return Vec::new();
     };
-    after
+    let empty = serde_json::Map::new();
+    let properties = |doc: &serde_json::Value| {
+        doc.get("properties")
+            .and_then(|p| p.as_object())
+            .cloned()
+            .unwrap_or_else(|| empty.clone())
+    };
+    let (old, new) = (properties(before), properties(after));
+    let mut changed: Vec<String> = new
         .iter()
         .filter(|(key, value)| {
-            !BOOKKEEPING.contains(&key.as_str()) && before.get(*key) != Some(*value)
+            !BOOKKEEPING.contains(&key.as_str()) && old.get(*key) != Some(*value)
         })
         .map(|(key, _)| key.clone())
-        .collect()
+        .collect();
+    if before.get("geometry") != after.get("geometry") {
+        changed.push("geometry".into());
+    }
+    changed.sort();
+    changed
 }
 
 /// Every revision of an initiative, oldest first.

@@ -17,7 +17,6 @@
 use crate::domain::Moderation;
 use crate::error::{StoreError, StoreResult};
 use crate::geometry::Location;
-use crate::representation::Representation;
 use crate::schema::import_staging;
 use crate::statement::Statement;
 use crate::text;
@@ -179,10 +178,7 @@ pub struct Applied {
 }
 
 fn json_of(alias_query: &str) -> String {
-    format!(
-        "SELECT i.id, ({json})::jsonb AS doc FROM initiatives i WHERE i.id IN ({alias_query})",
-        json = Representation::Json.sql(),
-    )
+    format!("SELECT i.id, i.feature::jsonb AS doc FROM initiatives i WHERE i.id IN ({alias_query})")
 }
 
 /// SQL of the columns an import sets from staging row `s`.
@@ -394,23 +390,27 @@ fn update_and_restore(conn: &mut PgConnection, target: &Target) -> StoreResult<(
 fn record_conflicts(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
     Statement::new("INSERT INTO import_conflicts (run_id, initiative_id, incoming_hash, incoming, current, fields) SELECT ")
         .bind::<BigInt, _>(target.run_id)
-        .sql(format!(
+        .sql(
             ", i.id, s.content_hash,
                jsonb_build_object('name', s.name, 'description', s.description,
-                   'geometry', ST_AsGeoJSON(s.geom, 6)::jsonb,
-                   'address', jsonb_build_object('street', s.street, 'postcode', s.postcode, 'city', s.city,
-                                                 'country_code', s.country_code, 'insee_code', s.insee_code),
-                   'contact', jsonb_build_object('website', s.website, 'email', s.email, 'phone', s.phone, 'links', s.links),
+                   'geometry', ST_AsGeoJSON(s.geom, 6)::jsonb, 'street', s.street, 'postcode', s.postcode,
+                   'city', s.city, 'country_code', s.country_code, 'insee_code', s.insee_code,
+                   'website', s.website, 'email', s.email, 'phone', s.phone, 'links', s.links,
                    'opening_hours', s.opening_hours, 'tags', s.tags, 'categories', s.categories, 'status', s.status),
-               ({json})::jsonb,
+               i.feature::jsonb,
                ARRAY(SELECT f FROM (VALUES
                    ('name', s.name IS DISTINCT FROM i.name),
                    ('description', s.description IS DISTINCT FROM i.description),
                    ('geometry', NOT ST_Equals(s.geom, i.geom)),
-                   ('address', (s.street, s.postcode, s.city, s.country_code, s.insee_code)
-                               IS DISTINCT FROM (i.street, i.postcode, i.city, i.country_code, i.insee_code)),
-                   ('contact', (s.website, s.email, s.phone) IS DISTINCT FROM (i.website, i.email, i.phone)
-                               OR ARRAY(SELECT jsonb_array_elements_text(s.links)) IS DISTINCT FROM i.links),
+                   ('street', s.street IS DISTINCT FROM i.street),
+                   ('postcode', s.postcode IS DISTINCT FROM i.postcode),
+                   ('city', s.city IS DISTINCT FROM i.city),
+                   ('country_code', s.country_code IS DISTINCT FROM i.country_code),
+                   ('insee_code', s.insee_code IS DISTINCT FROM i.insee_code),
+                   ('website', s.website IS DISTINCT FROM i.website),
+                   ('email', s.email IS DISTINCT FROM i.email),
+                   ('phone', s.phone IS DISTINCT FROM i.phone),
+                   ('links', ARRAY(SELECT jsonb_array_elements_text(s.links)) IS DISTINCT FROM i.links),
                    ('opening_hours', s.opening_hours IS DISTINCT FROM i.opening_hours),
                    ('tags', ARRAY(SELECT jsonb_array_elements_text(s.tags)) IS DISTINCT FROM i.tags),
                    ('categories', ARRAY(SELECT jsonb_array_elements_text(s.categories)) IS DISTINCT FROM i.category_slugs),
@@ -420,8 +420,7 @@ fn record_conflicts(conn: &mut PgConnection, target: &Target) -> StoreResult<()>
              JOIN initiatives i ON i.id = p.initiative_id
              WHERE p.action = 'conflict'
                AND NOT EXISTS (SELECT 1 FROM import_conflicts c WHERE c.initiative_id = i.id AND c.incoming_hash = s.content_hash)",
-            json = Representation::Json.sql(),
-        ))
+        )
         .execute(conn)?;
     Ok(())
 }

@@ -96,7 +96,7 @@ async fn an_editor_creates_corrects_and_archives_an_initiative_and_the_revisions
                 "update".into(),
                 "editor".into(),
                 json!("horaires vérifiés"),
-                json!(["contact", "opening_hours"])
+                json!(["opening_hours", "phone"])
             ),
             (
                 "archive".into(),
@@ -107,8 +107,15 @@ async fn an_editor_creates_corrects_and_archives_an_initiative_and_the_revisions
         ]
     );
     let revisions = history["revisions"].as_array().unwrap();
-    assert_eq!(revisions[1]["before"]["opening_hours"], "Sa 14:00-18:00");
-    assert_eq!(revisions[1]["after"]["opening_hours"], "Sa 10:00-12:00");
+    assert_eq!(
+        revisions[1]["before"]["properties"]["opening_hours"],
+        "Sa 14:00-18:00"
+    );
+    assert_eq!(
+        revisions[1]["after"]["properties"]["opening_hours"],
+        "Sa 10:00-12:00"
+    );
+    assert_eq!(revisions[1]["after"]["type"], "Feature");
 }
 
 #[actix_web::test]
