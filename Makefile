@@ -84,7 +84,7 @@ bench-smoke: build
 
 ## bench: the full suite, with tipg as a peer; writes bench/results/latest.md
 bench: deps-bench
-	$(CARGO) build --release --bin archipel -p archipel-bench
+	$(CARGO) build --release -p archipel-api -p archipel-bench
 	test -x bench/.venv/bin/uvicorn || (python3 -m venv bench/.venv && bench/.venv/bin/pip install --quiet tipg uvicorn)
 	$(RELEASE) db start >/dev/null
 	target/release/archipel-bench run --sizes 100000,1000000 --import-sizes 100000,1000000 --peers \

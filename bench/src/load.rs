@@ -12,20 +12,7 @@ fn push(line: &mut String, value: Option<&str>) {
     if !line.is_empty() && !line.ends_with('\n') {
         line.push('\t');
     }
-    match value {
-        None => line.push_str("\\N"),
-        Some(v) => {
-            for c in v.chars() {
-                match c {
-                    '\\' => line.push_str("\\\\"),
-                    '\t' => line.push_str("\\t"),
-                    '\n' => line.push_str("\\n"),
-                    '\r' => line.push_str("\\r"),
-                    c => line.push(c),
-                }
-            }
-        }
-    }
+    archipel_store::sync::copy_field(line, value);
 }
 
 fn array(items: &[&str]) -> String {
@@ -99,28 +86,7 @@ struct Meta {
 
 /// A digest of the migrations' SQL: a changed schema means a rebuilt dataset.
 pub fn schema_digest() -> String {
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir("migrations")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .flat_map(|d| {
-            std::fs::read_dir(d.path())
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|f| f.path())
-        })
-        .collect();
-    files.sort();
-    let mut text = String::new();
-    for f in files {
-        text.push_str(&std::fs::read_to_string(f).unwrap_or_default());
-    }
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+    archipel_store::migrate::digest(std::path::Path::new("migrations"))
 }
 
 pub fn database_name(size: u64) -> String {

@@ -167,6 +167,27 @@ fn push_center(st: &mut Statement<'static>, near: &Near) {
     st.push_sql("), 4326)::geography");
 }
 
+/// `AND` the initiative is in one of the categories (ids with their descendants).
+pub(crate) fn push_category_filter(st: &mut Statement<'static>, ids: &[i32]) {
+    st.push_sql(
+        " AND EXISTS (SELECT 1 FROM initiative_categories ic WHERE ic.initiative_id = i.id AND ic.category_id = ANY(",
+    );
+    st.push_bind::<Array<Integer>, _>(ids.to_vec());
+    st.push_sql("))");
+}
+
+/// `AND` the initiative has one of the statuses.
+pub(crate) fn push_status_filter(st: &mut Statement<'static>, statuses: &[Status]) {
+    st.push_sql(" AND i.status = ANY(");
+    st.push_bind::<Array<Text>, _>(
+        statuses
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect::<Vec<_>>(),
+    );
+    st.push_sql(")");
+}
+
 /// Appends `AND …` for every filter of `q` (table alias `i`, tsquery `tsq.q`).
 fn push_filters(st: &mut Statement<'static>, q: &ListQuery) {
     if q.moderation == [Moderation::Published] {
@@ -194,11 +215,7 @@ fn push_filters(st: &mut Statement<'static>, q: &ListQuery) {
         }
     }
     if let Some(ids) = &q.category_ids {
-        st.push_sql(
-            " AND EXISTS (SELECT 1 FROM initiative_categories ic WHERE ic.initiative_id = i.id AND ic.category_id = ANY(",
-        );
-        st.push_bind::<Array<Integer>, _>(ids.clone());
-        st.push_sql("))");
+        push_category_filter(st, ids);
     }
     if !q.words.is_empty() {
         st.push_sql(" AND i.search @@ tsq.q");
@@ -211,14 +228,7 @@ fn push_filters(st: &mut Statement<'static>, q: &ListQuery) {
         st.push_sql(", false)");
     }
     if !q.statuses.is_empty() {
-        st.push_sql(" AND i.status = ANY(");
-        st.push_bind::<Array<Text>, _>(
-            q.statuses
-                .iter()
-                .map(|s| s.as_str().to_string())
-                .collect::<Vec<_>>(),
-        );
-        st.push_sql(")");
+        push_status_filter(st, &q.statuses);
     }
     if let Some(since) = q.updated_since {
         st.push_sql(" AND i.updated_at >= ");

@@ -28,3 +28,34 @@ pub fn is_current(conn: &mut PgConnection) -> StoreResult<bool> {
         .map_err(|e| StoreError::Migration(e.to_string()))?;
     Ok(!pending)
 }
+
+/// A digest of the migration files under `dir` (names and contents): databases built from
+/// migrations (test templates, benchmark datasets) are named or tagged after it, so a changed
+/// migration gets a fresh one.
+pub fn digest(dir: &std::path::Path) -> String {
+    use sha2::{Digest, Sha256};
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|d| {
+            std::fs::read_dir(d.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|f| f.path())
+        })
+        .collect();
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        if let Some(name) = file.strip_prefix(dir).ok().and_then(|p| p.to_str()) {
+            hasher.update(name.as_bytes());
+        }
+        hasher.update(std::fs::read(&file).unwrap_or_default());
+    }
+    hasher.finalize()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -58,7 +58,8 @@ pub struct CopyWriter<'w> {
     out: io::BufWriter<&'w mut dyn Write>,
 }
 
-fn push_field(line: &mut String, value: Option<&str>) {
+/// Appends a value in COPY's text format (`\N` for NULL; backslash, tab and line breaks escaped).
+pub fn copy_field(line: &mut String, value: Option<&str>) {
     match value {
         None => line.push_str("\\N"),
         Some(v) => {
@@ -105,7 +106,7 @@ impl CopyWriter<'_> {
             if i > 0 {
                 line.push('\t');
             }
-            push_field(&mut line, field.as_deref());
+            copy_field(&mut line, field.as_deref());
         }
         line.push('\n');
         self.out.write_all(line.as_bytes())

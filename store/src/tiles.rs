@@ -9,8 +9,9 @@
 //!   `colour`, and the cell's extent `west`, `south`, `east`, `north` (degrees) to zoom to;
 //! * `initiatives`: single initiatives — `id`, `slug`, `name`, main `category`, `colour`.
 
-use crate::domain::{Moderation, Status};
+use crate::domain::Status;
 use crate::error::StoreResult;
+use crate::listing;
 use crate::statement::Statement;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Binary, Integer, Text};
@@ -47,13 +48,9 @@ struct Tile {
 }
 
 fn push_filters(st: &mut Statement<'static>, q: &TileQuery) {
-    st.push_sql(" AND i.moderation = '");
-    st.push_sql(Moderation::Published.as_str());
-    st.push_sql("'");
+    st.push_sql(" AND i.moderation = 'published'");
     if let Some(ids) = &q.category_ids {
-        st.push_sql(" AND EXISTS (SELECT 1 FROM initiative_categories ic WHERE ic.initiative_id = i.id AND ic.category_id = ANY(");
-        st.push_bind::<Array<Integer>, _>(ids.clone());
-        st.push_sql("))");
+        listing::push_category_filter(st, ids);
     }
     if !q.words.is_empty() {
         st.push_sql(" AND i.search @@ (SELECT archipel_search_query(");
@@ -61,14 +58,7 @@ fn push_filters(st: &mut Statement<'static>, q: &TileQuery) {
         st.push_sql("))");
     }
     if !q.statuses.is_empty() {
-        st.push_sql(" AND i.status = ANY(");
-        st.push_bind::<Array<Text>, _>(
-            q.statuses
-                .iter()
-                .map(|s| s.as_str().to_string())
-                .collect::<Vec<_>>(),
-        );
-        st.push_sql(")");
+        listing::push_status_filter(st, &q.statuses);
     }
 }
 

@@ -13,7 +13,6 @@ use archipel_store::cluster::{LocalCluster, quote_ident};
 use archipel_store::token::{self, Role};
 use archipel_store::{Pool, db, migrate};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
-use sha2::{Digest, Sha256};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -57,31 +56,6 @@ fn with_database(url: &str, database: &str) -> String {
     format!("{base}/{database}{query}")
 }
 
-/// A digest of the SQL migrations: a changed migration gets a fresh template.
-fn migrations_digest() -> String {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(workspace_root().join("migrations"))
-        .expect("migrations directory")
-        .flatten()
-        .flat_map(|dir| {
-            std::fs::read_dir(dir.path())
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|f| f.path())
-        })
-        .collect();
-    files.sort();
-    let mut hasher = Sha256::new();
-    for file in files {
-        hasher.update(file.to_string_lossy().as_bytes());
-        hasher.update(std::fs::read(&file).unwrap_or_default());
-    }
-    hasher.finalize()[..6]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -101,7 +75,10 @@ fn database_exists(conn: &mut PgConnection, name: &str) -> bool {
 fn template(admin: &str) -> &'static str {
     static TEMPLATE: OnceLock<String> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
-        let name = format!("archipel_tpl_{}", migrations_digest());
+        let name = format!(
+            "archipel_tpl_{}",
+            migrate::digest(&workspace_root().join("migrations"))
+        );
         let mut conn = PgConnection::establish(admin).expect("connect to the test server");
         diesel::sql_query("SELECT pg_advisory_lock(727274)")
             .execute(&mut conn)
@@ -287,6 +264,40 @@ impl TestApp {
             response.status()
         );
         response.json().await.expect("JSON body")
+    }
+
+    /// GET with a bearer token; the JSON body of a successful answer.
+    pub async fn get_json_as(&self, path: &str, token: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET");
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.json().await.expect("JSON body")
+    }
+
+    /// A request with a bearer token and a JSON body.
+    pub async fn send_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// POST a JSON body with the editor token; returns the created initiative.

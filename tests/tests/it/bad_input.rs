@@ -603,14 +603,7 @@ async fn every_malformed_request_gets_its_4xx_and_changes_nothing() {
 #[actix_web::test]
 async fn a_422_names_each_field_to_correct() {
     let app = TestApp::spawn().await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/initiatives"))
-        .bearer_auth(&app.editor_token)
-        .json(&json!({"name": "", "lat": 43.6, "lon": 1.44, "contact": {"email": "nope", "website": "ftp://example.org"}, "categories": ["repair-cafe", "nope"]}))
-        .send()
-        .await
-        .unwrap();
+    let response = app.send_as(reqwest::Method::POST, "/api/v1/initiatives", &app.editor_token, &json!({"name": "", "lat": 43.6, "lon": 1.44, "contact": {"email": "nope", "website": "ftp://example.org"}, "categories": ["repair-cafe", "nope"]})).await;
     assert_eq!(response.status(), 422);
     let problem: Value = response.json().await.unwrap();
     let fields: Vec<&str> = problem["errors"]

@@ -42,29 +42,18 @@ async fn a_suggestion_waits_for_an_editor_and_stays_off_the_public_map() {
         0
     );
     let pending: Value = app
-        .client
-        .get(app.url("/api/v1/initiatives?moderation=pending"))
-        .bearer_auth(&app.editor_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json_as("/api/v1/initiatives?moderation=pending", &app.editor_token)
+        .await;
     assert_eq!(
         pending["items"][0]["name"],
         "Outilthèque de la Croix-Rousse"
     );
     let history: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/initiatives/{id}/revisions")))
-        .bearer_auth(&app.editor_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json_as(
+            &format!("/api/v1/initiatives/{id}/revisions"),
+            &app.editor_token,
+        )
+        .await;
     assert_eq!(history["revisions"][0]["author"], "visitor");
     assert_eq!(
         history["revisions"][0]["reason"],
@@ -73,13 +62,13 @@ async fn a_suggestion_waits_for_an_editor_and_stays_off_the_public_map() {
 
     // An editor publishes it: now it is public.
     let published = app
-        .client
-        .patch(app.url(&format!("/api/v1/initiatives/{id}")))
-        .bearer_auth(&app.editor_token)
-        .json(&json!({"moderation": "published"}))
-        .send()
-        .await
-        .unwrap();
+        .send_as(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/initiatives/{id}"),
+            &app.editor_token,
+            &json!({"moderation": "published"}),
+        )
+        .await;
     assert_eq!(published.status(), 200);
     assert_eq!(
         app.get(&format!("/api/v1/initiatives/{id}")).await.status(),
@@ -169,16 +158,7 @@ async fn a_correction_report_reaches_the_editors() {
         .await
         .unwrap();
     assert_eq!(empty.status(), 422);
-    let reports: Value = app
-        .client
-        .get(app.url("/api/v1/reports"))
-        .bearer_auth(&app.editor_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reports: Value = app.get_json_as("/api/v1/reports", &app.editor_token).await;
     assert_eq!(reports["reports"].as_array().unwrap().len(), 1);
     assert_eq!(
         reports["reports"][0]["initiative_name"],
@@ -186,13 +166,13 @@ async fn a_correction_report_reaches_the_editors() {
     );
     let id = reports["reports"][0]["id"].as_i64().unwrap();
     let closed = app
-        .client
-        .patch(app.url(&format!("/api/v1/reports/{id}")))
-        .bearer_auth(&app.editor_token)
-        .json(&json!({"status": "resolved"}))
-        .send()
-        .await
-        .unwrap();
+        .send_as(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/reports/{id}"),
+            &app.editor_token,
+            &json!({"status": "resolved"}),
+        )
+        .await;
     assert_eq!(closed.status(), 204);
     assert_eq!(app.get("/api/v1/reports").await.status(), 401);
 }

@@ -932,16 +932,7 @@ async fn admins_run_imports_through_the_api() {
     let location = started.headers()["location"].to_str().unwrap().to_string();
     let mut report = Value::Null;
     for _ in 0..200 {
-        report = app
-            .client
-            .get(app.url(&location))
-            .bearer_auth(&app.admin_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        report = app.get_json_as(&location, &app.admin_token).await;
         if report["status"] != "running" {
             break;
         }
@@ -949,16 +940,7 @@ async fn admins_run_imports_through_the_api() {
     }
     assert_eq!(report["status"], "succeeded", "{report}");
     assert_eq!(report["created"], 12);
-    let sources: Value = app
-        .client
-        .get(app.url("/api/v1/sources"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sources: Value = app.get_json_as("/api/v1/sources", &app.admin_token).await;
     assert_eq!(sources["sources"][0]["last_run_status"], "succeeded");
     let unknown = app
         .client
@@ -976,4 +958,43 @@ async fn admins_run_imports_through_the_api() {
         &app.get_json("/api/v1/initiatives.geojson?limit=1").await["features"][0]["properties"];
     assert_eq!(feature["source_id"], "toulouse");
     assert_eq!(feature["attribution"], "toulouse contributors");
+}
+
+#[actix_web::test]
+async fn sources_with_a_refresh_interval_are_imported_when_due() {
+    let desk = desk().await;
+    desk.feeds
+        .put("gardens.geojson", toulouse_feed().to_string());
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    diesel::sql_query(
+        "UPDATE sources SET refresh_interval = interval '1 hour' WHERE id = 'toulouse'",
+    )
+    .execute(&mut desk.app.db.connect())
+    .unwrap();
+    desk.declare("on-demand", "geojson", "other.geojson", toulouse())
+        .unwrap();
+    let fetcher = Arc::new(archipel_importer::Fetcher::new(FetchSettings::default()).unwrap());
+    let first = run::run_due(
+        &desk.app.pool,
+        fetcher.clone(),
+        "schedule",
+        Arc::new(Silent),
+    )
+    .await
+    .unwrap();
+    let ran: Vec<String> = first.into_iter().map(|o| o.unwrap().source_id).collect();
+    assert_eq!(
+        ran,
+        vec!["toulouse"],
+        "never-run sources with an interval are due; on-demand ones never"
+    );
+    let second = run::run_due(&desk.app.pool, fetcher, "schedule", Arc::new(Silent))
+        .await
+        .unwrap();
+    assert!(second.is_empty(), "not due again before an hour has passed");
+    assert_eq!(
+        desk.text("SELECT trigger AS t FROM import_runs ORDER BY id DESC LIMIT 1"),
+        "schedule"
+    );
 }

@@ -280,3 +280,29 @@ async fn the_export_streams_every_published_initiative_as_one_feature_collection
         "escaping survives"
     );
 }
+
+#[actix_web::test]
+async fn gdal_reads_the_geojson_without_warnings() {
+    let app = TestApp::spawn().await;
+    app.create(json!({"name": "Repair Café", "lat": 43.6045, "lon": 1.444, "categories": ["repair-cafe"],
+                      "opening_hours": "Sa 14:00-18:00", "contact": {"links": ["https://example.org/a"]}}))
+        .await;
+    app.create(json!({"name": "Jardin", "categories": ["shared-garden"], "tags": ["potager"],
+                      "geometry": {"type": "Polygon", "coordinates": [[[1.43, 43.61], [1.44, 43.61], [1.44, 43.62], [1.43, 43.62], [1.43, 43.61]]]}}))
+        .await;
+    // GDAL is installed by `make test` (scripts/ensure-deps.sh test).
+    let out = std::process::Command::new("ogrinfo")
+        .args(["-ro", "-al", "-so", &app.url("/api/v1/initiatives.geojson")])
+        .output()
+        .expect("ogrinfo (Debian package gdal-bin) must be installed to run this test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        !stdout.contains("Warning") && !stderr.contains("Warning"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("Feature Count: 2"), "{stdout}");
+    assert!(stdout.contains("categories: StringList"), "{stdout}");
+    assert!(stdout.contains("updated_at: DateTime"), "{stdout}");
+}

@@ -61,15 +61,11 @@ async fn an_editor_creates_corrects_and_archives_an_initiative_and_the_revisions
     assert_eq!(listed["number_returned"], 0);
 
     let history: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/initiatives/{id}/revisions")))
-        .bearer_auth(&app.editor_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json_as(
+            &format!("/api/v1/initiatives/{id}/revisions"),
+            &app.editor_token,
+        )
+        .await;
     let steps: Vec<(String, String, Value, Value)> = history["revisions"]
         .as_array()
         .unwrap()
@@ -124,13 +120,13 @@ async fn an_unchanged_patch_writes_no_revision() {
     let created = app.create(json!({"name": "Jardin des Plantes partagé", "lat": 43.59, "lon": 1.45, "tags": ["potager"]})).await;
     let id = created["id"].as_str().unwrap();
     let response = app
-        .client
-        .patch(app.url(&format!("/api/v1/initiatives/{id}")))
-        .bearer_auth(&app.editor_token)
-        .json(&json!({"tags": ["potager"]}))
-        .send()
-        .await
-        .unwrap();
+        .send_as(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/initiatives/{id}"),
+            &app.editor_token,
+            &json!({"tags": ["potager"]}),
+        )
+        .await;
     assert_eq!(response.headers()["etag"], "\"1.json\"");
     let history = app
         .get_json(&format!("/api/v1/initiatives/{id}/revisions"))
@@ -235,15 +231,8 @@ async fn pending_initiatives_are_for_editors_only() {
         0
     );
     let for_editor: Value = app
-        .client
-        .get(app.url("/api/v1/initiatives?moderation=pending"))
-        .bearer_auth(&app.editor_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json_as("/api/v1/initiatives?moderation=pending", &app.editor_token)
+        .await;
     assert_eq!(for_editor["number_returned"], 1);
 }
 
@@ -297,13 +286,13 @@ async fn categories_form_a_tree_with_counts_of_published_initiatives() {
 async fn tokens_are_managed_by_admins_and_revoked_tokens_stop_working() {
     let app = TestApp::spawn().await;
     let created: Value = app
-        .client
-        .post(app.url("/api/v1/tokens"))
-        .bearer_auth(&app.admin_token)
-        .json(&json!({"name": "mairie-quartier-nord", "role": "editor"}))
-        .send()
+        .send_as(
+            reqwest::Method::POST,
+            "/api/v1/tokens",
+            &app.admin_token,
+            &json!({"name": "mairie-quartier-nord", "role": "editor"}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
