@@ -72,13 +72,13 @@ test-frontend: frontend-deps
 ## test-browser: the map in headless Chromium against a real server and database
 test-browser: build frontend
 	$(DEBUG) db start >/dev/null
-	cd frontend && ARCHIPEL_BIN=../$(DEBUG) npm run e2e
+	cd frontend && ARCHIPEL_BIN=../$(DEBUG) timeout --kill-after=30 20m npm run e2e
 
 ## bench-smoke: every benchmark scenario once on 10k initiatives, so the suite keeps working
 bench-smoke: build
 	$(CARGO) build -p archipel-bench
 	$(DEBUG) db start >/dev/null
-	target/debug/archipel-bench run --smoke --sizes 10000 --import-sizes 10000 \
+	timeout --kill-after=30 15m target/debug/archipel-bench run --smoke --sizes 10000 --import-sizes 10000 \
 		--server $(DEBUG) --out tests/output/bench-smoke.md >/dev/null
 	@echo "bench-smoke: every scenario ran (tests/output/bench-smoke.md)"
 

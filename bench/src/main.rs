@@ -53,6 +53,9 @@ enum Command {
         import_sizes: Vec<u64>,
         #[arg(long, default_value = "bench/results/latest.md")]
         out: PathBuf,
+        /// Only the scenarios whose name starts with this (e.g. "Q6"), for quick iterations.
+        #[arg(long)]
+        only: Option<String>,
     },
 }
 
@@ -136,7 +139,12 @@ fn main() -> anyhow::Result<()> {
             peers,
             import_sizes,
             out,
+            only,
         } => {
+            let wanted = |name: &str| {
+                only.as_deref()
+                    .is_none_or(|prefix| name.starts_with(prefix))
+            };
             let effort = if smoke {
                 scenarios::Effort {
                     seconds: 1,
@@ -170,7 +178,10 @@ fn main() -> anyhow::Result<()> {
                     let server_process = measure::Server::start(&server, &url, &[])?;
                     std::thread::sleep(std::time::Duration::from_millis(500));
                     let idle = server_process.memory().0 as f64 / 1024.0;
-                    for case in scenarios::cases(&mut conn, &server_process, size)? {
+                    for case in scenarios::cases(&mut conn, &server_process, size)?
+                        .into_iter()
+                        .filter(|c| wanted(&c.scenario))
+                    {
                         eprintln!("bench: {size} {}", case.scenario);
                         match scenarios::measure(&server_process, &url, size, &case, effort, &work)
                         {
@@ -185,7 +196,7 @@ fn main() -> anyhow::Result<()> {
                     results
                         .memory
                         .push((size, idle, server_process.memory().1 as f64 / 1024.0));
-                    if peers && !smoke {
+                    if peers && !smoke && wanted("peer") {
                         match peers_run(&url, &mut conn, size, effort) {
                             Ok(rows) => results.peers.extend(rows),
                             Err(e) => results
@@ -193,6 +204,9 @@ fn main() -> anyhow::Result<()> {
                                 .push(format!("{size} tipg: not measured: {e:#}")),
                         }
                     }
+                }
+                if !wanted("Q4") {
+                    continue;
                 }
                 eprintln!("bench: {size} Q4 export");
                 match scenarios::export(&server, &url, &mut conn, size) {
@@ -203,7 +217,7 @@ fn main() -> anyhow::Result<()> {
                         .push(format!("{size} Q4 export: not measured: {e:#}")),
                 }
             }
-            if !import_sizes.is_empty() {
+            if !import_sizes.is_empty() && wanted("import") {
                 let sizes: Vec<u64> = if smoke {
                     import_sizes.into_iter().take(1).collect()
                 } else {

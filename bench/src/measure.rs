@@ -159,6 +159,9 @@ pub fn wrk(url: &str, clients: u32, seconds: u32, headers: &[&str]) -> anyhow::R
         &clients.to_string(),
         "-d",
         &format!("{seconds}s"),
+        // wrk's default (2 s) would count a slow answer as a timeout and drop its latency.
+        "--timeout",
+        "120s",
     ]);
     for h in headers {
         cmd.args(["-H", h]);
@@ -222,6 +225,8 @@ pub fn pgbench(
     let url = url::Url::parse(database_url)?;
     let out = Command::new(pgbench_binary())
         .current_dir(&dir)
+        // The same session settings as the server's pool (see store::db).
+        .env("PGOPTIONS", "-c jit=off")
         .args(["-n", "-M", "prepared", "-f"])
         .arg(&script)
         .args([

@@ -90,19 +90,22 @@ pub fn measure(
         });
         return Ok(rows);
     }
+    // One request's time sets the run window: long enough for every client to finish several
+    // requests, or a slow scenario (a z5 tile over 1M points) would be judged on none.
+    let started = Instant::now();
+    measure::response_bytes(&url, &case.headers)?;
+    let one = started.elapsed().as_secs_f64();
     for &clients in effort.clients {
         let mut e_runs = Vec::new();
         let mut l_runs = Vec::new();
+        let seconds = effort
+            .seconds
+            .max((one * f64::from(clients) * 4.0).ceil() as u32)
+            .min(60);
         for _ in 0..effort.repeats {
-            e_runs.push(measure::wrk(&url, clients, effort.seconds, &case.headers)?);
+            e_runs.push(measure::wrk(&url, clients, seconds, &case.headers)?);
             if let Some(sql) = &case.sql {
-                l_runs.push(measure::pgbench(
-                    db_url,
-                    sql,
-                    clients,
-                    effort.seconds,
-                    work,
-                )?);
+                l_runs.push(measure::pgbench(db_url, sql, clients, seconds, work)?);
             }
         }
         let l = (!l_runs.is_empty()).then(|| median(l_runs));

@@ -57,6 +57,7 @@ export class Harness {
   database = `archipel_fe_e2e_${randomBytes(5).toString('hex')}`;
   server = null;
   browser = null;
+  browserServer = null;
   baseUrl = '';
   token = '';
   databaseCreated = false;
@@ -111,9 +112,15 @@ export class Harness {
       if (Date.now() > deadline) throw new Error('archipel serve was not ready within 60 s');
     }
     await this.seed();
-    this.browser = await chromium.launch({
+    await this.launchBrowser();
+  }
+
+  async launchBrowser() {
+    // A browser server, so that a browser that stops answering can still be killed.
+    this.browserServer = await chromium.launchServer({
       executablePath: CHROMIUM,
       headless: true,
+      timeout: 60000,
       // Playwright gives every launch a fresh, empty profile directory (--user-data-dir).
       args: [
         '--headless',
@@ -126,6 +133,30 @@ export class Harness {
         '--disable-sync',
       ],
     });
+    this.browser = await chromium.connect(this.browserServer.wsEndpoint(), { timeout: 60000 });
+  }
+
+  /** Closes the browser, killing it if it does not close within 10 s. */
+  async closeBrowser() {
+    const [browser, server] = [this.browser, this.browserServer];
+    this.browser = null;
+    this.browserServer = null;
+    if (!server) return;
+    const closed = await Promise.race([
+      (async () => {
+        await browser?.close().catch(() => undefined);
+        await server.close();
+        return true;
+      })().catch(() => false),
+      sleep(10000).then(() => false),
+    ]);
+    if (!closed) await server.kill().catch(() => undefined);
+  }
+
+  /** After a hang: the old browser is closed (or killed) and a new one started. */
+  async restartBrowser() {
+    await this.closeBrowser();
+    await this.launchBrowser();
   }
 
   async api(path, init = {}) {
@@ -173,7 +204,7 @@ export class Harness {
   }
 
   async tearDown() {
-    await this.browser?.close().catch(() => undefined);
+    await this.closeBrowser();
     if (this.server && this.server.exitCode === null) {
       const exited = new Promise((r) => this.server.once('exit', r));
       this.server.kill('SIGTERM');

@@ -21,7 +21,13 @@ const metrics = {};
 
 async function mapReady(page) {
   await page.waitForFunction(() => window.__archipel?.map, null, { timeout: 20000 });
-  await page.evaluate(() => window.__archipel.ready);
+  // `ready` resolves on the map's first load; never wait on it without a limit.
+  await page.evaluate(() =>
+    Promise.race([
+      window.__archipel.ready,
+      new Promise((_, fail) => setTimeout(() => fail(new Error('the map did not finish loading within 20 s')), 20000)),
+    ]),
+  );
 }
 
 /** Waits until the map is still and its tiles are in (loaded or failed). */
@@ -605,6 +611,38 @@ function bundleSize() {
   return total;
 }
 
+const SCENARIO_LIMIT_MS = Number(process.env.E2E_SCENARIO_LIMIT_MS ?? 90000);
+
+class Hang extends Error {}
+
+/** Runs one scenario in a fresh context, bounded in time; never throws. */
+async function attempt(h, s) {
+  const started = Date.now();
+  let page = null;
+  let timer;
+  const deadline = new Promise((_, fail) => {
+    timer = setTimeout(() => fail(new Hang(`${s.name} timed out after ${SCENARIO_LIMIT_MS / 1000} s`)), SCENARIO_LIMIT_MS);
+  });
+  const bounded = (promise) => Promise.race([promise, deadline]);
+  let error = null;
+  try {
+    page = await bounded(h.newPage(s.options));
+    await bounded(s.fn(page, h));
+    if (page.errors.length) throw new Error(`uncaught errors in the page: ${page.errors.join('; ')}`);
+  } catch (e) {
+    error = e;
+  } finally {
+    clearTimeout(timer);
+  }
+  const timedOut = error instanceof Hang;
+  if (page) {
+    const settle = (p) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 10000))]);
+    if (!timedOut) await settle(page.screenshot({ path: join(OUT, `${s.name}.png`) }));
+    await settle(page.context().close());
+  }
+  return { error, timedOut, ms: Date.now() - started, retried: false };
+}
+
 async function main() {
   const only = process.argv.slice(2);
   const chosen = only.length ? scenarios.filter((s) => only.some((o) => s.name.includes(o))) : scenarios;
@@ -624,20 +662,24 @@ async function main() {
     console.log(`# server ${h.baseUrl}, database ${h.database}, ${h.fixtures.length} initiatives seeded in ${Date.now() - t0} ms`);
     console.log(`1..${chosen.length}`);
     for (const [i, s] of chosen.entries()) {
-      const page = await h.newPage(s.options);
-      const started = Date.now();
-      try {
-        await s.fn(page, h);
-        if (page.errors.length) throw new Error(`uncaught errors in the page: ${page.errors.join('; ')}`);
-        passed++;
-        console.log(`ok ${i + 1} - ${s.name} (${Date.now() - started} ms)`);
-      } catch (e) {
+      // A scenario that hangs (a browser that stops answering) fails after SCENARIO_LIMIT_MS
+      // instead of holding the whole run; it is retried once in a fresh browser, and says so.
+      let outcome = await attempt(h, s);
+      if (outcome.timedOut) {
+        console.log(`# ${s.name} did not finish within ${SCENARIO_LIMIT_MS / 1000} s; restarting the browser and retrying it once`);
+        await h.restartBrowser();
+        outcome = await attempt(h, s);
+        outcome.retried = true;
+      }
+      const note = `${outcome.ms} ms${outcome.retried ? ', on a retry after a hang' : ''}`;
+      if (outcome.error) {
         failed++;
-        console.log(`not ok ${i + 1} - ${s.name} (${Date.now() - started} ms)`);
-        console.log(String(e.stack ?? e).split('\n').map((l) => `#   ${l}`).join('\n'));
-      } finally {
-        await page.screenshot({ path: join(OUT, `${s.name}.png`) }).catch(() => undefined);
-        await page.context().close().catch(() => undefined);
+        console.log(`not ok ${i + 1} - ${s.name} (${note})`);
+        console.log(String(outcome.error.stack ?? outcome.error).split('\n').map((l) => `#   ${l}`).join('\n'));
+        if (outcome.timedOut) await h.restartBrowser();
+      } else {
+        passed++;
+        console.log(`ok ${i + 1} - ${s.name} (${note})`);
       }
     }
   } catch (e) {

@@ -253,7 +253,8 @@ export class ArchipelMap {
       type: 'vector',
       tiles: [tilesUrl(this.filters, this.lang)],
       minzoom: 0,
-      maxzoom: 14,
+      // The server clusters up to z14 and sends single initiatives from z15 on.
+      maxzoom: 15,
       promoteId: { initiatives: 'id' },
     });
     map.addSource(MARKS, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });

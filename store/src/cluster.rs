@@ -150,7 +150,7 @@ impl LocalCluster {
         let settings = format!(
             "\n# Archipel's local cluster\nlisten_addresses = '127.0.0.1'\nport = {}\n\
              unix_socket_directories = ''\nmax_connections = 200\nshared_buffers = 256MB\n\
-             work_mem = 16MB\nmaintenance_work_mem = 256MB\n",
+             work_mem = 16MB\nmaintenance_work_mem = 256MB\njit = off\n",
             self.port
         );
         let conf = data.join("postgresql.conf");

@@ -161,3 +161,70 @@ async fn tiles_follow_the_filters_and_validate_their_address() {
         .unwrap();
     assert_eq!(again.status(), 304);
 }
+
+async fn patch(app: &TestApp, id: &str, body: serde_json::Value) -> reqwest::Response {
+    app.send_as(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/initiatives/{id}"),
+        &app.editor_token,
+        &body,
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn the_map_follows_corrections_archives_and_moderation() {
+    let app = TestApp::spawn().await;
+    let created = app.create(json!({"name": "Repair café", "lat": 43.6045, "lon": 1.4440, "categories": ["repair-cafe"]})).await;
+    let id = created["id"].as_str().unwrap();
+    let (x, y) = tile_of(43.6045, 1.4440, 16);
+    let path = format!("/api/v1/tiles/16/{x}/{y}.mvt");
+    let category_in_tile = |layers: &[mvt::Layer]| {
+        layers
+            .iter()
+            .find(|l| l.name == "initiatives")
+            .map(|l| l.features[0].properties["category"].clone())
+    };
+    let (_, layers) = tile(&app, &path).await;
+    assert_eq!(category_in_tile(&layers), Some(json!("repair-cafe")));
+
+    // A new main category changes the marker; archiving removes it; publishing brings it back.
+
+    assert_eq!(
+        patch(
+            &app,
+            id,
+            json!({"categories": ["bike-workshop", "repair-cafe"]})
+        )
+        .await
+        .status(),
+        200
+    );
+    let (_, layers) = tile(&app, &path).await;
+    assert_eq!(category_in_tile(&layers), Some(json!("bike-workshop")));
+    assert_eq!(
+        patch(&app, id, json!({"moderation": "pending"}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.get(&path).await.status(), 204);
+    assert_eq!(
+        patch(
+            &app,
+            id,
+            json!({"moderation": "published", "lat": 43.6046, "lon": 1.4441})
+        )
+        .await
+        .status(),
+        200
+    );
+    let (status, _) = tile(&app, &path).await;
+    assert_eq!(status, 200);
+    let in_table = diesel::RunQueryDsl::execute(
+        diesel::sql_query("SELECT 1 FROM map_points WHERE ST_Equals(point_3857, ST_Transform(ST_SetSRID(ST_MakePoint(1.4441, 43.6046), 4326), 3857))"),
+        &mut app.db.connect(),
+    )
+    .unwrap();
+    assert_eq!(in_table, 1, "the moved point is where the map reads it");
+}
