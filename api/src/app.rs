@@ -151,6 +151,27 @@ pub fn build(
             .app_data(state.clone())
             .configure(configure)
             .wrap_fn(|req, srv| {
+                // A write that succeeded may have changed the map: built tiles are dropped at
+                // once (other processes' writes arrive through the tile cache's listener).
+                let writes = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+                let tiles = writes
+                    .then(|| {
+                        req.app_data::<web::Data<AppState>>()
+                            .map(|s| s.tiles.clone())
+                    })
+                    .flatten();
+                let response = srv.call(req);
+                async move {
+                    let response = response.await?;
+                    if let Some(tiles) = tiles
+                        && response.status().is_success()
+                    {
+                        tiles.invalidate();
+                    }
+                    Ok(response)
+                }
+            })
+            .wrap_fn(|req, srv| {
                 let lang = Lang::from_request(req.headers(), req.query_string());
                 let response = srv.call(req);
                 async move { Ok(localise(response.await?, lang)) }

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
+pub mod tile_cache;
 
 pub use app::{build, configure};
 pub use state::{AppState, Settings};

@@ -116,6 +116,10 @@ struct ServeArgs {
     /// Import due sources in the background (every minute, see `source add --refresh`).
     #[arg(long, env = "ARCHIPEL_SCHEDULE_IMPORTS")]
     schedule_imports: bool,
+    /// Memory for built map tiles, in MiB (0: build every tile afresh). Emptied whenever the
+    /// map's data changes.
+    #[arg(long, env = "ARCHIPEL_TILE_CACHE_MB", default_value_t = 64)]
+    tile_cache_mb: usize,
     /// Apply pending migrations before serving.
     #[arg(long, env = "ARCHIPEL_MIGRATE")]
     migrate: bool,
@@ -246,6 +250,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         trust_forwarded: args.trust_forwarded,
         basemap_style: args.basemap_style.clone(),
         default_view: parse_view(&args.default_view)?,
+        tile_cache_bytes: args.tile_cache_mb << 20,
         ..Settings::default()
     };
     let listener = TcpListener::bind((args.bind.as_str(), args.port))
@@ -253,6 +258,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!("Archipel listening on http://{address} (API docs at /api/docs)");
     let state = AppState::new(pool.clone(), settings);
+    let _tile_listener = state.tiles.listen(url.clone());
     if args.schedule_imports {
         let fetcher = state.fetcher.clone();
         actix_web::rt::spawn(async move {

@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use crate::ratelimit::RateLimiter;
+use crate::tile_cache::TileCache;
 use archipel_importer::Fetcher;
 use archipel_store::error::StoreResult;
 use archipel_store::{Pool, StoreError};
@@ -28,6 +29,8 @@ pub struct Settings {
     pub default_view: (f64, f64, f64),
     /// How imports fetch feeds.
     pub fetch: archipel_importer::FetchSettings,
+    /// Memory for built tiles (bytes); 0 builds every tile afresh.
+    pub tile_cache_bytes: usize,
 }
 
 impl Default for Settings {
@@ -42,6 +45,7 @@ impl Default for Settings {
             // Metropolitan France.
             default_view: (46.6, 2.4, 5.0),
             fetch: archipel_importer::FetchSettings::default(),
+            tile_cache_bytes: 64 << 20,
         }
     }
 }
@@ -52,6 +56,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// The one HTTP client of imports.
     pub fetcher: Arc<Fetcher>,
+    /// Built tiles; see [`TileCache::listen`].
+    pub tiles: Arc<TileCache>,
 }
 
 impl AppState {
@@ -60,11 +66,13 @@ impl AppState {
         let fetcher = Arc::new(
             Fetcher::new(settings.fetch.clone()).expect("the HTTP client of imports can be built"),
         );
+        let tiles = TileCache::new(settings.tile_cache_bytes);
         Self {
             pool,
             settings,
             limiter,
             fetcher,
+            tiles,
         }
     }
 

@@ -175,7 +175,9 @@ fn main() -> anyhow::Result<()> {
                 let url = load::ensure(&admin, size)?;
                 let mut conn = PgConnection::establish(&url)?;
                 {
-                    let server_process = measure::Server::start(&server, &url, &[])?;
+                    // Q6 is about uncached tiles: this server builds every tile afresh.
+                    let server_process =
+                        measure::Server::start(&server, &url, &["--tile-cache-mb", "0"])?;
                     std::thread::sleep(std::time::Duration::from_millis(500));
                     let idle = server_process.memory().0 as f64 / 1024.0;
                     for case in scenarios::cases(&mut conn, &server_process, size)?
@@ -196,6 +198,30 @@ fn main() -> anyhow::Result<()> {
                     results
                         .memory
                         .push((size, idle, server_process.memory().1 as f64 / 1024.0));
+                    if wanted("Q6 cached") {
+                        // The same tiles from a server with its default tile cache (warmed by
+                        // the first request of each measurement).
+                        let cached = measure::Server::start(&server, &url, &[])?;
+                        std::thread::sleep(std::time::Duration::from_millis(500));
+                        for case in scenarios::cases(&mut conn, &cached, size)?
+                            .into_iter()
+                            .filter(|c| c.scenario.starts_with("Q6 tile"))
+                        {
+                            let case = scenarios::Case {
+                                scenario: case.scenario.replace("Q6 tile", "Q6 cached tile"),
+                                sql: None,
+                                ..case
+                            };
+                            eprintln!("bench: {size} {}", case.scenario);
+                            match scenarios::measure(&cached, &url, size, &case, effort, &work) {
+                                Ok(rows) => results.measured.extend(rows),
+                                Err(e) if smoke => return Err(e.context(case.scenario.clone())),
+                                Err(e) => results
+                                    .notes
+                                    .push(format!("{size} {}: not measured: {e:#}", case.scenario)),
+                            }
+                        }
+                    }
                     if peers && !smoke && wanted("peer") {
                         match peers_run(&url, &mut conn, size, effort) {
                             Ok(rows) => results.peers.extend(rows),

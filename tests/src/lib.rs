@@ -214,6 +214,9 @@ pub struct TestApp {
     pub pool: Pool,
     pub editor_token: String,
     pub admin_token: String,
+    pub tiles: std::sync::Arc<archipel_api::tile_cache::TileCache>,
+    /// Dropped before `db`: its connection goes first.
+    pub tile_listener: archipel_api::tile_cache::Listener,
     pub db: TestDb,
 }
 
@@ -235,7 +238,15 @@ impl TestApp {
         };
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let address = format!("http://{}", listener.local_addr().expect("address"));
+        let settings_cache_enabled = settings.tile_cache_bytes > 0;
         let state = AppState::new(pool.clone(), settings);
+        let tiles = state.tiles.clone();
+        let tile_listener = tiles.listen(db.url.clone());
+        // Tests start from a known state: the cache keeps tiles from the first request on.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !tiles.is_live() && settings_cache_enabled && std::time::Instant::now() < deadline {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         let server = archipel_api::build(listener, state, Some(1)).expect("server");
         actix_web::rt::spawn(server);
         Self {
@@ -244,6 +255,8 @@ impl TestApp {
             pool,
             editor_token,
             admin_token,
+            tiles,
+            tile_listener,
             db,
         }
     }

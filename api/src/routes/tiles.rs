@@ -3,11 +3,13 @@
 use crate::error::ApiError;
 use crate::list_params::parse_words;
 use crate::state::AppState;
+use crate::tile_cache::Lookup;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use archipel_store::domain::{Status, parse_category_slug};
 use archipel_store::tiles::{self, TileQuery};
 use archipel_store::{category, text};
+use bytes::Bytes;
 use std::hash::{Hash, Hasher};
 
 pub const MVT: &str = "application/vnd.mapbox-vector-tile";
@@ -32,8 +34,8 @@ fn parse_address(z: &str, x: &str, y: &str) -> Result<(u32, u32, u32), ApiError>
     Ok((z, x, y))
 }
 
-/// One vector tile of published initiatives: clusters below zoom 14, single initiatives from
-/// zoom 14. The same filters as the listings.
+/// One vector tile of published initiatives: clusters below zoom 15, single initiatives from
+/// zoom 15. The same filters as the listings.
 #[utoipa::path(
     get, path = "/api/v1/tiles/{z}/{x}/{y}.mvt", tag = "map",
     params(
@@ -98,6 +100,26 @@ pub async fn tile(
             }
         }
     }
+    // The cache key: the address and the validated filters, in a canonical order.
+    slugs.sort();
+    slugs.dedup();
+    query.statuses.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    query.statuses.dedup();
+    let key = format!(
+        "{z}/{x}/{y}?c={}&q={}&s={}",
+        slugs.join(","),
+        query.words.join(" "),
+        query
+            .statuses
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let generation = match state.tiles.get(&key) {
+        Lookup::Hit(bytes) => return Ok(respond(&req, bytes)),
+        Lookup::Miss(generation) => generation,
+    };
     let outcome = state
         .db(move |conn| {
             if !slugs.is_empty() {
@@ -110,14 +132,19 @@ pub async fn tile(
             Ok(Ok(tiles::tile(conn, &query)?))
         })
         .await?;
-    let bytes = outcome.map_err(|unknown| {
+    let bytes = Bytes::from(outcome.map_err(|unknown| {
         ApiError::bad_request(
             "unknown_category",
             text!(
             "unknown category: {}; see /api/v1/categories", unknown.join(", ");
             "catégorie inconnue : {} ; voir /api/v1/categories", unknown.join(", ")),
         )
-    })?;
+    })?);
+    state.tiles.put(key, bytes.clone(), generation);
+    Ok(respond(&req, bytes))
+}
+
+fn respond(req: &HttpRequest, bytes: Bytes) -> HttpResponse {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut hasher);
     let etag = format!("\"{:016x}\"", hasher.finish());
@@ -140,7 +167,7 @@ pub async fn tile(
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
         .insert_header((header::ETAG, etag));
     if fresh || bytes.is_empty() {
-        return Ok(response.finish());
+        return response.finish();
     }
-    Ok(response.content_type(MVT).body(bytes))
+    response.content_type(MVT).body(bytes)
 }

@@ -228,3 +228,75 @@ async fn the_map_follows_corrections_archives_and_moderation() {
     .unwrap();
     assert_eq!(in_table, 1, "the moved point is where the map reads it");
 }
+
+/// Names of the single initiatives of a tile.
+async fn names_in(app: &TestApp, path: &str) -> Vec<String> {
+    let (status, layers) = tile(app, path).await;
+    assert_eq!(status, 200, "{path}");
+    let mut names: Vec<String> = layers
+        .iter()
+        .filter(|l| l.name == "initiatives")
+        .flat_map(|l| l.features.iter())
+        .map(|f| f.properties["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[actix_web::test]
+async fn built_tiles_are_kept_until_the_map_changes_whoever_changes_it() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, RunQueryDsl};
+    let app = TestApp::spawn().await;
+    assert!(app.tiles.is_live(), "the cache listener connects");
+    app.create(json!({"name": "Atelier vélo du Capitole", "lat": 43.6045, "lon": 1.4440, "categories": ["bike-workshop"]}))
+        .await;
+    let (x, y) = tile_of(43.6045, 1.4440, 15);
+    let path = format!("/api/v1/tiles/15/{x}/{y}.mvt");
+    // The creation's own notification arrives a moment later and empties the cache once more:
+    // ask until the tile stays.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        assert_eq!(names_in(&app, &path).await, ["Atelier vélo du Capitole"]);
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+        if !app.tiles.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tile is never kept"
+        );
+    }
+
+    // A change that sends no notification (triggers off) is not seen: the tile comes from memory.
+    let mut conn = diesel::PgConnection::establish(&app.db.url).unwrap();
+    conn.batch_execute(
+        "BEGIN; ALTER TABLE map_points DISABLE TRIGGER USER; \
+         UPDATE map_points SET name = 'Renamed behind the cache'; \
+         ALTER TABLE map_points ENABLE TRIGGER USER; COMMIT",
+    )
+    .unwrap();
+    assert_eq!(names_in(&app, &path).await, ["Atelier vélo du Capitole"]);
+
+    // Another process (here a plain connection, not the API) corrects the name: the committed
+    // change is notified and the next tiles are built afresh.
+    diesel::sql_query("UPDATE initiatives SET name = 'Atelier vélo de la Daurade'")
+        .execute(&mut conn)
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let names = names_in(&app, &path).await;
+        if names == ["Atelier vélo de la Daurade"] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tile still says {names:?} 10 s after the change"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // A tile asked with a filter is another tile.
+    let filtered = format!("{path}?category=repair-cafe");
+    assert_eq!(tile(&app, &filtered).await.0, 204);
+}
