@@ -88,7 +88,7 @@ bench: deps-bench
 	test -x bench/.venv/bin/uvicorn || (python3 -m venv bench/.venv && bench/.venv/bin/pip install --quiet tipg uvicorn)
 	$(RELEASE) db start >/dev/null
 	target/release/archipel-bench run --sizes 100000,1000000 --import-sizes 100000,1000000 --peers \
-		--server $(RELEASE) --out bench/results/latest.md
+		--server $(RELEASE) --out bench/results/latest.md --readme README.md
 
 db-start:
 	$(DEBUG) db start

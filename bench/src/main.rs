@@ -11,7 +11,7 @@ mod scenarios;
 
 use clap::{Parser, Subcommand};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
 #[command(name = "archipel-bench")]
@@ -56,6 +56,10 @@ enum Command {
         /// Only the scenarios whose name starts with this (e.g. "Q6"), for quick iterations.
         #[arg(long)]
         only: Option<String>,
+        /// Copy the targets table into this file, between `<!-- bench:targets -->` and
+        /// `<!-- /bench:targets -->` (the README, for `make bench`).
+        #[arg(long)]
+        readme: Option<PathBuf>,
     },
 }
 
@@ -140,6 +144,7 @@ fn main() -> anyhow::Result<()> {
             import_sizes,
             out,
             only,
+            readme,
         } => {
             let wanted = |name: &str| {
                 only.as_deref()
@@ -267,9 +272,32 @@ fn main() -> anyhow::Result<()> {
                 std::fs::create_dir_all(dir)?;
             }
             std::fs::write(&out, &report)?;
+            if let Some(readme) = readme.filter(|_| !smoke) {
+                copy_targets(&readme, &results, &out)?;
+            }
             println!("{report}");
         }
     }
+    Ok(())
+}
+
+/// Replaces the README's targets table (between its markers) with this run's.
+fn copy_targets(readme: &Path, results: &report::Results, report: &Path) -> anyhow::Result<()> {
+    const BEGIN: &str = "<!-- bench:targets -->";
+    const END: &str = "<!-- /bench:targets -->";
+    let text = std::fs::read_to_string(readme)?;
+    let (Some(begin), Some(end)) = (text.find(BEGIN), text.find(END)) else {
+        anyhow::bail!("{} has no {BEGIN} … {END} markers", readme.display());
+    };
+    let table = format!(
+        "{BEGIN}\n{}\n{}; from [{}]({}).\n",
+        results.targets_table(),
+        results.machine.trim_end_matches('.'),
+        report.display(),
+        report.display()
+    );
+    let updated = format!("{}{table}{}", &text[..begin], &text[end..]);
+    std::fs::write(readme, updated)?;
     Ok(())
 }
 

@@ -37,6 +37,15 @@ impl Results {
         })
     }
 
+    /// The targets as a Markdown table (also copied into the README by `make bench`).
+    pub fn targets_table(&self) -> String {
+        let mut out = String::from("| scenario | target | measured | |\n|---|---|---|---|\n");
+        for (what, target, measured, met) in self.targets() {
+            let _ = writeln!(out, "| {what} | {target} | {measured} | {} |", mark(met));
+        }
+        out
+    }
+
     fn targets(&self) -> Vec<(String, String, String, Option<bool>)> {
         let mut rows = Vec::new();
         let Some(d) = self.largest() else {
@@ -168,13 +177,8 @@ impl Results {
             "E = end-to-end HTTP time from `wrk` on loopback; L = `pgbench -M prepared` running the one SQL statement that yields the same body, same client count, TCP like the server's pool. Medians of the repeated runs. Ratios compare figures taken in the same run.\n"
         );
         if !self.smoke {
-            let _ = writeln!(
-                out,
-                "## Targets\n\n| scenario | target | measured | |\n|---|---|---|---|"
-            );
-            for (what, target, measured, met) in self.targets() {
-                let _ = writeln!(out, "| {what} | {target} | {measured} | {} |", mark(met));
-            }
+            out.push_str("## Targets\n\n");
+            out.push_str(&self.targets_table());
             out.push('\n');
         }
         let _ = writeln!(
@@ -182,19 +186,19 @@ impl Results {
             "## Scenarios\n\n| dataset | scenario | clients | E p50 ms | E p99 ms | E req/s | L p50 ms | L p99 ms | L req/s | E/L p50 | bytes |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         for m in &self.measured {
-            let l = m.l.unwrap_or_default();
+            let l = m.l.map_or_else(
+                || "- | - | -".to_string(),
+                |l| format!("{:.2} | {:.2} | {:.0}", l.p50_ms, l.p99_ms, l.rps),
+            );
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.0} | {} | {} |",
+                "| {} | {} | {} | {:.2} | {:.2} | {:.0} | {l} | {} | {} |",
                 m.dataset,
                 m.scenario,
                 m.clients,
                 m.e.p50_ms,
                 m.e.p99_ms,
                 m.e.rps,
-                l.p50_ms,
-                l.p99_ms,
-                l.rps,
                 m.ratio().map_or("-".into(), |r| format!("{r:.2}")),
                 m.bytes
             );
