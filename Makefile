@@ -75,7 +75,7 @@ test-browser: build frontend
 	cd frontend && ARCHIPEL_BIN=../$(DEBUG) timeout --kill-after=30 20m npm run e2e
 
 ## bench-smoke: every benchmark scenario once on 10k initiatives, so the suite keeps working
-bench-smoke: build
+bench-smoke: build frontend
 	$(CARGO) build -p archipel-bench
 	$(DEBUG) db start >/dev/null
 	timeout --kill-after=30 15m target/debug/archipel-bench run --smoke --sizes 10000 --import-sizes 10000 \
@@ -83,7 +83,7 @@ bench-smoke: build
 	@echo "bench-smoke: every scenario ran (tests/output/bench-smoke.md)"
 
 ## bench: the full suite, with tipg as a peer; writes bench/results/latest.md
-bench: deps-bench
+bench: deps-bench frontend
 	$(CARGO) build --release -p archipel-api -p archipel-bench
 	test -x bench/.venv/bin/uvicorn || (python3 -m venv bench/.venv && bench/.venv/bin/pip install --quiet tipg uvicorn)
 	$(RELEASE) db start >/dev/null

@@ -5,6 +5,7 @@ mod cities;
 mod dataset;
 mod imports;
 mod load;
+mod map;
 mod measure;
 mod report;
 mod scenarios;
@@ -224,6 +225,24 @@ fn main() -> anyhow::Result<()> {
                                 Err(e) => results
                                     .notes
                                     .push(format!("{size} {}: not measured: {e:#}", case.scenario)),
+                            }
+                        }
+                    }
+                    if wanted("map") {
+                        // Uncached: every visitor is the first; cached: the loads after the first.
+                        for cached in if smoke {
+                            &[false][..]
+                        } else {
+                            &[false, true][..]
+                        } {
+                            eprintln!("bench: {size} map first render (tile cache: {cached})");
+                            let runs = if smoke { 1 } else { 5 };
+                            match map::first_render(&server, &url, size, *cached, runs) {
+                                Ok(run) => results.maps.push(run),
+                                Err(e) if smoke => return Err(e.context("map first render")),
+                                Err(e) => results
+                                    .notes
+                                    .push(format!("{size} map first render: not measured: {e:#}")),
                             }
                         }
                     }

@@ -30,16 +30,12 @@ fn free_port() -> anyhow::Result<u16> {
 impl Server {
     pub fn start(binary: &Path, database_url: &str, extra: &[&str]) -> anyhow::Result<Self> {
         let port = free_port()?;
-        let child = Command::new(binary)
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--frontend-dir",
-                "/nonexistent",
-            ])
+        let mut cmd = Command::new(binary);
+        cmd.args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()]);
+        if !extra.contains(&"--frontend-dir") {
+            cmd.args(["--frontend-dir", "/nonexistent"]);
+        }
+        let child = cmd
             .args(extra)
             .env("DATABASE_URL", database_url)
             .env("RUST_LOG", "warn")

@@ -15,6 +15,7 @@ pub struct Results {
     /// (dataset, scenario, tipg requests/s, clients)
     pub peers: Vec<(u64, String, u32, f64)>,
     pub imports: Vec<ImportRun>,
+    pub maps: Vec<crate::map::MapRun>,
     pub notes: Vec<String>,
 }
 
@@ -108,6 +109,26 @@ impl Results {
                 "≥ 3× requests/s".into(),
                 ratio.map_or("not run (bench --peers)".into(), |r| format!("{r:.1}×")),
                 ratio.map(|r| r >= 3.0),
+            ));
+        }
+        if let Some(largest) = self.maps.iter().map(|m| m.dataset).max()
+            && let Some(m) = self.maps.iter().find(|m| m.dataset == largest && !m.cached)
+        {
+            rows.push((
+                "map: first initiatives drawn, uncached tiles".into(),
+                "< 1.5 s".into(),
+                format!(
+                    "{:.2} s (median of {}, {largest} initiatives)",
+                    m.median_ms() / 1000.0,
+                    m.runs_ms.len()
+                ),
+                Some(m.median_ms() < 1500.0),
+            ));
+            rows.push((
+                "map: JS+CSS gzip".into(),
+                "< 350 KiB".into(),
+                format!("{:.1} KiB", m.bundle_gzip_bytes as f64 / 1024.0),
+                Some((m.bundle_gzip_bytes as f64) < 350.0 * 1024.0),
             ));
         }
         if let Some(x) = self.exports.iter().max_by_key(|x| x.dataset) {
@@ -239,6 +260,24 @@ impl Results {
                     x.total_s / x.copy_s,
                     x.bytes as f64 / 1048576.0,
                     x.peak_rss_mib
+                );
+            }
+        }
+        if !self.maps.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n## The map in Chromium\n\nTime from navigation to the first clusters drawn (page clock), default view (France, z5), a fresh browser context per load, the release server on loopback. Without the tile cache every load builds its tiles; with it, the loads after the first are served from memory.\n\n| dataset | tile cache | loads, ms | median ms | JS+CSS gzip KiB |\n|---:|---|---|---:|---:|"
+            );
+            for m in &self.maps {
+                let runs: Vec<String> = m.runs_ms.iter().map(|r| format!("{r:.0}")).collect();
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {:.0} | {:.1} |",
+                    m.dataset,
+                    if m.cached { "on" } else { "off" },
+                    runs.join(", "),
+                    m.median_ms(),
+                    m.bundle_gzip_bytes as f64 / 1024.0
                 );
             }
         }

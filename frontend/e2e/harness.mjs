@@ -4,7 +4,8 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -52,6 +53,50 @@ function psql(sql, database = 'postgres') {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Debian's Chromium, headless, behind a browser server so that a browser that stops answering
+ * can still be killed. `close()` closes it, or kills it after 10 s.
+ */
+export async function launchChromium() {
+  const server = await chromium.launchServer({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 60000,
+    // Playwright gives every launch a fresh, empty profile directory (--user-data-dir).
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const browser = await chromium.connect(server.wsEndpoint(), { timeout: 60000 });
+  const close = async () => {
+    const closed = await Promise.race([
+      (async () => {
+        await browser.close().catch(() => undefined);
+        await server.close();
+        return true;
+      })().catch(() => false),
+      sleep(10000).then(() => false),
+    ]);
+    if (!closed) await server.kill().catch(() => undefined);
+  };
+  return { browser, server, close };
+}
+
+/** gzip size (level 9) of the built JS and CSS. */
+export function bundleGzipBytes() {
+  const assets = join(DIST, 'assets');
+  let total = 0;
+  for (const f of readdirSync(assets)) if (/\.(js|css)$/.test(f)) total += gzipSync(readFileSync(join(assets, f)), { level: 9 }).length;
+  return total;
+}
 
 export class Harness {
   database = `archipel_fe_e2e_${randomBytes(5).toString('hex')}`;
@@ -116,24 +161,9 @@ export class Harness {
   }
 
   async launchBrowser() {
-    // A browser server, so that a browser that stops answering can still be killed.
-    this.browserServer = await chromium.launchServer({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 60000,
-      // Playwright gives every launch a fresh, empty profile directory (--user-data-dir).
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    this.browser = await chromium.connect(this.browserServer.wsEndpoint(), { timeout: 60000 });
+    const { browser, server } = await launchChromium();
+    this.browserServer = server;
+    this.browser = browser;
   }
 
   /** Closes the browser, killing it if it does not close within 10 s. */
@@ -196,6 +226,15 @@ export class Harness {
       return route.abort('internetdisconnected');
     });
     const page = await context.newPage();
+    // Requests not answered yet: named when the map fails to load.
+    const pending = new Set();
+    page.on('request', (r) => pending.add(r));
+    page.on('requestfinished', (r) => pending.delete(r));
+    page.on('requestfailed', (r) => pending.delete(r));
+    page.pending = pending;
+    const consoleErrors = [];
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.consoleErrors = consoleErrors;
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.blocked = blocked;

@@ -50,6 +50,8 @@ export class App {
   private map: ArchipelMap | null = null;
   private tree: Category[] = [];
   private index: ReadonlyMap<string, Category> = new Map();
+  /** Icon name of each category slug, shared with the map (filled when the categories arrive). */
+  private readonly icons = new Map<string, string>();
   private renderedLang: Lang | null = null;
   private focusCard = false;
   private centreOnSelection = false;
@@ -130,20 +132,20 @@ export class App {
     this.centreOnSelection = !initial.view && initial.selected !== null;
     this.filters.loading(lang);
     this.render('none');
-    const [config] = await Promise.all([
-      getConfig(lang).catch((e: unknown) => {
-        this.notices.show('config', t(lang, 'errorConfig', { detail: messageOf(e, lang) }));
-        return FALLBACK_CONFIG;
-      }),
-      this.loadCategories(),
-    ]);
+    // The map does not wait for the categories (their counts take a while over a large
+    // directory): icons drawn before they arrive are drawn again then.
+    const categories = this.loadCategories();
+    const config = await getConfig(lang).catch((e: unknown) => {
+      this.notices.show('config', t(lang, 'errorConfig', { detail: messageOf(e, lang) }));
+      return FALLBACK_CONFIG;
+    });
     const view = initial.view ?? normaliseView(config.default_view);
     try {
       this.map = await ArchipelMap.create({
         container: byId('map'),
         lang,
         config,
-        icons: new Map([...this.index].map(([slug, c]) => [slug, c.icon])),
+        icons: this.icons,
         start: { view },
         filters: { categories: initial.categories, q: initial.q },
         onSelect: (id) => {
@@ -160,6 +162,7 @@ export class App {
     }
     const map = this.map;
     window.__archipel.map = map.map;
+    void categories.then(() => map.redrawIcons());
     const settle = debounce(() => this.navigate({ view: map.view() }, 'push', 'none'), 600);
     map.onMoveEnd(() => {
       settle();
@@ -179,6 +182,7 @@ export class App {
     try {
       this.tree = await getCategories(lang);
       this.index = indexCategories(this.tree);
+      for (const [slug, c] of this.index) this.icons.set(slug, c.icon);
       this.filters.setTree(this.tree);
       this.filters.render(this.lang, currentState().categories);
       // What was drawn before the names and colours arrived is drawn again with them.

@@ -372,6 +372,10 @@ export class ArchipelMap {
   }
 
   private onError(e: { error: unknown; sourceId?: string }): void {
+    // MapLibre does not draw again after a tile fails (except with a 404): when the failed tile
+    // was the last one awaited — an unreachable basemap, typically — the map is loaded but
+    // 'load' and 'idle' would wait for the next user gesture. Ask for one more frame.
+    this.map.triggerRepaint();
     if (e.sourceId === SOURCE) {
       void tileErrorDetail(e.error, this.lang).then((detail) => {
         // Many tiles fail together: say it once per distinct reason.
@@ -472,6 +476,16 @@ export class ArchipelMap {
     this.picking = null;
     this.map.getCanvas().style.cursor = '';
     done?.(at);
+  }
+
+  /** Draws the category icons again (after the categories arrived, later than the first tiles). */
+  redrawIcons(): void {
+    for (const slug of this.opts.icons.keys()) {
+      const id = `ar-icon:${slug}`;
+      if (!this.map.hasImage(id)) continue;
+      const image = drawImage(id, this.opts.icons);
+      if (image) this.map.updateImage(id, image);
+    }
   }
 
   onMoveEnd(listener: () => void): void {

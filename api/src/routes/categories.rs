@@ -2,9 +2,13 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tile_cache::Lookup;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use archipel_store::category;
+use bytes::Bytes;
+
+const CACHE_KEY: &str = "categories";
 
 /// The category tree, each with the number of published initiatives in it and its descendants.
 #[utoipa::path(
@@ -12,8 +16,22 @@ use archipel_store::category;
     responses((status = 200, description = "The tree of categories", body = crate::openapi::CategoryListDoc))
 )]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let tree = state.db(category::tree).await?;
+    // The counts go through every published initiative (a second or more at 1M): the body is
+    // kept with the tiles, and dropped with them whenever the map changes.
+    let body = match state.tiles.get(CACHE_KEY) {
+        Lookup::Hit(body) => body,
+        Lookup::Miss(generation) => {
+            let tree = state.db(category::tree).await?;
+            let body = Bytes::from(
+                serde_json::to_vec(&serde_json::json!({ "categories": tree }))
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+            );
+            state.tiles.put(CACHE_KEY.into(), body.clone(), generation);
+            body
+        }
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .json(serde_json::json!({ "categories": tree })))
+        .content_type("application/json")
+        .body(body))
 }

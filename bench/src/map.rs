@@ -1,0 +1,83 @@
+//! The map in a real browser: time from navigation to the first drawn initiatives, and the size
+//! of what the browser downloads (`frontend/e2e/first-render.mjs`, Debian's Chromium).
+
+use crate::measure::Server;
+use anyhow::{Context, bail};
+use std::path::Path;
+use std::process::Command;
+
+const FRONTEND: &str = "frontend";
+
+/// One series of page loads.
+#[derive(Debug, Clone)]
+pub struct MapRun {
+    pub dataset: u64,
+    /// Whether the server kept built tiles (the loads after the first then hit its cache).
+    pub cached: bool,
+    pub runs_ms: Vec<f64>,
+    pub bundle_gzip_bytes: u64,
+}
+
+impl MapRun {
+    pub fn median_ms(&self) -> f64 {
+        let mut runs = self.runs_ms.clone();
+        runs.sort_by(f64::total_cmp);
+        runs.get(runs.len() / 2).copied().unwrap_or(f64::NAN)
+    }
+}
+
+/// Loads the map `runs` times from a server over `database_url`, with the tile cache off
+/// (`cached == false`: every visitor is the first) or on.
+pub fn first_render(
+    server: &Path,
+    database_url: &str,
+    dataset: u64,
+    cached: bool,
+    runs: u32,
+) -> anyhow::Result<MapRun> {
+    let dist = Path::new(FRONTEND).join("dist");
+    if !dist.join("index.html").exists() {
+        bail!("frontend/dist is missing (make frontend)");
+    }
+    let dist = dist.to_string_lossy().into_owned();
+    let mut extra = vec![
+        "--frontend-dir",
+        dist.as_str(),
+        "--default-view",
+        "46.6,2.4,5",
+    ];
+    if !cached {
+        extra.extend(["--tile-cache-mb", "0"]);
+    }
+    let process = Server::start(server, database_url, &extra)?;
+    let out = Command::new("node")
+        .current_dir(FRONTEND)
+        .args(["e2e/first-render.mjs", &process.base, &runs.to_string()])
+        .output()
+        .context("running node e2e/first-render.mjs")?;
+    if !out.status.success() {
+        bail!(
+            "first-render.mjs failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .with_context(|| format!("no result from first-render.mjs: {text}"))?;
+    let value: serde_json::Value = serde_json::from_str(line)?;
+    Ok(MapRun {
+        dataset,
+        cached,
+        runs_ms: value["runs_ms"]
+            .as_array()
+            .context("runs_ms")?
+            .iter()
+            .filter_map(serde_json::Value::as_f64)
+            .collect(),
+        bundle_gzip_bytes: value["bundle_gzip_bytes"].as_u64().unwrap_or(0),
+    })
+}
