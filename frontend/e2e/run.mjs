@@ -17,7 +17,7 @@ const metrics = {};
 
 // ---------------------------------------------------------------- helpers run in the page
 
-/** The map's first load never completed (seen rarely, cause not found yet; see docs/testing.md). */
+/** The map's first load never completed (was: a failed last basemap tile, fixed in map.ts onError; kept as a diagnosis). */
 class MapNotLoaded extends Error {}
 
 async function mapReady(page) {
