@@ -102,7 +102,7 @@ export class Harness {
   database = `archipel_fe_e2e_${randomBytes(5).toString('hex')}`;
   server = null;
   browser = null;
-  browserServer = null;
+  closeChromium = null;
   baseUrl = '';
   token = '';
   databaseCreated = false;
@@ -161,26 +161,17 @@ export class Harness {
   }
 
   async launchBrowser() {
-    const { browser, server } = await launchChromium();
-    this.browserServer = server;
+    const { browser, close } = await launchChromium();
+    this.closeChromium = close;
     this.browser = browser;
   }
 
   /** Closes the browser, killing it if it does not close within 10 s. */
   async closeBrowser() {
-    const [browser, server] = [this.browser, this.browserServer];
+    const close = this.closeChromium;
     this.browser = null;
-    this.browserServer = null;
-    if (!server) return;
-    const closed = await Promise.race([
-      (async () => {
-        await browser?.close().catch(() => undefined);
-        await server.close();
-        return true;
-      })().catch(() => false),
-      sleep(10000).then(() => false),
-    ]);
-    if (!closed) await server.kill().catch(() => undefined);
+    this.closeChromium = null;
+    await close?.();
   }
 
   /** After a hang: the old browser is closed (or killed) and a new one started. */
