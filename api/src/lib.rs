@@ -12,6 +12,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod state;
 pub mod tile_cache;
+pub mod tile_warm;
 
 pub use app::{build, configure};
 pub use state::{AppState, Settings};

@@ -120,6 +120,12 @@ struct ServeArgs {
     /// map's data changes.
     #[arg(long, env = "ARCHIPEL_TILE_CACHE_MB", default_value_t = 64)]
     tile_cache_mb: usize,
+    /// Build ahead, after start and after every change, the tiles from zoom 0 to this one that
+    /// hold initiatives (the default view's zoom first) and the category counts, so that no
+    /// visitor waits for them; `off` to build tiles only when asked. About one pass over the
+    /// initiatives per zoom (a few seconds at 1M).
+    #[arg(long, env = "ARCHIPEL_TILE_PREBUILD_ZOOM", default_value = "7", value_parser = parse_prebuild_zoom)]
+    tile_prebuild_zoom: PrebuildZoom,
     /// Apply pending migrations before serving.
     #[arg(long, env = "ARCHIPEL_MIGRATE")]
     migrate: bool,
@@ -202,6 +208,20 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// `--tile-prebuild-zoom`: a zoom, or none.
+#[derive(Debug, Clone, Copy)]
+struct PrebuildZoom(Option<u32>);
+
+fn parse_prebuild_zoom(raw: &str) -> Result<PrebuildZoom, String> {
+    if raw.eq_ignore_ascii_case("off") {
+        return Ok(PrebuildZoom(None));
+    }
+    match raw.parse::<u32>() {
+        Ok(z) if z <= 12 => Ok(PrebuildZoom(Some(z))),
+        _ => Err(format!("expected a zoom from 0 to 12, or off; got '{raw}'")),
+    }
+}
+
 fn parse_view(raw: &str) -> anyhow::Result<(f64, f64, f64)> {
     let parts: Vec<f64> = raw
         .split(',')
@@ -259,6 +279,17 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!("Archipel listening on http://{address} (API docs at /api/docs)");
     let state = AppState::new(pool.clone(), settings);
     let _tile_listener = state.tiles.listen(url.clone());
+    let _tile_warmer = match args.tile_prebuild_zoom.0 {
+        Some(max_zoom) if args.tile_cache_mb > 0 => Some(archipel_api::tile_warm::spawn(
+            state.tiles.clone(),
+            pool.clone(),
+            archipel_api::tile_warm::WarmPlan {
+                max_zoom,
+                first_zoom: state.settings.default_view.2.floor() as u32,
+            },
+        )),
+        _ => None,
+    };
     if args.schedule_imports {
         let fetcher = state.fetcher.clone();
         actix_web::rt::spawn(async move {

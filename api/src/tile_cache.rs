@@ -14,7 +14,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The channel the migrations' triggers notify.
 pub const CHANNEL: &str = "archipel_map";
@@ -24,14 +24,19 @@ pub struct TileCache {
     budget: usize,
     generation: AtomicU64,
     live: AtomicBool,
+    /// The generation whose starting tiles are all built, plus one (0: none); see
+    /// [`crate::tile_warm`].
+    prebuilt: AtomicU64,
     inner: Mutex<Inner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
     entries: HashMap<String, Entry>,
     bytes: usize,
     clock: u64,
+    /// When the cache was last emptied.
+    changed_at: Instant,
 }
 
 #[derive(Debug)]
@@ -53,7 +58,13 @@ impl TileCache {
             budget,
             generation: AtomicU64::new(0),
             live: AtomicBool::new(false),
-            inner: Mutex::new(Inner::default()),
+            prebuilt: AtomicU64::new(0),
+            inner: Mutex::new(Inner {
+                entries: HashMap::new(),
+                bytes: 0,
+                clock: 0,
+                changed_at: Instant::now(),
+            }),
         })
     }
 
@@ -121,6 +132,27 @@ impl TileCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
         inner.entries.clear();
         inner.bytes = 0;
+        inner.changed_at = Instant::now();
+    }
+
+    /// The current generation (bumped by every change) and how long ago it began.
+    pub fn generation(&self) -> (u64, Duration) {
+        let inner = self.inner.lock().expect("tile cache lock");
+        (
+            self.generation.load(Ordering::Acquire),
+            inner.changed_at.elapsed(),
+        )
+    }
+
+    /// Records that every starting tile of `generation` was built and stored.
+    pub fn set_prebuilt(&self, generation: u64) {
+        self.prebuilt.store(generation + 1, Ordering::Release);
+    }
+
+    /// Whether the starting tiles of the current data are all in the cache.
+    pub fn is_prebuilt(&self) -> bool {
+        self.usable()
+            && self.prebuilt.load(Ordering::Acquire) == self.generation.load(Ordering::Acquire) + 1
     }
 
     /// Whether tiles are being kept (the listener is connected and the cache enabled).

@@ -57,6 +57,22 @@ impl Server {
         bail!("the server did not become ready")
     }
 
+    /// Waits until the server has built ahead the tiles the map opens on (`/healthz`).
+    pub fn wait_prebuilt(&self, limit: Duration) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            let out = Command::new("curl")
+                .args(["-s", &format!("{}/healthz", self.base)])
+                .output()?;
+            let health: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+            if health["map_tiles"]["prebuilt"] == true {
+                return Ok(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        bail!("the server had not built its tiles ahead after {limit:?}")
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -90,8 +90,9 @@ pub fn measure(
         });
         return Ok(rows);
     }
-    // One request's time sets the run window: long enough for every client to finish several
-    // requests, or a slow scenario (a z5 tile over 1M points) would be judged on none.
+    // One request's time sets the run window: long enough for every client to finish about ten
+    // requests (two cores serve them, so four clients take twice as long each), or a slow
+    // scenario (a z5 tile over 1M points, ~1.5 s) would be judged on the median of three or four.
     let started = Instant::now();
     measure::response_bytes(&url, &case.headers)?;
     let one = started.elapsed().as_secs_f64();
@@ -100,7 +101,7 @@ pub fn measure(
         let mut l_runs = Vec::new();
         let seconds = effort
             .seconds
-            .max((one * f64::from(clients) * 4.0).ceil() as u32)
+            .max((one * 10.0 * f64::from(clients.div_ceil(2))).ceil() as u32)
             .min(60);
         for _ in 0..effort.repeats {
             e_runs.push(measure::wrk(&url, clients, seconds, &case.headers)?);

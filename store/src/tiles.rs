@@ -85,6 +85,32 @@ pub fn tile(conn: &mut PgConnection, q: &TileQuery) -> StoreResult<Vec<u8>> {
     Ok(tile.mvt)
 }
 
+/// Half the width of the Web Mercator square, in metres.
+const MERCATOR_HALF: f64 = 20_037_508.342_789_244;
+
+#[derive(QueryableByName)]
+struct Address {
+    #[diesel(sql_type = Integer)]
+    x: i32,
+    #[diesel(sql_type = Integer)]
+    y: i32,
+}
+
+/// The tiles at zoom `z` that hold at least one published initiative (one pass over
+/// `map_points`).
+pub fn occupied(conn: &mut PgConnection, z: u32) -> StoreResult<Vec<(u32, u32)>> {
+    let n = 1u32 << z.min(MAX_ZOOM);
+    let size = 2.0 * MERCATOR_HALF / f64::from(n);
+    let cell = |axis: &str| format!("least(greatest(floor({axis} / {size}), 0), {})::int", n - 1);
+    let sql = format!(
+        "SELECT DISTINCT {} AS x, {} AS y FROM map_points",
+        cell(&format!("(ST_X(point_3857) + {MERCATOR_HALF})")),
+        cell(&format!("({MERCATOR_HALF} - ST_Y(point_3857))")),
+    );
+    let rows: Vec<Address> = diesel::sql_query(sql).load(conn)?;
+    Ok(rows.into_iter().map(|a| (a.x as u32, a.y as u32)).collect())
+}
+
 /// The one statement that produces a tile (also what the benchmark runs in pgbench).
 pub fn statement(q: &TileQuery) -> Statement<'static> {
     if q.z >= POINTS_FROM_ZOOM {

@@ -6,9 +6,20 @@ use crate::tile_cache::Lookup;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use archipel_store::category;
+use archipel_store::error::StoreResult;
 use bytes::Bytes;
+use diesel::PgConnection;
 
-const CACHE_KEY: &str = "categories";
+/// The body's key in the tile cache.
+pub const CACHE_KEY: &str = "categories";
+
+/// The JSON body of the list (also built ahead by [`crate::tile_warm`]).
+pub fn body(conn: &mut PgConnection) -> StoreResult<Bytes> {
+    let tree = category::tree(conn)?;
+    let body = serde_json::to_vec(&serde_json::json!({ "categories": tree }))
+        .expect("a JSON value always serialises");
+    Ok(Bytes::from(body))
+}
 
 /// The category tree, each with the number of published initiatives in it and its descendants.
 #[utoipa::path(
@@ -21,11 +32,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     let body = match state.tiles.get(CACHE_KEY) {
         Lookup::Hit(body) => body,
         Lookup::Miss(generation) => {
-            let tree = state.db(category::tree).await?;
-            let body = Bytes::from(
-                serde_json::to_vec(&serde_json::json!({ "categories": tree }))
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
-            );
+            let body = state.db(body).await?;
             state.tiles.put(CACHE_KEY.into(), body.clone(), generation);
             body
         }

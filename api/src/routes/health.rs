@@ -6,10 +6,17 @@ use actix_web::{HttpResponse, web};
 use archipel_store::{migrate, text};
 use diesel::RunQueryDsl;
 
-/// The process is up.
+/// The process is up; also says how many built tiles it keeps and whether the tiles the map
+/// opens on are built (see `--tile-prebuild-zoom`).
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Up")))]
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "status": "ok",
+        "map_tiles": {
+            "cached": state.tiles.len(),
+            "prebuilt": state.tiles.is_prebuilt(),
+        },
+    }))
 }
 
 /// The database answers and has every migration this binary needs.

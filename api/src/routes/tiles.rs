@@ -100,22 +100,11 @@ pub async fn tile(
             }
         }
     }
-    // The cache key: the address and the validated filters, in a canonical order.
     slugs.sort();
     slugs.dedup();
     query.statuses.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     query.statuses.dedup();
-    let key = format!(
-        "{z}/{x}/{y}?c={}&q={}&s={}",
-        slugs.join(","),
-        query.words.join(" "),
-        query
-            .statuses
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let key = cache_key(z, x, y, &slugs, &query.words, &query.statuses);
     let generation = match state.tiles.get(&key) {
         Lookup::Hit(bytes) => return Ok(respond(&req, bytes)),
         Lookup::Miss(generation) => generation,
@@ -142,6 +131,25 @@ pub async fn tile(
     })?);
     state.tiles.put(key, bytes.clone(), generation);
     Ok(respond(&req, bytes))
+}
+
+/// The tile cache's key of a tile: its address and validated filters (slugs and statuses sorted
+/// and without repeats).
+pub fn cache_key(
+    z: u32,
+    x: u32,
+    y: u32,
+    slugs: &[String],
+    words: &[String],
+    statuses: &[Status],
+) -> String {
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    format!(
+        "{z}/{x}/{y}?c={}&q={}&s={}",
+        slugs.join(","),
+        words.join(" "),
+        statuses.join(",")
+    )
 }
 
 fn respond(req: &HttpRequest, bytes: Bytes) -> HttpResponse {

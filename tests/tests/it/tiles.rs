@@ -300,3 +300,105 @@ async fn built_tiles_are_kept_until_the_map_changes_whoever_changes_it() {
     let filtered = format!("{path}?category=repair-cafe");
     assert_eq!(tile(&app, &filtered).await.0, 204);
 }
+
+/// Everything a tile shows: cluster counts plus single initiatives, inside the tile proper.
+fn initiatives_shown(layers: &[mvt::Layer]) -> i64 {
+    let inside =
+        |f: &&mvt::Feature| (0..4096).contains(&f.point.0) && (0..4096).contains(&f.point.1);
+    layers
+        .iter()
+        .flat_map(|l| l.features.iter().filter(inside).map(move |f| (l, f)))
+        .map(|(l, f)| match l.name.as_str() {
+            "clusters" => f.properties["count"].as_i64().unwrap(),
+            _ => 1,
+        })
+        .sum()
+}
+
+#[actix_web::test]
+async fn the_opening_tiles_are_built_before_anyone_asks_and_again_after_a_change() {
+    use archipel_api::routes::{categories, tiles::cache_key};
+    use archipel_api::tile_cache::Lookup;
+    use archipel_api::tile_warm::{self, WarmPlan};
+    use diesel::{Connection, RunQueryDsl};
+    use std::time::{Duration, Instant};
+
+    let app = TestApp::spawn().await;
+    let places = [
+        ("Toulouse", 43.6045, 1.4440),
+        ("Paris", 48.8566, 2.3522),
+        ("Lyon", 45.7640, 4.8357),
+    ];
+    for (city, lat, lon) in places {
+        app.create(json!({"name": format!("Jardin partagé de {city}"), "lat": lat, "lon": lon, "categories": ["shared-garden"]}))
+            .await;
+    }
+    let _warmer = tile_warm::spawn(
+        app.tiles.clone(),
+        app.pool.clone(),
+        WarmPlan {
+            max_zoom: 6,
+            first_zoom: 5,
+        },
+    );
+    let wait_prebuilt = |after: u64, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let what = what.to_string();
+        let tiles = app.tiles.clone();
+        async move {
+            while !(tiles.generation().0 > after && tiles.is_prebuilt()) {
+                assert!(Instant::now() < deadline, "{what}");
+                actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    wait_prebuilt(0, "the opening tiles are never built").await;
+
+    // Held before any visitor asked: the world tile, the z6 tile of Lyon, the category counts.
+    let cached = |key: &str| match app.tiles.get(key) {
+        Lookup::Hit(bytes) => bytes,
+        Lookup::Miss(_) => panic!("{key} was not built ahead"),
+    };
+    let world = cache_key(0, 0, 0, &[], &[], &[]);
+    assert_eq!(initiatives_shown(&mvt::decode(&cached(&world))), 3);
+    let (x, y) = tile_of(45.7640, 4.8357, 6);
+    let lyon = mvt::decode(&cached(&cache_key(6, x, y, &[], &[], &[])));
+    let in_it = places
+        .iter()
+        .filter(|(_, lat, lon)| tile_of(*lat, *lon, 6) == (x, y))
+        .count();
+    assert_eq!(initiatives_shown(&lyon), in_it as i64);
+    let counts: serde_json::Value = serde_json::from_slice(&cached(categories::CACHE_KEY)).unwrap();
+    let food = counts["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "food-gardens")
+        .unwrap();
+    assert_eq!(food["count"], 3);
+    // A tile far from every initiative is not built ahead (only occupied tiles are).
+    assert!(matches!(
+        app.tiles.get(&cache_key(6, 0, 0, &[], &[], &[])),
+        Lookup::Miss(_)
+    ));
+    // What a visitor then gets is the built tile.
+    let (status, layers) = tile(&app, "/api/v1/tiles/0/0/0.mvt").await;
+    assert_eq!((status, initiatives_shown(&layers)), (200, 3));
+
+    // Another process withdraws the Paris garden: the cache is emptied, and the tiles are built
+    // again without it, still before anyone asks.
+    let before = app.tiles.generation().0;
+    let mut conn = diesel::PgConnection::establish(&app.db.url).unwrap();
+    diesel::sql_query("UPDATE initiatives SET moderation = 'pending' WHERE name LIKE '%Paris'")
+        .execute(&mut conn)
+        .unwrap();
+    wait_prebuilt(before, "the tiles are not built again after the change").await;
+    assert_eq!(initiatives_shown(&mvt::decode(&cached(&world))), 2);
+    let body = app
+        .get("/healthz")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(body["map_tiles"]["prebuilt"], true);
+}
