@@ -257,7 +257,7 @@ fn main() -> anyhow::Result<()> {
                     continue;
                 }
                 eprintln!("bench: {size} Q4 export");
-                match scenarios::export(&server, &url, &mut conn, size) {
+                match scenarios::export(&server, &url, &mut conn, size, effort.repeats) {
                     Ok(export) => results.exports.push(export),
                     Err(e) if smoke => return Err(e.context("Q4 export")),
                     Err(e) => results

@@ -262,7 +262,7 @@ impl Results {
         if !self.exports.is_empty() {
             let _ = writeln!(
                 out,
-                "\n## Q4: full export\n\n| dataset | features | first byte ms | total s | COPY TO s | total/COPY | MiB sent | server peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
+                "\n## Q4: full export\n\nThe server as configured by default, once it has built its tiles ahead; the export and a `COPY … TO STDOUT` of the same rows run in turn, medians of the repeats (one in a smoke run); peak RSS over all of them.\n\n| dataset | features | first byte ms | total s | COPY TO s | total/COPY | MiB sent | server peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
             );
             for x in &self.exports {
                 let _ = writeln!(
