@@ -177,33 +177,19 @@ impl TileCache {
     /// Listens for changes on its own connection, in a background thread, until the returned
     /// guard is dropped. Does nothing when the cache is disabled.
     pub fn listen(self: &Arc<Self>, database_url: String) -> Listener {
-        let stop = Arc::new(AtomicBool::new(false));
         if self.budget == 0 {
-            return Listener { stop, thread: None };
+            return Background::none();
         }
         let cache = Arc::clone(self);
-        let stopped = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("tile-cache-listener".into())
-            .spawn(move || {
-                while !stopped.load(Ordering::Acquire) {
-                    if let Err(e) = cache.follow(&database_url, &stopped) {
-                        tracing::warn!("tile cache: change listener stopped: {e}");
-                    }
-                    cache.set_live(false);
-                    for _ in 0..20 {
-                        if stopped.load(Ordering::Acquire) {
-                            break;
-                        }
-                        std::thread::sleep(Duration::from_millis(100));
-                    }
+        Background::spawn("tile-cache-listener", move |stop| {
+            while !stop.load(Ordering::Acquire) {
+                if let Err(e) = cache.follow(&database_url, stop) {
+                    tracing::warn!("tile cache: change listener stopped: {e}");
                 }
-            })
-            .expect("the tile cache listener thread starts");
-        Listener {
-            stop,
-            thread: Some(thread),
-        }
+                cache.set_live(false);
+                pause(stop, Duration::from_secs(2));
+            }
+        })
     }
 
     /// Returns when the connection fails or `stop` is set.
@@ -237,18 +223,54 @@ impl TileCache {
 
 /// The listener thread of a [`TileCache`]; dropping it stops the thread and closes its
 /// connection.
+pub type Listener = Background;
+
+/// A background thread that runs until its guard is dropped: dropping it raises the stop flag
+/// the thread watches and waits for the thread to end.
 #[derive(Debug)]
-pub struct Listener {
+pub struct Background {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Drop for Listener {
+impl Background {
+    /// Runs `work` in a thread named `name`; `work` returns once the flag it is given is set.
+    pub fn spawn(name: &str, work: impl FnOnce(&AtomicBool) + Send + 'static) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || work(&stopped))
+            .unwrap_or_else(|e| panic!("the {name} thread starts: {e}"));
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// A guard with no thread.
+    pub fn none() -> Self {
+        Self {
+            stop: Arc::new(AtomicBool::new(false)),
+            thread: None,
+        }
+    }
+}
+
+impl Drop for Background {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+/// Sleeps about `time`, waking early when `stop` is set.
+pub fn pause(stop: &AtomicBool, time: Duration) {
+    let until = Instant::now() + time;
+    while !stop.load(Ordering::Acquire) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100).min(until - Instant::now()));
     }
 }
 

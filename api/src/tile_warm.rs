@@ -13,7 +13,7 @@
 //! the database; the cost is about one pass over `map_points` per zoom.
 
 use crate::routes::{categories, tiles as tile_routes};
-use crate::tile_cache::{Lookup, TileCache};
+use crate::tile_cache::{Background, Lookup, TileCache, pause};
 use archipel_store::db::Pool;
 use archipel_store::error::StoreResult;
 use archipel_store::tiles::{self, TileQuery};
@@ -37,33 +37,11 @@ pub struct WarmPlan {
 }
 
 /// The building thread; dropping it stops the thread.
-#[derive(Debug)]
-pub struct Warmer {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Warmer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
+pub type Warmer = Background;
 
 /// Starts building ahead for `cache` (which must have its listener running to keep anything).
 pub fn spawn(cache: Arc<TileCache>, pool: Pool, plan: WarmPlan) -> Warmer {
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopped = Arc::clone(&stop);
-    let thread = std::thread::Builder::new()
-        .name("tile-warmer".into())
-        .spawn(move || run(&cache, &pool, plan, &stopped))
-        .expect("the tile warmer thread starts");
-    Warmer {
-        stop,
-        thread: Some(thread),
-    }
+    Background::spawn("tile-warmer", move |stop| run(&cache, &pool, plan, stop))
 }
 
 fn run(cache: &TileCache, pool: &Pool, plan: WarmPlan, stop: &AtomicBool) {
@@ -93,12 +71,7 @@ fn run(cache: &TileCache, pool: &Pool, plan: WarmPlan, stop: &AtomicBool) {
             Ok(None) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "map tiles could not be built ahead; trying again in 10 s");
-                for _ in 0..100 {
-                    if stop.load(Ordering::Acquire) {
-                        return;
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
-                }
+                pause(stop, Duration::from_secs(10));
             }
         }
     }
