@@ -2,7 +2,7 @@
 // time zone), how to reach it, where the data comes from, and a permanent link.
 
 import { categoryName, getInitiative, isAbort, messageOf, type Category, type Initiative } from './api';
-import { copyText, h, safeHref } from './dom';
+import { copyText, h, mailtoHref, safeHref } from './dom';
 import { swatch } from './filters';
 import { t, weekdayName, weekdayShort, type Lang } from './i18n';
 import { uiIcon } from './icons';
@@ -216,7 +216,7 @@ export class Card {
     const contact = h('dl', { class: 'contact' });
     const c = item.contact;
     if (c.phone) contact.append(h('dt', {}, t(lang, 'phone')), h('dd', {}, h('a', { href: `tel:${c.phone.replace(/[^\d+]/g, '')}` }, c.phone)));
-    if (c.email) contact.append(h('dt', {}, t(lang, 'email')), h('dd', {}, h('a', { href: `mailto:${c.email}` }, c.email)));
+    if (c.email) contact.append(h('dt', {}, t(lang, 'email')), h('dd', {}, h('a', { href: mailtoHref(c.email) }, c.email)));
     const website = safeHref(c.website);
     if (website) contact.append(h('dt', {}, t(lang, 'website')), h('dd', {}, externalLink(website, website.replace(/^https?:\/\//, '').replace(/\/$/, ''))));
     const links = c.links.map(safeHref).filter((l): l is string => Boolean(l));

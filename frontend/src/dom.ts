@@ -53,6 +53,17 @@ export function safeHref(url: string | null | undefined): string | null {
   }
 }
 
+/**
+ * `mailto:` link to one address. Everything but `@` is percent-encoded (RFC 6068), so that an
+ * address such as `a?cc=x@evil.example&body=…` stays an address: no `?` or `#` can start a query
+ * or a fragment (and so add recipients, a subject or a body), no `,` can add a recipient.
+ */
+export function mailtoHref(address: string): string {
+  // (a lone surrogate would make encodeURIComponent throw)
+  const wellFormed = address.trim().replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  return `mailto:${encodeURIComponent(wellFormed).replace(/%40/g, '@')}`;
+}
+
 /** Copies text to the clipboard; when that is refused, selects it in `field` to copy by hand. */
 export async function copyText(text: string, field?: HTMLInputElement | HTMLTextAreaElement): Promise<boolean> {
   try {
