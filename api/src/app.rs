@@ -9,6 +9,7 @@ use crate::routes::{
 use crate::state::AppState;
 use actix_web::dev::{Server, Service};
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
+use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpServer, middleware, web};
 use archipel_store::text;
 use std::net::TcpListener;
@@ -92,7 +93,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/initiatives/{key}/reports")
                     .route(web::post().to(suggestions::report_correction)),
             )
-            .service(web::resource("/suggestions").route(web::post().to(suggestions::suggest)))
+            .service(
+                web::resource("/suggestions")
+                    .route(web::get().to(suggestions::list_suggestions))
+                    .route(web::post().to(suggestions::suggest)),
+            )
             .service(web::resource("/reports").route(web::get().to(suggestions::list_reports)))
             .service(
                 web::resource("/reports/{id}").route(web::patch().to(suggestions::close_report)),
@@ -151,9 +156,14 @@ pub fn build(
             .app_data(state.clone())
             .configure(configure)
             .wrap_fn(|req, srv| {
-                // A write that succeeded may have changed the map: built tiles are dropped at
-                // once (other processes' writes arrive through the tile cache's listener).
-                let writes = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+                // An editor's write that succeeded may have changed the map: built tiles are
+                // dropped at once (other processes' writes arrive through the tile cache's
+                // listener). Anonymous writes (suggestions, reports) only add pending things the
+                // map does not show, so they never empty the cache.
+                let writes = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS")
+                    && req
+                        .headers()
+                        .contains_key(actix_web::http::header::AUTHORIZATION);
                 let tiles = writes
                     .then(|| {
                         req.app_data::<web::Data<AppState>>()
@@ -176,6 +186,12 @@ pub fn build(
                 let response = srv.call(req);
                 async move { Ok(localise(response.await?, lang)) }
             })
+            .wrap(
+                // On every response, errors included (pages add their Content-Security-Policy).
+                middleware::DefaultHeaders::new()
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::REFERRER_POLICY, "strict-origin-when-cross-origin")),
+            )
             .wrap(middleware::Compress::default())
             .wrap(TracingLogger::default())
             .wrap(

@@ -7,11 +7,15 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use archipel_store::error::Fault;
 use archipel_store::{FieldError, StoreError, Text, text};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// `Retry-After` of a 503 caused by the database: it restarts or frees up within seconds.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -38,9 +42,17 @@ pub enum ApiError {
     #[error("unprocessable: {0:?}")]
     Unprocessable(Vec<FieldError>),
     #[error("too many requests")]
-    TooManyRequests(Text),
+    TooManyRequests { message: Text, retry_after: u64 },
+    /// The database is unreachable or restarting (the detail goes to the log).
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The service cannot take this now (a time-out, every export slot taken): try later.
+    #[error("busy: {code}")]
+    Busy {
+        code: &'static str,
+        message: Text,
+        retry_after: u64,
+    },
     #[error("not ready")]
     NotReady(Text),
     #[error("internal: {0}")]
@@ -100,8 +112,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::NotAcceptable(_) => "not_acceptable",
             ApiError::Unprocessable(_) => "validation_failed",
-            ApiError::TooManyRequests(_) => "rate_limited",
+            ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Busy { code, .. } => code,
             ApiError::NotReady(_) => "not_ready",
             ApiError::Internal(_) => "internal_error",
         }
@@ -121,7 +134,8 @@ impl ApiError {
             | ApiError::PayloadTooLarge(message)
             | ApiError::UnsupportedMediaType(message)
             | ApiError::NotAcceptable(message)
-            | ApiError::TooManyRequests(message)
+            | ApiError::TooManyRequests { message, .. }
+            | ApiError::Busy { message, .. }
             | ApiError::NotReady(message) => message.get(l).to_string(),
             ApiError::Unprocessable(errors) => {
                 let text = text!("{} field(s) need correcting; see 'errors'", errors.len();
@@ -159,12 +173,26 @@ impl ApiError {
         }
     }
 
+    /// Seconds after which trying again makes sense, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests { retry_after, .. } | ApiError::Busy { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            ApiError::Unavailable(_) | ApiError::NotReady(_) => Some(UNAVAILABLE_RETRY_AFTER),
+            _ => None,
+        }
+    }
+
     pub fn render(&self, lang: Lang) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         response
             .content_type(PROBLEM_JSON)
             .insert_header((header::CONTENT_LANGUAGE, lang.code()))
             .insert_header((header::CACHE_CONTROL, "no-store"));
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
         if matches!(self, ApiError::Unauthorized(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"archipel\""));
         }
@@ -186,8 +214,10 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) | ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) | ApiError::NotReady(_) | ApiError::Busy { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -201,6 +231,29 @@ impl ResponseError for ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         use diesel::result::{DatabaseErrorKind, Error as DieselError};
+        match err.fault() {
+            Some(Fault::Unreachable) => return ApiError::Unavailable(err.to_string()),
+            Some(Fault::StatementTimeout) => {
+                tracing::warn!(error = %err, "a statement was cut off");
+                return ApiError::Busy {
+                    code: "query_timeout",
+                    message: text!(
+                        "the database took too long to answer this request; try again in a moment, or narrow it (a smaller box, more precise words)";
+                        "la base de données a mis trop de temps à répondre à cette requête ; réessayez dans un instant, ou précisez-la (une zone plus petite, des mots plus précis)"),
+                    retry_after: UNAVAILABLE_RETRY_AFTER,
+                };
+            }
+            Some(Fault::LockTimeout) => {
+                return ApiError::Busy {
+                    code: "busy",
+                    message: text!(
+                        "this initiative is being written by an import or another editor right now; nothing was changed, try again in a few seconds";
+                        "cette initiative est en cours d'écriture par un import ou un autre éditeur ; rien n'a été modifié, réessayez dans quelques secondes"),
+                    retry_after: UNAVAILABLE_RETRY_AFTER,
+                };
+            }
+            None => {}
+        }
         match err {
             StoreError::NotFound => ApiError::not_found(),
             StoreError::Invalid(errors) => ApiError::Unprocessable(errors),
@@ -208,7 +261,6 @@ impl From<StoreError> for ApiError {
                 "the initiative has changed since you read it (it is now at version {}); read it again, reapply your change and send it with the new ETag", current;
                 "l'initiative a changé depuis votre lecture (elle est à la version {}) ; relisez-la, refaites votre modification et envoyez-la avec le nouvel ETag", current)),
             StoreError::Conflict(message) => ApiError::Conflict(message),
-            StoreError::Pool(e) => ApiError::Unavailable(e.to_string()),
             StoreError::Database(DieselError::DatabaseError(
                 DatabaseErrorKind::CheckViolation,
                 info,
@@ -220,10 +272,6 @@ impl From<StoreError> for ApiError {
                     text!("the database refused a value ({})", constraint; "la base de données a refusé une valeur ({})", constraint),
                 )])
             }
-            StoreError::Database(DieselError::DatabaseError(
-                DatabaseErrorKind::ClosedConnection,
-                info,
-            )) => ApiError::Unavailable(info.message().to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }

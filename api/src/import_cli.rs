@@ -83,9 +83,13 @@ impl Progress for Bar {
     }
 }
 
-pub fn fetcher(max_feed_mib: u64) -> anyhow::Result<Arc<Fetcher>> {
+pub fn fetcher(
+    max_feed_mib: u64,
+    stall_timeout: std::time::Duration,
+) -> anyhow::Result<Arc<Fetcher>> {
     let settings = FetchSettings {
         max_bytes: max_feed_mib << 20,
+        stall_timeout,
         ..FetchSettings::default()
     };
     Ok(Arc::new(Fetcher::new(settings)?))
@@ -193,6 +197,7 @@ fn print_table(outcomes: &[Outcome]) {
             (RunStatus::NotModified, _) => "not modified",
             (RunStatus::Failed, _) => "FAILED",
             (RunStatus::Running, _) => "running",
+            (RunStatus::Abandoned, _) => "abandoned",
         };
         println!(
             "{:<26} {:<12} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7} {:>9} {:>10} {:>7.1}s",

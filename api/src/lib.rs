@@ -3,12 +3,13 @@
 
 pub mod app;
 pub mod auth;
+pub mod client;
 pub mod error;
+pub mod export_gate;
 pub mod input;
 pub mod lang;
 pub mod list_params;
 pub mod openapi;
-pub mod ratelimit;
 pub mod routes;
 pub mod state;
 pub mod tile_cache;

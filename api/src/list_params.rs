@@ -82,7 +82,11 @@ fn parse_list<T>(
         .collect()
 }
 
-/// Words of a text search: at most ten, each with at least one letter or digit.
+/// Shortest word searched for: one letter would match a large part of the directory.
+pub const MIN_WORD_CHARS: usize = 2;
+
+/// Words of a text search: at most ten, each with at least two letters or digits (shorter ones,
+/// such as the "d" of "jardin d'Émile", are left out; a query of nothing else is refused).
 pub fn parse_words(raw: &str) -> Result<Vec<String>, ApiError> {
     if raw.chars().count() > 200 {
         return Err(bad(
@@ -92,14 +96,15 @@ pub fn parse_words(raw: &str) -> Result<Vec<String>, ApiError> {
     }
     let words: Vec<String> = raw
         .split(|c: char| c.is_whitespace() || c == ',' || c == '\'' || c == '’' || c == '-')
-        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .filter(|w| w.chars().filter(|c| c.is_alphanumeric()).count() >= MIN_WORD_CHARS)
         .map(str::to_string)
         .collect();
     if words.is_empty() {
         return Err(bad(
             "invalid_q",
             text!(
-            "q must contain at least one word (letters or digits)"; "q doit contenir au moins un mot (lettres ou chiffres)"),
+            "q must contain at least one word of {} letters or digits or more", MIN_WORD_CHARS;
+            "q doit contenir au moins un mot de {} lettres ou chiffres ou plus", MIN_WORD_CHARS),
         ));
     }
     if words.len() > MAX_WORDS {

@@ -67,10 +67,27 @@ enum Command {
         /// Largest feed accepted, in MiB.
         #[arg(long, env = "ARCHIPEL_MAX_FEED_MIB", default_value_t = 200)]
         max_feed_size: u64,
+        /// A feed that sends nothing for this long in the middle of its body fails the run.
+        #[arg(long, env = "ARCHIPEL_FEED_STALL_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+        feed_stall_timeout: std::time::Duration,
     },
     /// Demo data.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Personal data of visitors (suggesters' and reporters' e-mails, rate-limit records).
+    #[command(subcommand)]
+    Privacy(PrivacyCommand),
+}
+
+#[derive(Subcommand)]
+enum PrivacyCommand {
+    /// Erase the e-mails of suggestions and reports closed more than this long ago (what they
+    /// said stays), and the forms' rate-limit records.
+    Purge {
+        /// e.g. 12months, 90days, 6weeks.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        older_than: std::time::Duration,
+    },
 }
 
 #[derive(Subcommand)]
@@ -129,6 +146,49 @@ struct ServeArgs {
     /// Apply pending migrations before serving.
     #[arg(long, env = "ARCHIPEL_MIGRATE")]
     migrate: bool,
+    /// The longest a public read may run in the database before it is answered 503 (e.g. 5s;
+    /// `off` for no limit).
+    #[arg(long, env = "ARCHIPEL_READ_TIMEOUT", default_value = "5s", value_parser = parse_optional_duration)]
+    read_timeout: OptionalDuration,
+    /// The longest a write waits for a row held by an import or another editor before it is
+    /// answered 503 (`off` to wait as long as it takes).
+    #[arg(long, env = "ARCHIPEL_LOCK_TIMEOUT", default_value = "3s", value_parser = parse_optional_duration)]
+    lock_timeout: OptionalDuration,
+    /// Streamed exports at once, in all.
+    #[arg(long, env = "ARCHIPEL_EXPORT_MAX", default_value_t = 4)]
+    export_max: usize,
+    /// Streamed exports at once from one client (IPv4 address or IPv6 /64).
+    #[arg(long, env = "ARCHIPEL_EXPORT_MAX_PER_CLIENT", default_value_t = 2)]
+    export_max_per_client: usize,
+    /// An export whose client reads nothing for this long is dropped.
+    #[arg(long, env = "ARCHIPEL_EXPORT_STALL_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    export_stall_timeout: std::time::Duration,
+    /// Suggestions and reports accepted from one client per 10 minutes.
+    #[arg(long, env = "ARCHIPEL_FORM_LIMIT", default_value_t = 10)]
+    form_limit: usize,
+    /// Suggestions and reports accepted from everyone per hour.
+    #[arg(long, env = "ARCHIPEL_FORM_LIMIT_PER_HOUR", default_value_t = 300)]
+    form_limit_per_hour: usize,
+    /// Erase, every hour, the e-mails of suggestions and reports closed more than this long
+    /// ago (`off`: only `archipel privacy purge` does).
+    #[arg(long, env = "ARCHIPEL_PRIVACY_RETENTION", default_value = "12months", value_parser = parse_optional_duration)]
+    privacy_retention: OptionalDuration,
+    /// A feed that sends nothing for this long in the middle of its body fails the import.
+    #[arg(long, env = "ARCHIPEL_FEED_STALL_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    feed_stall_timeout: std::time::Duration,
+}
+
+/// A duration, or `off`.
+#[derive(Debug, Clone, Copy)]
+struct OptionalDuration(Option<std::time::Duration>);
+
+fn parse_optional_duration(raw: &str) -> Result<OptionalDuration, String> {
+    if raw.eq_ignore_ascii_case("off") {
+        return Ok(OptionalDuration(None));
+    }
+    humantime::parse_duration(raw)
+        .map(|d| OptionalDuration(Some(d)))
+        .map_err(|e| format!("expected a duration such as 5s, 10min, 12months, or off: {e}"))
 }
 
 #[derive(Subcommand)]
@@ -255,7 +315,6 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let pool = db::pool(&url, args.pool_size);
     let frontend_dir = args
         .frontend_dir
         .join("index.html")
@@ -271,13 +330,26 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         basemap_style: args.basemap_style.clone(),
         default_view: parse_view(&args.default_view)?,
         tile_cache_bytes: args.tile_cache_mb << 20,
+        pool_size: args.pool_size,
+        read_statement_timeout: args.read_timeout.0,
+        lock_timeout: args.lock_timeout.0,
+        export_max: args.export_max,
+        export_max_per_client: args.export_max_per_client,
+        export_stall_timeout: args.export_stall_timeout,
+        form_limit: args.form_limit,
+        form_limit_per_hour: args.form_limit_per_hour,
+        fetch: archipel_importer::FetchSettings {
+            stall_timeout: args.feed_stall_timeout,
+            ..archipel_importer::FetchSettings::default()
+        },
         ..Settings::default()
     };
     let listener = TcpListener::bind((args.bind.as_str(), args.port))
         .with_context(|| format!("listening on {}:{}", args.bind, args.port))?;
     let address = listener.local_addr()?;
     tracing::info!("Archipel listening on http://{address} (API docs at /api/docs)");
-    let state = AppState::new(pool.clone(), settings);
+    let state = AppState::new(&url, settings);
+    let pool = state.pool.clone();
     let _tile_listener = state.tiles.listen(url.clone());
     let _tile_warmer = match args.tile_prebuild_zoom.0 {
         Some(max_zoom) if args.tile_cache_mb > 0 => Some(archipel_api::tile_warm::spawn(
@@ -290,6 +362,28 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         )),
         _ => None,
     };
+    if let Some(retention) = args.privacy_retention.0 {
+        let pool = pool.clone();
+        actix_web::rt::spawn(async move {
+            loop {
+                let pool = pool.clone();
+                let purged = actix_web::web::block(move || {
+                    let mut conn = pool.get().map_err(archipel_store::StoreError::from)?;
+                    archipel_store::suggestion::purge(&mut conn, retention)
+                })
+                .await;
+                match purged {
+                    Ok(Ok(p)) if p != archipel_store::suggestion::Purged::default() => {
+                        tracing::info!(?p, "personal data past its retention erased");
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "personal data could not be purged"),
+                    Err(e) => tracing::warn!(error = %e, "personal data could not be purged"),
+                }
+                actix_web::rt::time::sleep(std::time::Duration::from_secs(3600)).await;
+            }
+        });
+    }
     if args.schedule_imports {
         let fetcher = state.fetcher.clone();
         actix_web::rt::spawn(async move {
@@ -444,9 +538,10 @@ async fn main() -> anyhow::Result<()> {
             due,
             dry_run,
             max_feed_size,
+            feed_stall_timeout,
         } => {
             let pool = db::pool(&cli.database_url()?, 2);
-            let fetcher = import_cli::fetcher(*max_feed_size)?;
+            let fetcher = import_cli::fetcher(*max_feed_size, *feed_stall_timeout)?;
             let outcomes =
                 import_cli::import(&pool, fetcher, id.clone(), *due, *dry_run, "manual").await?;
             if outcomes
@@ -459,7 +554,20 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Demo(DemoCommand::Load { if_empty, dir }) => {
             let pool = db::pool(&cli.database_url()?, 2);
-            import_cli::demo_load(&pool, import_cli::fetcher(200)?, dir, *if_empty).await
+            let fetcher = import_cli::fetcher(200, std::time::Duration::from_secs(60))?;
+            import_cli::demo_load(&pool, fetcher, dir, *if_empty).await
+        }
+        Command::Privacy(PrivacyCommand::Purge { older_than }) => {
+            let mut conn = cli.connect()?;
+            let purged = archipel_store::suggestion::purge(&mut conn, *older_than)?;
+            eprintln!(
+                "Erased {} suggester e-mail(s), {} reporter e-mail(s) and {} rate-limit record(s) older than {}.",
+                purged.suggestion_emails,
+                purged.report_emails,
+                purged.form_submissions,
+                humantime::format_duration(*older_than)
+            );
+            Ok(())
         }
     }
 }

@@ -26,6 +26,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::tiles::tile,
         routes::frontend::config,
         routes::suggestions::suggest,
+        routes::suggestions::list_suggestions,
         routes::suggestions::report_correction,
         routes::suggestions::list_reports,
         routes::suggestions::close_report,

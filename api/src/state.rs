@@ -1,26 +1,30 @@
-//! What every handler shares: the connection pool and the settings.
+//! What every handler shares: the connection pools and the settings.
 
 use crate::error::ApiError;
-use crate::ratelimit::RateLimiter;
+use crate::export_gate::ExportGate;
 use crate::tile_cache::TileCache;
 use archipel_importer::Fetcher;
+use archipel_store::db::{self, Limits};
 use archipel_store::error::StoreResult;
 use archipel_store::{Pool, StoreError};
 use diesel::PgConnection;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Settings of a running server, loaded once by `main` (or a test) and passed down.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Absolute base URL for links in responses (e.g. `https://carte.example.fr`); when unset,
-    /// links use the scheme and host of each request.
+    /// links use the scheme and host of each request (a host of an unexpected shape is not used).
     pub public_url: Option<String>,
     /// Directory of the built front end (`frontend/dist`); not served when unset.
     pub frontend_dir: Option<PathBuf>,
-    /// Suggestions and reports accepted from one address per window.
+    /// Suggestions and reports accepted from one client network per window.
     pub form_limit: usize,
-    pub form_window: std::time::Duration,
+    pub form_window: Duration,
+    /// Suggestions and reports accepted from everyone per hour.
+    pub form_limit_per_hour: usize,
     /// Take the client's address from `Forwarded`/`X-Forwarded-For` (behind a trusted proxy).
     pub trust_forwarded: bool,
     /// MapLibre style URL of the basemap; `None` uses OpenStreetMap's raster tiles.
@@ -31,6 +35,18 @@ pub struct Settings {
     pub fetch: archipel_importer::FetchSettings,
     /// Memory for built tiles (bytes); 0 builds every tile afresh.
     pub tile_cache_bytes: usize,
+    /// Database connections for requests (reads and writes each get a pool of this size).
+    pub pool_size: u32,
+    /// The longest a public read's statement may run; it then answers 503.
+    pub read_statement_timeout: Option<Duration>,
+    /// The longest a request waits for a row lock (held by an import, another editor); it then
+    /// answers 503.
+    pub lock_timeout: Option<Duration>,
+    /// Streamed exports at once, in all and per client network.
+    pub export_max: usize,
+    pub export_max_per_client: usize,
+    /// An export whose client reads nothing for this long is dropped.
+    pub export_stall_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -39,55 +55,105 @@ impl Default for Settings {
             public_url: None,
             frontend_dir: None,
             form_limit: 10,
-            form_window: std::time::Duration::from_secs(600),
+            form_window: Duration::from_secs(600),
+            form_limit_per_hour: 300,
             trust_forwarded: false,
             basemap_style: None,
             // Metropolitan France.
             default_view: (46.6, 2.4, 5.0),
             fetch: archipel_importer::FetchSettings::default(),
             tile_cache_bytes: 64 << 20,
+            pool_size: 10,
+            read_statement_timeout: Some(Duration::from_secs(5)),
+            lock_timeout: Some(Duration::from_secs(3)),
+            export_max: 4,
+            export_max_per_client: 2,
+            export_stall_timeout: Duration::from_secs(30),
         }
     }
 }
 
 pub struct AppState {
+    /// Writes, editors' work, imports and the tile warmer: no statement time limit.
     pub pool: Pool,
+    /// Public reads: statements are cut off after `read_statement_timeout`.
+    pub read_pool: Pool,
+    /// Streamed exports, each holding one connection while it runs; apart, so that slow
+    /// downloads can never take the connections other requests need.
+    pub export_pool: Pool,
     pub settings: Settings,
-    pub limiter: RateLimiter,
     /// The one HTTP client of imports.
     pub fetcher: Arc<Fetcher>,
     /// Built tiles; see [`TileCache::listen`].
     pub tiles: Arc<TileCache>,
+    pub exports: Arc<ExportGate>,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, settings: Settings) -> Self {
-        let limiter = RateLimiter::new(settings.form_limit, settings.form_window);
+    /// The state of a server over the database at `database_url`.
+    pub fn new(database_url: &str, settings: Settings) -> Self {
+        let write_limits = Limits {
+            statement_timeout: None,
+            lock_timeout: settings.lock_timeout,
+        };
+        let read_limits = Limits {
+            statement_timeout: settings.read_statement_timeout,
+            lock_timeout: settings.lock_timeout,
+        };
+        let size = settings.pool_size.max(2);
+        let pool = db::pool_with(database_url, size, write_limits);
+        let read_pool = db::pool_with(database_url, size, read_limits);
+        let export_pool = db::pool_with(
+            database_url,
+            settings.export_max.max(1) as u32,
+            Limits::default(),
+        );
         let fetcher = Arc::new(
             Fetcher::new(settings.fetch.clone()).expect("the HTTP client of imports can be built"),
         );
         let tiles = TileCache::new(settings.tile_cache_bytes);
+        let exports = ExportGate::new(settings.export_max, settings.export_max_per_client);
         Self {
             pool,
+            read_pool,
+            export_pool,
             settings,
-            limiter,
             fetcher,
             tiles,
+            exports,
         }
     }
 
-    /// Runs `f` with a pooled connection on the blocking thread pool.
+    /// Runs `f` with a pooled connection for writes (or reads that must see them) on the
+    /// blocking thread pool.
     pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut PgConnection) -> StoreResult<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let result = actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
-            f(&mut conn)
-        })
-        .await?;
-        result.map_err(ApiError::from)
+        run(self.pool.clone(), f).await
     }
+
+    /// Runs `f`, a public read, with a connection whose statements are cut off after the
+    /// configured time (a 503 with `Retry-After` then).
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut PgConnection) -> StoreResult<T> + Send + 'static,
+    {
+        run(self.read_pool.clone(), f).await
+    }
+}
+
+async fn run<T, F>(pool: Pool, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut PgConnection) -> StoreResult<T> + Send + 'static,
+{
+    let result = actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(StoreError::from)?;
+        f(&mut conn)
+    })
+    .await?;
+    result.map_err(ApiError::from)
 }

@@ -8,16 +8,28 @@
 //! not connected nothing is cached, so a lost connection can never serve stale tiles for long.
 //! Writes made through this process also empty the cache at once, without waiting for the
 //! notification.
+//!
+//! Memory is counted as it is really used: the tile's bytes, the key's, and a fixed cost per
+//! entry (the map's slot, the recency list's node, the handles), so a flood of empty tiles
+//! cannot grow the cache past its budget. The least recently used entry goes first, in constant
+//! time. Concurrent misses of one key are built once ([`TileCache::get_or_build`]).
 
 use bytes::Bytes;
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use lru::LruCache;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The channel the migrations' triggers notify.
 pub const CHANNEL: &str = "archipel_map";
+
+/// What an entry costs beyond its key's and tile's bytes: the hash map's slot and the recency
+/// list's node (key and value headers, two links, hash), the `Bytes` handle and the allocator's
+/// rounding. Measured order of magnitude, rounded up.
+pub const ENTRY_OVERHEAD: usize = 128;
 
 #[derive(Debug)]
 pub struct TileCache {
@@ -27,22 +39,23 @@ pub struct TileCache {
     /// The generation whose starting tiles are all built, plus one (0: none); see
     /// [`crate::tile_warm`].
     prebuilt: AtomicU64,
+    /// Tiles (and counts) built on a miss through [`TileCache::get_or_build`].
+    builds: AtomicU64,
     inner: Mutex<Inner>,
+    /// Keys being built now, each with the lock its other askers wait on.
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 #[derive(Debug)]
 struct Inner {
-    entries: HashMap<String, Entry>,
+    entries: LruCache<String, Bytes>,
     bytes: usize,
-    clock: u64,
     /// When the cache was last emptied.
     changed_at: Instant,
 }
 
-#[derive(Debug)]
-struct Entry {
-    tile: Bytes,
-    used: u64,
+fn cost(key: &str, tile: &Bytes) -> usize {
+    key.len() + tile.len() + ENTRY_OVERHEAD
 }
 
 /// What a lookup returns: the tile, or the generation to pass to [`TileCache::put`].
@@ -52,24 +65,31 @@ pub enum Lookup {
 }
 
 impl TileCache {
-    /// A cache of at most `budget` bytes of tiles; 0 disables it.
+    /// A cache of at most `budget` bytes; 0 disables it.
     pub fn new(budget: usize) -> Arc<Self> {
         Arc::new(Self {
             budget,
             generation: AtomicU64::new(0),
             live: AtomicBool::new(false),
             prebuilt: AtomicU64::new(0),
+            builds: AtomicU64::new(0),
             inner: Mutex::new(Inner {
-                entries: HashMap::new(),
+                entries: LruCache::unbounded(),
                 bytes: 0,
-                clock: 0,
                 changed_at: Instant::now(),
             }),
+            flights: Mutex::new(HashMap::new()),
         })
     }
 
     fn usable(&self) -> bool {
         self.budget > 0 && self.live.load(Ordering::Acquire)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn get(&self, key: &str) -> Lookup {
@@ -79,14 +99,8 @@ impl TileCache {
         // Read before the lookup: a tile built after this point may only be stored if nothing
         // changed meanwhile.
         let generation = self.generation.load(Ordering::Acquire);
-        let mut inner = self.inner.lock().expect("tile cache lock");
-        inner.clock += 1;
-        let now = inner.clock;
-        match inner.entries.get_mut(key) {
-            Some(entry) => {
-                entry.used = now;
-                Lookup::Hit(entry.tile.clone())
-            }
+        match self.lock().entries.get(key) {
+            Some(tile) => Lookup::Hit(tile.clone()),
             None => Lookup::Miss(Some(generation)),
         }
     }
@@ -95,40 +109,79 @@ impl TileCache {
     /// changed since.
     pub fn put(&self, key: String, tile: Bytes, generation: Option<u64>) {
         let Some(generation) = generation else { return };
-        if tile.len() > self.budget / 8 || !self.usable() {
+        let size = cost(&key, &tile);
+        if size > self.budget / 8 || !self.usable() {
             return;
         }
-        let mut inner = self.inner.lock().expect("tile cache lock");
+        let mut inner = self.lock();
         // Checked under the lock: `invalidate` empties the map under the same lock.
         if self.generation.load(Ordering::Acquire) != generation {
             return;
         }
-        inner.clock += 1;
-        let used = inner.clock;
-        let tile_len = tile.len();
-        let size = tile_len + key.len();
-        inner.bytes += size;
-        if let Some(old) = inner.entries.insert(key, Entry { tile, used }) {
-            inner.bytes -= old.tile.len() + (size - tile_len);
+        if let Some((old_key, old)) = inner.entries.push(key, tile) {
+            inner.bytes -= cost(&old_key, &old);
         }
+        inner.bytes += size;
         while inner.bytes > self.budget {
-            let Some(oldest) = inner
-                .entries
-                .iter()
-                .min_by_key(|(_, e)| e.used)
-                .map(|(k, _)| k.clone())
-            else {
+            let Some((old_key, old)) = inner.entries.pop_lru() else {
                 break;
             };
-            if let Some(e) = inner.entries.remove(&oldest) {
-                inner.bytes -= e.tile.len() + oldest.len();
-            }
+            inner.bytes -= cost(&old_key, &old);
         }
+    }
+
+    /// The cached tile of `key`, or the one `build` makes — once, however many ask for it at the
+    /// same time: the others wait for it and take it from the cache. Without a usable cache,
+    /// every caller builds its own.
+    pub async fn get_or_build<F, Fut, E>(&self, key: &str, build: F) -> Result<Bytes, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Bytes, E>>,
+    {
+        if let Lookup::Hit(tile) = self.get(key) {
+            return Ok(tile);
+        }
+        if !self.usable() {
+            self.builds.fetch_add(1, Ordering::Relaxed);
+            return build().await;
+        }
+        let flight = Arc::clone(
+            self.flights
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .entry(key.to_string())
+                .or_default(),
+        );
+        let turn = flight.lock().await;
+        let result = match self.get(key) {
+            Lookup::Hit(tile) => Ok(tile),
+            Lookup::Miss(generation) => {
+                self.builds.fetch_add(1, Ordering::Relaxed);
+                let built = build().await;
+                if let Ok(tile) = &built {
+                    self.put(key.to_string(), tile.clone(), generation);
+                }
+                built
+            }
+        };
+        drop(turn);
+        let mut flights = self
+            .flights
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Only the map's handle and ours left: nobody else waits on this key.
+        if flights
+            .get(key)
+            .is_some_and(|f| Arc::ptr_eq(f, &flight) && Arc::strong_count(f) <= 2)
+        {
+            flights.remove(key);
+        }
+        result
     }
 
     /// The map's data changed: forget every tile.
     pub fn invalidate(&self) {
-        let mut inner = self.inner.lock().expect("tile cache lock");
+        let mut inner = self.lock();
         self.generation.fetch_add(1, Ordering::AcqRel);
         inner.entries.clear();
         inner.bytes = 0;
@@ -137,7 +190,7 @@ impl TileCache {
 
     /// The current generation (bumped by every change) and how long ago it began.
     pub fn generation(&self) -> (u64, Duration) {
-        let inner = self.inner.lock().expect("tile cache lock");
+        let inner = self.lock();
         (
             self.generation.load(Ordering::Acquire),
             inner.changed_at.elapsed(),
@@ -162,11 +215,21 @@ impl TileCache {
 
     /// Number of tiles held (for tests and logs).
     pub fn len(&self) -> usize {
-        self.inner.lock().expect("tile cache lock").entries.len()
+        self.lock().entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Bytes counted against the budget, entries' overhead included.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    /// How many tiles were built on a miss through [`TileCache::get_or_build`].
+    pub fn builds(&self) -> u64 {
+        self.builds.load(Ordering::Relaxed)
     }
 
     fn set_live(&self, live: bool) {
@@ -313,7 +376,8 @@ mod tests {
 
     #[test]
     fn the_least_recently_used_tiles_go_first() {
-        let cache = live(8 * 110);
+        // Eight entries of 100 bytes with one-letter keys fit, not nine.
+        let cache = live(8 * (101 + ENTRY_OVERHEAD) + 100);
         for key in ["a", "b", "c"] {
             let generation = miss(&cache, key);
             cache.put(key.into(), Bytes::from(vec![0u8; 100]), generation);
@@ -332,5 +396,32 @@ mod tests {
             "b was the oldest"
         );
         assert!(cache.len() <= 8);
+    }
+
+    #[test]
+    fn empty_tiles_and_keys_count_against_the_budget() {
+        let budget = 64 * 1024;
+        let cache = live(budget);
+        for i in 0..10_000 {
+            let key = format!("14/{i}/{i}?c=&q=&s=");
+            let generation = miss(&cache, &key);
+            cache.put(key, Bytes::new(), generation);
+        }
+        assert!(cache.bytes() <= budget, "{} > {budget}", cache.bytes());
+        assert!(cache.len() < budget / ENTRY_OVERHEAD);
+    }
+
+    #[actix_web::test]
+    async fn concurrent_misses_of_one_tile_build_it_once() {
+        let cache = live(1 << 20);
+        let asks = (0..8).map(|_| {
+            cache.get_or_build("5/16/11", || async {
+                actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+                Ok::<_, ()>(Bytes::from_static(b"tile"))
+            })
+        });
+        let tiles = futures_util::future::join_all(asks).await;
+        assert!(tiles.iter().all(|t| t.as_deref() == Ok(&b"tile"[..])));
+        assert_eq!(cache.builds(), 1);
     }
 }

@@ -14,6 +14,9 @@ pub struct FetchSettings {
     pub connect_timeout: Duration,
     /// For the whole request, body included.
     pub timeout: Duration,
+    /// The longest silence accepted while reading the body: a server that stalls mid-body is
+    /// given up on after this (then retried like any time-out).
+    pub stall_timeout: Duration,
     /// Extra attempts after the first.
     pub retries: u32,
     /// Wait before the first retry; doubled at each one.
@@ -26,6 +29,7 @@ impl Default for FetchSettings {
         Self {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(300),
+            stall_timeout: Duration::from_secs(60),
             retries: 3,
             backoff: Duration::from_millis(500),
             max_bytes: 200 * 1024 * 1024,
@@ -72,6 +76,7 @@ impl Fetcher {
         let client = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
+            .read_timeout(settings.stall_timeout)
             .user_agent(concat!(
                 "Archipel/",
                 env!("CARGO_PKG_VERSION"),
@@ -245,6 +250,14 @@ impl Fetcher {
         while let Some(chunk) = body.next().await {
             let chunk = match chunk {
                 Ok(c) => c,
+                Err(e) if e.is_timeout() => {
+                    let reason = format!(
+                        "the feed stopped arriving after {bytes} bytes (nothing for {} s, or the whole download took over {} s)",
+                        self.settings.stall_timeout.as_secs(),
+                        self.settings.timeout.as_secs()
+                    );
+                    return Attempt::Retry(reason, None);
+                }
                 Err(e) => return Attempt::Retry(describe(&e), None),
             };
             bytes += chunk.len() as u64;

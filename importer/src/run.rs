@@ -13,6 +13,7 @@ use archipel_store::source::{self, Source, SourceConfig};
 use archipel_store::sync::{self, Target};
 use archipel_store::{Conn, Pool, StoreError, category, text};
 use chrono::Utc;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -324,6 +325,9 @@ fn import(
             detail: format!("unknown format '{}'", source.format),
         })?;
     let outcome = conn.transaction::<Collected, Abort, _>(|conn| {
+        // An import is long by nature and must not give up on a row an editor holds for a
+        // moment; whatever limits the connection's pool sets for requests do not apply here.
+        conn.batch_execute("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = '5min'")?;
         // A dry run still needs a run row for the revisions it writes and throws away.
         let run_id = match run_id {
             Some(id) => id,
@@ -354,8 +358,11 @@ fn import(
             source_id: source.id.clone(),
             run_id,
             author: format!("import:{}", source.id),
-            moderation: Moderation::parse("moderation", &source.moderation)
-                .unwrap_or(Moderation::Published),
+            moderation: archipel_store::initiative::stored(
+                Moderation::parse,
+                "sources.moderation",
+                &source.moderation,
+            )?,
             licence: source.licence.clone(),
             attribution: source.attribution.clone(),
             fetched_at: Utc::now(),

@@ -1,4 +1,4 @@
-//! Connection pool.
+//! Connection pools.
 
 use diesel::PgConnection;
 use diesel::connection::SimpleConnection;
@@ -8,16 +8,41 @@ use std::time::Duration;
 pub type Pool = diesel::r2d2::Pool<ConnectionManager<PgConnection>>;
 pub type Conn = PooledConnection<ConnectionManager<PgConnection>>;
 
+/// Limits a pool's connections run under; `None` leaves PostgreSQL's default (no limit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// `statement_timeout`: a statement running longer is cancelled.
+    pub statement_timeout: Option<Duration>,
+    /// `lock_timeout`: a statement waiting longer for a lock is cancelled.
+    pub lock_timeout: Option<Duration>,
+}
+
 /// Session settings of every pooled connection.
 #[derive(Debug)]
-struct Session;
+struct Session {
+    sql: String,
+}
 
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for Session {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+impl Session {
+    fn new(limits: Limits) -> Self {
         // JIT compilation costs ~25 ms per execution once a plan's cost passes `jit_above_cost`
         // (26 ms on the z5 tile over 1M points, whose run time did not change: 1.14 s either
         // way) — more than most API statements take in all.
-        conn.batch_execute("SET jit = off")
+        let mut sql = String::from("SET jit = off");
+        let millis = |d: Duration| d.as_millis().max(1);
+        if let Some(t) = limits.statement_timeout {
+            sql.push_str(&format!("; SET statement_timeout = {}", millis(t)));
+        }
+        if let Some(t) = limits.lock_timeout {
+            sql.push_str(&format!("; SET lock_timeout = {}", millis(t)));
+        }
+        Self { sql }
+    }
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for Session {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&self.sql)
             .map_err(diesel::r2d2::Error::QueryError)
     }
 }
@@ -25,11 +50,19 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for Session {
 /// Builds a pool without connecting: the server starts even while the database is down, and
 /// `/readyz` says so.
 pub fn pool(database_url: &str, max_size: u32) -> Pool {
+    pool_with(database_url, max_size, Limits::default())
+}
+
+/// A pool whose connections run under `limits`. Each connection is checked (`SELECT 1`, a few
+/// tens of microseconds) when it is taken, so that after the database restarted the dead ones
+/// are replaced instead of failing a request each; when none can be had within 3 s, the caller
+/// gets [`crate::StoreError::Pool`] (answered 503).
+pub fn pool_with(database_url: &str, max_size: u32, limits: Limits) -> Pool {
     diesel::r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(5))
-        .test_on_check_out(false)
-        .connection_customizer(Box::new(Session))
+        .connection_timeout(Duration::from_secs(3))
+        .test_on_check_out(true)
+        .connection_customizer(Box::new(Session::new(limits)))
         .build_unchecked(ConnectionManager::new(database_url))
 }

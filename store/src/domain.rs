@@ -324,8 +324,9 @@ closed_set!(
     "status", "un statut"
 );
 closed_set!(
-    /// Where the initiative stands in moderation; only `published` ones are public.
-    Moderation { Pending = "pending", Published = "published", Rejected = "rejected", Archived = "archived" },
+    /// Where the initiative stands in moderation; only `published` ones are public. `withdrawn` is
+    /// what an import sets when a record leaves its complete feed (and lifts when it comes back).
+    Moderation { Pending = "pending", Published = "published", Rejected = "rejected", Archived = "archived", Withdrawn = "withdrawn" },
     "moderation state", "un état de modération"
 );
 

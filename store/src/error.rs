@@ -40,11 +40,76 @@ pub enum StoreError {
     Pool(#[from] diesel::r2d2::PoolError),
     #[error("migrations: {0}")]
     Migration(String),
+    /// A stored value the program does not know (e.g. a moderation state written by a newer
+    /// version): an error, never silently replaced by a default.
+    #[error("unexpected stored value: {0}")]
+    Corrupt(String),
 }
+
+/// What a database failure means for the one who asked, when it is not their fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The server is unreachable, restarting or shutting down: try again in a few seconds.
+    Unreachable,
+    /// The statement ran longer than `statement_timeout`.
+    StatementTimeout,
+    /// The statement waited longer than `lock_timeout` for a row another transaction (an
+    /// import, another editor) holds.
+    LockTimeout,
+}
+
+/// Messages of libpq and PostgreSQL (SQLSTATE classes 08 and 57P, and 57014/55P03) that diesel
+/// reports without a kind of their own. They are stable across versions and not translated when
+/// `lc_messages` is C, as in the clusters Archipel creates.
+const UNREACHABLE: &[&str] = &[
+    "no connection to the server",
+    "server closed the connection",
+    "terminating connection",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+    "could not connect",
+    "connection to server",
+    "could not send data to server",
+    "could not receive data from server",
+    "connection refused",
+    "ssl connection has been closed",
+    "canceling statement due to conflict with recovery",
+];
 
 impl StoreError {
     pub fn invalid(field: impl Into<String>, code: &'static str, message: Text) -> Self {
         Self::Invalid(vec![FieldError::new(field, code, message)])
+    }
+
+    /// Whether this is a fault of the database's availability rather than of the request.
+    pub fn fault(&self) -> Option<Fault> {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            StoreError::Pool(_) => Some(Fault::Unreachable),
+            StoreError::Database(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => {
+                Some(Fault::Unreachable)
+            }
+            StoreError::Database(Error::DatabaseError(_, info)) => fault_of(info.message()),
+            StoreError::Database(Error::BrokenTransactionManager) => Some(Fault::Unreachable),
+            StoreError::Database(other) => fault_of(&other.to_string()),
+            _ => None,
+        }
+    }
+}
+
+fn fault_of(message: &str) -> Option<Fault> {
+    let message = message.to_ascii_lowercase();
+    if message.contains("canceling statement due to statement timeout") {
+        Some(Fault::StatementTimeout)
+    } else if message.contains("canceling statement due to lock timeout")
+        || message.contains("could not obtain lock")
+    {
+        Some(Fault::LockTimeout)
+    } else if UNREACHABLE.iter().any(|m| message.contains(m)) {
+        Some(Fault::Unreachable)
+    } else {
+        None
     }
 }
 

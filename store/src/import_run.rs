@@ -15,6 +15,9 @@ pub enum RunStatus {
     Succeeded,
     NotModified,
     Failed,
+    /// The process running it died before it ended (killed, crashed); its transaction was rolled
+    /// back, so it changed nothing.
+    Abandoned,
 }
 
 impl RunStatus {
@@ -24,6 +27,7 @@ impl RunStatus {
             RunStatus::Succeeded => "succeeded",
             RunStatus::NotModified => "not_modified",
             RunStatus::Failed => "failed",
+            RunStatus::Abandoned => "abandoned",
         }
     }
 }
@@ -161,17 +165,21 @@ pub fn fail(conn: &mut PgConnection, run_id: i64, error: &str) -> StoreResult<()
     Ok(())
 }
 
-/// Marks runs left `running` by a process that died as failed.
+/// Why an abandoned run ended, as stored with it.
+pub const ABANDONED: &str = "the process running this import stopped (killed or crashed) before the run ended; PostgreSQL rolled back everything it had done";
+
+/// Marks runs left `running` by a process that died as abandoned. Call it holding the source's
+/// import lock: then no live process runs them.
 pub fn fail_abandoned(conn: &mut PgConnection, source_id: &str) -> StoreResult<()> {
     diesel::update(
         import_runs::table
             .filter(import_runs::source_id.eq(source_id))
-            .filter(import_runs::status.eq("running")),
+            .filter(import_runs::status.eq(RunStatus::Running.as_str())),
     )
     .set((
-        import_runs::status.eq(RunStatus::Failed.as_str()),
+        import_runs::status.eq(RunStatus::Abandoned.as_str()),
         import_runs::finished_at.eq(diesel::dsl::now),
-        import_runs::error.eq("the import process stopped before the run ended"),
+        import_runs::error.eq(ABANDONED),
     ))
     .execute(conn)?;
     Ok(())

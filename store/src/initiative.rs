@@ -109,6 +109,15 @@ impl Found {
     pub fn is_published(&self) -> bool {
         self.moderation == Moderation::Published.as_str()
     }
+
+    /// Its moderation state.
+    pub fn moderation(&self) -> StoreResult<Moderation> {
+        stored(
+            Moderation::parse,
+            "initiatives.moderation",
+            &self.moderation,
+        )
+    }
 }
 
 /// Reads one initiative by id or slug.
@@ -309,6 +318,16 @@ struct DraftRow {
     version: i32,
 }
 
+/// A closed-set value read back from the database: one this program does not know is an error,
+/// never replaced by a default (that once republished withdrawn initiatives).
+pub fn stored<T>(
+    parse: fn(&str, &str) -> Result<T, FieldError>,
+    column: &str,
+    raw: &str,
+) -> StoreResult<T> {
+    parse(column, raw).map_err(|_| StoreError::Corrupt(format!("{column} holds '{raw}'")))
+}
+
 /// Locks the initiative for the rest of the transaction and rebuilds its draft.
 fn load_for_update(
     conn: &mut PgConnection,
@@ -322,7 +341,7 @@ fn load_for_update(
         .optional()?
         .ok_or(StoreError::NotFound)?;
     let geometry = geometry::from_postgis(&row.geom)
-        .ok_or_else(|| StoreError::Migration("initiative geometry of an unexpected type".into()))?;
+        .ok_or_else(|| StoreError::Corrupt("initiatives.geom of an unexpected type".into()))?;
     let draft = InitiativeDraft {
         name: Name::trusted(row.name),
         description: row.description,
@@ -343,8 +362,8 @@ fn load_for_update(
         opening_hours: row.opening_hours.map(OpeningHours::trusted),
         tags: row.tags,
         categories: row.category_slugs,
-        status: Status::parse("status", &row.status).unwrap_or(Status::Active),
-        moderation: Moderation::parse("moderation", &row.moderation).unwrap_or(Moderation::Pending),
+        status: stored(Status::parse, "initiatives.status", &row.status)?,
+        moderation: stored(Moderation::parse, "initiatives.moderation", &row.moderation)?,
         licence: row.licence,
         attribution: row.attribution,
         last_confirmed_at: row.last_confirmed_at,

@@ -21,6 +21,16 @@ pub fn revert_all(conn: &mut PgConnection) -> StoreResult<()> {
     Ok(())
 }
 
+/// Reverts the `n` newest applied migrations (to test a migration against data of the schema
+/// before it).
+pub fn revert_last(conn: &mut PgConnection, n: usize) -> StoreResult<()> {
+    for _ in 0..n {
+        conn.revert_last_migration(MIGRATIONS)
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+    }
+    Ok(())
+}
+
 /// True when the database has every migration this binary knows.
 pub fn is_current(conn: &mut PgConnection) -> StoreResult<bool> {
     let pending = conn

@@ -2,6 +2,7 @@
 //! retries, ETags and 304s.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::Path;
@@ -15,6 +16,8 @@ struct Served {
     etag: bool,
     /// Answer 500 this many times before the body.
     failures_left: u32,
+    /// Send only this many bytes of the body, then nothing more, never ending it.
+    stall_after: Option<usize>,
 }
 
 #[derive(Default)]
@@ -48,6 +51,14 @@ async fn serve(req: HttpRequest, state: web::Data<Arc<Mutex<State>>>) -> HttpRes
         return HttpResponse::InternalServerError().body("upstream is having a bad day");
     }
     let mut response = HttpResponse::Ok();
+    if let Some(sent) = served.stall_after {
+        let head = bytes::Bytes::from(served.body[..sent.min(served.body.len())].to_vec());
+        let stalled = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) })
+            .chain(futures_util::stream::pending());
+        return response
+            .content_type(served.content_type.clone())
+            .streaming(stalled);
+    }
     if served.etag {
         let tag = etag_of(&served.body);
         let matches = req
@@ -103,6 +114,7 @@ impl FeedServer {
                 content_type: content_type.into(),
                 etag: true,
                 failures_left: 0,
+                stall_after: None,
             },
         );
     }
@@ -126,6 +138,13 @@ impl FeedServer {
     pub fn fail(&self, name: &str, times: u32) {
         if let Some(served) = self.state.lock().expect("feed state").files.get_mut(name) {
             served.failures_left = times;
+        }
+    }
+
+    /// Makes `name` send its first `bytes` bytes, then stall forever mid-body.
+    pub fn stall_after(&self, name: &str, bytes: usize) {
+        if let Some(served) = self.state.lock().expect("feed state").files.get_mut(name) {
+            served.stall_after = Some(bytes);
         }
     }
 

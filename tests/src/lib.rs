@@ -11,7 +11,7 @@ pub mod mvt;
 use archipel_api::{AppState, Settings};
 use archipel_store::cluster::{LocalCluster, quote_ident};
 use archipel_store::token::{self, Role};
-use archipel_store::{Pool, db, migrate};
+use archipel_store::{Pool, migrate};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -215,6 +215,7 @@ pub struct TestApp {
     pub editor_token: String,
     pub admin_token: String,
     pub tiles: std::sync::Arc<archipel_api::tile_cache::TileCache>,
+    pub exports: std::sync::Arc<archipel_api::export_gate::ExportGate>,
     /// Dropped before `db`: its connection goes first.
     pub tile_listener: archipel_api::tile_cache::Listener,
     pub db: TestDb,
@@ -228,7 +229,6 @@ impl TestApp {
 
     pub async fn spawn_with(settings: Settings) -> Self {
         let db = TestDb::new();
-        let pool = db::pool(&db.url, 4);
         let (editor_token, admin_token) = {
             let mut conn = db.connect();
             (
@@ -239,8 +239,10 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let settings_cache_enabled = settings.tile_cache_bytes > 0;
-        let state = AppState::new(pool.clone(), settings);
+        let state = AppState::new(&db.url, settings);
+        let pool = state.pool.clone();
         let tiles = state.tiles.clone();
+        let exports = state.exports.clone();
         let tile_listener = tiles.listen(db.url.clone());
         // Tests start from a known state: the cache keeps tiles from the first request on.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -256,6 +258,7 @@ impl TestApp {
             editor_token,
             admin_token,
             tiles,
+            exports,
             tile_listener,
             db,
         }
@@ -328,4 +331,30 @@ impl TestApp {
         assert_eq!(status, 201, "create failed: {body}");
         body
     }
+}
+
+/// The `archipel` binary the tests run as a separate process (`ARCHIPEL_BIN`, else the debug
+/// build of the target directory; `make test` builds it first).
+pub fn archipel_binary() -> PathBuf {
+    if let Ok(bin) = std::env::var("ARCHIPEL_BIN") {
+        return PathBuf::from(bin);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace_root().join("target"));
+    let bin = target.join("debug").join("archipel");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (`cargo build --bin archipel`; `make test` does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A free TCP port on 127.0.0.1 (nothing listens on it when this returns).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }

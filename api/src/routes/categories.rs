@@ -2,7 +2,6 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::tile_cache::Lookup;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use archipel_store::category;
@@ -29,14 +28,10 @@ pub fn body(conn: &mut PgConnection) -> StoreResult<Bytes> {
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // The counts go through every published initiative (a second or more at 1M): the body is
     // kept with the tiles, and dropped with them whenever the map changes.
-    let body = match state.tiles.get(CACHE_KEY) {
-        Lookup::Hit(body) => body,
-        Lookup::Miss(generation) => {
-            let body = state.db(body).await?;
-            state.tiles.put(CACHE_KEY.into(), body.clone(), generation);
-            body
-        }
-    };
+    let body = state
+        .tiles
+        .get_or_build(CACHE_KEY, || state.read(body))
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
         .content_type("application/json")

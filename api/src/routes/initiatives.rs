@@ -7,6 +7,7 @@ use crate::list_params::{self, ListRequest};
 use crate::state::AppState;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
+use archipel_store::domain::Moderation;
 use archipel_store::initiative::{self, Found, Key, Representation};
 use archipel_store::listing::{self, Page};
 use archipel_store::revision::{self, Action, Author};
@@ -16,15 +17,53 @@ use serde_json::Value;
 
 pub const GEOJSON: &str = "application/geo+json";
 
-/// Base URL for links: the configured public URL, else the request's scheme and host.
+/// Base URL for links: the configured public URL, else the request's scheme and host — the
+/// `Host` header (or, behind a trusted proxy, its forwarded host and scheme) when it has the
+/// shape of a host name or address with an optional port; otherwise links are relative, so a
+/// forged header never puts another site into our responses.
 pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
-    match &state.settings.public_url {
-        Some(url) => url.trim_end_matches('/').to_string(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
+    if let Some(url) = &state.settings.public_url {
+        return url.trim_end_matches('/').to_string();
     }
+    let (scheme, host) = if state.settings.trust_forwarded {
+        let info = req.connection_info();
+        (info.scheme().to_string(), info.host().to_string())
+    } else {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        ("http".to_string(), host.to_string())
+    };
+    if matches!(scheme.as_str(), "http" | "https") && is_host(&host) {
+        format!("{scheme}://{host}")
+    } else {
+        String::new()
+    }
+}
+
+/// `name`, `name:port`, `192.0.2.1:8080`, `[2001:db8::1]:8080`: letters, digits, dots, hyphens,
+/// and a port of digits.
+fn is_host(raw: &str) -> bool {
+    let digits = |p: &str| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
+    if let Some(rest) = raw.strip_prefix('[') {
+        let Some((v6, after)) = rest.split_once(']') else {
+            return false;
+        };
+        return v6.parse::<std::net::Ipv6Addr>().is_ok()
+            && (after.is_empty() || after.strip_prefix(':').is_some_and(digits));
+    }
+    let name = match raw.rsplit_once(':') {
+        Some((name, port)) if digits(port) => name,
+        Some(_) => return false,
+        None => raw,
+    };
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
 }
 
 fn next_link(
@@ -55,7 +94,7 @@ async fn fetch_page(
         ..
     } = request;
     let outcome = state
-        .db(move |conn| {
+        .read(move |conn| {
             if !category_slugs.is_empty() {
                 let unknown = category::unknown_slugs(conn, &category_slugs)?;
                 if !unknown.is_empty() {
@@ -211,10 +250,11 @@ fn if_match_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
 }
 
 fn visible(found: &Found, caller: &Option<Caller>) -> Result<(), ApiError> {
-    if found.is_published() || caller.is_some() {
+    let moderation = found.moderation()?;
+    if moderation == Moderation::Published || caller.is_some() {
         return Ok(());
     }
-    if found.moderation == "archived" || found.moderation == "withdrawn" {
+    if matches!(moderation, Moderation::Archived | Moderation::Withdrawn) {
         return Err(ApiError::Gone(text!(
             "this initiative has been archived, or has left the open-data source it came from";
             "cette initiative a été archivée, ou a quitté la source de données ouvertes dont elle venait")));
@@ -248,7 +288,7 @@ pub async fn get_one(
     };
     let key = Key::parse(&raw);
     let found = state
-        .db(move |conn| initiative::get(conn, &key, repr))
+        .read(move |conn| initiative::get(conn, &key, repr))
         .await?
         .ok_or_else(ApiError::not_found)?;
     visible(&found, &caller.0)?;
@@ -429,32 +469,67 @@ pub async fn archive(
         .finish())
 }
 
-/// The history of an initiative, oldest first: who changed what, when and why.
+/// The history of an initiative, oldest first: who changed what, when and why (editors only).
+///
+/// The history holds what was true before: values removed since (a contact that asked to be
+/// taken off, a draft never published), so it is not public; the public representations carry
+/// `updated_at`, the date of the last change.
 #[utoipa::path(
     get, path = "/api/v1/initiatives/{key}/revisions", tag = "initiatives",
     params(("key" = String, Path, description = "The initiative's id or slug")),
     responses(
         (status = 200, description = "Revisions, oldest first", body = crate::openapi::RevisionListDoc),
+        (status = 401, description = "No or unknown token: the history is for editors", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
+    ),
+    security(("bearer" = []))
 )]
 pub async fn revisions(
     state: web::Data<AppState>,
-    caller: MaybeCaller,
+    _editor: Editor,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let key = Key::parse(&key);
-    let (found, history) = state
+    let history = state
         .db(move |conn| {
             let Some(found) = initiative::get(conn, &key, Representation::Json)? else {
                 return Err(StoreError::NotFound);
             };
-            let history = revision::list(conn, found.id)?;
-            Ok((found, history))
+            revision::list(conn, found.id)
         })
         .await?;
-    visible(&found, &caller.0)?;
     let mut response = HttpResponse::Ok();
-    response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
+    response.insert_header((
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    ));
     Ok(response.json(serde_json::json!({ "revisions": history })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_host;
+
+    #[test]
+    fn only_host_shaped_values_make_links() {
+        for good in [
+            "carte.example.fr",
+            "127.0.0.1:8080",
+            "[::1]:8080",
+            "localhost",
+        ] {
+            assert!(is_host(good), "{good}");
+        }
+        for bad in [
+            "",
+            "evil.example/x?",
+            "a b",
+            "x.org:80:80",
+            "[zz]:1",
+            "x.org:port",
+            "ex@mple.org",
+        ] {
+            assert!(!is_host(bad), "{bad}");
+        }
+    }
 }

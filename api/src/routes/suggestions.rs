@@ -2,6 +2,7 @@
 //! for an editor; both are protected by a honeypot field and a per-address rate limit.
 
 use crate::auth::Editor;
+use crate::client;
 use crate::error::ApiError;
 use crate::input;
 use crate::lang::Lang;
@@ -9,9 +10,11 @@ use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use archipel_store::domain::{Email, Moderation};
+use archipel_store::form_limit::{self, Verdict};
 use archipel_store::initiative::{self, Key, Representation};
 use archipel_store::revision::Author;
-use archipel_store::{FieldError, report, text};
+use archipel_store::{FieldError, report, suggestion, text};
+use diesel::Connection;
 use serde_json::{Value, json};
 
 /// Members editors set and visitors may not.
@@ -23,21 +26,6 @@ const EDITOR_ONLY: &[&str] = &[
     "last_confirmed_at",
     "reason",
 ];
-
-fn client_ip(req: &HttpRequest, state: &AppState) -> std::net::IpAddr {
-    let forwarded = state
-        .settings
-        .trust_forwarded
-        .then(|| {
-            req.connection_info()
-                .realip_remote_addr()
-                .and_then(|a| a.parse().ok())
-        })
-        .flatten();
-    forwarded
-        .or_else(|| req.peer_addr().map(|a| a.ip()))
-        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
-}
 
 /// Refuses bots: the form's hidden `honeypot` field is filled only by programs.
 fn screen(body: &mut Value) -> Result<(), ApiError> {
@@ -56,15 +44,35 @@ fn screen(body: &mut Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Counts a valid submission against its address's allowance (invalid ones never count, so a
-/// person correcting a form is not locked out).
-fn admit(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    state.limiter.check(client_ip(req, state)).map_err(|wait| {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
-        ApiError::TooManyRequests(text!(
-            "thank you for your contributions! To protect the map from spam, please wait {} minute(s) before sending another", minutes;
-            "merci pour vos contributions ! Pour protéger la carte du spam, merci d'attendre {} minute(s) avant le prochain envoi", minutes))
-    })
+/// Counts a valid submission against its client network's allowance and everyone's hourly one
+/// (invalid ones never count, so a person correcting a form is not locked out). The counts live
+/// in PostgreSQL, shared by every API process.
+async fn admit(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let key = client::network(client::address(req, state.settings.trust_forwarded)).to_string();
+    let allowance = form_limit::Allowance {
+        per_client: state.settings.form_limit as i64,
+        window: state.settings.form_window,
+        per_hour: state.settings.form_limit_per_hour as i64,
+    };
+    let verdict = state
+        .db(move |conn| form_limit::admit(conn, &key, allowance))
+        .await?;
+    let minutes = |wait: std::time::Duration| wait.as_secs().div_ceil(60).max(1);
+    match verdict {
+        Verdict::Admitted => Ok(()),
+        Verdict::ClientOver(wait) => Err(ApiError::TooManyRequests {
+            message: text!(
+                "thank you for your contributions! To protect the map from spam, please wait {} minute(s) before sending another", minutes(wait);
+                "merci pour vos contributions ! Pour protéger la carte du spam, merci d'attendre {} minute(s) avant le prochain envoi", minutes(wait)),
+            retry_after: wait.as_secs().max(1),
+        }),
+        Verdict::AllOver(wait) => Err(ApiError::TooManyRequests {
+            message: text!(
+                "the map receives unusually many contributions right now; please try again in {} minute(s)", minutes(wait);
+                "la carte reçoit en ce moment un nombre inhabituel de contributions ; merci de réessayer dans {} minute(s)", minutes(wait)),
+            retry_after: wait.as_secs().max(1),
+        }),
+    }
 }
 
 fn take_email(body: &mut Value, key: &str) -> Result<Option<String>, ApiError> {
@@ -120,13 +128,22 @@ pub async fn suggest(
         .and_then(input::Changes::into_draft)
         .map_err(ApiError::Unprocessable)?;
     draft.moderation = Moderation::Pending;
-    admit(&req, &state)?;
-    let reason = match &submitter {
-        Some(email) => format!("suggested on the map by {email}"),
-        None => "suggested on the map".to_string(),
-    };
+    admit(&req, &state).await?;
+    // The submitter's e-mail goes to the private `suggestions` table only: never into the
+    // initiative, its revisions or anything public.
     let written = state
-        .db(move |conn| initiative::create(conn, &draft, &Author::person("visitor"), Some(&reason)))
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                let written = initiative::create(
+                    conn,
+                    &draft,
+                    &Author::person("visitor"),
+                    Some("suggested on the map"),
+                )?;
+                suggestion::record(conn, written.id, submitter.as_deref())?;
+                Ok(written)
+            })
+        })
         .await?;
     let lang = Lang::from_request(req.headers(), req.query_string());
     let thanks = text!(
@@ -135,6 +152,26 @@ pub async fn suggest(
     Ok(HttpResponse::Created()
         .insert_header((header::CONTENT_LANGUAGE, lang.code()))
         .json(json!({ "id": written.id, "moderation": "pending", "message": thanks.get(lang.code()) })))
+}
+
+/// Suggestions waiting for an editor, oldest first, with the submitter's e-mail when they gave
+/// one (editors only: it is never shown to the public).
+#[utoipa::path(
+    get, path = "/api/v1/suggestions", tag = "contributions",
+    responses(
+        (status = 200, description = "Pending suggestions, oldest first: `initiative_id`, `slug`, `name`, `submitter_email`, `created_at`"),
+        (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_suggestions(
+    state: web::Data<AppState>,
+    _editor: Editor,
+) -> Result<HttpResponse, ApiError> {
+    let pending = state.db(|conn| suggestion::pending(conn, 500)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(json!({ "suggestions": pending })))
 }
 
 /// Report a correction to a published initiative (what is wrong, in a few words).
@@ -189,7 +226,7 @@ pub async fn report_correction(
     let Some(message) = message.filter(|_| errors.is_empty()) else {
         return Err(ApiError::Unprocessable(errors));
     };
-    admit(&req, &state)?;
+    admit(&req, &state).await?;
     let key = Key::parse(&key);
     let id = state
         .db(move |conn| {
@@ -243,7 +280,9 @@ pub async fn list_reports(
     let reports = state
         .db(move |conn| report::list(conn, status, 500))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "reports": reports })))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(json!({ "reports": reports })))
 }
 
 /// Close a report: `{"status": "resolved"}` or `{"status": "rejected"}`.

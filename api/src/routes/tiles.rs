@@ -3,7 +3,6 @@
 use crate::error::ApiError;
 use crate::list_params::parse_words;
 use crate::state::AppState;
-use crate::tile_cache::Lookup;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use archipel_store::domain::{Status, parse_category_slug};
@@ -105,31 +104,31 @@ pub async fn tile(
     query.statuses.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     query.statuses.dedup();
     let key = cache_key(z, x, y, &slugs, &query.words, &query.statuses);
-    let generation = match state.tiles.get(&key) {
-        Lookup::Hit(bytes) => return Ok(respond(&req, bytes)),
-        Lookup::Miss(generation) => generation,
-    };
-    let outcome = state
-        .db(move |conn| {
-            if !slugs.is_empty() {
-                let unknown = category::unknown_slugs(conn, &slugs)?;
-                if !unknown.is_empty() {
-                    return Ok(Err(unknown));
-                }
-                query.category_ids = Some(category::ids_with_descendants(conn, &slugs)?);
-            }
-            Ok(Ok(tiles::tile(conn, &query)?))
+    let bytes = state
+        .tiles
+        .get_or_build(&key, || async {
+            let outcome = state
+                .read(move |conn| {
+                    if !slugs.is_empty() {
+                        let unknown = category::unknown_slugs(conn, &slugs)?;
+                        if !unknown.is_empty() {
+                            return Ok(Err(unknown));
+                        }
+                        query.category_ids = Some(category::ids_with_descendants(conn, &slugs)?);
+                    }
+                    Ok(Ok(tiles::tile(conn, &query)?))
+                })
+                .await?;
+            outcome.map(Bytes::from).map_err(|unknown| {
+                ApiError::bad_request(
+                    "unknown_category",
+                    text!(
+                    "unknown category: {}; see /api/v1/categories", unknown.join(", ");
+                    "catégorie inconnue : {} ; voir /api/v1/categories", unknown.join(", ")),
+                )
+            })
         })
         .await?;
-    let bytes = Bytes::from(outcome.map_err(|unknown| {
-        ApiError::bad_request(
-            "unknown_category",
-            text!(
-            "unknown category: {}; see /api/v1/categories", unknown.join(", ");
-            "catégorie inconnue : {} ; voir /api/v1/categories", unknown.join(", ")),
-        )
-    })?);
-    state.tiles.put(key, bytes.clone(), generation);
     Ok(respond(&req, bytes))
 }
 

@@ -257,12 +257,22 @@ fn cases() -> Vec<Case> {
             404,
             "not_found",
         ),
+        Case {
+            who: As::Editor,
+            ..case(
+                "revisions of an unknown initiative",
+                "GET",
+                "/api/v1/initiatives/no-such-slug/revisions",
+                404,
+                "not_found",
+            )
+        },
         case(
-            "revisions of an unknown initiative",
+            "revisions without a token (the history is for editors)",
             "GET",
             "/api/v1/initiatives/no-such-slug/revisions",
-            404,
-            "not_found",
+            401,
+            "unauthorized",
         ),
         case("unsupported method", "PUT", l, 405, "method_not_allowed"),
         // Tokens.

@@ -55,9 +55,13 @@ async fn a_suggestion_waits_for_an_editor_and_stays_off_the_public_map() {
         )
         .await;
     assert_eq!(history["revisions"][0]["author"], "visitor");
+    assert_eq!(history["revisions"][0]["reason"], "suggested on the map");
+    let inbox: Value = app
+        .get_json_as("/api/v1/suggestions", &app.editor_token)
+        .await;
     assert_eq!(
-        history["revisions"][0]["reason"],
-        "suggested on the map by voisine@example.org"
+        inbox["suggestions"][0]["submitter_email"],
+        "voisine@example.org"
     );
 
     // An editor publishes it: now it is public.

@@ -4,10 +4,13 @@
 
 mod bad_input;
 mod contributions;
+mod faults;
+mod hardening;
 mod imports;
 mod listing;
 mod migrations;
 mod openapi;
+mod privacy;
 mod stories;
 mod tiles;
 
