@@ -287,6 +287,14 @@ mod tests {
     }
 
     #[test]
+    fn search_words_need_two_letters() {
+        assert_eq!(parse_words("jardin d'Émile").unwrap(), ["jardin", "Émile"]);
+        assert!(parse_words("a").is_err());
+        assert!(parse_words("a b c").is_err());
+        assert_eq!(parse_words("ré").unwrap(), ["ré"]);
+    }
+
+    #[test]
     fn an_unencoded_plus_in_a_date_is_repaired() {
         let r = parse(&pairs("updated_since=2026-01-01T00:00:00+01:00")).unwrap();
         assert_eq!(

@@ -190,7 +190,9 @@ async fn an_import_killed_mid_run_leaves_everything_as_it_was_and_the_next_run_s
     loop {
         let busy = count(
             &app.db.url,
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND xact_start < now() - interval '300 ms' AND state = 'active' AND application_name = ''",
+            "SELECT count(*) AS n FROM pg_stat_activity a JOIN import_runs r ON r.status = 'running'
+             WHERE a.datname = current_database() AND a.state = 'active' AND a.query ILIKE 'COPY%'
+               AND a.xact_start < now() - interval '200 ms'",
         );
         if busy > 0 {
             break;
@@ -207,6 +209,7 @@ async fn an_import_killed_mid_run_leaves_everything_as_it_was_and_the_next_run_s
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    println!("import killed while copying its feed into its staging table");
     // PostgreSQL notices the lost client and rolls back.
     let deadline = Instant::now() + Duration::from_secs(60);
     while count(

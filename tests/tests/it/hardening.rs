@@ -364,24 +364,29 @@ async fn fourteen_stalled_downloads_cannot_take_the_service_down() {
 
     let mut stalled = Vec::new();
     let mut statuses = Vec::new();
-    for i in 0..14 {
-        // Three clients of their own, the rest from one address.
-        let client = if i < 3 {
-            format!("192.0.2.{i}")
-        } else {
-            "198.51.100.7".into()
-        };
+    // One client tries three at once, two others one each, then nine more clients.
+    let clients = [
+        "198.51.100.7",
+        "198.51.100.7",
+        "198.51.100.7",
+        "192.0.2.1",
+        "192.0.2.2",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain((3..12).map(|i| format!("192.0.2.{i}")));
+    for client in clients {
         let (stream, head) = stalled_export(&app, &client).await;
         statuses.push(head[9..12].to_string());
         stalled.push(stream);
     }
-    let admitted = statuses.iter().filter(|s| *s == "200").count();
-    assert_eq!(admitted, 4, "{statuses:?}");
-    assert!(
-        statuses
-            .iter()
-            .all(|s| ["200", "429", "503"].contains(&s.as_str())),
-        "{statuses:?}"
+    assert_eq!(
+        statuses,
+        [
+            "200", "200", "429", "200", "200", "503", "503", "503", "503", "503", "503", "503",
+            "503", "503"
+        ],
+        "two per client, four in all"
     );
 
     // Meanwhile everyone else is served, at once.
@@ -390,11 +395,9 @@ async fn fourteen_stalled_downloads_cannot_take_the_service_down() {
         let response = app.get("/api/v1/initiatives?limit=5").await;
         assert_eq!(response.status(), 200);
     }
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
+    let took = started.elapsed();
+    println!("50 listings answered in {took:?} while 14 downloads stalled ({statuses:?})");
+    assert!(took < Duration::from_secs(10), "{took:?}");
 
     // Stalled readers are dropped after the stall time-out and free their slots.
     let deadline = Instant::now() + Duration::from_secs(20);
