@@ -98,6 +98,30 @@ export function bundleGzipBytes() {
   return total;
 }
 
+/**
+ * Playwright's error when a route is answered twice: a page-level handler and the context-wide
+ * one, or a handler and the browser itself (e.g. while a scenario swaps its routes), may both
+ * reach the same request. The request was answered: nothing to do.
+ */
+export function alreadyHandled(error) {
+  return /Route is already handled/.test(error?.message ?? '');
+}
+
+/**
+ * A route handler that tolerates a request another handler already answered. Any other error
+ * still propagates (Playwright then reports it as an unhandled rejection, which run.mjs charges
+ * to the running scenario), unless `closing()` says the harness is closing the page.
+ */
+export function tolerant(handler, closing = () => false) {
+  return async (route, request) => {
+    try {
+      return await handler(route, request);
+    } catch (e) {
+      if (!alreadyHandled(e) && !closing()) throw e;
+    }
+  };
+}
+
 export class Harness {
   database = `archipel_fe_e2e_${randomBytes(5).toString('hex')}`;
   server = null;
@@ -210,13 +234,26 @@ export class Harness {
       ...options,
     });
     const blocked = [];
-    await context.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      if (url.hostname === '127.0.0.1') return route.continue();
-      blocked.push(url.href);
-      return route.abort('internetdisconnected');
-    });
+    let closing = false;
+    await context.route(
+      '**/*',
+      tolerant(
+        (route) => {
+          const url = new URL(route.request().url());
+          if (url.hostname === '127.0.0.1') return route.continue();
+          blocked.push(url.href);
+          return route.abort('internetdisconnected');
+        },
+        () => closing,
+      ),
+    );
     const page = await context.newPage();
+    /** The end of the scenario: its own routes dropped (in-flight ones ignored), the context closed. */
+    page.closeContext = async () => {
+      closing = true;
+      await page.unrouteAll({ behavior: 'ignoreErrors' }).catch(() => undefined);
+      await context.close();
+    };
     // Requests not answered yet: named when the map fails to load.
     const pending = new Set();
     page.on('request', (r) => pending.add(r));

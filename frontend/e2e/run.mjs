@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { bundleGzipBytes, Harness, OUT } from './harness.mjs';
+import { bundleGzipBytes, Harness, OUT, tolerant } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
@@ -486,8 +486,11 @@ scenario('report-a-correction', async (page, h) => {
   // Too many contributions: the server's friendly sentence above the form (simulated, so as
   // not to lock the test address out of the real limit).
   const reports = (url) => url.pathname.endsWith('/reports');
-  await page.route(reports, (route) =>
-    route.fulfill({ status: 429, contentType: 'application/problem+json', body: JSON.stringify({ status: 429, code: 'too_many_requests', detail: 'merci pour vos contributions ! merci d’attendre 3 minute(s)' }) }),
+  await page.route(
+    reports,
+    tolerant((route) =>
+      route.fulfill({ status: 429, contentType: 'application/problem+json', body: JSON.stringify({ status: 429, code: 'too_many_requests', detail: 'merci pour vos contributions ! merci d’attendre 3 minute(s)' }) }),
+    ),
   );
   await dialog.getByRole('button', { name: 'Envoyer' }).click();
   await dialog.locator('.form-summary[role="alert"]', { hasText: 'merci d’attendre 3 minute(s)' }).waitFor();
@@ -563,8 +566,11 @@ scenario('accessibility-axe', async (page, h) => {
 });
 
 scenario('api-failures-are-shown', async (page, h) => {
-  await page.route('**/api/v1/categories', (route) =>
-    route.fulfill({ status: 500, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500, code: 'internal', detail: 'panne simulée du serveur' }) }),
+  await page.route(
+    '**/api/v1/categories',
+    tolerant((route) =>
+      route.fulfill({ status: 500, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500, code: 'internal', detail: 'panne simulée du serveur' }) }),
+    ),
   );
   await page.goto(`${h.baseUrl}${FRANCE}`);
   await mapReady(page);
@@ -581,8 +587,11 @@ scenario('api-failures-are-shown', async (page, h) => {
   await page.getByRole('checkbox', { name: /^Alimentation et jardins/ }).waitFor();
 
   // Tiles failing: a message, the map stays.
-  await page.route('**/api/v1/tiles/**', (route) =>
-    route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ status: 503, detail: 'tuiles en maintenance' }) }),
+  await page.route(
+    '**/api/v1/tiles/**',
+    tolerant((route) =>
+      route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ status: 503, detail: 'tuiles en maintenance' }) }),
+    ),
   );
   await page.getByRole('checkbox', { name: /^Partage et gratuité/ }).check();
   await page.getByRole('alert').filter({ hasText: 'Une partie de la carte n’a pas pu être chargée : tuiles en maintenance' }).waitFor();
@@ -590,7 +599,7 @@ scenario('api-failures-are-shown', async (page, h) => {
 
   // The list failing.
   const isList = (url) => url.pathname === '/api/v1/initiatives';
-  await page.route(isList, (route) => route.fulfill({ status: 500, contentType: 'text/html', body: '<h1>proxy error</h1>' }));
+  await page.route(isList, tolerant((route) => route.fulfill({ status: 500, contentType: 'text/html', body: '<h1>proxy error</h1>' })));
   // (a query not asked before: the browser may cache the listings it already has)
   await page.getByRole('checkbox', { name: /^Lien social et inclusion/ }).check();
   await page.locator('#list [role="alert"]', { hasText: 'La liste n’a pas pu être chargée : Une erreur est survenue (500).' }).waitFor();
@@ -602,7 +611,7 @@ scenario('api-failures-are-shown', async (page, h) => {
   const detail = await page.locator('#card [role="alert"]').innerText();
   assert.ok(detail.length > 'Cette fiche n’a pas pu être chargée : '.length + 5, detail);
   // The server down altogether (network error): still a sentence.
-  await page.route((url) => url.pathname.startsWith('/api/v1/initiatives/'), (route) => route.abort('connectionrefused'));
+  await page.route((url) => url.pathname.startsWith('/api/v1/initiatives/'), tolerant((route) => route.abort('connectionrefused')));
   await page.goto(`${h.baseUrl}/?i=${REPAIR_CAFE_SLUG}`);
   await page.locator('#card [role="alert"]', { hasText: 'Le serveur ne répond pas' }).waitFor();
   await waitRendered(page, (f) => f.length > 0, 'the map after all these failures');
@@ -614,6 +623,31 @@ const SCENARIO_LIMIT_MS = Number(process.env.E2E_SCENARIO_LIMIT_MS ?? 90000);
 
 class Hang extends Error {}
 
+/**
+ * The scenario running now. An unhandled rejection or uncaught exception (a route handler that
+ * failed, a listener that threw) is charged to it and fails it, instead of ending the whole run.
+ */
+let running = null;
+/** Stray errors while no scenario ran (setup, between scenarios, teardown): they fail the run. */
+const straysOutside = [];
+
+function stackOf(error) {
+  return String(error?.stack ?? error);
+}
+
+function stray(kind, error) {
+  if (running) {
+    running.strays.push(`${kind}: ${stackOf(error)}`);
+    const failure = new Error(`${kind} during ${running.name}: ${stackOf(error)}`);
+    failure.stack = failure.message; // (where it was noticed says nothing)
+    running.failNow(failure);
+  } else {
+    straysOutside.push(`${kind}: ${stackOf(error)}`);
+    console.log(`# ${kind} outside any scenario:`);
+    console.log(stackOf(error).split('\n').map((l) => `#   ${l}`).join('\n'));
+  }
+}
+
 /** Runs one scenario in a fresh context, bounded in time; never throws. */
 async function attempt(h, s) {
   const started = Date.now();
@@ -622,7 +656,13 @@ async function attempt(h, s) {
   const deadline = new Promise((_, fail) => {
     timer = setTimeout(() => fail(new Hang(`${s.name} timed out after ${SCENARIO_LIMIT_MS / 1000} s`)), SCENARIO_LIMIT_MS);
   });
-  const bounded = (promise) => Promise.race([promise, deadline]);
+  let failNow;
+  const strayed = new Promise((_, fail) => {
+    failNow = fail;
+  });
+  strayed.catch(() => undefined);
+  running = { name: s.name, strays: [], failNow };
+  const bounded = (promise) => Promise.race([promise, deadline, strayed]);
   let error = null;
   try {
     page = await bounded(h.newPage(s.options));
@@ -637,8 +677,11 @@ async function attempt(h, s) {
   if (page) {
     const settle = (p) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 10000))]);
     if (!timedOut) await settle(page.screenshot({ path: join(OUT, `${s.name}.png`) }));
-    await settle(page.context().close());
+    await settle(page.closeContext());
   }
+  // What went wrong while the page was being closed counts too.
+  if (!error && running.strays.length) error = new Error(`stray errors during ${s.name}:\n${running.strays.join('\n')}`);
+  running = null;
   return { error, timedOut, ms: Date.now() - started, retried: false };
 }
 
@@ -655,6 +698,8 @@ async function main() {
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('unhandledRejection', (reason) => stray('unhandled rejection', reason));
+  process.on('uncaughtException', (error) => stray('uncaught exception', error));
   try {
     const t0 = Date.now();
     await h.setUp();
@@ -663,21 +708,33 @@ async function main() {
     for (const [i, s] of chosen.entries()) {
       // A scenario that hangs (a browser that stops answering) fails after SCENARIO_LIMIT_MS
       // instead of holding the whole run; it is retried once in a fresh browser, and says so.
-      let outcome = await attempt(h, s);
-      if (outcome.timedOut || outcome.error instanceof MapNotLoaded) {
-        const why = outcome.timedOut ? `did not finish within ${SCENARIO_LIMIT_MS / 1000} s` : 'failed because the map never loaded';
-        console.log(`# ${s.name} ${why}; restarting the browser and retrying it once`);
-        console.log(String(outcome.error.message).split('\n').map((l) => `#   ${l}`).join('\n'));
-        await h.restartBrowser();
+      // Whatever fails in one scenario (even the runner around it) fails that scenario only.
+      let outcome;
+      try {
         outcome = await attempt(h, s);
-        outcome.retried = true;
+        if (outcome.timedOut || outcome.error instanceof MapNotLoaded) {
+          const why = outcome.timedOut ? `did not finish within ${SCENARIO_LIMIT_MS / 1000} s` : 'failed because the map never loaded';
+          console.log(`# ${s.name} ${why}; restarting the browser and retrying it once`);
+          console.log(String(outcome.error.message).split('\n').map((l) => `#   ${l}`).join('\n'));
+          await h.restartBrowser();
+          outcome = await attempt(h, s);
+          outcome.retried = true;
+        }
+      } catch (e) {
+        outcome = { error: e, timedOut: false, ms: 0, retried: false, broken: true };
       }
       const note = `${outcome.ms} ms${outcome.retried ? ', on a retry' : ''}`;
       if (outcome.error) {
         failed++;
         console.log(`not ok ${i + 1} - ${s.name} (${note})`);
-        console.log(String(outcome.error.stack ?? outcome.error).split('\n').map((l) => `#   ${l}`).join('\n'));
-        if (outcome.timedOut) await h.restartBrowser();
+        console.log(stackOf(outcome.error).split('\n').map((l) => `#   ${l}`).join('\n'));
+        if (outcome.timedOut || outcome.broken) {
+          try {
+            await h.restartBrowser();
+          } catch (e) {
+            console.log(`# the browser could not be restarted: ${e.message}`);
+          }
+        }
       } else {
         passed++;
         console.log(`ok ${i + 1} - ${s.name} (${note})`);
@@ -694,6 +751,10 @@ async function main() {
   }
   console.log(`# JS+CSS gzip of dist/assets: ${(bundleGzipBytes() / 1024).toFixed(1)} KiB`);
   console.log(`# screenshots in ${OUT}`);
+  if (straysOutside.length) {
+    failed++;
+    console.log(`not ok - ${straysOutside.length} stray error(s) outside the scenarios (above)`);
+  }
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }
