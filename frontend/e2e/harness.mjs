@@ -122,6 +122,38 @@ export function tolerant(handler, closing = () => false) {
   };
 }
 
+/** Console messages of a Content-Security-Policy violation (Chromium's wording, and ours below). */
+export const CSP_CONSOLE = /^Refused to|Content Security Policy/;
+
+// In every page, before its own scripts: Content-Security-Policy violations are reported to the
+// harness (through the binding below), with what was blocked and where. A worker's violations
+// fire in the worker, out of reach of this listener: the scripts of blob: workers (MapLibre's)
+// get a first line that logs them to the console, which the harness reads.
+function reportCspViolations() {
+  const prelude =
+    "self.addEventListener('securitypolicyviolation', (e) => console.error(`Refused to load ${e.blockedURI} in a worker (Content Security Policy directive ${e.effectiveDirective})`));\n";
+  const NativeBlob = window.Blob;
+  // (the same prototype: every Blob, made here or by the browser, stays `instanceof Blob`)
+  function Blob(parts, options) {
+    const script = /^(text|application)\/javascript/.test(options?.type ?? '') && Array.isArray(parts) && parts.every((p) => typeof p === 'string');
+    return new NativeBlob(script ? [prelude, ...parts] : parts, options);
+  }
+  Blob.prototype = NativeBlob.prototype;
+  window.Blob = Blob;
+  const report = (e) => {
+    const binding = window.__archipelCspViolation;
+    if (typeof binding !== 'function') return;
+    void binding({
+      directive: e.effectiveDirective || e.violatedDirective,
+      blocked: e.blockedURI,
+      source: e.sourceFile ? `${e.sourceFile}:${e.lineNumber}:${e.columnNumber}` : '',
+      sample: e.sample,
+      page: e.documentURI,
+    });
+  };
+  document.addEventListener('securitypolicyviolation', report, true);
+}
+
 export class Harness {
   database = `archipel_fe_e2e_${randomBytes(5).toString('hex')}`;
   server = null;
@@ -247,7 +279,16 @@ export class Harness {
         () => closing,
       ),
     );
+    // Every violation of the pages' Content-Security-Policy fails the scenario (run.mjs).
+    const cspViolations = [];
+    await context.exposeBinding('__archipelCspViolation', (_source, violation) => {
+      cspViolations.push(violation);
+    });
+    await context.addInitScript(reportCspViolations);
     const page = await context.newPage();
+    // (the page's console has its workers' messages too)
+    page.on('console', (m) => CSP_CONSOLE.test(m.text()) && cspViolations.push({ console: m.text() }));
+    page.cspViolations = cspViolations;
     /** The end of the scenario: its own routes dropped (in-flight ones ignored), the context closed. */
     page.closeContext = async () => {
       closing = true;

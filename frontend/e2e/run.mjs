@@ -3,6 +3,7 @@
 // Each scenario gets a fresh browser context and leaves a screenshot in tests/output/browser/.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { bundleGzipBytes, Harness, OUT, tolerant } from './harness.mjs';
@@ -119,7 +120,8 @@ async function waitForUrl(page, predicate, what, timeout = 10000) {
 }
 
 async function axeViolations(page, context = 'main page') {
-  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.addScriptTag({ path: AXE });
+  // Evaluated rather than added as a <script>: the page's Content-Security-Policy refuses inline scripts.
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(readFileSync(AXE, 'utf8'));
   const violations = await page.evaluate(async () => {
     const result = await window.axe.run(document, { resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
@@ -134,9 +136,21 @@ const text = (page, selector) => page.locator(selector).innerText();
 const scenarios = [];
 const scenario = (name, fn, options) => scenarios.push({ name, fn, options });
 
+/** The security headers of an HTML page: a real policy (the harness fails on any violation of it). */
+function assertPageHeaders(response, ancestors) {
+  const headers = response.headers();
+  const csp = headers['content-security-policy'] ?? '';
+  for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "base-uri 'self'", `frame-ancestors ${ancestors}`]) {
+    assert.ok(csp.split(/;\s*/).includes(directive), `the page's Content-Security-Policy has ${directive}: ${csp}`);
+  }
+  assert.ok(!csp.includes('unsafe-'), `no unsafe-inline or unsafe-eval: ${csp}`);
+  assert.equal(headers['x-content-type-options'], 'nosniff');
+  assert.equal(headers['referrer-policy'], 'strict-origin-when-cross-origin');
+}
+
 scenario('map-shows-clusters', async (page, h) => {
   const started = Date.now();
-  await page.goto(`${h.baseUrl}/`);
+  assertPageHeaders(await page.goto(`${h.baseUrl}/`), "'self'");
   const features = await waitRendered(page, (f) => f.some((x) => x.layer === 'ar-clusters'), 'clusters');
   metrics.firstRenderMs = Date.now() - started;
   metrics.firstRenderInPage = await page.evaluate(() => Math.round(performance.now()));
@@ -385,7 +399,7 @@ scenario(
 
 scenario('embed-page', async (page, h) => {
   const response = await page.goto(`${h.baseUrl}/embed?categories=shared-garden&bbox=4.75,45.72,4.92,45.81&q=potager&lang=en`);
-  assert.equal(response.headers()['content-security-policy'], 'frame-ancestors *');
+  assertPageHeaders(response, '*');
   await mapReady(page);
   const features = await waitRendered(page, (f) => f.some((x) => x.props.name === 'Jardin partagé des Pentes'), 'the Lyon garden');
   assert.ok(features.every((f) => f.props.category === 'shared-garden'), 'only the category of the URL');
@@ -663,13 +677,25 @@ async function attempt(h, s) {
   strayed.catch(() => undefined);
   running = { name: s.name, strays: [], failNow };
   const bounded = (promise) => Promise.race([promise, deadline, strayed]);
+  const cspReport = () => {
+    const all = page?.cspViolations ?? [];
+    const shown = all.slice(0, 8).map((v) => JSON.stringify(v));
+    if (all.length > shown.length) shown.push(`(and ${all.length - shown.length} more)`);
+    return `Content-Security-Policy violations:\n${shown.join('\n')}`;
+  };
+  const violations = () => {
+    if (page?.cspViolations?.length) throw new Error(cspReport());
+  };
   let error = null;
   try {
     page = await bounded(h.newPage(s.options));
     await bounded(s.fn(page, h));
     if (page.errors.length) throw new Error(`uncaught errors in the page: ${page.errors.join('; ')}`);
+    violations();
   } catch (e) {
     error = e;
+    // A blocked script, worker or request is the likely cause: say so.
+    if (page?.cspViolations?.length && error instanceof Error) error.message += `\n${cspReport()}`;
   } finally {
     clearTimeout(timer);
   }
@@ -681,6 +707,13 @@ async function attempt(h, s) {
   }
   // What went wrong while the page was being closed counts too.
   if (!error && running.strays.length) error = new Error(`stray errors during ${s.name}:\n${running.strays.join('\n')}`);
+  if (!error) {
+    try {
+      violations();
+    } catch (e) {
+      error = e;
+    }
+  }
   running = null;
   return { error, timedOut, ms: Date.now() - started, retried: false };
 }

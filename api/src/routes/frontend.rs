@@ -29,21 +29,49 @@ fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
     Some(root.join(relative))
 }
 
-fn page(req: &HttpRequest, file: PathBuf, framable: bool) -> Result<HttpResponse, ApiError> {
+/// The Content-Security-Policy of the HTML pages. Scripts and styles come only from this server
+/// (the built pages have no inline script or style; MapLibre sets styles through the CSSOM, which
+/// CSP allows, and runs its workers from `blob:` URLs). Images and fetches may also go to any
+/// `https:` host, since the basemap (OpenStreetMap's raster tiles by default, or any MapLibre
+/// style with its tiles, sprites and glyphs) is configurable; a basemap style served over plain
+/// `http:` adds its own origin. `/embed` may be framed by any site, the other pages only by ours.
+pub fn content_security_policy(framable: bool, basemap_style: Option<&str>) -> String {
+    let basemap = basemap_style
+        .and_then(|u| url::Url::parse(u).ok())
+        .filter(|u| u.scheme() == "http")
+        .map(|u| u.origin().ascii_serialization())
+        // An origin is scheme://host[:port]; anything else cannot go into the header.
+        .filter(|o| {
+            o.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:/[]".contains(&b))
+        })
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
+    let ancestors = if framable { "*" } else { "'self'" };
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; \
+         img-src 'self' data: blob: https:{basemap}; font-src 'self' data:; \
+         connect-src 'self' https:{basemap}; worker-src 'self' blob:; child-src 'self' blob:; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors {ancestors}"
+    )
+}
+
+fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    file: PathBuf,
+    framable: bool,
+) -> Result<HttpResponse, ApiError> {
     let mut response = NamedFile::open(file)
         .map_err(|_| not_found())?
         .use_etag(true)
         .into_response(req);
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    let csp = if framable {
-        "frame-ancestors *"
-    } else {
-        "frame-ancestors 'self'"
-    };
+    let csp = content_security_policy(framable, state.settings.basemap_style.as_deref());
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
+        HeaderValue::from_str(&csp).map_err(|e| ApiError::Internal(e.to_string()))?,
     );
     headers.insert(
         header::REFERRER_POLICY,
@@ -72,11 +100,11 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
             "la carte n'est pas construite sur ce serveur (lancez « make frontend » ou « make run ») ; l'API est sur /api/docs")));
     };
     if path == "/embed" || path == "/embed/" {
-        return page(&req, root.join("embed.html"), true);
+        return page(&req, &state, root.join("embed.html"), true);
     }
     if let Some(file) = inside(root, path).filter(|f| f.is_file()) {
         if file.extension().is_some_and(|e| e == "html") {
-            return page(&req, file, false);
+            return page(&req, &state, file, false);
         }
         let immutable = path.starts_with("/assets/");
         let mut response = NamedFile::open(file)
@@ -97,7 +125,7 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
     if path.starts_with("/assets/") {
         return Err(not_found());
     }
-    page(&req, root.join("index.html"), false)
+    page(&req, &state, root.join("index.html"), false)
 }
 
 /// What the front end needs to know at start.
@@ -113,4 +141,43 @@ pub async fn config(state: web::Data<AppState>) -> HttpResponse {
             "basemap_style": s.basemap_style,
             "default_view": { "lat": s.default_view.0, "lon": s.default_view.1, "zoom": s.default_view.2 },
         }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_security_policy;
+
+    #[test]
+    fn the_policy_allows_only_our_scripts_and_styles() {
+        let csp = content_security_policy(false, None);
+        assert!(csp.contains("script-src 'self';"), "{csp}");
+        assert!(csp.contains("style-src 'self';"), "{csp}");
+        assert!(csp.contains("object-src 'none'"), "{csp}");
+        assert!(csp.ends_with("frame-ancestors 'self'"), "{csp}");
+        assert!(!csp.contains("unsafe"), "{csp}");
+        assert!(content_security_policy(true, None).ends_with("frame-ancestors *"));
+    }
+
+    #[test]
+    fn a_plain_http_basemap_style_adds_its_origin_only() {
+        let csp = content_security_policy(false, Some("http://tiles.local:8080/style.json?k=1"));
+        assert!(
+            csp.contains("connect-src 'self' https: http://tiles.local:8080;"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("img-src 'self' data: blob: https: http://tiles.local:8080;"),
+            "{csp}"
+        );
+        for https_or_odd in [
+            "https://tiles.example.org/style.json",
+            "not a url",
+            "/style.json",
+        ] {
+            assert_eq!(
+                content_security_policy(false, Some(https_or_odd)),
+                content_security_policy(false, None)
+            );
+        }
+    }
 }
