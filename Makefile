@@ -1,6 +1,6 @@
 # Archipel — the two commands of the README:
 #   make run    install what is missing, start the local PostGIS, migrate, load demo data, serve
-#   make test   every test (Rust, front end, browser), the benchmark smoke run, and the lints
+#   make test   every test (Rust, API fuzzing, front end, browser), the benchmark smoke run, and the lints
 # and, not part of the tests:
 #   make bench  the benchmark suite (datasets of 100k and 1M initiatives; takes a while)
 SHELL := /bin/bash
@@ -10,9 +10,15 @@ PORT ?= 8080
 RELEASE := target/release/archipel
 DEBUG := target/debug/archipel
 NPM_STAMP := frontend/node_modules/.installed
+PYTHON ?= python3
+FUZZ_VENV := tests/fuzz/.venv
+FUZZ_STAMP := $(FUZZ_VENV)/.installed
+# schemathesis checks of test-api-fuzz: comma-separated, or `all`
+FUZZ_CHECKS ?= not_a_server_error
 
 .PHONY: run test bench bench-smoke deps deps-test deps-bench build build-release frontend frontend-deps \
-        lint fmt-check clippy lint-frontend test-rust test-frontend test-browser db-start db-stop clean
+        lint fmt-check clippy lint-frontend test-rust test-api-fuzz test-frontend test-browser \
+        fuzz-venv db-start db-stop clean
 
 ## run: the map and the API on http://127.0.0.1:$(PORT), with demo data
 run: deps frontend build-release
@@ -21,7 +27,7 @@ run: deps frontend build-release
 	$(RELEASE) serve --port $(PORT) --frontend-dir frontend/dist
 
 ## test: lints, then every test suite, then the benchmark smoke run
-test: deps-test lint test-rust test-frontend test-browser bench-smoke
+test: deps-test lint test-rust test-api-fuzz test-frontend test-browser bench-smoke
 
 deps:
 	scripts/ensure-deps.sh run
@@ -66,6 +72,17 @@ test-rust: build
 		$(CARGO) test --workspace --no-fail-fast; \
 	fi
 
+## test-api-fuzz: schemathesis over the whole OpenAPI document of a real server (scripts/api-fuzz.sh)
+test-api-fuzz: build fuzz-venv
+	FUZZ_CHECKS=$(FUZZ_CHECKS) timeout --kill-after=30 10m scripts/api-fuzz.sh $(DEBUG)
+
+$(FUZZ_STAMP): tests/fuzz/requirements.txt
+	test -x $(FUZZ_VENV)/bin/python || $(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/fuzz/requirements.txt
+	touch $@
+
+fuzz-venv: $(FUZZ_STAMP)
+
 test-frontend: frontend-deps
 	cd frontend && npm test
 
@@ -98,4 +115,4 @@ db-stop:
 
 clean:
 	$(CARGO) clean
-	rm -rf frontend/node_modules frontend/dist tests/output
+	rm -rf frontend/node_modules frontend/dist tests/output $(FUZZ_VENV)
