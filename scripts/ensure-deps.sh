@@ -29,6 +29,7 @@ if [ "$purpose" = test ] || [ "$purpose" = bench ]; then
   want chromium
   want gdal-bin
   want curl
+  want python3-venv   # schemathesis, in a venv of make test
 fi
 if [ "$purpose" = bench ]; then
   want wrk

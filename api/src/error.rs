@@ -254,6 +254,19 @@ impl From<StoreError> for ApiError {
             }
             None => {}
         }
+        if let StoreError::Database(DieselError::DatabaseError(_, info)) = &err
+            && info
+                .message()
+                .contains("invalid byte sequence for encoding")
+        {
+            // A NUL character (or broken UTF-8) in a value that reached the database unchecked:
+            // the request's fault, not ours.
+            return ApiError::bad_request(
+                "invalid_text",
+                text!("a value of this request contains a NUL character, which text may not hold";
+                      "une valeur de cette requête contient un caractère NUL, interdit dans un texte"),
+            );
+        }
         match err {
             StoreError::NotFound => ApiError::not_found(),
             StoreError::Invalid(errors) => ApiError::Unprocessable(errors),

@@ -95,7 +95,9 @@ pub fn parse_words(raw: &str) -> Result<Vec<String>, ApiError> {
         ));
     }
     let words: Vec<String> = raw
-        .split(|c: char| c.is_whitespace() || c == ',' || c == '\'' || c == '’' || c == '-')
+        .split(|c: char| {
+            c.is_whitespace() || c.is_control() || c == ',' || c == '\'' || c == '’' || c == '-'
+        })
         .filter(|w| w.chars().filter(|c| c.is_alphanumeric()).count() >= MIN_WORD_CHARS)
         .map(str::to_string)
         .collect();

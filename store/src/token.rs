@@ -62,11 +62,12 @@ fn digest(token: &str) -> Vec<u8> {
 /// Creates a token and returns it; it cannot be read back later.
 pub fn create(conn: &mut PgConnection, name: &str, role: Role) -> StoreResult<String> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(StoreError::invalid(
             "name",
             "invalid_name",
-            text!("a token name has 1 to 100 characters"; "un nom de jeton compte de 1 à 100 caractères"),
+            text!("a token name has 1 to 100 characters, none of them a control character";
+                  "un nom de jeton compte de 1 à 100 caractères, sans caractère de contrôle"),
         ));
     }
     let mut secret = [0u8; 32];

@@ -425,3 +425,46 @@ async fn fourteen_stalled_downloads_cannot_take_the_service_down() {
     let collection: Value = export.json().await.unwrap();
     assert_eq!(collection["features"].as_array().unwrap().len(), 20_000);
 }
+
+#[actix_web::test]
+async fn a_nul_character_anywhere_is_refused_never_a_crash() {
+    let app = TestApp::spawn().await;
+    let admin = |method: reqwest::Method, path: &str| {
+        app.client
+            .request(method, app.url(path))
+            .bearer_auth(&app.admin_token)
+    };
+    let requests = [
+        admin(reqwest::Method::POST, "/api/v1/tokens")
+            .json(&json!({"name": "a\u{0}b", "role": "admin"})),
+        admin(reqwest::Method::GET, "/api/v1/initiatives?q=ab%00"),
+        admin(
+            reqwest::Method::GET,
+            "/api/v1/initiatives.geojson?q=ab%00cd",
+        ),
+        admin(reqwest::Method::GET, "/api/v1/tiles/0/0/0.mvt?q=a%00b"),
+        admin(reqwest::Method::GET, "/api/v1/initiatives/a%00b"),
+        admin(reqwest::Method::GET, "/api/v1/initiatives/a%00b/revisions"),
+        admin(reqwest::Method::DELETE, "/api/v1/tokens/a%00b"),
+        admin(reqwest::Method::GET, "/api/v1/sources/a%00b/runs"),
+        admin(reqwest::Method::POST, "/api/v1/sources/a%00b/runs"),
+        admin(
+            reqwest::Method::POST,
+            "/api/v1/sources/a%00b/runs?dry_run=true",
+        ),
+    ];
+    for request in requests {
+        let request = request.build().unwrap();
+        let what = format!("{} {}", request.method(), request.url());
+        let response = app.client.execute(request).await.unwrap();
+        let status = response.status().as_u16();
+        assert!(status < 500, "{what}: {status}");
+        if status >= 400 {
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/problem+json",
+                "{what}"
+            );
+        }
+    }
+}
