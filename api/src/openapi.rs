@@ -45,7 +45,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::health::readyz,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &StandardProblems),
     tags(
         (name = "initiatives", description = "The directory's entries"),
         (name = "categories", description = "The taxonomy of collaborative practices"),
@@ -68,6 +68,90 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// Adds to every operation the problem responses the server gives for it whatever its handler
+/// does, so that the document lists every status a client can meet: 400 for a malformed
+/// parameter or body, 401 where a token is needed, 404 where the path names something, 413, 415
+/// and 422 where there is a body, 503 (with `Retry-After`) everywhere the database is asked.
+/// What an operation documents itself is kept.
+struct StandardProblems;
+
+impl Modify for StandardProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        crate::error::PROBLEM_JSON,
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let has_query = operation.parameters.as_ref().is_some_and(|p| {
+                    p.iter().any(|p| {
+                        matches!(p, RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+                    })
+                });
+                let has_body = operation.request_body.is_some();
+                let secured = operation.security.is_some();
+                let mut wanted = Vec::new();
+                if has_query || has_body {
+                    wanted.push(("400", "A malformed parameter or body"));
+                }
+                if secured {
+                    wanted.push(("401", "No token, or an unknown or revoked one"));
+                }
+                if path.contains('{') {
+                    wanted.push(("404", "Nothing has this identifier"));
+                }
+                if has_body {
+                    wanted.push(("413", "The body is larger than 1 MiB"));
+                    wanted.push((
+                        "415",
+                        "The body is not JSON (send Content-Type: application/json)",
+                    ));
+                    wanted.push(("422", "Invalid fields, each listed in `errors`"));
+                }
+                if !path.starts_with("/healthz") {
+                    wanted.push((
+                        "503",
+                        "The database is unavailable, restarting or busy; try again after Retry-After seconds",
+                    ));
+                }
+                let responses = &mut operation.responses.responses;
+                for (status, description) in wanted {
+                    responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| problem(description));
+                }
+            }
+        }
+    }
+}
+
+fn coordinates() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType};
+    ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(SchemaType::AnyValue))
+        .description(Some(
+            "Longitude first: `[lon, lat]` for a Point; arrays of rings of `[lon, lat]` positions for a Polygon; arrays of those for a MultiPolygon",
+        ))
+        .build()
 }
 
 /// Filters of the initiative listings. Unknown or repeated parameters are refused with 400.
@@ -106,7 +190,7 @@ pub struct ListParamsDoc {
 pub struct GeometryDoc {
     #[schema(example = "Point")]
     r#type: String,
-    #[schema(value_type = Object, example = json!([1.444, 43.6045]))]
+    #[schema(schema_with = coordinates, example = json!([1.444, 43.6045]))]
     coordinates: serde_json::Value,
 }
 

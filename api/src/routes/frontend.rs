@@ -91,8 +91,13 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
         *req.method(),
         actix_web::http::Method::GET | actix_web::http::Method::HEAD
     );
-    if !readable || path.starts_with("/api/") || path == "/api" {
+    if path.starts_with("/api/") || path == "/api" {
         return Err(not_found());
+    }
+    if !readable {
+        return Ok(HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "GET, HEAD"))
+            .finish());
     }
     let Some(root) = &state.settings.frontend_dir else {
         return Err(ApiError::NotFound(text!(

@@ -411,8 +411,8 @@ pub async fn update(
     key: web::Path<String>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let expected = if_match_version(&req)?;
     let changes = input::parse(&body).map_err(ApiError::Unprocessable)?;
+    let expected = if_match_version(&req)?;
     let id = resolve_id(&state, key.into_inner()).await?;
     let author = Author::person(editor.0.name);
     state

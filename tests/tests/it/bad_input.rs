@@ -275,6 +275,20 @@ fn cases() -> Vec<Case> {
             "unauthorized",
         ),
         case("unsupported method", "PUT", l, 405, "method_not_allowed"),
+        case(
+            "TRACE on a probe",
+            "TRACE",
+            "/healthz",
+            405,
+            "method_not_allowed",
+        ),
+        case(
+            "DELETE on a page of the map",
+            "DELETE",
+            "/",
+            405,
+            "method_not_allowed",
+        ),
         // Tokens.
         Case {
             content_type: Some("application/json"),
