@@ -269,6 +269,11 @@ impl From<StoreError> for ApiError {
         }
         match err {
             StoreError::NotFound => ApiError::not_found(),
+            StoreError::UnknownCategories(unknown) => ApiError::bad_request(
+                "unknown_category",
+                text!("unknown category: {}; see /api/v1/categories", unknown.join(", ");
+                      "catégorie inconnue : {} ; voir /api/v1/categories", unknown.join(", ")),
+            ),
             StoreError::Invalid(errors) => ApiError::Unprocessable(errors),
             StoreError::Stale { current } => ApiError::PreconditionFailed(text!(
                 "the initiative has changed since you read it (it is now at version {}); read it again, reapply your change and send it with the new ETag", current;

@@ -1,6 +1,6 @@
 //! The taxonomy of collaborative practices.
 
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::schema::categories;
 use crate::statement::Statement;
 use diesel::prelude::*;
@@ -110,6 +110,19 @@ pub fn unknown_slugs(conn: &mut PgConnection, slugs: &[String]) -> StoreResult<V
 }
 
 /// Ids of the categories named by `slugs` and of all their descendants.
+/// The ids a filter on `slugs` selects (each category with its descendants); `None` for no
+/// filter. Unknown slugs fail with [`StoreError::UnknownCategories`], naming them.
+pub fn filter_ids(conn: &mut PgConnection, slugs: &[String]) -> StoreResult<Option<Vec<i32>>> {
+    if slugs.is_empty() {
+        return Ok(None);
+    }
+    let unknown = unknown_slugs(conn, slugs)?;
+    if !unknown.is_empty() {
+        return Err(StoreError::UnknownCategories(unknown));
+    }
+    ids_with_descendants(conn, slugs).map(Some)
+}
+
 pub fn ids_with_descendants(conn: &mut PgConnection, slugs: &[String]) -> StoreResult<Vec<i32>> {
     #[derive(QueryableByName)]
     struct Ids {

@@ -32,6 +32,10 @@ pub enum StoreError {
     /// The caller's copy is older than the stored one (optimistic concurrency).
     #[error("stale version: the stored version is {current}")]
     Stale { current: i32 },
+    /// Category slugs that name no category (a filter's, not an initiative's: those are
+    /// field errors).
+    #[error("unknown categories: {0:?}")]
+    UnknownCategories(Vec<String>),
     #[error("conflict: {0:?}")]
     Conflict(Text),
     #[error("database: {0}")]

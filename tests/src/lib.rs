@@ -316,6 +316,12 @@ impl TestApp {
             .expect("request")
     }
 
+    /// PATCH `path` with a JSON body and the editor token.
+    pub async fn patch(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.send_as(reqwest::Method::PATCH, path, &self.editor_token, body)
+            .await
+    }
+
     /// POST a JSON body with the editor token; returns the created initiative.
     pub async fn create(&self, body: serde_json::Value) -> serde_json::Value {
         let response = self
@@ -357,4 +363,14 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// The x, y of the Web Mercator tile holding `lat`, `lon` at `zoom`.
+pub fn tile_of(lat: f64, lon: f64, zoom: u32) -> (u32, u32) {
+    let n = f64::from(1u32 << zoom);
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let lat = lat.to_radians();
+    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor()
+        as u32;
+    (x, y)
 }

@@ -95,27 +95,16 @@ async fn fetch_page(
     } = request;
     let outcome = state
         .read(move |conn| {
-            if !category_slugs.is_empty() {
-                let unknown = category::unknown_slugs(conn, &category_slugs)?;
-                if !unknown.is_empty() {
-                    return Ok(Err(unknown));
-                }
-                query.category_ids = Some(category::ids_with_descendants(conn, &category_slugs)?);
-            }
-            Ok(Ok(listing::list(conn, &query, repr)))
+            query.category_ids = category::filter_ids(conn, &category_slugs)?;
+            Ok(listing::list(conn, &query, repr))
         })
         .await?;
     match outcome {
-        Err(unknown) => Err(ApiError::bad_request(
-            "unknown_category",
-            text!("unknown category: {}; see /api/v1/categories", unknown.join(", ");
-                  "catégorie inconnue : {} ; voir /api/v1/categories", unknown.join(", ")),
-        )),
-        Ok(Ok(page)) => Ok(page),
-        Ok(Err(StoreError::Invalid(errors))) if errors.iter().any(|e| e.field == "cursor") => Err(
+        Ok(page) => Ok(page),
+        Err(StoreError::Invalid(errors)) if errors.iter().any(|e| e.field == "cursor") => Err(
             ApiError::bad_request("invalid_cursor", errors[0].message.clone()),
         ),
-        Ok(Err(other)) => Err(other.into()),
+        Err(other) => Err(other.into()),
     }
 }
 

@@ -107,26 +107,13 @@ pub async fn tile(
     let bytes = state
         .tiles
         .get_or_build(&key, || async {
-            let outcome = state
+            let tile = state
                 .read(move |conn| {
-                    if !slugs.is_empty() {
-                        let unknown = category::unknown_slugs(conn, &slugs)?;
-                        if !unknown.is_empty() {
-                            return Ok(Err(unknown));
-                        }
-                        query.category_ids = Some(category::ids_with_descendants(conn, &slugs)?);
-                    }
-                    Ok(Ok(tiles::tile(conn, &query)?))
+                    query.category_ids = category::filter_ids(conn, &slugs)?;
+                    tiles::tile(conn, &query)
                 })
                 .await?;
-            outcome.map(Bytes::from).map_err(|unknown| {
-                ApiError::bad_request(
-                    "unknown_category",
-                    text!(
-                    "unknown category: {}; see /api/v1/categories", unknown.join(", ");
-                    "catégorie inconnue : {} ; voir /api/v1/categories", unknown.join(", ")),
-                )
-            })
+            Ok::<_, ApiError>(Bytes::from(tile))
         })
         .await?;
     Ok(respond(&req, bytes))

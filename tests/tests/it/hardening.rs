@@ -3,7 +3,7 @@
 
 use crate::initiative;
 use archipel_api::Settings;
-use archipel_tests::TestApp;
+use archipel_tests::{TestApp, tile_of};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
@@ -86,15 +86,6 @@ async fn form_limits_count_the_real_client_per_network_and_in_all_across_process
     );
 }
 
-fn tile_of(lat: f64, lon: f64, zoom: u32) -> (u32, u32) {
-    let n = f64::from(1u32 << zoom);
-    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
-    let lat = lat.to_radians();
-    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor()
-        as u32;
-    (x, y)
-}
-
 /// Asks for `path` until the tile cache keeps it (the creation's own notification may empty it
 /// once more just after).
 async fn cached(app: &TestApp, path: &str) {
@@ -157,10 +148,8 @@ async fn editing_a_withdrawn_initiative_keeps_it_withdrawn() {
     .execute(&mut app.db.connect())
     .unwrap();
     let response = app
-        .send_as(
-            reqwest::Method::PATCH,
+        .patch(
             &format!("/api/v1/initiatives/{id}"),
-            &app.editor_token,
             &json!({"description": "Dépôt le mercredi"}),
         )
         .await;
@@ -297,10 +286,8 @@ async fn an_editor_never_waits_long_on_rows_an_import_holds() {
     let before = app.db.fingerprint();
     let started = Instant::now();
     let response = app
-        .send_as(
-            reqwest::Method::PATCH,
+        .patch(
             &format!("/api/v1/initiatives/{id}"),
-            &app.editor_token,
             &json!({"opening_hours": "We 17:00-19:00"}),
         )
         .await;
@@ -313,10 +300,8 @@ async fn an_editor_never_waits_long_on_rows_an_import_holds() {
     assert_eq!(app.db.fingerprint(), before, "nothing was changed");
     import.batch_execute("COMMIT").unwrap();
     let response = app
-        .send_as(
-            reqwest::Method::PATCH,
+        .patch(
             &format!("/api/v1/initiatives/{id}"),
-            &app.editor_token,
             &json!({"opening_hours": "We 17:00-19:00"}),
         )
         .await;

@@ -2,22 +2,13 @@
 
 use crate::initiative;
 use archipel_store::{migrate, suggestion};
-use archipel_tests::TestApp;
+use archipel_tests::{TestApp, tile_of};
 use diesel::connection::SimpleConnection;
 use diesel::{QueryableByName, RunQueryDsl};
 use serde_json::{Value, json};
 
 const SUGGESTER: &str = "alice.suggests@private.example";
 const REPORTER: &str = "bob.reports@private.example";
-
-fn tile_of(lat: f64, lon: f64, zoom: u32) -> (u32, u32) {
-    let n = f64::from(1u32 << zoom);
-    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
-    let lat = lat.to_radians();
-    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor()
-        as u32;
-    (x, y)
-}
 
 /// A visitor suggests a place and leaves an e-mail; another reports a correction with theirs;
 /// an editor publishes the suggestion and corrects it. Returns the suggestion's id and slug.
@@ -65,12 +56,7 @@ async fn contributions(app: &TestApp) -> (String, String) {
         json!({"description": "Parcelles collectives", "reason": "vu sur place"}),
     ] {
         let response = app
-            .send_as(
-                reqwest::Method::PATCH,
-                &format!("/api/v1/initiatives/{id}"),
-                &app.editor_token,
-                &change,
-            )
+            .patch(&format!("/api/v1/initiatives/{id}"), &change)
             .await;
         assert_eq!(response.status(), 200);
     }
@@ -208,10 +194,8 @@ async fn purging_erases_who_wrote_closed_contributions_and_keeps_what_they_said(
     let reports = app.get_json_as("/api/v1/reports", &app.editor_token).await;
     let report_id = reports["reports"][0]["id"].as_i64().unwrap();
     let closed = app
-        .send_as(
-            reqwest::Method::PATCH,
+        .patch(
             &format!("/api/v1/reports/{report_id}"),
-            &app.editor_token,
             &json!({"status": "resolved"}),
         )
         .await;

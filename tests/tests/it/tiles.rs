@@ -1,19 +1,10 @@
 //! The map's vector tiles.
 
 use crate::initiative;
-use archipel_tests::{TestApp, mvt};
+use archipel_tests::{TestApp, mvt, tile_of};
 use serde_json::json;
 
 /// The tile at `zoom` that holds `lat`, `lon` (slippy-map tile numbering).
-fn tile_of(lat: f64, lon: f64, zoom: u32) -> (u32, u32) {
-    let n = f64::from(1u32 << zoom);
-    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
-    let lat = lat.to_radians();
-    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor()
-        as u32;
-    (x, y)
-}
-
 async fn tile(app: &TestApp, path: &str) -> (u16, Vec<mvt::Layer>) {
     let response = app.get(path).await;
     let status = response.status().as_u16();
