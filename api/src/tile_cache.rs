@@ -14,8 +14,9 @@
 //! cannot grow the cache past its budget. The least recently used entry goes first, in constant
 //! time. Concurrent misses of one key are built once ([`TileCache::get_or_build`]).
 
+use archipel_store::error::StoreResult;
+use archipel_store::map_changes::ChangeListener;
 use bytes::Bytes;
-use diesel::{Connection, PgConnection, RunQueryDsl};
 use lru::LruCache;
 use std::collections::HashMap;
 use std::future::Future;
@@ -23,8 +24,27 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The channel the migrations' triggers notify.
-pub const CHANNEL: &str = "archipel_map";
+/// The key of the category counts' body (kept with the tiles: it changes when they do).
+pub const CATEGORIES_KEY: &str = "categories";
+
+/// The key of a tile: its address and validated filters (slugs and statuses sorted and without
+/// repeats, so that equal filters share one entry).
+pub fn tile_key(
+    z: u32,
+    x: u32,
+    y: u32,
+    slugs: &[String],
+    words: &[String],
+    statuses: &[archipel_store::domain::Status],
+) -> String {
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    format!(
+        "{z}/{x}/{y}?c={}&q={}&s={}",
+        slugs.join(","),
+        words.join(" "),
+        statuses.join(",")
+    )
+}
 
 /// What an entry costs beyond its key's and tile's bytes: the hash map's slot and the recency
 /// list's node (key and value headers, two links, hash), the `Bytes` handle and the allocator's
@@ -256,28 +276,20 @@ impl TileCache {
     }
 
     /// Returns when the connection fails or `stop` is set.
-    fn follow(&self, database_url: &str, stop: &AtomicBool) -> diesel::QueryResult<()> {
-        let mut conn = PgConnection::establish(database_url)
-            .map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))?;
-        diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn)?;
+    fn follow(&self, database_url: &str, stop: &AtomicBool) -> StoreResult<()> {
+        let mut listener = ChangeListener::connect(database_url)?;
         // Tiles built before LISTEN took effect may predate a change that was never notified.
         self.set_live(true);
         let mut idle = 0u32;
         while !stop.load(Ordering::Acquire) {
             std::thread::sleep(Duration::from_millis(100));
-            let mut changed = false;
-            for notification in conn.notifications_iter() {
-                notification?;
-                changed = true;
-            }
-            if changed {
+            if listener.changed()? {
                 self.invalidate();
             }
-            // Reading notifications does not notice a server that went away; a query does.
             idle += 1;
             if idle >= 50 {
                 idle = 0;
-                diesel::sql_query("SELECT 1").execute(&mut conn)?;
+                listener.check()?;
             }
         }
         Ok(())

@@ -12,8 +12,7 @@
 //! The work is one statement at a time on one pooled connection, so visitors keep the rest of
 //! the database; the cost is about one pass over `map_points` per zoom.
 
-use crate::routes::{categories, tiles as tile_routes};
-use crate::tile_cache::{Background, Lookup, TileCache, pause};
+use crate::tile_cache::{Background, CATEGORIES_KEY, Lookup, TileCache, pause, tile_key};
 use archipel_store::db::Pool;
 use archipel_store::error::StoreResult;
 use archipel_store::tiles::{self, TileQuery};
@@ -120,7 +119,7 @@ fn warm(
         if interrupted() {
             return Ok(None);
         }
-        let key = tile_routes::cache_key(z, x, y, &[], &[], &[]);
+        let key = tile_key(z, x, y, &[], &[], &[]);
         if let Lookup::Hit(_) = cache.get(&key) {
             continue;
         }
@@ -143,9 +142,9 @@ fn warm(
 }
 
 fn build_counts(cache: &TileCache, conn: &mut PgConnection, generation: u64) -> StoreResult<()> {
-    if let Lookup::Miss(_) = cache.get(categories::CACHE_KEY) {
-        let body = categories::body(conn)?;
-        cache.put(categories::CACHE_KEY.into(), body, Some(generation));
+    if let Lookup::Miss(_) = cache.get(CATEGORIES_KEY) {
+        let body = archipel_store::category::tree_body(conn)?;
+        cache.put(CATEGORIES_KEY.into(), Bytes::from(body), Some(generation));
     }
     Ok(())
 }

@@ -13,7 +13,6 @@ use archipel_store::source::{self, Source, SourceConfig};
 use archipel_store::sync::{self, Target};
 use archipel_store::{Conn, Pool, StoreError, category, text};
 use chrono::Utc;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -91,22 +90,6 @@ pub struct Started {
     began: Instant,
 }
 
-fn lock_key(source_id: &str) -> String {
-    format!("archipel-import:{source_id}")
-}
-
-fn advisory(conn: &mut PgConnection, function: &str, source_id: &str) -> QueryResult<bool> {
-    #[derive(QueryableByName)]
-    struct Locked {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        locked: bool,
-    }
-    diesel::sql_query(format!("SELECT {function}(hashtext($1)::bigint) AS locked"))
-        .bind::<diesel::sql_types::Text, _>(lock_key(source_id))
-        .get_result::<Locked>(conn)
-        .map(|l| l.locked)
-}
-
 /// Starts a run of `source_id`: fails at once when the source is unknown or already importing.
 pub async fn start(
     pool: &Pool,
@@ -122,7 +105,7 @@ pub async fn start(
         let mut conn = pool.get().map_err(StoreError::from)?;
         let source =
             source::get(&mut conn, &id)?.ok_or_else(|| ImportError::UnknownSource(id.clone()))?;
-        if !advisory(&mut conn, "pg_try_advisory_lock", &id)? {
+        if !import_run::try_lock_source(&mut conn, &id)? {
             return Err(ImportError::AlreadyRunning(id));
         }
         // Holding the lock, any run still marked running belongs to a process that died.
@@ -136,7 +119,7 @@ pub async fn start(
         match started {
             Ok(run_id) => Ok((conn, source, run_id)),
             Err(e) => {
-                let _ = advisory(&mut conn, "pg_advisory_unlock", &id);
+                let _ = import_run::unlock_source(&mut conn, &id);
                 Err(e.into())
             }
         }
@@ -238,7 +221,7 @@ impl Started {
                 .map(|collected| (RunStatus::Succeeded, collected)),
             };
             let outcome = record_end(&mut conn, &source, run_id, &options, result);
-            let _ = advisory(&mut conn, "pg_advisory_unlock", &source.id);
+            let _ = import_run::unlock_source(&mut conn, &source.id);
             outcome
         })
         .await;
@@ -274,7 +257,7 @@ impl Drop for Started {
                     "the run was abandoned before it fetched anything",
                 );
             }
-            let _ = advisory(&mut conn, "pg_advisory_unlock", &self.source.id);
+            let _ = import_run::unlock_source(&mut conn, &self.source.id);
         }
     }
 }
@@ -327,7 +310,7 @@ fn import(
     let outcome = conn.transaction::<Collected, Abort, _>(|conn| {
         // An import is long by nature and must not give up on a row an editor holds for a
         // moment; whatever limits the connection's pool sets for requests do not apply here.
-        conn.batch_execute("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = '5min'")?;
+        archipel_store::db::lift_limits_for_transaction(conn)?;
         // A dry run still needs a run row for the revisions it writes and throws away.
         let run_id = match run_id {
             Some(id) => id,

@@ -58,6 +58,15 @@ SELECT c.id, c.parent_id, c.slug, c.name_fr, c.name_en, c.colour, c.icon, coales
 FROM categories c LEFT JOIN counts n ON n.id = c.id
 ORDER BY c.position, c.slug";
 
+/// The body of `/api/v1/categories`: `{"categories": [the tree]}`.
+pub fn tree_body(conn: &mut PgConnection) -> StoreResult<Vec<u8>> {
+    let tree = tree(conn)?;
+    Ok(
+        serde_json::to_vec(&serde_json::json!({ "categories": tree }))
+            .expect("a tree of plain values serialises"),
+    )
+}
+
 /// The whole tree, families first, each with its practices.
 pub fn tree(conn: &mut PgConnection) -> StoreResult<Vec<Category>> {
     let rows: Vec<CategoryRow> = Statement::new(TREE_SQL).load(conn)?;

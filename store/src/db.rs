@@ -47,6 +47,21 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for Session {
     }
 }
 
+/// Fails unless the server answers (`SELECT 1`).
+pub fn ping(conn: &mut PgConnection) -> crate::error::StoreResult<()> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT 1").execute(conn)?;
+    Ok(())
+}
+
+/// Lifts the request limits of a pooled connection for the rest of the current transaction, for
+/// work that is long by nature (an import): no statement time-out, and row locks waited for up
+/// to five minutes.
+pub fn lift_limits_for_transaction(conn: &mut PgConnection) -> crate::error::StoreResult<()> {
+    conn.batch_execute("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = '5min'")?;
+    Ok(())
+}
+
 /// Builds a pool without connecting: the server starts even while the database is down, and
 /// `/readyz` says so.
 pub fn pool(database_url: &str, max_size: u32) -> Pool {

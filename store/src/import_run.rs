@@ -165,6 +165,31 @@ pub fn fail(conn: &mut PgConnection, run_id: i64, error: &str) -> StoreResult<()
     Ok(())
 }
 
+/// Takes the session lock that says "an import of `source_id` runs here": false when another
+/// session holds it. PostgreSQL frees it when the session ends, however it ends.
+pub fn try_lock_source(conn: &mut PgConnection, source_id: &str) -> StoreResult<bool> {
+    advisory(conn, "pg_try_advisory_lock", source_id)
+}
+
+/// Frees the lock of [`try_lock_source`].
+pub fn unlock_source(conn: &mut PgConnection, source_id: &str) -> StoreResult<bool> {
+    advisory(conn, "pg_advisory_unlock", source_id)
+}
+
+fn advisory(conn: &mut PgConnection, function: &str, source_id: &str) -> StoreResult<bool> {
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    Ok(
+        diesel::sql_query(format!("SELECT {function}(hashtext($1)::bigint) AS locked"))
+            .bind::<diesel::sql_types::Text, _>(format!("archipel-import:{source_id}"))
+            .get_result::<Locked>(conn)?
+            .locked,
+    )
+}
+
 /// Why an abandoned run ended, as stored with it.
 pub const ABANDONED: &str = "the process running this import stopped (killed or crashed) before the run ended; PostgreSQL rolled back everything it had done";
 

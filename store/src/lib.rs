@@ -14,6 +14,7 @@ pub mod geometry;
 pub mod import_run;
 pub mod initiative;
 pub mod listing;
+pub mod map_changes;
 pub mod migrate;
 pub mod report;
 pub mod representation;

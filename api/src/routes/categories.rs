@@ -2,23 +2,11 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tile_cache::CATEGORIES_KEY;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use archipel_store::category;
-use archipel_store::error::StoreResult;
 use bytes::Bytes;
-use diesel::PgConnection;
-
-/// The body's key in the tile cache.
-pub const CACHE_KEY: &str = "categories";
-
-/// The JSON body of the list (also built ahead by [`crate::tile_warm`]).
-pub fn body(conn: &mut PgConnection) -> StoreResult<Bytes> {
-    let tree = category::tree(conn)?;
-    let body = serde_json::to_vec(&serde_json::json!({ "categories": tree }))
-        .expect("a JSON value always serialises");
-    Ok(Bytes::from(body))
-}
 
 /// The category tree, each with the number of published initiatives in it and its descendants.
 #[utoipa::path(
@@ -30,7 +18,9 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     // kept with the tiles, and dropped with them whenever the map changes.
     let body = state
         .tiles
-        .get_or_build(CACHE_KEY, || state.read(body))
+        .get_or_build(CATEGORIES_KEY, || async {
+            state.read(category::tree_body).await.map(Bytes::from)
+        })
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))

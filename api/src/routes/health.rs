@@ -4,7 +4,6 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use archipel_store::{migrate, text};
-use diesel::RunQueryDsl;
 
 /// The process is up; also says how many built tiles it keeps and whether the tiles the map
 /// opens on are built (see `--tile-prebuild-zoom`).
@@ -30,7 +29,7 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let current = state
         .db(|conn| {
-            diesel::sql_query("SELECT 1").execute(conn)?;
+            archipel_store::db::ping(conn)?;
             migrate::is_current(conn)
         })
         .await?;

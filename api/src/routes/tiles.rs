@@ -3,6 +3,7 @@
 use crate::error::ApiError;
 use crate::list_params::parse_words;
 use crate::state::AppState;
+use crate::tile_cache::tile_key;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use archipel_store::domain::{Status, parse_category_slug};
@@ -103,7 +104,7 @@ pub async fn tile(
     slugs.dedup();
     query.statuses.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     query.statuses.dedup();
-    let key = cache_key(z, x, y, &slugs, &query.words, &query.statuses);
+    let key = tile_key(z, x, y, &slugs, &query.words, &query.statuses);
     let bytes = state
         .tiles
         .get_or_build(&key, || async {
@@ -117,25 +118,6 @@ pub async fn tile(
         })
         .await?;
     Ok(respond(&req, bytes))
-}
-
-/// The tile cache's key of a tile: its address and validated filters (slugs and statuses sorted
-/// and without repeats).
-pub fn cache_key(
-    z: u32,
-    x: u32,
-    y: u32,
-    slugs: &[String],
-    words: &[String],
-    statuses: &[Status],
-) -> String {
-    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-    format!(
-        "{z}/{x}/{y}?c={}&q={}&s={}",
-        slugs.join(","),
-        words.join(" "),
-        statuses.join(",")
-    )
 }
 
 fn respond(req: &HttpRequest, bytes: Bytes) -> HttpResponse {

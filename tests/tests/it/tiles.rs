@@ -308,8 +308,8 @@ fn initiatives_shown(layers: &[mvt::Layer]) -> i64 {
 
 #[actix_web::test]
 async fn the_opening_tiles_are_built_before_anyone_asks_and_again_after_a_change() {
-    use archipel_api::routes::{categories, tiles::cache_key};
     use archipel_api::tile_cache::Lookup;
+    use archipel_api::tile_cache::{CATEGORIES_KEY, tile_key};
     use archipel_api::tile_warm::{self, WarmPlan};
     use diesel::{Connection, RunQueryDsl};
     use std::time::{Duration, Instant};
@@ -350,16 +350,16 @@ async fn the_opening_tiles_are_built_before_anyone_asks_and_again_after_a_change
         Lookup::Hit(bytes) => bytes,
         Lookup::Miss(_) => panic!("{key} was not built ahead"),
     };
-    let world = cache_key(0, 0, 0, &[], &[], &[]);
+    let world = tile_key(0, 0, 0, &[], &[], &[]);
     assert_eq!(initiatives_shown(&mvt::decode(&cached(&world))), 3);
     let (x, y) = tile_of(45.7640, 4.8357, 6);
-    let lyon = mvt::decode(&cached(&cache_key(6, x, y, &[], &[], &[])));
+    let lyon = mvt::decode(&cached(&tile_key(6, x, y, &[], &[], &[])));
     let in_it = places
         .iter()
         .filter(|(_, lat, lon)| tile_of(*lat, *lon, 6) == (x, y))
         .count();
     assert_eq!(initiatives_shown(&lyon), in_it as i64);
-    let counts: serde_json::Value = serde_json::from_slice(&cached(categories::CACHE_KEY)).unwrap();
+    let counts: serde_json::Value = serde_json::from_slice(&cached(CATEGORIES_KEY)).unwrap();
     let food = counts["categories"]
         .as_array()
         .unwrap()
@@ -369,7 +369,7 @@ async fn the_opening_tiles_are_built_before_anyone_asks_and_again_after_a_change
     assert_eq!(food["count"], 3);
     // A tile far from every initiative is not built ahead (only occupied tiles are).
     assert!(matches!(
-        app.tiles.get(&cache_key(6, 0, 0, &[], &[], &[])),
+        app.tiles.get(&tile_key(6, 0, 0, &[], &[], &[])),
         Lookup::Miss(_)
     ));
     // What a visitor then gets is the built tile.
