@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod client;
+pub mod conditional;
 pub mod error;
 pub mod export_gate;
 pub mod input;

@@ -1,6 +1,7 @@
 //! `/api/v1/initiatives…`: list, read, create, correct, archive, history.
 
 use crate::auth::{Editor, MaybeCaller};
+use crate::conditional;
 use crate::error::ApiError;
 use crate::input;
 use crate::list_params::{self, ListRequest};
@@ -213,31 +214,6 @@ fn etag(found: &Found, repr: Representation) -> String {
     }
 }
 
-/// Versions named by an `If-Match` header: `None` for `*` or no header.
-fn if_match_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let value = value.to_str().unwrap_or("").trim();
-    if value == "*" {
-        return Ok(None);
-    }
-    let first = value.split(',').next().unwrap_or("").trim();
-    let version = first
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .split('.')
-        .next()
-        .and_then(|v| v.parse::<i32>().ok());
-    match version {
-        Some(v) => Ok(Some(v)),
-        // An ETag we never issued cannot match the current one.
-        None => Err(ApiError::PreconditionFailed(text!(
-            "If-Match does not name an ETag of this initiative; read it again and send its ETag";
-            "If-Match ne désigne pas un ETag de cette initiative ; relisez-la et envoyez son ETag"))),
-    }
-}
-
 fn visible(found: &Found, caller: &Option<Caller>) -> Result<(), ApiError> {
     let moderation = found.moderation()?;
     if moderation == Moderation::Published || caller.is_some() {
@@ -287,15 +263,7 @@ pub async fn get_one(
     } else {
         "private, no-cache"
     };
-    let not_modified = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim() == "*"
-                || v.split(',')
-                    .any(|t| t.trim().trim_start_matches("W/") == tag)
-        });
+    let not_modified = conditional::none_match(&req, &tag);
     let mut response = if not_modified {
         HttpResponse::NotModified()
     } else {
@@ -401,7 +369,7 @@ pub async fn update(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = input::parse(&body).map_err(ApiError::Unprocessable)?;
-    let expected = if_match_version(&req)?;
+    let expected = conditional::if_match_version(&req)?;
     let id = resolve_id(&state, key.into_inner()).await?;
     let author = Author::person(editor.0.name);
     state
@@ -442,7 +410,7 @@ pub async fn archive(
     editor: Editor,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let expected = if_match_version(&req)?;
+    let expected = conditional::if_match_version(&req)?;
     let id = resolve_id(&state, key.into_inner()).await?;
     let author = Author::person(editor.0.name);
     let reason = req

@@ -1,5 +1,6 @@
 //! `/api/v1/tiles/{z}/{x}/{y}.mvt`: the map's vector tiles (see `archipel_store::tiles`).
 
+use crate::conditional;
 use crate::error::ApiError;
 use crate::list_params::parse_words;
 use crate::state::AppState;
@@ -124,14 +125,7 @@ fn respond(req: &HttpRequest, bytes: Bytes) -> HttpResponse {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut hasher);
     let etag = format!("\"{:016x}\"", hasher.finish());
-    let fresh = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == etag)
-        });
+    let fresh = conditional::none_match(req, &etag);
     let mut response = if fresh {
         HttpResponse::NotModified()
     } else if bytes.is_empty() {
