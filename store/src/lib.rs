@@ -20,6 +20,7 @@ pub mod report;
 pub mod representation;
 pub mod revision;
 pub mod schema;
+pub mod session;
 pub mod source;
 pub mod statement;
 pub mod suggestion;
@@ -27,6 +28,7 @@ pub mod sync;
 pub mod text;
 pub mod tiles;
 pub mod token;
+pub mod user;
 
 pub use db::{Conn, Pool};
 pub use error::{FieldError, StoreError};

@@ -10,10 +10,13 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// What a token may do. Editors write initiatives; admins also run imports and manage sources.
+/// What a token or a person may do, in increasing order. Moderators review what visitors send
+/// (publish, reject, close reports) but change no field; editors write initiatives; admins also
+/// run imports and manage sources, tokens and people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    Moderator,
     Editor,
     Admin,
 }
@@ -21,6 +24,7 @@ pub enum Role {
 impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
+            Role::Moderator => "moderator",
             Role::Editor => "editor",
             Role::Admin => "admin",
         }
@@ -28,6 +32,7 @@ impl Role {
 
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
+            "moderator" => Some(Role::Moderator),
             "editor" => Some(Role::Editor),
             "admin" => Some(Role::Admin),
             _ => None,
@@ -35,7 +40,8 @@ impl Role {
     }
 }
 
-/// The holder of a valid token.
+/// Who is asking: the holder of a valid token, or a person logged in (then `name` is their display
+/// name, which revisions record as the author).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub name: String,
@@ -55,8 +61,16 @@ pub struct TokenInfo {
 
 const PREFIX: &str = "arch_";
 
-fn digest(token: &str) -> Vec<u8> {
+/// The SHA-256 of a secret: what is stored of tokens, session secrets and one-time links.
+pub fn digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// 256 random bits, base64url without padding (43 characters).
+pub fn random_secret() -> String {
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
 }
 
 /// Creates a token and returns it; it cannot be read back later.
@@ -70,12 +84,7 @@ pub fn create(conn: &mut PgConnection, name: &str, role: Role) -> StoreResult<St
                   "un nom de jeton compte de 1 à 100 caractères, sans caractère de contrôle"),
         ));
     }
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let token = format!(
-        "{PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
-    );
+    let token = format!("{PREFIX}{}", random_secret());
     let inserted = diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::name.eq(name),

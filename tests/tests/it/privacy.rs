@@ -226,8 +226,9 @@ async fn purging_erases_who_wrote_closed_contributions_and_keeps_what_they_said(
 fn the_migration_takes_e_mails_out_of_stored_revisions() {
     let db = archipel_tests::TestDb::new();
     let mut conn = db.connect();
-    // Back to the schema before private contributions, with a suggestion stored the old way.
-    migrate::revert_last(&mut conn, 3).unwrap();
+    // Back to the schema before private contributions (migrations 10 to 14 reverted), with a
+    // suggestion stored the old way.
+    migrate::revert_last(&mut conn, 5).unwrap();
     conn.batch_execute(
         "INSERT INTO initiatives (id, slug, name, geom, moderation) VALUES
             ('0190a0a0-0000-7000-8000-000000000001', 'jardin', 'Jardin', ST_SetSRID(ST_MakePoint(5.36, 43.29), 4326), 'pending');

@@ -1,0 +1,4 @@
+DROP TABLE login_failures;
+DROP TABLE sessions;
+DROP TABLE user_links;
+DROP TABLE users;
