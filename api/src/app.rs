@@ -4,7 +4,7 @@ use crate::error::{ApiError, localise};
 use crate::lang::Lang;
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    categories, export, frontend, health, imports, initiatives, suggestions, tiles, tokens,
+    categories, export, frontend, health, imports, initiatives, session, suggestions, tiles, tokens,
 };
 use crate::state::AppState;
 use actix_web::dev::{Server, Service};
@@ -138,6 +138,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(tokens::create)),
             )
             .service(web::resource("/tokens/{name}").route(web::delete().to(tokens::revoke)))
+            .service(
+                web::resource("/session")
+                    .route(web::get().to(session::current))
+                    .route(web::post().to(session::login))
+                    .route(web::delete().to(session::logout)),
+            )
+            .service(
+                web::resource("/session/password").route(web::post().to(session::set_password)),
+            )
             .default_service(web::to(no_route)),
     )
     .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()))
@@ -158,12 +167,13 @@ pub fn build(
             .wrap_fn(|req, srv| {
                 // An editor's write that succeeded may have changed the map: built tiles are
                 // dropped at once (other processes' writes arrive through the tile cache's
-                // listener). Anonymous writes (suggestions, reports) only add pending things the
+                // listener; people's writes carry their session cookie). Anonymous writes (suggestions, reports) only add pending things the
                 // map does not show, so they never empty the cache.
                 let writes = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS")
-                    && req
+                    && (req
                         .headers()
-                        .contains_key(actix_web::http::header::AUTHORIZATION);
+                        .contains_key(actix_web::http::header::AUTHORIZATION)
+                        || req.cookie(crate::auth::SESSION_COOKIE).is_some());
                 let tiles = writes
                     .then(|| {
                         req.app_data::<web::Data<AppState>>()

@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use archipel_api::{AppState, Settings};
 use archipel_store::cluster::{APP_DATABASE, ClusterState, LocalCluster};
 use archipel_store::token::{self, Role};
+use archipel_store::user::{self, LinkPurpose, NewUser};
 use archipel_store::{db, migrate};
 use clap::{Args, Parser, Subcommand};
 use diesel::{Connection, PgConnection};
@@ -48,6 +49,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the accounts of people (invitation and reset links are printed, not e-mailed).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Drive the private PostgreSQL cluster.
     #[command(subcommand)]
     Db(DbCommand),
@@ -197,7 +201,7 @@ enum TokenCommand {
     Create {
         #[arg(long)]
         name: String,
-        #[arg(long, value_parser = ["editor", "admin"])]
+        #[arg(long, value_parser = ["moderator", "editor", "admin"])]
         role: String,
     },
     /// List tokens (never their secret).
@@ -208,6 +212,48 @@ enum TokenCommand {
         name: String,
     },
 }
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; prints a one-time invitation link (valid 7 days) where the person sets
+    /// their password, unless --password-stdin gives it.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The display name, recorded as the author of the person's changes.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["moderator", "editor", "admin"])]
+        role: String,
+        /// INSEE commune or EPCI codes the person works on (comma-separated); none: everywhere.
+        #[arg(long, value_delimiter = ',')]
+        territory: Vec<String>,
+        /// Read the password from the first line of standard input instead of printing a link.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Base URL of the printed link.
+        #[arg(long, env = "ARCHIPEL_PUBLIC_URL", default_value = DEFAULT_PUBLIC_URL)]
+        public_url: String,
+    },
+    /// List accounts.
+    List,
+    /// Disable an account: its sessions end at once and it can no longer log in.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Print a one-time link (valid 1 day) where the person sets a new password.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        /// Base URL of the printed link.
+        #[arg(long, env = "ARCHIPEL_PUBLIC_URL", default_value = DEFAULT_PUBLIC_URL)]
+        public_url: String,
+    },
+}
+
+/// Base of the links the CLI prints when ARCHIPEL_PUBLIC_URL is unset: `archipel serve`'s default.
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 #[derive(Subcommand)]
 enum DbCommand {
@@ -415,7 +461,7 @@ fn token_command(cli: &Cli, command: &TokenCommand) -> anyhow::Result<()> {
     let mut conn = cli.connect()?;
     match command {
         TokenCommand::Create { name, role } => {
-            let role = Role::parse(role).context("role must be editor or admin")?;
+            let role = Role::parse(role).context("role must be moderator, editor or admin")?;
             let secret =
                 token::create(&mut conn, name, role).map_err(|e| anyhow::anyhow!(describe(e)))?;
             eprintln!(
@@ -448,6 +494,88 @@ fn token_command(cli: &Cli, command: &TokenCommand) -> anyhow::Result<()> {
                 bail!("there is no active token named '{name}'");
             }
             eprintln!("Revoked '{name}'.");
+        }
+    }
+    Ok(())
+}
+
+/// The link of a one-time token: `<base>/workspace/invitation?token=…` or `…/workspace/reset?…`.
+fn link(base: &str, purpose: LinkPurpose, token: &str) -> String {
+    format!(
+        "{}{}?token={token}",
+        base.trim_end_matches('/'),
+        purpose.page()
+    )
+}
+
+fn user_command(cli: &Cli, command: &UserCommand) -> anyhow::Result<()> {
+    let mut conn = cli.connect()?;
+    match command {
+        UserCommand::Create {
+            email,
+            name,
+            role,
+            territory,
+            password_stdin,
+            public_url,
+        } => {
+            let role = Role::parse(role).context("role must be moderator, editor or admin")?;
+            let new = NewUser::parse(email, name, role, territory).map_err(|errors| {
+                anyhow::anyhow!(describe(archipel_store::StoreError::Invalid(errors)))
+            })?;
+            let password = if *password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(line.trim_end_matches(['\r', '\n']).to_string())
+            } else {
+                None
+            };
+            let (created, invitation) = user::create(&mut conn, &new, password.as_deref())
+                .map_err(|e| anyhow::anyhow!(describe(e)))?;
+            eprintln!(
+                "Created {} account for {} <{}>.",
+                role.as_str(),
+                created.name,
+                created.email
+            );
+            if let Some(token) = invitation {
+                eprintln!("Send them this link (valid 7 days, once) to set their password:");
+                println!("{}", link(public_url, LinkPurpose::Invitation, &token));
+            }
+        }
+        UserCommand::List => {
+            println!(
+                "{:<32} {:<24} {:<9} {:<8} {:<20} {:<20} territories",
+                "e-mail", "name", "role", "active", "created", "last login"
+            );
+            for u in user::list(&mut conn)? {
+                let when = |d: Option<chrono::DateTime<chrono::Utc>>| {
+                    d.map_or("-".into(), |d| d.format("%Y-%m-%d %H:%M").to_string())
+                };
+                println!(
+                    "{:<32} {:<24} {:<9} {:<8} {:<20} {:<20} {}",
+                    u.email,
+                    u.name,
+                    u.role_text,
+                    if u.active { "yes" } else { "disabled" },
+                    when(Some(u.created_at)),
+                    when(u.last_login_at),
+                    u.territories.join(",")
+                );
+            }
+        }
+        UserCommand::Disable { email } => {
+            if !user::disable(&mut conn, email)? {
+                bail!("no account has the e-mail '{email}'");
+            }
+            eprintln!("Disabled {email}: their sessions have ended.");
+        }
+        UserCommand::ResetPassword { email, public_url } => {
+            let Some(token) = user::reset_password(&mut conn, email)? else {
+                bail!("no active account has the e-mail '{email}'");
+            };
+            eprintln!("Send them this link (valid 1 day, once) to set a new password:");
+            println!("{}", link(public_url, LinkPurpose::Reset, &token));
         }
     }
     Ok(())
@@ -528,6 +656,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(command) => token_command(&cli, command),
+        Command::User(command) => user_command(&cli, command),
         Command::Db(command) => db_command(&cli, command),
         Command::Source(command) => {
             let mut conn = cli.connect()?;

@@ -3,14 +3,14 @@
 //! to produce them; the API tests check real responses against the same field names.
 
 use crate::routes;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Archipel",
-        description = "Directory and map of a territory's collaborative initiatives (repair cafés, shared gardens, fablabs, tiers-lieux, AMAPs…). Reads are public; writes need a bearer token. Errors are RFC 9457 problem+json, in French or English (Accept-Language).",
+        description = "Directory and map of a territory's collaborative initiatives (repair cafés, shared gardens, fablabs, tiers-lieux, AMAPs…). Reads are public; writes need a bearer token, or the session cookie of a person logged in with its CSRF token in X-CSRF-Token and a same-origin Origin. Errors are RFC 9457 problem+json, in French or English (Accept-Language).",
         license(name = "AGPL-3.0-or-later")
     ),
     paths(
@@ -41,6 +41,10 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::tokens::list,
         routes::tokens::create,
         routes::tokens::revoke,
+        routes::session::login,
+        routes::session::current,
+        routes::session::logout,
+        routes::session::set_password,
         routes::health::healthz,
         routes::health::readyz,
     ),
@@ -53,6 +57,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         (name = "contributions", description = "Suggestions and corrections from visitors, reviewed by editors"),
         (name = "imports", description = "Open-data sources, import runs, conflicts and duplicates"),
         (name = "tokens", description = "Administrators manage who may write"),
+        (name = "session", description = "People log in: a session cookie, and a CSRF token for every change"),
         (name = "operations", description = "Probes for orchestrators"),
     )
 )]
@@ -66,6 +71,13 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // People: the session cookie, with the CSRF token in X-CSRF-Token for every change.
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
         );
     }
 }
@@ -114,7 +126,10 @@ impl Modify for StandardProblems {
                     wanted.push(("400", "A malformed parameter or body"));
                 }
                 if secured {
-                    wanted.push(("401", "No token, or an unknown or revoked one"));
+                    wanted.push((
+                        "401",
+                        "Not logged in and no token, or an unknown or revoked token",
+                    ));
                 }
                 if path.contains('{') {
                     wanted.push(("404", "Nothing has this identifier"));

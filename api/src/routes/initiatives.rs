@@ -1,6 +1,6 @@
 //! `/api/v1/initiatives…`: list, read, create, correct, archive, history.
 
-use crate::auth::{Editor, MaybeCaller};
+use crate::auth::{self, Editor, MaybeCaller, Moderator};
 use crate::conditional;
 use crate::error::ApiError;
 use crate::input;
@@ -345,7 +345,9 @@ async fn resolve_id(state: &AppState, raw: String) -> Result<uuid::Uuid, ApiErro
         .ok_or_else(ApiError::not_found)
 }
 
-/// Correct an initiative (editor token): a JSON Merge Patch of its JSON representation.
+/// Correct an initiative (editor): a JSON Merge Patch of its JSON representation.
+///
+/// A moderator may change only `moderation` (with a `reason`): publish or reject a suggestion.
 #[utoipa::path(
     patch, path = "/api/v1/initiatives/{key}", tag = "initiatives",
     params(
@@ -355,6 +357,7 @@ async fn resolve_id(state: &AppState, raw: String) -> Result<uuid::Uuid, ApiErro
     request_body(content = crate::openapi::InitiativeInputDoc, description = "Members to change; null clears an optional member", content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The corrected initiative", body = crate::openapi::InitiativeDoc),
+        (status = 403, description = "A moderator changing more than `moderation`, or a change made with a session without its CSRF token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -364,10 +367,11 @@ async fn resolve_id(state: &AppState, raw: String) -> Result<uuid::Uuid, ApiErro
 pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
-    editor: Editor,
+    editor: Moderator,
     key: web::Path<String>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
+    auth::moderator_may_only_moderate(&editor.0, &body)?;
     let changes = input::parse(&body).map_err(ApiError::Unprocessable)?;
     let expected = conditional::if_match_version(&req)?;
     let id = resolve_id(&state, key.into_inner()).await?;
@@ -443,7 +447,7 @@ pub async fn archive(
 )]
 pub async fn revisions(
     state: web::Data<AppState>,
-    _editor: Editor,
+    _moderator: Moderator,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let key = Key::parse(&key);

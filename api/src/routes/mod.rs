@@ -4,6 +4,7 @@ pub mod frontend;
 pub mod health;
 pub mod imports;
 pub mod initiatives;
+pub mod session;
 pub mod suggestions;
 pub mod tiles;
 pub mod tokens;

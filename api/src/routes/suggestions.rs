@@ -1,7 +1,7 @@
 //! What visitors of the map send: new initiatives to add, corrections to existing ones. Both wait
 //! for an editor; both are protected by a honeypot field and a per-address rate limit.
 
-use crate::auth::Editor;
+use crate::auth::Moderator;
 use crate::client;
 use crate::error::ApiError;
 use crate::input;
@@ -166,7 +166,7 @@ pub async fn suggest(
 )]
 pub async fn list_suggestions(
     state: web::Data<AppState>,
-    _editor: Editor,
+    _moderator: Moderator,
 ) -> Result<HttpResponse, ApiError> {
     let pending = state.db(|conn| suggestion::pending(conn, 500)).await?;
     Ok(HttpResponse::Ok()
@@ -269,7 +269,7 @@ fn parse_status(
 )]
 pub async fn list_reports(
     state: web::Data<AppState>,
-    _editor: Editor,
+    _moderator: Moderator,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let raw = query
@@ -295,7 +295,7 @@ pub async fn list_reports(
 )]
 pub async fn close_report(
     state: web::Data<AppState>,
-    _editor: Editor,
+    _moderator: Moderator,
     id: web::Path<i64>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {

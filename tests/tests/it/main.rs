@@ -11,6 +11,7 @@ mod listing;
 mod migrations;
 mod openapi;
 mod privacy;
+mod sessions;
 mod stories;
 mod tiles;
 
