@@ -49,7 +49,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::health::readyz,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
-    modifiers(&BearerAuth, &StandardProblems),
+    modifiers(&BearerAuth, &SessionAlternative, &StandardProblems),
     tags(
         (name = "initiatives", description = "The directory's entries"),
         (name = "categories", description = "The taxonomy of collaborative practices"),
@@ -79,6 +79,33 @@ impl Modify for BearerAuth {
                 crate::auth::SESSION_COOKIE,
             ))),
         );
+    }
+}
+
+/// Every operation that takes a bearer token also takes the session cookie of a person (with
+/// `X-CSRF-Token` and a same-origin `Origin` for changes): the extractors accept either.
+struct SessionAlternative;
+
+impl Modify for SessionAlternative {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::SecurityRequirement;
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if path.starts_with("/api/v1/session") {
+                continue;
+            }
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                if let Some(security) = operation.security.as_mut().filter(|s| !s.is_empty()) {
+                    security.push(SecurityRequirement::new("session", Vec::<String>::new()));
+                }
+            }
+        }
     }
 }
 

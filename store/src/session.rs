@@ -113,6 +113,23 @@ pub fn login(
     client_key: &str,
 ) -> StoreResult<Login> {
     let account = email.trim().to_lowercase();
+    conn.transaction(|conn| {
+        // Attempts on one account are decided one at a time, whichever process receives them,
+        // so that parallel guesses cannot slip past the count.
+        Statement::new("SELECT pg_advisory_xact_lock(hashtext('archipel-login:' || ")
+            .bind::<Text, _>(account.clone())
+            .sql(")::bigint)")
+            .execute(conn)?;
+        attempt(conn, account, password, client_key)
+    })
+}
+
+fn attempt(
+    conn: &mut PgConnection,
+    account: String,
+    password: &str,
+    client_key: &str,
+) -> StoreResult<Login> {
     if let Some(wait) = lock(conn, &account, client_key)? {
         return Ok(Login::Locked(wait));
     }

@@ -208,6 +208,37 @@ async fn over_https_the_cookie_is_secure_and_a_foreign_page_cannot_log_in() {
 }
 
 #[actix_web::test]
+async fn behind_a_trusted_proxy_the_forwarded_scheme_decides_secure() {
+    let app = TestApp::spawn_with(Settings {
+        trust_forwarded: true,
+        ..Settings::default()
+    })
+    .await;
+    person(&app, "ana@mairie.example", "Ana Lopez", Role::Editor);
+    let via = |proto: &'static str| {
+        app.client
+            .post(app.url("/api/v1/session"))
+            .header("X-Forwarded-Proto", proto)
+            .json(&json!({"email": "ana@mairie.example", "password": PASSWORD}))
+            .send()
+    };
+    assert!(set_cookie(&via("https").await.unwrap()).contains("Secure"));
+    assert!(!set_cookie(&via("http").await.unwrap()).contains("Secure"));
+    // Without trust, the header means nothing.
+    let untrusted = TestApp::spawn().await;
+    person(&untrusted, "ana@mairie.example", "Ana Lopez", Role::Editor);
+    let response = untrusted
+        .client
+        .post(untrusted.url("/api/v1/session"))
+        .header("X-Forwarded-Proto", "https")
+        .json(&json!({"email": "ana@mairie.example", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(!set_cookie(&response).contains("Secure"));
+}
+
+#[actix_web::test]
 async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
     let app = TestApp::spawn().await;
     person(&app, "ana@mairie.example", "Ana Lopez", Role::Editor);
