@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 pub struct NewToken {
     /// Who holds it, e.g. `mairie-saint-cyprien`; shown as the author of their changes.
     pub name: String,
-    /// `editor` or `admin`.
+    /// `moderator`, `editor` or `admin`.
     pub role: String,
 }
 
@@ -63,15 +63,15 @@ pub async fn create(
         ApiError::Unprocessable(vec![archipel_store::FieldError::new(
             "/",
             "invalid_token_request",
-            text!("expected {{\"name\": …, \"role\": \"editor\"|\"admin\"}}: {}", e;
-                  "attendu {{\"name\": …, \"role\": \"editor\"|\"admin\"}} : {}", e),
+            text!("expected {{\"name\": …, \"role\": \"moderator\"|\"editor\"|\"admin\"}}: {}", e;
+                  "attendu {{\"name\": …, \"role\": \"moderator\"|\"editor\"|\"admin\"}} : {}", e),
         )])
     })?;
     let role = Role::parse(&request.role).ok_or_else(|| {
         ApiError::Unprocessable(vec![archipel_store::FieldError::new(
             "/role",
             "invalid_role",
-            text!("role must be editor or admin"; "le rôle doit être editor ou admin"),
+            text!("role must be moderator, editor or admin"; "le rôle doit être moderator, editor ou admin"),
         )])
     })?;
     let name = request.name.clone();

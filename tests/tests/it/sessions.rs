@@ -712,3 +712,34 @@ async fn the_user_command_invites_lists_resets_and_disables_people() {
     );
     assert!(!ok);
 }
+
+#[actix_web::test]
+async fn a_moderator_token_moderates_like_a_moderator_person() {
+    let app = TestApp::spawn().await;
+    let created = app
+        .send_as(
+            Method::POST,
+            "/api/v1/tokens",
+            &app.admin_token,
+            &json!({"name": "moderation-bot", "role": "moderator"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let token: Value = created.json().await.unwrap();
+    let token = token["token"].as_str().unwrap().to_string();
+    let initiative = app.create(crate::initiative("Jardin", 43.6, 1.44)).await;
+    let path = format!("/api/v1/initiatives/{}", initiative["id"].as_str().unwrap());
+    let rename = app
+        .send_as(Method::PATCH, &path, &token, &json!({"name": "Renamed"}))
+        .await;
+    problem(rename, 403).await;
+    let reject = app
+        .send_as(
+            Method::PATCH,
+            &path,
+            &token,
+            &json!({"moderation": "rejected", "reason": "not collaborative"}),
+        )
+        .await;
+    assert_eq!(reject.status(), 200);
+}
