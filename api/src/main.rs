@@ -360,6 +360,11 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
                 "migrations are pending: run `archipel migrate` (or serve --migrate); /readyz says not ready"
             );
         }
+        if let Ok(0) = user::count(&mut conn) {
+            tracing::info!(
+                "no account yet: create the first administrator with `archipel user create --email you@example.org --name 'Your Name' --role admin` (it prints an invitation link)"
+            );
+        }
     }
     let frontend_dir = args
         .frontend_dir

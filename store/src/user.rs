@@ -283,6 +283,19 @@ pub fn find_by_email(conn: &mut PgConnection, email: &str) -> StoreResult<Option
         .optional()?)
 }
 
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// How many accounts there are, disabled ones included.
+pub fn count(conn: &mut PgConnection) -> StoreResult<i64> {
+    Ok(Statement::new("SELECT count(*) AS n FROM users")
+        .get_result::<Count>(conn)?
+        .n)
+}
+
 /// Every account, oldest first.
 pub fn list(conn: &mut PgConnection) -> StoreResult<Vec<User>> {
     Ok(Statement::new("SELECT ")

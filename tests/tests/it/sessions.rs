@@ -594,6 +594,7 @@ fn archipel(app: &TestApp, args: &[&str], stdin: Option<&str>) -> (bool, String,
 #[actix_web::test]
 async fn the_user_command_invites_lists_resets_and_disables_people() {
     let app = TestApp::spawn().await;
+    assert_eq!(user::count(&mut app.db.connect()).unwrap(), 0);
     let (ok, link, err) = archipel(
         &app,
         &[
@@ -669,6 +670,7 @@ async fn the_user_command_invites_lists_resets_and_disables_people() {
         "{list}"
     );
     assert!(list.contains("moderator"), "{list}");
+    assert_eq!(user::count(&mut app.db.connect()).unwrap(), 2);
 
     let (ok, reset, err) = archipel(
         &app,
