@@ -347,7 +347,6 @@ struct LinkOwner {
 /// disabled account, is refused.
 pub fn set_password(conn: &mut PgConnection, token: &str, password: &str) -> StoreResult<User> {
     check_password(password)?;
-    let hash = hash_password(password)?;
     conn.transaction(|conn| {
         let owner = Statement::new(
             "SELECT l.user_id FROM user_links l JOIN users u ON u.id = l.user_id
@@ -368,6 +367,8 @@ pub fn set_password(conn: &mut PgConnection, token: &str, password: &str) -> Sto
                       "ce lien a déjà servi, a expiré ou est inconnu ; demandez-en un nouveau à un administrateur"),
             ));
         };
+        // Hashed only for a valid link: a made-up token costs no argon2 work.
+        let hash = hash_password(password)?;
         Statement::new("UPDATE user_links SET used_at = now() WHERE used_at IS NULL AND user_id = ")
             .bind::<BigInt, _>(user_id)
             .execute(conn)?;
