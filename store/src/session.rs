@@ -82,20 +82,22 @@ fn lock(conn: &mut PgConnection, account: &str, client_key: &str) -> StoreResult
     let over = |filter: &'static str, limit: i64| {
         format!(
             "CASE WHEN count(*) FILTER (WHERE {filter}) >= {limit} THEN \
-             extract(epoch FROM min(at) FILTER (WHERE {filter}) + make_interval(secs => {window}) - now())::float8 END"
+             extract(epoch FROM min(f.at) FILTER (WHERE {filter}) + make_interval(secs => {window}) - now())::float8 END"
         )
     };
     // The limits and the window are constants of the program, not values from a request.
-    let lock: Lock = Statement::new("SELECT greatest(")
-        .sql(over("account = $1", MAX_FAILURES_PER_ACCOUNT))
-        .sql(", ")
-        .sql(over("client_key = $2", MAX_FAILURES_PER_CLIENT))
-        .sql(") AS frees_in FROM login_failures WHERE (account = ")
+    let lock: Lock = Statement::new("WITH asked AS (SELECT ")
         .bind::<Text, _>(account.to_string())
-        .sql(" OR client_key = ")
+        .sql("::text AS account, ")
         .bind::<Text, _>(client_key.to_string())
+        .sql("::text AS client_key) SELECT greatest(")
+        .sql(over("f.account = a.account", MAX_FAILURES_PER_ACCOUNT))
+        .sql(", ")
+        .sql(over("f.client_key = a.client_key", MAX_FAILURES_PER_CLIENT))
         .sql(format!(
-            ") AND at > now() - make_interval(secs => {window})"
+            ") AS frees_in FROM login_failures f CROSS JOIN asked a \
+             WHERE (f.account = a.account OR f.client_key = a.client_key) \
+             AND f.at > now() - make_interval(secs => {window})"
         ))
         .get_result(conn)?;
     Ok(lock

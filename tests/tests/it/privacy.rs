@@ -226,9 +226,21 @@ async fn purging_erases_who_wrote_closed_contributions_and_keeps_what_they_said(
 fn the_migration_takes_e_mails_out_of_stored_revisions() {
     let db = archipel_tests::TestDb::new();
     let mut conn = db.connect();
-    // Back to the schema before private contributions (migrations 10 to 14 reverted), with a
-    // suggestion stored the old way.
-    migrate::revert_last(&mut conn, 5).unwrap();
+    // Back to the schema before private contributions (migration 10 and every later one
+    // reverted), with a suggestion stored the old way.
+    #[derive(QueryableByName)]
+    struct Newer {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let newer = diesel::sql_query(
+        "SELECT count(*) AS n FROM __diesel_schema_migrations WHERE version >= '20261201000010'",
+    )
+    .get_result::<Newer>(&mut conn)
+    .unwrap()
+    .n;
+    assert!(newer >= 3, "{newer}");
+    migrate::revert_last(&mut conn, newer as usize).unwrap();
     conn.batch_execute(
         "INSERT INTO initiatives (id, slug, name, geom, moderation) VALUES
             ('0190a0a0-0000-7000-8000-000000000001', 'jardin', 'Jardin', ST_SetSRID(ST_MakePoint(5.36, 43.29), 4326), 'pending');
