@@ -86,9 +86,9 @@ fn lock(conn: &mut PgConnection, account: &str, client_key: &str) -> StoreResult
         )
     };
     // The limits and the window are constants of the program, not values from a request.
-    let lock: Lock = Statement::new("WITH asked AS (SELECT ")
+    let lock: Lock = Statement::new("WITH asked AS (SELECT lower(")
         .bind::<Text, _>(account.to_string())
-        .sql("::text AS account, ")
+        .sql("::text) AS account, ")
         .bind::<Text, _>(client_key.to_string())
         .sql("::text AS client_key) SELECT greatest(")
         .sql(over("f.account = a.account", MAX_FAILURES_PER_ACCOUNT))
@@ -114,13 +114,14 @@ pub fn login(
     password: &str,
     client_key: &str,
 ) -> StoreResult<Login> {
-    let account = email.trim().to_lowercase();
+    // The account is the e-mail as PostgreSQL lower-cases it, like the unique index on users.
+    let account = email.trim().to_string();
     conn.transaction(|conn| {
         // Attempts on one account are decided one at a time, whichever process receives them,
         // so that parallel guesses cannot slip past the count.
-        Statement::new("SELECT pg_advisory_xact_lock(hashtext('archipel-login:' || ")
+        Statement::new("SELECT pg_advisory_xact_lock(hashtext('archipel-login:' || lower(")
             .bind::<Text, _>(account.clone())
-            .sql(")::bigint)")
+            .sql("))::bigint)")
             .execute(conn)?;
         attempt(conn, account, password, client_key)
     })
@@ -135,26 +136,29 @@ fn attempt(
     if let Some(wait) = lock(conn, &account, client_key)? {
         return Ok(Login::Locked(wait));
     }
-    let credentials =
-        Statement::new("SELECT id, password_hash FROM users WHERE active AND lower(email) = ")
-            .bind::<Text, _>(account.clone())
-            .get_result::<Credentials>(conn)
-            .optional()?;
+    let credentials = Statement::new(
+        "SELECT id, password_hash FROM users WHERE active AND lower(email) = lower(",
+    )
+    .bind::<Text, _>(account.clone())
+    .sql(")")
+    .get_result::<Credentials>(conn)
+    .optional()?;
     let hash = credentials
         .as_ref()
         .and_then(|c| c.password_hash.as_deref());
     let verified = user::verify_password(password, hash);
     let Some(credentials) = credentials.filter(|_| verified) else {
-        Statement::new("INSERT INTO login_failures (account, client_key) VALUES (")
+        Statement::new("INSERT INTO login_failures (account, client_key) VALUES (lower(")
             .bind::<Text, _>(account)
-            .sql(", ")
+            .sql("), ")
             .bind::<Text, _>(client_key.to_string())
             .sql(")")
             .execute(conn)?;
         return Ok(Login::Refused);
     };
-    Statement::new("DELETE FROM login_failures WHERE account = ")
+    Statement::new("DELETE FROM login_failures WHERE account = lower(")
         .bind::<Text, _>(account)
+        .sql(")")
         .execute(conn)?;
     start(conn, credentials.id)
 }

@@ -118,6 +118,19 @@ async fn problem(response: reqwest::Response, status: u16) -> Value {
 async fn logging_in_sets_a_session_cookie_and_the_session_says_who_and_ends_on_logout() {
     let app = TestApp::spawn().await;
     person(&app, "Ana@Mairie.example", "Ana Lopez", Role::Editor);
+    person(
+        &app,
+        "Élodie@mairie.example",
+        "Élodie Roux",
+        Role::Moderator,
+    );
+    // Whatever the case of the address typed, accents included.
+    assert_eq!(
+        login(&app, " élodie@MAIRIE.example ", PASSWORD)
+            .await
+            .status(),
+        200
+    );
     let response = login(&app, "ana@mairie.example", PASSWORD).await;
     assert_eq!(response.status(), 200);
     let cookie = set_cookie(&response);
