@@ -499,6 +499,29 @@ async fn a_moderator_publishes_a_suggestion_but_cannot_edit_fields() {
         .await;
     assert_eq!(publish.status(), 200);
     assert_eq!(app.get(&path).await.status(), 200);
+    // Reports of visitors: listed and closed by the moderator.
+    let published = app.create(crate::initiative("Jardin", 43.6, 1.44)).await;
+    let reported = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/initiatives/{}/reports",
+            published["id"].as_str().unwrap()
+        )))
+        .json(&json!({"message": "Fermé le lundi", "honeypot": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reported.status(), 201);
+    let reports: Value = browser.get("/api/v1/reports").await.json().await.unwrap();
+    let report = reports["reports"][0]["id"].as_i64().unwrap();
+    let closed = browser
+        .write(
+            Method::PATCH,
+            &format!("/api/v1/reports/{report}"),
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
+    assert_eq!(closed.status(), 204);
     let history: Value = browser
         .get(&format!("{path}/revisions"))
         .await
