@@ -4,7 +4,7 @@ use crate::error::{ApiError, localise};
 use crate::lang::Lang;
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    categories, export, frontend, health, imports, initiatives, session, suggestions, tiles, tokens,
+    categories, changes, export, frontend, health, imports, initiatives, session, suggestions, tiles, tokens,
 };
 use crate::state::AppState;
 use actix_web::dev::{Server, Service};
@@ -109,6 +109,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::delete().to(initiatives::archive)),
             )
             .service(web::resource("/categories").route(web::get().to(categories::list)))
+            .service(web::resource("/changes").route(web::get().to(changes::feed)))
             .service(web::resource("/config").route(web::get().to(frontend::config)))
             .service(
                 web::resource("/export/initiatives.geojson").route(web::get().to(export::geojson)),

@@ -22,6 +22,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::initiatives::archive,
         routes::initiatives::revisions,
         routes::export::geojson,
+        routes::changes::feed,
         routes::categories::list,
         routes::tiles::tile,
         routes::frontend::config,

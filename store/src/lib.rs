@@ -3,6 +3,7 @@
 //! other crates build before asking the store to write anything.
 
 pub mod category;
+pub mod change;
 pub mod cluster;
 pub mod db;
 pub mod domain;

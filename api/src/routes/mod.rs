@@ -1,4 +1,5 @@
 pub mod categories;
+pub mod changes;
 pub mod export;
 pub mod frontend;
 pub mod health;
