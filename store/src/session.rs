@@ -6,7 +6,7 @@
 use crate::error::StoreResult;
 use crate::statement::Statement;
 use crate::token::{Role, digest, random_secret};
-use crate::user::{self, USER_COLUMNS, User, hex};
+use crate::user::{USER_COLUMNS, User, hex};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable, Text, Timestamptz};
@@ -105,62 +105,72 @@ fn lock(conn: &mut PgConnection, account: &str, client_key: &str) -> StoreResult
         .map(|s| Duration::from_secs_f64(s.clamp(1.0, window))))
 }
 
-/// Checks `email` and `password`, counting failures per account and per client network
-/// (`client_key`); on success, starts a session. An unknown e-mail costs the same password
-/// verification as a wrong password; while locked, even the right password is refused.
-pub fn login(
-    conn: &mut PgConnection,
-    email: &str,
-    password: &str,
-    client_key: &str,
-) -> StoreResult<Login> {
+/// The first step of a login, before the password is verified (by [`crate::user::verify_password`],
+/// away from any database connection: it takes a tenth of a second of a core on purpose).
+#[derive(Debug)]
+pub enum Attempt {
+    /// Too many failures for this account or from this client; try again after this long.
+    Locked(Duration),
+    /// Verify the password against `hash` (none: an unknown e-mail, a disabled account or one
+    /// without a password yet, which the dummy hash stands for); then [`finish_login`] with
+    /// `user_id` if it matched.
+    Verify {
+        user_id: Option<i64>,
+        hash: Option<String>,
+    },
+}
+
+/// Starts a login attempt of `email` from `client_key` (the client's network): refused while
+/// the account or the client is locked; otherwise counted as a failure at once, so that
+/// parallel guesses cannot slip past the count, and the person's password hash returned. The
+/// failure is forgotten if [`finish_login`] follows.
+pub fn begin_login(conn: &mut PgConnection, email: &str, client_key: &str) -> StoreResult<Attempt> {
     // The account is the e-mail as PostgreSQL lower-cases it, like the unique index on users.
     let account = email.trim().to_string();
     conn.transaction(|conn| {
-        // Attempts on one account are decided one at a time, whichever process receives them,
-        // so that parallel guesses cannot slip past the count.
+        // One decision at a time per account, whichever process receives the attempts.
         Statement::new("SELECT pg_advisory_xact_lock(hashtext('archipel-login:' || lower(")
             .bind::<Text, _>(account.clone())
             .sql("))::bigint)")
             .execute(conn)?;
-        attempt(conn, account, password, client_key)
-    })
-}
-
-fn attempt(
-    conn: &mut PgConnection,
-    account: String,
-    password: &str,
-    client_key: &str,
-) -> StoreResult<Login> {
-    if let Some(wait) = lock(conn, &account, client_key)? {
-        return Ok(Login::Locked(wait));
-    }
-    let credentials = Statement::new(
-        "SELECT id, password_hash FROM users WHERE active AND lower(email) = lower(",
-    )
-    .bind::<Text, _>(account.clone())
-    .sql(")")
-    .get_result::<Credentials>(conn)
-    .optional()?;
-    let hash = credentials
-        .as_ref()
-        .and_then(|c| c.password_hash.as_deref());
-    let verified = user::verify_password(password, hash);
-    let Some(credentials) = credentials.filter(|_| verified) else {
+        if let Some(wait) = lock(conn, &account, client_key)? {
+            return Ok(Attempt::Locked(wait));
+        }
         Statement::new("INSERT INTO login_failures (account, client_key) VALUES (lower(")
-            .bind::<Text, _>(account)
+            .bind::<Text, _>(account.clone())
             .sql("), ")
             .bind::<Text, _>(client_key.to_string())
             .sql(")")
             .execute(conn)?;
-        return Ok(Login::Refused);
-    };
-    Statement::new("DELETE FROM login_failures WHERE account = lower(")
+        let credentials = Statement::new(
+            "SELECT id, password_hash FROM users WHERE active AND lower(email) = lower(",
+        )
         .bind::<Text, _>(account)
         .sql(")")
-        .execute(conn)?;
-    start(conn, credentials.id)
+        .get_result::<Credentials>(conn)
+        .optional()?;
+        Ok(match credentials {
+            Some(c) => Attempt::Verify {
+                user_id: Some(c.id),
+                hash: c.password_hash,
+            },
+            None => Attempt::Verify {
+                user_id: None,
+                hash: None,
+            },
+        })
+    })
+}
+
+/// The password of `email` proved right: its failures are forgotten and a session starts.
+pub fn finish_login(conn: &mut PgConnection, email: &str, user_id: i64) -> StoreResult<Login> {
+    conn.transaction(|conn| {
+        Statement::new("DELETE FROM login_failures WHERE account = lower(")
+            .bind::<Text, _>(email.trim().to_string())
+            .sql(")")
+            .execute(conn)?;
+        start(conn, user_id)
+    })
 }
 
 fn start(conn: &mut PgConnection, user_id: i64) -> StoreResult<Login> {

@@ -9,7 +9,7 @@ use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use archipel_store::session::{self, Login, Session};
+use archipel_store::session::{self, Attempt, Login, Session};
 use archipel_store::{text, user};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -74,6 +74,33 @@ fn cookie(req: &HttpRequest, state: &AppState, value: String) -> Cookie<'static>
         .finish()
 }
 
+/// Counts the attempt, verifies the password on the blocking thread pool with no database
+/// connection held (argon2 is slow on purpose), and starts a session when it matches.
+async fn check(
+    state: &AppState,
+    email: String,
+    password: String,
+    client_key: String,
+) -> Result<Login, ApiError> {
+    let asked = email.clone();
+    let attempt = state
+        .db(move |conn| session::begin_login(conn, &asked, &client_key))
+        .await?;
+    let (user_id, hash) = match attempt {
+        Attempt::Locked(wait) => return Ok(Login::Locked(wait)),
+        Attempt::Verify { user_id, hash } => (user_id, hash),
+    };
+    let verified = web::block(move || user::verify_password(&password, hash.as_deref())).await?;
+    match user_id.filter(|_| verified) {
+        Some(id) => {
+            state
+                .db(move |conn| session::finish_login(conn, &email, id))
+                .await
+        }
+        None => Ok(Login::Refused),
+    }
+}
+
 /// Log in: a session cookie (`archipel_session`, HttpOnly, SameSite=Lax) and the CSRF token.
 #[utoipa::path(
     post, path = "/api/v1/session", tag = "session",
@@ -94,10 +121,7 @@ pub async fn login(
     let client_key =
         client::network(client::address(&req, state.settings.trust_forwarded)).to_string();
     let Credentials { email, password } = body.into_inner();
-    let outcome = state
-        .db(move |conn| session::login(conn, &email, &password, &client_key))
-        .await?;
-    match outcome {
+    match check(&state, email, password, client_key).await? {
         Login::Started { secret, session } => Ok(HttpResponse::Ok()
             .cookie(cookie(&req, &state, secret))
             .insert_header((header::CACHE_CONTROL, "no-store"))

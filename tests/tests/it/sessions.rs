@@ -319,6 +319,24 @@ async fn repeated_failures_lock_the_account_and_then_the_address() {
 }
 
 #[actix_web::test]
+async fn parallel_guesses_cannot_slip_past_the_count() {
+    let app = TestApp::spawn().await;
+    person(&app, "ana@mairie.example", "Ana Lopez", Role::Editor);
+    let guesses = (0..12).map(|i| {
+        let app = &app;
+        async move {
+            login(app, "ana@mairie.example", &format!("guess number {i:02}"))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let mut statuses = futures_util::future::join_all(guesses).await;
+    statuses.sort_unstable();
+    assert_eq!(statuses, [[401; 5].as_slice(), &[429; 7]].concat());
+}
+
+#[actix_web::test]
 async fn a_session_ends_after_8_idle_hours_or_7_days_in_all() {
     let app = TestApp::spawn().await;
     person(&app, "ana@mairie.example", "Ana Lopez", Role::Editor);
