@@ -220,6 +220,15 @@ fn print_table(outcomes: &[Outcome]) {
         if let Some(error) = &o.error {
             println!("\n{}: {error}", o.source_id);
         }
+        if o.counts.to_classify > 0 {
+            println!(
+                "\n{}: {} stored pending, to classify (tag to-classify); values no category matched, to add to [categories]:",
+                o.source_id, o.counts.to_classify
+            );
+            for u in &o.unmapped {
+                println!("  {:>6}× {}", u.count, u.value);
+            }
+        }
         if !o.rejects.is_empty() {
             println!(
                 "\n{}: first rejected records{}:",

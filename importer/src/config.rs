@@ -108,6 +108,8 @@ impl SourceDecl {
             (None, Some(file)) => read_mapping_file(&base.join(file)).map_err(context)?,
             (None, None) => serde_json::json!({}),
         };
+        let mut mapping = mapping;
+        resolve_taxonomy_path(&mut mapping, base).map_err(context)?;
         Mapping::from_json(&mapping).map_err(|e| context(format!("mapping: {e}")))?;
         let moderation = match self.moderation.as_deref() {
             None | Some("published") => Moderation::Published,
@@ -137,6 +139,24 @@ impl SourceDecl {
             moderation,
         })
     }
+}
+
+/// A mapping's `taxonomy` given as a relative path is read from the declaring file's directory.
+fn resolve_taxonomy_path(mapping: &mut serde_json::Value, base: &Path) -> Result<(), String> {
+    let Some(taxonomy) = mapping.get_mut("taxonomy") else {
+        return Ok(());
+    };
+    let Some(raw) = taxonomy.as_str() else {
+        return Ok(()); // the mapping's own check names the wrong type
+    };
+    if raw.contains("://") || Path::new(raw).is_absolute() {
+        return Ok(());
+    }
+    let full = base.join(raw);
+    let full =
+        std::fs::canonicalize(&full).map_err(|e| format!("taxonomy {}: {e}", full.display()))?;
+    *taxonomy = serde_json::Value::String(full.display().to_string());
+    Ok(())
 }
 
 /// The sources declared in a `sources.toml`.

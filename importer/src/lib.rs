@@ -11,9 +11,11 @@ pub mod error;
 pub mod fetch;
 mod json_stream;
 pub mod mapping;
+pub mod practices;
 mod properties;
 pub mod record;
 pub mod run;
+pub mod taxonomy;
 
 pub use error::ImportError;
 pub use fetch::{FetchSettings, Fetcher};

@@ -5,7 +5,8 @@
 //! [mapping]
 //! default_category = "shared-garden"        # when nothing else matches
 //! category_field = "type"                   # a field whose values are mapped below
-//! unmapped = "reject"                       # or "skip": records of no mapped category
+//! unmapped = "reject"                       # "skip" or "pending": records of no category
+//! taxonomy = "https://…/api/taxonomy.json"  # GoGoCarto: where option ids are named
 //! [mapping.fields]                          # where to read each member (defaults guess)
 //! name = "nom"
 //! description = ["slogan", "porteur_projet"]
@@ -67,9 +68,13 @@ pub struct FieldMap {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Unmapped {
+    /// Refused, with the values that matched nothing in the reason.
     #[default]
     Reject,
+    /// Counted, not imported (outside the directory's scope).
     Skip,
+    /// Stored pending with no category, tagged `to-classify`, its values listed in the run.
+    Pending,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -99,6 +104,9 @@ pub struct Mapping {
     pub categories: BTreeMap<String, Slugs>,
     pub default_category: Option<String>,
     pub unmapped: Option<Unmapped>,
+    /// GoGoCarto: the taxonomy naming option ids (a URL, or a file); by default
+    /// `/api/taxonomy.json` beside an `/api/elements…` URL.
+    pub taxonomy: Option<String>,
     /// Feed value of the status field → active, inactive or closed.
     pub status_values: BTreeMap<String, String>,
     /// Separators of multi-valued fields (default `|`, `;` and `,` for tags and categories).
@@ -133,7 +141,19 @@ impl Mapping {
 
     /// Categories for the values found in a record, main first; the default when none matches.
     pub fn categories_for<'a>(&self, values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out = self.explicit_categories(values);
+        if out.is_empty() {
+            out.extend(self.default_category.clone());
+        }
+        out
+    }
+
+    /// Categories that `[categories]` gives the values, main first (no default).
+    pub fn explicit_categories<'a>(
+        &self,
+        values: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
         for value in values {
             let key = value.trim();
             let found = self.categories.get(key).or_else(|| {
@@ -142,12 +162,11 @@ impl Mapping {
                     .find(|(k, _)| k.eq_ignore_ascii_case(key))
                     .map(|(_, v)| v)
             });
-            if let Some(slugs) = found {
-                out.extend(slugs.slugs());
+            for slug in found.map(Slugs::slugs).unwrap_or_default() {
+                if !out.contains(&slug) {
+                    out.push(slug);
+                }
             }
-        }
-        if out.is_empty() {
-            out.extend(self.default_category.clone());
         }
         out
     }
@@ -221,6 +240,7 @@ impl Mapping {
         }
         self.default_category = self.default_category.or(base.default_category);
         self.unmapped = self.unmapped.or(base.unmapped);
+        self.taxonomy = self.taxonomy.or(base.taxonomy);
         for (k, v) in base.status_values {
             self.status_values.entry(k).or_insert(v);
         }

@@ -10,7 +10,7 @@ use archipel_store::domain::{
     parse_long_text, parse_short_text, parse_tag,
 };
 use archipel_store::geometry::Location;
-use archipel_store::sync::StagedRecord;
+use archipel_store::sync::{StagedRecord, TO_CLASSIFY};
 use geo::Geometry;
 use sha2::{Digest, Sha256};
 
@@ -49,6 +49,11 @@ pub struct Record {
     pub categories: Vec<String>,
     /// What the adapter looked at to choose categories, for the reject reason when none matched.
     pub category_hint: Option<String>,
+    /// No category matched and the mapping says `unmapped = "pending"`: stored pending, with no
+    /// category and the `to-classify` tag, for an editor to classify.
+    pub to_classify: bool,
+    /// The record's values that mapped to no category (option names, tags…), for the run report.
+    pub unmapped_values: Vec<String>,
     pub status: Option<&'static str>,
     pub source_url: Option<String>,
     /// The record as received, for the rejects report.
@@ -168,7 +173,7 @@ pub fn normalise(record: Record) -> Result<StagedRecord, Reject> {
             .map_err(|e| problems.push(e.message.en))
             .ok(),
     };
-    if record.categories.is_empty() {
+    if record.categories.is_empty() && !record.to_classify {
         let hint = record.category_hint.as_deref().unwrap_or("nothing");
         problems.push(format!("no category of the directory matches {hint}"));
     }
@@ -219,14 +224,18 @@ pub fn normalise(record: Record) -> Result<StagedRecord, Reject> {
         p.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
     });
+    // The `to-classify` mark is the importer's alone: a feed's own tag of that name is dropped.
     let mut tags: Vec<String> = Vec::new();
+    if record.to_classify {
+        tags.push(TO_CLASSIFY.to_string());
+    }
     for tag in record.tags.iter().filter_map(|t| parse_tag("tag", t).ok()) {
-        if !tags.contains(&tag) && tags.len() < 30 {
+        if !tags.contains(&tag) && tag != TO_CLASSIFY && tags.len() < 30 {
             tags.push(tag);
         }
     }
     let mut categories: Vec<String> = Vec::new();
-    for slug in &record.categories {
+    for slug in record.categories.iter().filter(|_| !record.to_classify) {
         if !categories.contains(slug) {
             categories.push(slug.clone());
         }
@@ -375,6 +384,25 @@ mod tests {
             ..record()
         });
         assert!(island.unwrap_err().reason.contains("0,0"));
+    }
+
+    #[test]
+    fn a_record_to_classify_lands_with_no_category_and_the_mark() {
+        let staged = normalise(Record {
+            categories: vec![],
+            to_classify: true,
+            tags: vec!["to-classify".into(), "Vélo".into()],
+            ..record()
+        })
+        .unwrap();
+        assert!(staged.categories.is_empty());
+        assert_eq!(staged.tags, ["to-classify", "vélo"]);
+        let mapped = normalise(Record {
+            tags: vec!["to-classify".into()],
+            ..record()
+        })
+        .unwrap();
+        assert!(mapped.tags.is_empty(), "a feed cannot mark its own records");
     }
 
     #[test]

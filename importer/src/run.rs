@@ -7,14 +7,18 @@ use crate::error::{FeedError, ImportError};
 use crate::fetch::{Fetched, Fetcher, Validators};
 use crate::mapping::Mapping;
 use crate::record::{Item, Reject, normalise};
+use crate::taxonomy::{self, Taxonomy};
 use archipel_store::domain::Moderation;
-use archipel_store::import_run::{self, Counts, NewReject, RunStatus};
+use archipel_store::import_run::{
+    self, Classification, Counts, NewReject, RunStatus, UnmappedValue,
+};
 use archipel_store::source::{self, Source, SourceConfig};
 use archipel_store::sync::{self, Target};
 use archipel_store::{Conn, Pool, StoreError, category, text};
 use chrono::Utc;
 use diesel::prelude::*;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,6 +56,9 @@ pub struct Outcome {
     pub error: Option<String>,
     /// The first rejects (all of them are stored with the run).
     pub rejects: Vec<NewReject>,
+    /// Values of the records stored "to classify" that mapped to no category, with their count,
+    /// most frequent first.
+    pub unmapped: Vec<UnmappedValue>,
     pub elapsed: Duration,
     pub dry_run: bool,
 }
@@ -141,9 +148,24 @@ pub async fn start(
 struct Collected {
     counts: Counts,
     rejects: Vec<NewReject>,
+    unmapped: HashMap<String, i64>,
 }
 
 impl Collected {
+    /// The unmapped values, most frequent first (then alphabetical).
+    fn unmapped(&self) -> Vec<UnmappedValue> {
+        let mut values: Vec<UnmappedValue> = self
+            .unmapped
+            .iter()
+            .map(|(value, count)| UnmappedValue {
+                value: value.clone(),
+                count: *count,
+            })
+            .collect();
+        values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        values
+    }
+
     fn reject(&mut self, reject: Reject) {
         self.counts.rejected += 1;
         if self.rejects.len() < MAX_STORED_REJECTS {
@@ -191,6 +213,51 @@ impl Started {
         &self.source
     }
 
+    /// A GoGoCarto source's taxonomy, with where it was read: the mapping's `taxonomy`, else
+    /// `/api/taxonomy.json` beside the elements. A taxonomy the mapping names must be there (the
+    /// run fails otherwise); one merely looked for beside the feed may be missing (the option
+    /// ids then stay unnamed, and their records to classify).
+    async fn taxonomy(&self) -> Result<Option<(String, serde_json::Value)>, ImportError> {
+        if self.source.format != "gogocarto" {
+            return Ok(None);
+        }
+        let named = Mapping::from_json(&self.source.mapping)
+            .ok()
+            .and_then(|m| m.taxonomy);
+        let explicit = named.is_some();
+        let Some(location) = named.or_else(|| taxonomy::location_beside(&self.source.location))
+        else {
+            return Ok(None);
+        };
+        let read = async {
+            let Fetched::Feed(feed) = self
+                .fetcher
+                .fetch(&location, &Validators::default())
+                .await?
+            else {
+                return Err(ImportError::Internal("a 304 without validators".into()));
+            };
+            let text = tokio::fs::read(&feed.path)
+                .await
+                .map_err(|e| ImportError::Feed(FeedError::Io(e)))?;
+            serde_json::from_slice::<serde_json::Value>(&text).map_err(|e| {
+                ImportError::Feed(FeedError::malformed(
+                    format!("the taxonomy at {location} is not JSON: {e}"),
+                    None,
+                ))
+            })
+        };
+        match read.await {
+            Ok(value) => Ok(Some((location, value))),
+            Err(e) if explicit => Err(e),
+            Err(e) => {
+                tracing::warn!(source.id = %self.source.id, taxonomy = %location, error = %e,
+                    "no taxonomy beside the GoGoCarto feed: option ids stay unnamed");
+                Ok(None)
+            }
+        }
+    }
+
     /// Fetches and imports; always returns an outcome (a failed run is an outcome).
     pub async fn finish(mut self, progress: Arc<dyn Progress>) -> Outcome {
         progress.phase("fetching");
@@ -198,7 +265,18 @@ impl Started {
             etag: self.source.etag.clone(),
             last_modified: self.source.last_modified.clone(),
         };
-        let fetched = self.fetcher.fetch(&self.source.location, &known).await;
+        let mut fetched = self
+            .fetcher
+            .fetch(&self.source.location, &known)
+            .await
+            .map_err(ImportError::from);
+        let mut taxonomy = None;
+        if let Ok(Fetched::Feed(_)) = &fetched {
+            match self.taxonomy().await {
+                Ok(found) => taxonomy = found,
+                Err(e) => fetched = Err(e),
+            }
+        }
         let mut conn = self
             .conn
             .take()
@@ -208,7 +286,7 @@ impl Started {
         let options = self.options.clone();
         let joined = tokio::task::spawn_blocking(move || {
             let result = match fetched {
-                Err(e) => Err(ImportError::from(e)),
+                Err(e) => Err(e),
                 Ok(Fetched::NotModified) => Ok((RunStatus::NotModified, Collected::default())),
                 Ok(Fetched::Feed(feed)) => import(
                     &mut conn,
@@ -216,6 +294,7 @@ impl Started {
                     run_id,
                     &options,
                     &feed,
+                    taxonomy,
                     progress.as_ref(),
                 )
                 .map(|collected| (RunStatus::Succeeded, collected)),
@@ -225,7 +304,7 @@ impl Started {
             outcome
         })
         .await;
-        let (status, collected, error) = match joined {
+        let (status, collected, error): (RunStatus, Collected, Option<String>) = match joined {
             Ok(outcome) => outcome,
             Err(e) => (
                 RunStatus::Failed,
@@ -239,6 +318,7 @@ impl Started {
             status,
             counts: collected.counts,
             error,
+            unmapped: collected.unmapped(),
             rejects: collected.rejects.into_iter().take(20).collect(),
             elapsed: self.began.elapsed(),
             dry_run: self.options.dry_run,
@@ -296,17 +376,22 @@ fn import(
     run_id: Option<i64>,
     options: &RunOptions,
     feed: &crate::fetch::Feed,
+    taxonomy: Option<(String, serde_json::Value)>,
     progress: &dyn Progress,
 ) -> Result<Collected, ImportError> {
     let mapping = Mapping::from_json(&source.mapping).map_err(|detail| ImportError::Mapping {
         source_id: source.id.clone(),
         detail,
     })?;
-    let adapter =
-        adapters::for_format(&source.format, mapping).ok_or_else(|| ImportError::Mapping {
+    let named = taxonomy
+        .as_ref()
+        .map(|(_, value)| Taxonomy::from_json(value));
+    let adapter = adapters::for_source(&source.format, mapping, named).ok_or_else(|| {
+        ImportError::Mapping {
             source_id: source.id.clone(),
             detail: format!("unknown format '{}'", source.format),
-        })?;
+        }
+    })?;
     let outcome = conn.transaction::<Collected, Abort, _>(|conn| {
         // An import is long by nature and must not give up on a row an editor holds for a
         // moment; whatever limits the connection's pool sets for requests do not apply here.
@@ -327,10 +412,22 @@ fn import(
                 match item {
                     Item::Skip => c.counts.skipped += 1,
                     Item::Reject(reject) => c.reject(reject),
-                    Item::Record(record) => match normalise(*record) {
-                        Ok(staged) => writer.write(&staged)?,
-                        Err(reject) => c.reject(reject),
-                    },
+                    Item::Record(mut record) => {
+                        let unmapped = std::mem::take(&mut record.unmapped_values);
+                        let to_classify = record.to_classify;
+                        match normalise(*record) {
+                            Ok(staged) => {
+                                writer.write(&staged)?;
+                                if to_classify {
+                                    c.counts.to_classify += 1;
+                                    for value in unmapped {
+                                        *c.unmapped.entry(value).or_default() += 1;
+                                    }
+                                }
+                            }
+                            Err(reject) => c.reject(reject),
+                        }
+                    }
                 }
                 Ok(())
             })
@@ -372,6 +469,17 @@ fn import(
             return Err(Abort::DryRun(collected));
         }
         import_run::save_rejects(conn, run_id, &collected.rejects)?;
+        let (taxonomy_url, taxonomy) = taxonomy.unzip();
+        import_run::save_classification(
+            conn,
+            run_id,
+            &Classification {
+                to_classify: collected.counts.to_classify,
+                unmapped: collected.unmapped(),
+                taxonomy_url,
+                taxonomy,
+            },
+        )?;
         import_run::finish(conn, run_id, RunStatus::Succeeded, &collected.counts)?;
         source::set_validators(
             conn,
@@ -439,10 +547,10 @@ pub fn summary(outcome: &Outcome) -> archipel_store::Text {
                                    "{} : échec : {}", outcome.source_id, outcome.error.clone().unwrap_or_default())
         }
         _ => {
-            text!("{}: {} read, {} created, {} updated, {} unchanged, {} withdrawn, {} restored, {} rejected, {} skipped, {} conflicts, {} possible duplicates",
-                   outcome.source_id, c.fetched, c.created, c.updated, c.unchanged, c.withdrawn, c.restored, c.rejected, c.skipped, c.conflicts, c.duplicates;
-                   "{} : {} lus, {} créés, {} mis à jour, {} inchangés, {} retirés, {} restaurés, {} rejetés, {} ignorés, {} conflits, {} doublons possibles",
-                   outcome.source_id, c.fetched, c.created, c.updated, c.unchanged, c.withdrawn, c.restored, c.rejected, c.skipped, c.conflicts, c.duplicates)
+            text!("{}: {} read, {} created, {} updated, {} unchanged, {} withdrawn, {} restored, {} rejected, {} skipped, {} to classify, {} conflicts, {} possible duplicates",
+                   outcome.source_id, c.fetched, c.created, c.updated, c.unchanged, c.withdrawn, c.restored, c.rejected, c.skipped, c.to_classify, c.conflicts, c.duplicates;
+                   "{} : {} lus, {} créés, {} mis à jour, {} inchangés, {} retirés, {} restaurés, {} rejetés, {} ignorés, {} à classer, {} conflits, {} doublons possibles",
+                   outcome.source_id, c.fetched, c.created, c.updated, c.unchanged, c.withdrawn, c.restored, c.rejected, c.skipped, c.to_classify, c.conflicts, c.duplicates)
         }
     }
 }

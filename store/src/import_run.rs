@@ -4,6 +4,7 @@ use crate::error::StoreResult;
 use crate::schema::{import_conflicts, import_rejects, import_runs};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -47,6 +48,26 @@ pub struct Counts {
     pub skipped: i32,
     pub conflicts: i32,
     pub duplicates: i32,
+    /// Records stored pending, with no category, because none of their values mapped to one.
+    pub to_classify: i32,
+}
+
+/// A value of the feed (an option name, a tag…) that mapped to no category, and how many
+/// records stored "to classify" carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct UnmappedValue {
+    pub value: String,
+    pub count: i64,
+}
+
+/// What a run could not classify, and the taxonomy it read (GoGoCarto).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Classification {
+    pub to_classify: i32,
+    /// Most frequent first.
+    pub unmapped: Vec<UnmappedValue>,
+    pub taxonomy_url: Option<String>,
+    pub taxonomy: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Queryable, Selectable)]
@@ -107,6 +128,13 @@ pub struct RunReport {
     /// Rejects beyond those listed.
     pub more_rejects: i64,
     pub conflicts: Vec<Conflict>,
+    /// Records stored pending "to classify" (tag `to-classify`, no category).
+    pub to_classify: i32,
+    /// Every value of those records that mapped to no category, with its count, most frequent
+    /// first: what to add to the source's `[categories]`.
+    pub unmapped: Vec<UnmappedValue>,
+    /// Where the run read the taxonomy that named option ids (GoGoCarto), if it did.
+    pub taxonomy_url: Option<String>,
 }
 
 /// A refused record, before it is stored.
@@ -235,6 +263,56 @@ pub fn save_rejects(
     Ok(())
 }
 
+/// Stores what the run could not classify, and the taxonomy it used, with the run.
+pub fn save_classification(
+    conn: &mut PgConnection,
+    run_id: i64,
+    classification: &Classification,
+) -> StoreResult<()> {
+    let unmapped = serde_json::to_value(&classification.unmapped)
+        .unwrap_or_else(|_| serde_json::Value::Array(Vec::new()));
+    diesel::sql_query(
+        "UPDATE import_runs SET to_classify = $2, unmapped = $3, taxonomy_url = $4, taxonomy = $5 WHERE id = $1",
+    )
+    .bind::<BigInt, _>(run_id)
+    .bind::<Integer, _>(classification.to_classify)
+    .bind::<Jsonb, _>(unmapped)
+    .bind::<Nullable<Text>, _>(classification.taxonomy_url.clone())
+    .bind::<Nullable<Jsonb>, _>(classification.taxonomy.clone())
+    .execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct StoredClassification {
+    #[diesel(sql_type = Integer)]
+    to_classify: i32,
+    #[diesel(sql_type = Jsonb)]
+    unmapped: serde_json::Value,
+    #[diesel(sql_type = Nullable<Text>)]
+    taxonomy_url: Option<String>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    taxonomy: Option<serde_json::Value>,
+}
+
+/// What run `run_id` could not classify, and the taxonomy it used.
+pub fn classification(conn: &mut PgConnection, run_id: i64) -> StoreResult<Classification> {
+    let stored: Option<StoredClassification> = diesel::sql_query(
+        "SELECT to_classify, unmapped, taxonomy_url, taxonomy FROM import_runs WHERE id = $1",
+    )
+    .bind::<BigInt, _>(run_id)
+    .get_result(conn)
+    .optional()?;
+    Ok(stored
+        .map(|s| Classification {
+            to_classify: s.to_classify,
+            unmapped: serde_json::from_value(s.unmapped).unwrap_or_default(),
+            taxonomy_url: s.taxonomy_url,
+            taxonomy: s.taxonomy,
+        })
+        .unwrap_or_default())
+}
+
 /// Most rejects listed in a report.
 pub const REPORT_REJECTS: i64 = 1000;
 
@@ -262,7 +340,11 @@ pub fn report(conn: &mut PgConnection, run_id: i64) -> StoreResult<Option<RunRep
         .order(import_conflicts::id)
         .select(Conflict::as_select())
         .load(conn)?;
+    let classification = classification(conn, run_id)?;
     Ok(Some(RunReport {
+        to_classify: classification.to_classify,
+        unmapped: classification.unmapped,
+        taxonomy_url: classification.taxonomy_url,
         more_rejects: (total - rejects.len() as i64).max(0),
         run,
         rejects,

@@ -26,6 +26,10 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 use std::io::{self, Write};
 use uuid::Uuid;
 
+/// The tag of imported records that no category of the directory matched: they are stored
+/// pending, with no category, for an editor to classify.
+pub const TO_CLASSIFY: &str = "to-classify";
+
 /// One valid, normalised record of a feed, ready to stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StagedRecord {
@@ -333,10 +337,12 @@ fn create(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
                 s.name, s.description, s.geom, s.street, s.postcode, s.city, s.country_code, s.insee_code,
                 s.website, s.email, s.phone, ARRAY(SELECT jsonb_array_elements_text(s.links)), s.opening_hours,
                 ARRAY(SELECT jsonb_array_elements_text(s.tags)), s.status,
-                ARRAY(SELECT jsonb_array_elements_text(s.categories)), ",
+                ARRAY(SELECT jsonb_array_elements_text(s.categories)), CASE WHEN s.tags @> jsonb_build_array(",
     )
+    .bind::<Text, _>(TO_CLASSIFY)
+    .sql("::text) THEN 'pending' ELSE ")
     .bind::<Text, _>(target.moderation.as_str())
-    .sql(", ")
+    .sql(" END, ")
     .bind::<Nullable<Text>, _>(target.licence.clone())
     .sql(", ")
     .bind::<Nullable<Text>, _>(target.attribution.clone())
@@ -366,9 +372,21 @@ fn create(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
 fn update_and_restore(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
     let ids = "SELECT initiative_id FROM import_plan WHERE action IN ('update', 'restore')";
     snapshot_before(conn, ids)?;
-    Statement::new(format!("UPDATE initiatives i SET {SET_FROM_STAGING}, moderation = CASE WHEN p.action = 'restore' THEN "))
-        .bind::<Text, _>(target.moderation.as_str())
-        .sql(" ELSE i.moderation END, licence = ")
+    // A record to classify is pending; once the mapping classifies it, it takes the source's
+    // moderation again (unless an editor already moderated it). Restored records start afresh.
+    Statement::new(format!(
+        "UPDATE initiatives i SET {SET_FROM_STAGING}, moderation = CASE
+             WHEN s.tags @> jsonb_build_array("
+    ))
+    .bind::<Text, _>(TO_CLASSIFY)
+    .sql(
+        "::text) THEN CASE WHEN p.action = 'restore' OR i.moderation = 'published' THEN 'pending' ELSE i.moderation END
+             WHEN p.action = 'restore' OR (i.moderation = 'pending' AND ",
+    )
+    .bind::<Text, _>(TO_CLASSIFY)
+    .sql(" = ANY(i.tags)) THEN ")
+    .bind::<Text, _>(target.moderation.as_str())
+    .sql(" ELSE i.moderation END, licence = ")
         .bind::<Nullable<Text>, _>(target.licence.clone())
         .sql(", attribution = ")
         .bind::<Nullable<Text>, _>(target.attribution.clone())

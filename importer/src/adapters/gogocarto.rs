@@ -1,14 +1,18 @@
 //! GoGoCarto's `/api/elements.json` (Transiscope, Près de chez nous…), in both ontologies:
 //! `gogofull` elements are objects; `gogocompact` elements are arrays
 //! `[id, name, lat, lng, [option ids], status?, moderationState?]`. Categories come from the
-//! map's taxonomy: the mapping turns option ids or names into the directory's categories.
+//! map's taxonomy (fetched by the run, see [`crate::taxonomy`]), which names the option ids;
+//! the mapping's `[categories]` (by id or name) and then the built-in rules of
+//! [`crate::practices`] turn them into the directory's categories. An element none of whose
+//! options (nor their parents) names a category is stored pending "to classify" by default.
 
-use super::{Adapter, Sink, unmapped};
+use super::{Adapter, Sink, categories_with_rules, unmapped};
 use crate::error::FeedError;
 use crate::json_stream;
 use crate::mapping::{Mapping, Unmapped};
 use crate::properties::text_of;
 use crate::record::{Item, Position, Record, Reject, clip_raw};
+use crate::taxonomy::Taxonomy;
 use geo::{Geometry, Point};
 use serde_json::{Map, Value};
 use std::io::BufReader;
@@ -16,6 +20,8 @@ use std::path::Path;
 
 pub struct GoGoCarto {
     pub mapping: Mapping,
+    /// Names of the map's option ids (empty when the run found none).
+    pub taxonomy: Taxonomy,
 }
 
 const DAYS: &[(&str, &str)] = &[
@@ -63,12 +69,31 @@ fn published(status: Option<&Value>) -> bool {
 }
 
 impl GoGoCarto {
+    /// Option ids are named by the taxonomy; names (newer servers) stand for themselves.
+    fn label<'a>(&'a self, value: &'a str) -> &'a str {
+        self.taxonomy.name(value).unwrap_or(value)
+    }
+
     fn categories(&self, values: &[String], record: &mut Record) {
-        record.categories = self
-            .mapping
-            .categories_for(values.iter().map(String::as_str));
+        let pairs = || values.iter().map(|v| (v.as_str(), self.label(v)));
+        let mut categories = categories_with_rules(&self.mapping, pairs());
+        if categories.is_empty() {
+            // A sub-option the rules do not know may sit under one they do.
+            let parents: Vec<(&str, &str)> = values
+                .iter()
+                .flat_map(|v| self.taxonomy.ancestors(v))
+                .map(|name| (name, name))
+                .collect();
+            categories = categories_with_rules(&self.mapping, parents);
+        }
+        if categories.is_empty() {
+            categories.extend(self.mapping.default_category.clone());
+        }
+        record.categories = categories;
         if record.categories.is_empty() {
-            record.category_hint = Some(format!("the options {values:?}"));
+            let labels: Vec<String> = pairs().map(|(_, label)| label.to_string()).collect();
+            record.category_hint = Some(format!("the options {labels:?}"));
+            record.unmapped_values = labels;
         }
     }
 
@@ -122,7 +147,7 @@ impl GoGoCarto {
         }
         self.categories(&values, &mut record);
         if record.categories.is_empty() {
-            return unmapped(&self.mapping, Unmapped::Reject, record);
+            return unmapped(&self.mapping, Unmapped::Pending, record);
         }
         Item::Record(Box::new(record))
     }
@@ -151,7 +176,7 @@ impl GoGoCarto {
             .collect();
         self.categories(&values, &mut record);
         if record.categories.is_empty() {
-            return unmapped(&self.mapping, Unmapped::Reject, record);
+            return unmapped(&self.mapping, Unmapped::Pending, record);
         }
         Item::Record(Box::new(record))
     }

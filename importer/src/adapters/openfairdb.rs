@@ -1,8 +1,11 @@
 //! Karte von morgen / OpenFairDB: the `/search` JSON answer (`visible` and `invisible` entries)
 //! or its CSV import format (read with a built-in column mapping). Categories come from the
-//! entries' tags (e.g. `repaircafe`, `solawi`), with the mapping's additions.
+//! entries' tags (e.g. `repaircafe`, `solawi`): the mapping's `[categories]` first, then the
+//! built-in German and English rules of [`crate::practices`]. An entry's Karte von morgen
+//! category (`non-profit`, `commercial`, `event`, from its ids) can be mapped too. Entries that
+//! nothing classifies are stored pending "to classify" by default.
 
-use super::{Adapter, Csv, Sink, unmapped};
+use super::{Adapter, Csv, Sink, categories_with_rules, unmapped};
 use crate::error::FeedError;
 use crate::json_stream;
 use crate::mapping::{Fields, Mapping, Slugs, Unmapped};
@@ -17,7 +20,22 @@ pub struct OpenFairDb {
     pub mapping: Mapping,
 }
 
-/// Tags used on Karte von morgen for the directory's practices.
+/// Karte von morgen's categories: its ids and the names a mapping may use for them.
+const KVM_CATEGORIES: &[(&str, &str)] = &[
+    ("2cd00bebec0c48ba9db761da48678134", "non-profit"),
+    ("77b3c33a92554bcf8e8c2c86cedd6f6f", "commercial"),
+    ("c2dc278a2d6a4b9b8a50cb606fc017ed", "event"),
+];
+
+/// The name of a Karte von morgen category id (the id itself when unknown).
+fn kvm_category(id: &str) -> &str {
+    KVM_CATEGORIES
+        .iter()
+        .find(|(known, _)| *known == id.trim())
+        .map_or(id, |(_, name)| name)
+}
+
+/// Tags of the CSV import format's built-in mapping.
 const TAG_RULES: &[(&str, &str)] = &[
     ("repaircafe", "repair-cafe"),
     ("repair-cafe", "repair-cafe"),
@@ -72,23 +90,22 @@ const TAG_RULES: &[(&str, &str)] = &[
     ("tafel", "food-bank"),
 ];
 
-fn categories(tags: &[String], mapping: &Mapping) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for tag in tags {
-        let key = tag.trim().to_lowercase();
-        for (rule, slug) in TAG_RULES {
-            if key == *rule && !out.iter().any(|s| s == slug) {
-                out.push(slug.to_string());
-            }
-        }
+/// Categories from the tags (the mapping, then the rules), else from the mapping of the entry's
+/// Karte von morgen categories.
+fn categories(tags: &[String], kvm: &[String], mapping: &Mapping) -> Vec<String> {
+    let found = categories_with_rules(mapping, tags.iter().map(|t| (t.as_str(), t.as_str())));
+    if !found.is_empty() {
+        return found;
     }
-    let extra = mapping.categories_for(tags.iter().map(String::as_str));
-    for slug in extra {
-        if !out.contains(&slug) {
-            out.push(slug);
-        }
+    let named = kvm.iter().map(|id| (id.as_str(), kvm_category(id)));
+    let mut found: Vec<String> = Vec::new();
+    for (id, name) in named {
+        found.extend(mapping.explicit_categories([id, name]));
     }
-    out
+    if found.is_empty() {
+        found.extend(mapping.default_category.clone());
+    }
+    found
 }
 
 /// The CSV import format of OpenFairDB (`ofdb-cli`).
@@ -114,6 +131,7 @@ fn csv_mapping(mapping: &Mapping) -> Mapping {
             .or_insert_with(|| Slugs::One((*slug).to_string()));
     }
     base.separator = Some(",".into());
+    base.unmapped = Some(Unmapped::Pending);
     mapping.clone().over(base)
 }
 
@@ -123,6 +141,13 @@ impl OpenFairDb {
         let s = |k: &str| entry.get(k).and_then(text_of);
         let tags: Vec<String> = entry
             .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(text_of)
+            .collect();
+        let kvm: Vec<String> = entry
+            .get("categories")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -143,7 +168,7 @@ impl OpenFairDb {
             description: s("description").into_iter().collect(),
             location,
             country_code: self.mapping.default_country.clone(),
-            categories: categories(&tags, &self.mapping),
+            categories: categories(&tags, &kvm, &self.mapping),
             source_url: id.as_deref().map(|id| {
                 self.mapping
                     .source_url(id)
@@ -155,7 +180,13 @@ impl OpenFairDb {
         record.tags = tags.into_iter().filter(|t| !t.trim().is_empty()).collect();
         if record.categories.is_empty() {
             record.category_hint = Some(format!("the tags {:?}", record.tags));
-            return unmapped(&self.mapping, Unmapped::Reject, record);
+            // An entry without tags is reported by its Karte von morgen category.
+            record.unmapped_values = if record.tags.is_empty() {
+                kvm.iter().map(|id| kvm_category(id).to_string()).collect()
+            } else {
+                record.tags.clone()
+            };
+            return unmapped(&self.mapping, Unmapped::Pending, record);
         }
         Item::Record(Box::new(record))
     }

@@ -11,6 +11,7 @@ mod imports;
 mod listing;
 mod migrations;
 mod openapi;
+mod peer_imports;
 mod privacy;
 mod sessions;
 mod stories;
