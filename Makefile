@@ -13,12 +13,14 @@ NPM_STAMP := frontend/node_modules/.installed
 PYTHON ?= python3
 FUZZ_VENV := tests/fuzz/.venv
 FUZZ_STAMP := $(FUZZ_VENV)/.installed
+FRICTIONLESS_VENV := tests/frictionless/.venv
+FRICTIONLESS_STAMP := $(FRICTIONLESS_VENV)/.installed
 # schemathesis checks of test-api-fuzz: comma-separated, or `all`
 FUZZ_CHECKS ?= not_a_server_error
 
 .PHONY: run test bench bench-smoke deps deps-test deps-bench build build-release frontend frontend-deps \
         lint fmt-check clippy lint-frontend test-rust test-api-fuzz test-frontend test-browser \
-        fuzz-venv db-start db-stop clean
+        fuzz-venv frictionless-venv db-start db-stop clean
 
 ## run: the map and the API on http://127.0.0.1:$(PORT), with demo data
 run: deps frontend build-release
@@ -64,7 +66,7 @@ clippy:
 lint-frontend: frontend-deps
 	cd frontend && npm run lint
 
-test-rust: build
+test-rust: build frictionless-venv
 	$(DEBUG) db start >/dev/null
 	if command -v cargo-nextest >/dev/null; then \
 		$(CARGO) nextest run --workspace --no-fail-fast; \
@@ -82,6 +84,14 @@ $(FUZZ_STAMP): tests/fuzz/requirements.txt
 	touch $@
 
 fuzz-venv: $(FUZZ_STAMP)
+
+## frictionless-venv: the validator that tests/it/exports.rs runs on the CSV export
+$(FRICTIONLESS_STAMP): tests/frictionless/requirements.txt
+	test -x $(FRICTIONLESS_VENV)/bin/python || $(PYTHON) -m venv $(FRICTIONLESS_VENV)
+	$(FRICTIONLESS_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/frictionless/requirements.txt
+	touch $@
+
+frictionless-venv: $(FRICTIONLESS_STAMP)
 
 test-frontend: frontend-deps
 	cd frontend && npm test
@@ -115,4 +125,4 @@ db-stop:
 
 clean:
 	$(CARGO) clean
-	rm -rf frontend/node_modules frontend/dist tests/output $(FUZZ_VENV)
+	rm -rf frontend/node_modules frontend/dist tests/output $(FUZZ_VENV) $(FRICTIONLESS_VENV)

@@ -114,6 +114,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/export/initiatives.geojson").route(web::get().to(export::geojson)),
             )
+            .service(
+                web::resource("/export/initiatives.geojsonseq")
+                    .route(web::get().to(export::geojsonseq)),
+            )
+            .service(web::resource("/export/initiatives.csv").route(web::get().to(export::csv)))
+            .service(
+                web::resource("/export/initiatives.schema.json")
+                    .route(web::get().to(export::csv_schema)),
+            )
             .service(web::resource("/sources").route(web::get().to(imports::list_sources)))
             .service(
                 web::resource("/sources/{id}/runs")

@@ -22,6 +22,9 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::initiatives::archive,
         routes::initiatives::revisions,
         routes::export::geojson,
+        routes::export::geojsonseq,
+        routes::export::csv,
+        routes::export::csv_schema,
         routes::changes::feed,
         routes::categories::list,
         routes::tiles::tile,
@@ -223,6 +226,23 @@ pub struct ListParamsDoc {
     limit: Option<i64>,
     /// Opaque position of the next page; follow the `next` link rather than building it.
     cursor: Option<String>,
+    /// `fr` or `en`: language of error messages (default from Accept-Language).
+    lang: Option<String>,
+}
+
+/// Filters of the exports (those of the listings that make sense for a whole download).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ExportParamsDoc {
+    /// `minLon,minLat,maxLon,maxLat` (WGS 84 degrees); minLon > maxLon crosses the antimeridian.
+    bbox: Option<String>,
+    /// Comma-separated category slugs; a family includes its practices.
+    category: Option<String>,
+    /// Comma-separated: active, inactive, closed.
+    status: Option<String>,
+    /// Only initiatives changed at or after this RFC 3339 date-time (incremental harvest).
+    updated_since: Option<String>,
     /// `fr` or `en`: language of error messages (default from Accept-Language).
     lang: Option<String>,
 }

@@ -189,7 +189,7 @@ pub(crate) fn push_status_filter(st: &mut Statement<'static>, statuses: &[Status
 }
 
 /// Appends `AND …` for every filter of `q` (table alias `i`, tsquery `tsq.q`).
-fn push_filters(st: &mut Statement<'static>, q: &ListQuery) {
+pub(crate) fn push_filters(st: &mut Statement<'static>, q: &ListQuery) {
     if q.moderation == [Moderation::Published] {
         st.push_sql(" AND i.moderation = 'published'");
     } else {

@@ -1,5 +1,8 @@
-//! `/api/v1/export/initiatives.geojson`: every published initiative in one FeatureCollection, for
-//! harvesters. It starts at once and streams: the server never holds the whole body.
+//! `/api/v1/export/initiatives.{geojson,geojsonseq,csv}`: every published initiative, for
+//! harvesters — one GeoJSON FeatureCollection, GeoJSON text sequences (RFC 8142), or CSV (RFC
+//! 4180) described by the Frictionless Table Schema at `initiatives.schema.json`. Each starts at
+//! once and streams: the server never holds the whole body. The listing's filters apply (`bbox`,
+//! `category`, `status`, `updated_since`); any other parameter is refused (400).
 //!
 //! An export runs on a connection of its own pool, so downloads never take the connections other
 //! requests need; how many run at once is bounded in all and per client ([`ExportGate`]); and a
@@ -10,10 +13,13 @@
 use crate::client;
 use crate::error::ApiError;
 use crate::export_gate::{ExportGate, Refused};
+use crate::list_params;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use archipel_store::{StoreError, export, text};
+use archipel_store::export::Format;
+use archipel_store::listing::ListQuery;
+use archipel_store::{StoreError, category, export, text};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,18 +48,51 @@ fn refused(why: Refused, gate: &ExportGate) -> ApiError {
     }
 }
 
-/// All published initiatives as a GeoJSON FeatureCollection, streamed.
-#[utoipa::path(
-    get, path = "/api/v1/export/initiatives.geojson", tag = "initiatives",
-    responses(
-        (status = 200, description = "Every published initiative (same Feature shape as the listings), streamed", content_type = "application/geo+json"),
-        (status = 429, description = "This client already runs its share of exports; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Every export slot is taken, or the database is unavailable; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn geojson(
+/// Parameters of the exports: the listing's filters that make sense for a whole download.
+pub const EXPORT_PARAMS: &[&str] = &["bbox", "category", "status", "updated_since", "lang"];
+
+/// The export's filters, parsed as the listing's are; category slugs resolved (unknown: 400).
+async fn export_query(state: &AppState, pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
+    if let Some((key, _)) = pairs
+        .iter()
+        .find(|(k, _)| !EXPORT_PARAMS.contains(&k.as_str()))
+    {
+        return Err(ApiError::bad_request(
+            "unknown_parameter",
+            text!(
+            "'{}' is not a parameter of this export; known parameters: {}", key, EXPORT_PARAMS.join(", ");
+            "« {} » n'est pas un paramètre de cet export ; paramètres connus : {}", key, EXPORT_PARAMS.join(", ")),
+        ));
+    }
+    let request = list_params::parse(pairs)?;
+    let mut query = request.query;
+    let slugs = request.category_slugs;
+    query.category_ids = state
+        .read(move |conn| category::filter_ids(conn, &slugs))
+        .await?;
+    Ok(query)
+}
+
+/// How a format lays its rows out.
+struct Layout {
+    format: Format,
+    content_type: &'static str,
+    filename: &'static str,
+    head: String,
+    /// Between two rows, before the second.
+    separator: &'static str,
+    /// Before and after every row.
+    prefix: &'static str,
+    suffix: &'static str,
+    tail: &'static str,
+}
+
+/// Streams the rows of `layout` matching `query` on a connection of the export pool.
+async fn stream(
     req: HttpRequest,
     state: web::Data<AppState>,
+    query: ListQuery,
+    layout: Layout,
 ) -> Result<HttpResponse, ApiError> {
     let address = client::address(&req, state.settings.trust_forwarded);
     let permit = state
@@ -70,10 +109,20 @@ pub async fn geojson(
     let cut_off = Arc::new(AtomicBool::new(false));
     let cut = Arc::clone(&cut_off);
     let runtime = tokio::runtime::Handle::current();
+    let Layout {
+        format,
+        content_type,
+        filename,
+        head,
+        separator,
+        prefix,
+        suffix,
+        tail,
+    } = layout;
     actix_web::rt::task::spawn_blocking(move || {
         let _permit = permit;
         let mut buffer = String::with_capacity(CHUNK + 4096);
-        buffer.push_str("{\"type\":\"FeatureCollection\",\"features\":[");
+        buffer.push_str(&head);
         let mut first = true;
         let mut stalled = false;
         // False when the client left or read nothing for `stall`.
@@ -89,19 +138,21 @@ pub async fn geojson(
             }
         };
         let mut ended = true;
-        let result = export::features(&mut conn, |feature| {
+        let result = export::rows(&mut conn, format, &query, |row| {
             if !first {
-                buffer.push(',');
+                buffer.push_str(separator);
             }
             first = false;
-            buffer.push_str(feature);
+            buffer.push_str(prefix);
+            buffer.push_str(row);
+            buffer.push_str(suffix);
             ended = buffer.len() < CHUNK || send(&mut buffer);
             ended
         });
         drop(conn);
         match result {
             Ok(_) if ended => {
-                buffer.push_str("]}");
+                buffer.push_str(tail);
                 send(&mut buffer);
                 return;
             }
@@ -120,17 +171,120 @@ pub async fn geojson(
             // Ended early: an error makes the server cut the connection instead of closing the
             // body normally.
             None if cut_off.load(Ordering::Acquire) => Some(Err(std::io::Error::other(
-                "the export ended before its last feature",
+                "the export ended before its last row",
             ))),
             None => None,
         })
     });
     Ok(HttpResponse::Ok()
-        .content_type("application/geo+json")
+        .content_type(content_type)
         .insert_header((
             header::CONTENT_DISPOSITION,
-            "inline; filename=\"initiatives.geojson\"",
+            format!("inline; filename=\"{filename}\""),
         ))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .streaming(body))
+}
+
+/// All published initiatives as a GeoJSON FeatureCollection, streamed.
+#[utoipa::path(
+    get, path = "/api/v1/export/initiatives.geojson", tag = "initiatives",
+    params(crate::openapi::ExportParamsDoc),
+    responses(
+        (status = 200, description = "Every published initiative (same Feature shape as the listings), streamed", content_type = "application/geo+json"),
+        (status = 400, description = "A malformed or unknown parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This client already runs its share of exports; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every export slot is taken, or the database is unavailable; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn geojson(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    pairs: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let query = export_query(&state, &pairs).await?;
+    let layout = Layout {
+        format: Format::Feature,
+        content_type: "application/geo+json",
+        filename: "initiatives.geojson",
+        head: "{\"type\":\"FeatureCollection\",\"features\":[".into(),
+        separator: ",",
+        prefix: "",
+        suffix: "",
+        tail: "]}",
+    };
+    stream(req, state, query, layout).await
+}
+
+/// All published initiatives as GeoJSON text sequences (RFC 8142), streamed.
+#[utoipa::path(
+    get, path = "/api/v1/export/initiatives.geojsonseq", tag = "initiatives",
+    params(crate::openapi::ExportParamsDoc),
+    responses(
+        (status = 200, description = "Every published initiative as one GeoJSON Feature per record (RFC 8142: each preceded by the RS character 0x1E and followed by a line feed), streamed", content_type = "application/geo+json-seq"),
+        (status = 400, description = "A malformed or unknown parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This client already runs its share of exports; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every export slot is taken, or the database is unavailable; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn geojsonseq(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    pairs: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let query = export_query(&state, &pairs).await?;
+    let layout = Layout {
+        format: Format::Feature,
+        content_type: "application/geo+json-seq",
+        filename: "initiatives.geojsonseq",
+        head: String::new(),
+        separator: "",
+        prefix: "\u{1e}",
+        suffix: "\n",
+        tail: "",
+    };
+    stream(req, state, query, layout).await
+}
+
+/// All published initiatives as CSV, streamed.
+#[utoipa::path(
+    get, path = "/api/v1/export/initiatives.csv", tag = "initiatives",
+    params(crate::openapi::ExportParamsDoc),
+    responses(
+        (status = 200, description = "Every published initiative, one row each: UTF-8, comma-separated, RFC 4180 quoting, CRLF line ends, a header line; multi-valued columns joined by |; lon/lat of the map point; the licence and attribution of each record. Described by /api/v1/export/initiatives.schema.json", content_type = "text/csv; charset=utf-8"),
+        (status = 400, description = "A malformed or unknown parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This client already runs its share of exports; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every export slot is taken, or the database is unavailable; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn csv(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    pairs: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let query = export_query(&state, &pairs).await?;
+    let layout = Layout {
+        format: Format::CsvLine,
+        content_type: "text/csv; charset=utf-8",
+        filename: "initiatives.csv",
+        head: export::csv_header() + "\r\n",
+        separator: "",
+        prefix: "",
+        suffix: "\r\n",
+        tail: "",
+    };
+    stream(req, state, query, layout).await
+}
+
+/// The Frictionless Table Schema of the CSV export.
+#[utoipa::path(
+    get, path = "/api/v1/export/initiatives.schema.json", tag = "initiatives",
+    responses(
+        (status = 200, description = "The Frictionless Table Schema (https://specs.frictionlessdata.io/table-schema/) of /api/v1/export/initiatives.csv: its columns with types, formats and constraints", body = Object, content_type = "application/json"),
+    )
+)]
+pub async fn csv_schema() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .json(export::csv_table_schema())
 }

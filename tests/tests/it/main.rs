@@ -5,6 +5,7 @@
 mod bad_input;
 mod changes;
 mod contributions;
+mod exports;
 mod faults;
 mod hardening;
 mod imports;
