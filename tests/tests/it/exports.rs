@@ -2,11 +2,13 @@
 //! sequences, GeoJSON; their filters, their refusals and their share of the export slots.
 
 use archipel_api::Settings;
-use archipel_tests::{TestApp, workspace_root};
+use archipel_importer::{FetchSettings, Fetcher, RunOptions, Silent, config, run};
+use archipel_tests::{TestApp, repo_file, workspace_root};
 use diesel::RunQueryDsl;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -427,4 +429,59 @@ async fn frictionless_finds_the_csv_export_valid_against_its_schema_and_a_broken
     for error in ["type-error", "constraint-error"] {
         assert!(report.contains(error), "{error} reported:\n{report}");
     }
+}
+
+#[actix_web::test]
+async fn frictionless_finds_the_csv_export_of_the_demo_data_valid() {
+    let app = TestApp::spawn().await;
+    // The real open-data samples of `archipel demo load`, with their sources' licences.
+    let sources = config::read_sources_file(&repo_file("demo/sources.toml")).unwrap();
+    let mut conn = app.pool.get().unwrap();
+    for source in &sources {
+        run::declare(&mut conn, source).unwrap();
+    }
+    drop(conn);
+    let fetcher = Arc::new(Fetcher::new(FetchSettings::default()).unwrap());
+    for source in &sources {
+        let options = RunOptions {
+            dry_run: false,
+            trigger: "test".into(),
+        };
+        run::run(
+            &app.pool,
+            fetcher.clone(),
+            &source.id,
+            options,
+            Arc::new(Silent),
+        )
+        .await
+        .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let schema = body_of(&app, "/api/v1/export/initiatives.schema.json").await;
+    let export = body_of(&app, "/api/v1/export/initiatives.csv").await;
+    std::fs::write(dir.path().join("schema.json"), &schema).unwrap();
+    std::fs::write(dir.path().join("demo.csv"), &export).unwrap();
+    let rows = csv_rows(&export);
+    assert!(rows.len() > 300, "{} rows", rows.len());
+    // Each row carries the licence and attribution of its source.
+    for source in &sources {
+        let imported: Vec<_> = rows
+            .values()
+            .filter(|r| r["source_id"] == source.id)
+            .collect();
+        assert!(!imported.is_empty(), "{}", source.id);
+        for row in imported {
+            assert_eq!(row["licence"], source.licence.clone().unwrap_or_default());
+            assert_eq!(
+                row["attribution"],
+                source.attribution.clone().unwrap_or_default()
+            );
+        }
+    }
+    let (valid, report) = validate(dir.path(), "demo.csv", "schema.json");
+    assert!(
+        valid,
+        "the demo data's export is valid against its schema:\n{report}"
+    );
 }
