@@ -37,7 +37,7 @@ pub const CSV_SEPARATOR: char = '|';
 /// How a CSV column is written.
 #[derive(Debug, Clone, Copy)]
 pub enum CsvValue {
-    /// A text column, quoted when it holds a comma, a quote or a line break.
+    /// A text column, always quoted (when not empty).
     Text(&'static str),
     /// A number or date that never needs quoting (NULL: empty).
     Plain(&'static str),
@@ -201,17 +201,18 @@ pub fn csv_header() -> String {
         .join(",")
 }
 
-/// RFC 4180 quoting of a non-NULL text expression: quoted (quotes doubled) only when needed.
-fn quoted_when_needed(expr: &str) -> String {
-    format!(
-        "CASE WHEN {expr} ~ '[\",\\r\\n]' THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END"
-    )
+/// RFC 4180 quoting of a text expression: quotes doubled, the whole quoted; NULL and empty
+/// text are an empty field. Quoting every text value costs nothing measurable, while testing
+/// each for a comma, quote or line break first (a regular expression per field) made the export
+/// about a third slower.
+fn quoted(expr: &str) -> String {
+    format!("coalesce('\"' || replace(nullif({expr}, ''), '\"', '\"\"') || '\"', '')")
 }
 
 fn csv_value(value: CsvValue) -> String {
     match value {
         CsvValue::Plain(expr) => format!("coalesce({expr}, '')"),
-        CsvValue::Text(expr) => format!("coalesce({}, '')", quoted_when_needed(expr)),
+        CsvValue::Text(expr) => quoted(expr),
         CsvValue::Slugs(expr) => format!("array_to_string({expr}, '|')"),
         // Escaped item by item only when an item holds `|` or `\` (rare): the plain join is
         // cheaper. Never empty items: the input refuses them.
