@@ -4,7 +4,8 @@ use crate::error::{ApiError, localise};
 use crate::lang::Lang;
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    categories, changes, export, frontend, health, imports, initiatives, session, suggestions, tiles, tokens,
+    catalog, categories, changes, export, frontend, health, imports, initiatives, session,
+    suggestions, tiles, tokens,
 };
 use crate::state::AppState;
 use actix_web::dev::{Server, Service};
@@ -158,6 +159,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/session/password").route(web::post().to(session::set_password)),
             )
             .default_service(web::to(no_route)),
+    )
+    .service(
+        web::resource("/catalog")
+            .route(web::get().to(catalog::catalog))
+            .route(web::head().to(catalog::catalog)),
+    )
+    .service(
+        web::resource("/catalog.{suffix}")
+            .route(web::get().to(catalog::catalog))
+            .route(web::head().to(catalog::catalog)),
     )
     .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()))
     .default_service(web::to(frontend::serve));

@@ -180,6 +180,16 @@ struct ServeArgs {
     /// A feed that sends nothing for this long in the middle of its body fails the import.
     #[arg(long, env = "ARCHIPEL_FEED_STALL_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
     feed_stall_timeout: std::time::Duration,
+    /// Who publishes the data, as the DCAT catalogue (/catalog) names it (e.g. "Ville de Brest").
+    #[arg(long, env = "ARCHIPEL_PUBLISHER_NAME", default_value = "Archipel")]
+    publisher_name: String,
+    /// The publisher's web site, for the catalogue.
+    #[arg(long, env = "ARCHIPEL_PUBLISHER_URL")]
+    publisher_url: Option<String>,
+    /// Licence of the directory's own entries (SPDX identifier: etalab-2.0 for the Licence
+    /// Ouverte, ODbL-1.0…); imported entries keep their source's.
+    #[arg(long, env = "ARCHIPEL_DEFAULT_LICENCE", default_value = "etalab-2.0")]
+    default_licence: String,
 }
 
 /// A duration, or `off`.
@@ -389,6 +399,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         export_stall_timeout: args.export_stall_timeout,
         form_limit: args.form_limit,
         form_limit_per_hour: args.form_limit_per_hour,
+        publisher_name: args.publisher_name.clone(),
+        publisher_url: args.publisher_url.clone(),
+        default_licence: args.default_licence.clone(),
         fetch: archipel_importer::FetchSettings {
             stall_timeout: args.feed_stall_timeout,
             ..archipel_importer::FetchSettings::default()

@@ -26,6 +26,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::export::csv,
         routes::export::csv_schema,
         routes::changes::feed,
+        routes::catalog::catalog,
         routes::categories::list,
         routes::tiles::tile,
         routes::frontend::config,
@@ -63,6 +64,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         (name = "tokens", description = "Administrators manage who may write"),
         (name = "session", description = "People log in: a session cookie, and a CSRF token for every change"),
         (name = "operations", description = "Probes for orchestrators"),
+        (name = "open data", description = "The DCAT catalogue for harvesters"),
     )
 )]
 pub struct ApiDoc;

@@ -47,6 +47,12 @@ pub struct Settings {
     pub export_max_per_client: usize,
     /// An export whose client reads nothing for this long is dropped.
     pub export_stall_timeout: Duration,
+    /// Who publishes the data (the DCAT catalogue's publisher), and their site.
+    pub publisher_name: String,
+    pub publisher_url: Option<String>,
+    /// The licence of the directory's own entries (SPDX identifier, e.g. `etalab-2.0` for the
+    /// Licence Ouverte, `ODbL-1.0`); imported ones keep their source's.
+    pub default_licence: String,
 }
 
 impl Default for Settings {
@@ -69,6 +75,9 @@ impl Default for Settings {
             export_max: 4,
             export_max_per_client: 2,
             export_stall_timeout: Duration::from_secs(30),
+            publisher_name: "Archipel".into(),
+            publisher_url: None,
+            default_licence: "etalab-2.0".into(),
         }
     }
 }

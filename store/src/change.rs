@@ -21,8 +21,7 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(format!("{}.{}", self.seq, self.id))
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}.{}", self.seq, self.id))
     }
 
     /// `None` unless `raw` is a cursor of [`Cursor::encode`].

@@ -2,6 +2,7 @@
 //! the query functions, the local development cluster — and the validated domain types that the
 //! other crates build before asking the store to write anything.
 
+pub mod catalog;
 pub mod category;
 pub mod change;
 pub mod cluster;

@@ -1,3 +1,4 @@
+pub mod catalog;
 pub mod categories;
 pub mod changes;
 pub mod export;

@@ -17,7 +17,10 @@ async fn follow(app: &TestApp, mut next: String, copy: &mut BTreeMap<String, Val
             let id = change["id"].as_str().unwrap().to_string();
             match change["change"].as_str().unwrap() {
                 "created" => {
-                    assert!(!copy.contains_key(&id), "created twice without a deletion: {change}");
+                    assert!(
+                        !copy.contains_key(&id),
+                        "created twice without a deletion: {change}"
+                    );
                     copy.insert(id, change["feature"].clone());
                 }
                 "updated" => {
@@ -64,7 +67,11 @@ async fn a_harvester_following_the_feed_during_concurrent_writes_ends_with_the_p
         async move {
             for i in 0..8 {
                 let created = app
-                    .create(initiative(&format!("Atelier {w}-{i}"), 45.0 + w as f64 * 0.1, 4.0 + i as f64 * 0.01))
+                    .create(initiative(
+                        &format!("Atelier {w}-{i}"),
+                        45.0 + w as f64 * 0.1,
+                        4.0 + i as f64 * 0.01,
+                    ))
                     .await;
                 let id = created["id"].as_str().unwrap().to_string();
                 let path = format!("/api/v1/initiatives/{id}");
@@ -93,19 +100,29 @@ async fn a_harvester_following_the_feed_during_concurrent_writes_ends_with_the_p
     assert_eq!(copy, published(&app).await);
     // From the start, in pages of any size, the same.
     let mut replay = BTreeMap::new();
-    follow(&app, format!("{}/api/v1/changes?limit=3", app.address), &mut replay).await;
+    follow(
+        &app,
+        format!("{}/api/v1/changes?limit=3", app.address),
+        &mut replay,
+    )
+    .await;
     assert_eq!(replay, copy);
 }
 
 #[actix_web::test]
 async fn the_feed_shows_nothing_unpublished_and_refuses_bad_cursors() {
     let app = TestApp::spawn().await;
-    let created = app.create(initiative("Jardin des secrets", 44.8, -0.6)).await;
+    let created = app
+        .create(initiative("Jardin des secrets", 44.8, -0.6))
+        .await;
     let id = created["id"].as_str().unwrap().to_string();
     assert_eq!(
-        app.patch(&format!("/api/v1/initiatives/{id}"), &json!({"moderation": "pending"}))
-            .await
-            .status(),
+        app.patch(
+            &format!("/api/v1/initiatives/{id}"),
+            &json!({"moderation": "pending"})
+        )
+        .await
+        .status(),
         200
     );
     assert_eq!(
@@ -127,11 +144,23 @@ async fn the_feed_shows_nothing_unpublished_and_refuses_bad_cursors() {
         .map(|c| c["change"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["created", "deleted"]);
-    assert_eq!(page["changes"][0]["feature"], Value::Null, "no longer public");
+    assert_eq!(
+        page["changes"][0]["feature"],
+        Value::Null,
+        "no longer public"
+    );
 
-    for bad in ["cursor=nonsense", "limit=0", "limit=5000", "since=yesterday"] {
+    for bad in [
+        "cursor=nonsense",
+        "limit=0",
+        "limit=5000",
+        "since=yesterday",
+    ] {
         let response = app.get(&format!("/api/v1/changes?{bad}")).await;
         assert_eq!(response.status(), 400, "{bad}");
-        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
     }
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod bad_input;
+mod catalog;
 mod changes;
 mod contributions;
 mod exports;

@@ -1,0 +1,73 @@
+//! What a data catalogue (DCAT) says about the published initiatives: per dataset — all of them,
+//! and each family of practices — how many, their extent, when they last changed, and the
+//! licences their records carry.
+
+use crate::error::StoreResult;
+use crate::statement::Statement;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Double, Nullable, Text, Timestamptz};
+
+/// One dataset of the catalogue.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct DatasetFacts {
+    /// The family's slug; `None` for the dataset of every initiative.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub family: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub name_fr: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub name_en: Option<String>,
+    /// Names of the practices in it (keywords).
+    #[diesel(sql_type = Array<Text>)]
+    pub keywords: Vec<String>,
+    #[diesel(sql_type = BigInt)]
+    pub count: i64,
+    /// Licences of its records (SPDX identifiers as the sources declared them); the empty string
+    /// stands for records without one (the directory's own entries).
+    #[diesel(sql_type = Array<Text>)]
+    pub licences: Vec<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub modified: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub west: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub south: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub east: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub north: Option<f64>,
+}
+
+/// The dataset of every published initiative first, then one per family (families without
+/// published initiatives included, with a count of 0).
+pub fn datasets(conn: &mut PgConnection) -> StoreResult<Vec<DatasetFacts>> {
+    Ok(Statement::new(
+        "WITH published AS (
+             SELECT i.id, i.point, i.updated_at, coalesce(i.licence, '') AS licence, i.category_slugs
+             FROM initiatives i WHERE i.moderation = 'published'
+         ), families AS (
+             SELECT f.slug, f.name_fr, f.name_en, f.position,
+                    array_agg(DISTINCT c.slug) || f.slug AS slugs,
+                    coalesce(array_agg(c.name_fr ORDER BY c.position) FILTER (WHERE c.id IS NOT NULL), '{}') AS keywords
+             FROM categories f LEFT JOIN categories c ON c.parent_id = f.id
+             WHERE f.parent_id IS NULL GROUP BY f.id
+         ), facts AS (
+             SELECT NULL::text AS family, NULL::text AS name_fr, NULL::text AS name_en, -1 AS position,
+                    (SELECT coalesce(array_agg(name_fr ORDER BY position, slug), '{}') FROM categories WHERE parent_id IS NULL) AS keywords,
+                    count(p.id) AS count, coalesce(array_agg(DISTINCT p.licence) FILTER (WHERE p.id IS NOT NULL), '{}') AS licences,
+                    max(p.updated_at) AS modified, ST_Extent(p.point) AS extent
+             FROM published p
+             UNION ALL
+             SELECT f.slug, f.name_fr, f.name_en, f.position, f.keywords,
+                    count(p.id), coalesce(array_agg(DISTINCT p.licence) FILTER (WHERE p.id IS NOT NULL), '{}'),
+                    max(p.updated_at), ST_Extent(p.point)
+             FROM families f LEFT JOIN published p ON p.category_slugs && f.slugs
+             GROUP BY f.slug, f.name_fr, f.name_en, f.position, f.keywords
+         )
+         SELECT family, name_fr, name_en, keywords, count, licences, modified,
+                ST_XMin(extent) AS west, ST_YMin(extent) AS south, ST_XMax(extent) AS east, ST_YMax(extent) AS north
+         FROM facts ORDER BY position, family",
+    )
+    .load(conn)?)
+}
