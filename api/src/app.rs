@@ -4,7 +4,7 @@ use crate::error::{ApiError, localise};
 use crate::lang::Lang;
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    catalog, categories, changes, export, frontend, health, imports, initiatives, session,
+    catalog, categories, changes, export, frontend, health, imports, initiatives, ogc, session,
     suggestions, tiles, tokens,
 };
 use crate::state::AppState;
@@ -157,6 +157,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/session/password").route(web::post().to(session::set_password)),
+            )
+            .default_service(web::to(no_route)),
+    )
+    .service(
+        web::scope("/ogc")
+            .service(web::resource(["", "/"]).route(web::get().to(ogc::landing)))
+            .service(web::resource("/conformance").route(web::get().to(ogc::conformance)))
+            .service(web::resource("/collections").route(web::get().to(ogc::collections)))
+            .service(web::resource("/collections/{id}").route(web::get().to(ogc::collection)))
+            .service(web::resource("/collections/{id}/items").route(web::get().to(ogc::items)))
+            .service(
+                web::resource("/collections/{id}/items/{feature_id}")
+                    .route(web::get().to(ogc::item)),
             )
             .default_service(web::to(no_route)),
     )

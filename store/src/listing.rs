@@ -87,6 +87,8 @@ pub struct ListQuery {
     pub statuses: Vec<Status>,
     pub moderation: Vec<Moderation>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only initiatives changed at or before this instant (OGC API `datetime` intervals).
+    pub updated_until: Option<DateTime<Utc>>,
     pub limit: i64,
     pub cursor: Option<Cursor>,
 }
@@ -101,6 +103,7 @@ impl Default for ListQuery {
             statuses: Vec::new(),
             moderation: vec![Moderation::Published],
             updated_since: None,
+            updated_until: None,
             limit: DEFAULT_LIMIT,
             cursor: None,
         }
@@ -229,6 +232,10 @@ pub(crate) fn push_filters(st: &mut Statement<'static>, q: &ListQuery) {
     }
     if !q.statuses.is_empty() {
         push_status_filter(st, &q.statuses);
+    }
+    if let Some(until) = q.updated_until {
+        st.push_sql(" AND i.updated_at <= ");
+        st.push_bind::<Timestamptz, _>(until);
     }
     if let Some(since) = q.updated_since {
         st.push_sql(" AND i.updated_at >= ");

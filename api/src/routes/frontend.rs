@@ -91,7 +91,7 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
         *req.method(),
         actix_web::http::Method::GET | actix_web::http::Method::HEAD
     );
-    if path.starts_with("/api/") || path == "/api" {
+    if path.starts_with("/api/") || path == "/api" || path.starts_with("/ogc/") {
         return Err(not_found());
     }
     if !readable {

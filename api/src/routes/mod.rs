@@ -6,6 +6,7 @@ pub mod frontend;
 pub mod health;
 pub mod imports;
 pub mod initiatives;
+pub mod ogc;
 pub mod session;
 pub mod suggestions;
 pub mod tiles;

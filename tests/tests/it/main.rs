@@ -12,6 +12,7 @@ mod hardening;
 mod imports;
 mod listing;
 mod migrations;
+mod ogc;
 mod openapi;
 mod peer_imports;
 mod privacy;
