@@ -331,6 +331,7 @@ impl Reader<'_> {
             } else {
                 format!("{values:?}")
             });
+            record.unmapped_values = values;
         }
     }
 

@@ -389,3 +389,27 @@ async fn without_its_taxonomy_a_gogocarto_feed_still_lands_to_classify() {
     assert!(failed.error.unwrap().contains("404"));
     assert_eq!(desk.moderated("named", "pending"), 0);
 }
+
+#[actix_web::test]
+async fn any_format_may_keep_its_unmapped_records_to_classify() {
+    let desk = desk().await;
+    let feature = |id: &str, kind: &str, lon: f64| {
+        json!({"type": "Feature", "id": id, "geometry": {"type": "Point", "coordinates": [lon, 43.6]},
+               "properties": {"nom": format!("Lieu {id}"), "type": kind}})
+    };
+    let feed = json!({"type": "FeatureCollection", "features": [
+        feature("a", "Jardin", 1.44), feature("b", "Verger", 1.45), feature("c", "Verger", 1.46)
+    ]});
+    desk.feeds.put("places.geojson", feed.to_string());
+    desk.declare(
+        "places",
+        "geojson",
+        "places.geojson",
+        json!({"category_field": "type", "categories": {"Jardin": "shared-garden"}, "unmapped": "pending"}),
+    );
+    let outcome = desk.import("places").await;
+    assert_eq!((outcome.counts.created, outcome.counts.to_classify), (3, 2));
+    assert_eq!(outcome.unmapped, unmapped(&[("Verger", 2)]));
+    assert_eq!(desk.moderated("places", "published"), 1);
+    desk.assert_pending_are_to_classify("places");
+}
