@@ -126,8 +126,11 @@ fn instant(raw: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
             "datetime doit être une date RFC 3339 ou un intervalle début/fin (« .. » pour ouvert) ; reçu « {} »", raw)))
 }
 
+/// The bounds of a `datetime` interval; `None` for an open end.
+type Interval = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// `datetime` on `updated_at`: an instant, or an interval `start/end` with `..` open ends.
-fn parse_datetime(raw: &str) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), ApiError> {
+fn parse_datetime(raw: &str) -> Result<Interval, ApiError> {
     match raw.split_once('/') {
         Some((start, end)) => Ok((instant(start)?, instant(end)?)),
         None => {
