@@ -225,8 +225,17 @@ fn print_table(outcomes: &[Outcome]) {
                 "\n{}: {} stored pending, to classify (tag to-classify); values no category matched, to add to [categories]:",
                 o.source_id, o.counts.to_classify
             );
-            for u in &o.unmapped {
+            for u in o.unmapped.iter().take(20) {
                 println!("  {:>6}× {}", u.count, u.value);
+            }
+            if o.unmapped.len() > 20 {
+                println!(
+                    "  … {} more{}",
+                    o.unmapped.len() - 20,
+                    o.run_id
+                        .map(|r| format!(" in /api/v1/import-runs/{r}"))
+                        .unwrap_or_default()
+                );
             }
         }
         if !o.rejects.is_empty() {
