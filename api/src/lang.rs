@@ -21,27 +21,12 @@ impl Lang {
         let Some(header) = header else {
             return Lang::En;
         };
-        let mut best: Option<(f32, Lang)> = None;
-        for item in header.split(',') {
-            let mut parts = item.split(';');
-            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let quality = parts
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
-            let lang = match tag.split('-').next() {
-                Some("fr") => Lang::Fr,
-                Some("en") => Lang::En,
-                _ => continue,
-            };
-            if quality > 0.0 && best.is_none_or(|(q, _)| quality > q) {
-                best = Some((quality, lang));
-            }
-        }
-        best.map_or(Lang::En, |(_, lang)| lang)
+        let best = best_of(header, |tag| match tag.split('-').next() {
+            Some("fr") => Some(Lang::Fr),
+            Some("en") => Some(Lang::En),
+            _ => None,
+        });
+        best.unwrap_or(Lang::En)
     }
 
     /// `?lang=fr|en` wins over the header, so links and the map's switch can force a language.
@@ -57,6 +42,31 @@ impl Lang {
         }
         Lang::negotiate(headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
     }
+}
+
+/// The best choice of a content-negotiation header (`Accept`, `Accept-Language`): each item
+/// is offered to `choose` (lower-cased, parameters removed) and the accepted one of highest
+/// quality wins; the first among equals; `q=0` never.
+pub fn best_of<T>(header: &str, choose: impl Fn(&str) -> Option<T>) -> Option<T> {
+    let mut best: Option<(f32, T)> = None;
+    for item in header.split(',') {
+        let mut parts = item.split(';');
+        let value = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let quality = parts
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+            })
+            .unwrap_or(1.0);
+        let Some(choice) = choose(&value) else {
+            continue;
+        };
+        if quality > 0.0 && best.as_ref().is_none_or(|(q, _)| quality > *q) {
+            best = Some((quality, choice));
+        }
+    }
+    best.map(|(_, choice)| choice)
 }
 
 #[cfg(test)]

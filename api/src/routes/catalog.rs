@@ -66,28 +66,12 @@ impl Syntax {
         let Some(accept) = accept else {
             return Some(Syntax::Turtle);
         };
-        let mut best: Option<(f32, Syntax)> = None;
-        for item in accept.split(',') {
-            let mut parts = item.split(';');
-            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let quality = parts
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
-            let syntax = match media.as_str() {
-                "text/turtle" | "application/x-turtle" | "*/*" | "text/*" => Syntax::Turtle,
-                "application/ld+json" | "application/json" => Syntax::JsonLd,
-                "application/rdf+xml" | "application/xml" | "text/xml" => Syntax::RdfXml,
-                _ => continue,
-            };
-            if quality > 0.0 && best.is_none_or(|(q, _)| quality > q) {
-                best = Some((quality, syntax));
-            }
-        }
-        best.map(|(_, s)| s)
+        crate::lang::best_of(accept, |media| match media {
+            "text/turtle" | "application/x-turtle" | "*/*" | "text/*" => Some(Syntax::Turtle),
+            "application/ld+json" | "application/json" => Some(Syntax::JsonLd),
+            "application/rdf+xml" | "application/xml" | "text/xml" => Some(Syntax::RdfXml),
+            _ => None,
+        })
     }
 }
 
