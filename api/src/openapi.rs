@@ -99,20 +99,28 @@ impl Modify for SessionAlternative {
             if path.starts_with("/api/v1/session") {
                 continue;
             }
-            let operations = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for operation in operations.into_iter().flatten() {
+            for operation in operations(item) {
                 if let Some(security) = operation.security.as_mut().filter(|s| !s.is_empty()) {
                     security.push(SecurityRequirement::new("session", Vec::<String>::new()));
                 }
             }
         }
     }
+}
+
+/// The operations of a path.
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.put,
+        &mut item.patch,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// Adds to every operation the problem responses the server gives for it whatever its handler
@@ -139,14 +147,7 @@ impl Modify for StandardProblems {
             )
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for operation in operations.into_iter().flatten() {
+            for operation in operations(item) {
                 let has_query = operation.parameters.as_ref().is_some_and(|p| {
                     p.iter().any(|p| {
                         matches!(p, RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
