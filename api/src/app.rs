@@ -166,10 +166,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/conformance").route(web::get().to(ogc::conformance)))
             .service(web::resource("/collections").route(web::get().to(ogc::collections)))
             .service(web::resource("/collections/{id}").route(web::get().to(ogc::collection)))
-            .service(web::resource("/collections/{id}/items").route(web::get().to(ogc::items)))
+            .service(
+                web::resource("/collections/{id}/queryables").route(web::get().to(ogc::queryables)),
+            )
+            .service(
+                web::resource("/collections/{id}/items")
+                    .route(web::get().to(ogc::items))
+                    .route(web::post().to(ogc::create_item)),
+            )
             .service(
                 web::resource("/collections/{id}/items/{feature_id}")
-                    .route(web::get().to(ogc::item)),
+                    .route(web::get().to(ogc::item))
+                    .route(web::put().to(ogc::replace_item))
+                    .route(web::patch().to(ogc::update_item))
+                    .route(web::delete().to(ogc::delete_item)),
             )
             .default_service(web::to(no_route)),
     )

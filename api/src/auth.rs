@@ -180,6 +180,11 @@ fn require(found: Option<Caller>, role: Role) -> Result<Caller, ApiError> {
     Ok(caller)
 }
 
+/// Refuses a caller below the editor role (for handlers that take a [`Moderator`] and decide later).
+pub fn require_editor(caller: &Caller) -> Result<(), ApiError> {
+    require(Some(caller.clone()), Role::Editor).map(drop)
+}
+
 /// Members of an initiative a moderator may change by PATCH.
 const MODERATOR_MEMBERS: &[&str] = &["moderation", "reason"];
 
@@ -191,10 +196,24 @@ pub fn moderator_may_only_moderate(
     if caller.role > Role::Moderator {
         return Ok(());
     }
-    let others: Vec<&str> = body
-        .as_object()
+    // A GeoJSON Feature carries the members in `properties`.
+    let feature = body.get("type").and_then(serde_json::Value::as_str) == Some("Feature");
+    let members = if feature {
+        body.get("properties")
+    } else {
+        Some(body)
+    };
+    let envelope = ["type", "id", "properties"];
+    let others: Vec<&str> = members
+        .and_then(serde_json::Value::as_object)
         .into_iter()
         .flat_map(|o| o.keys().map(String::as_str))
+        .chain(
+            body.as_object()
+                .into_iter()
+                .flat_map(|o| o.keys().map(String::as_str))
+                .filter(|k| feature && !envelope.contains(k)),
+        )
         .filter(|k| !MODERATOR_MEMBERS.contains(k))
         .collect();
     if others.is_empty() {

@@ -111,6 +111,17 @@ impl Changes {
         draft
     }
 
+    /// The whole initiative these changes describe, replacing `current` (PUT): what is absent is
+    /// cleared, except the moderation state, which stays unless given.
+    pub fn replacing(self, current: &InitiativeDraft) -> Result<InitiativeDraft, Vec<FieldError>> {
+        let keep_moderation = self.moderation.is_none();
+        let mut draft = self.into_draft()?;
+        if keep_moderation {
+            draft.moderation = current.moderation;
+        }
+        Ok(draft)
+    }
+
     /// A new initiative from these changes; name and location are required.
     pub fn into_draft(mut self) -> Result<InitiativeDraft, Vec<FieldError>> {
         let mut errors = Vec::new();
@@ -356,8 +367,108 @@ fn read_location(reader: &mut Reader<'_>) -> Option<Location> {
     }
 }
 
-/// Parses a POST or PATCH body.
+/// Members of a Feature's flat `properties` that read-only members of reads carry.
+const FEATURE_READ_ONLY: &[&str] = &[
+    "id",
+    "slug",
+    "main_category",
+    "source_id",
+    "external_id",
+    "source_url",
+    "fetched_at",
+    "created_at",
+    "updated_at",
+    "version",
+    "distance_m",
+];
+
+/// A GeoJSON Feature with the flat properties that reads return, as the document shape: what a
+/// client reads as GeoJSON it can write back. Errors name `/properties/…` members.
+fn document_of_feature(feature: &Map<String, Value>) -> Result<Value, Vec<FieldError>> {
+    let mut document = Map::new();
+    let mut address = Map::new();
+    let mut contact = Map::new();
+    let mut errors = Vec::new();
+    for (key, value) in feature {
+        match key.as_str() {
+            "type" | "id" | "bbox" | "links" => {}
+            "geometry" => {
+                document.insert(key.clone(), value.clone());
+            }
+            "properties" => match value {
+                Value::Null => {}
+                Value::Object(properties) => {
+                    for (name, value) in properties {
+                        let name = name.as_str();
+                        let target = if ADDRESS.contains(&name) {
+                            &mut address
+                        } else if CONTACT.contains(&name) {
+                            &mut contact
+                        } else if FEATURE_READ_ONLY.contains(&name) {
+                            continue;
+                        } else {
+                            &mut document
+                        };
+                        target.insert(name.to_string(), value.clone());
+                    }
+                }
+                _ => errors.push(type_error("/properties", "a JSON object", "un objet JSON")),
+            },
+            other => errors.push(FieldError::new(
+                format!("/{other}"),
+                "unknown_member",
+                text!("'{}' is not a member of a GeoJSON Feature here: write the initiative's fields in 'properties'", other;
+                      "« {} » n'est pas un membre d'une Feature GeoJSON ici : écrivez les champs de l'initiative dans « properties »", other),
+            )),
+        }
+    }
+    if !address.is_empty() {
+        document.insert("address".into(), Value::Object(address));
+    }
+    if !contact.is_empty() {
+        document.insert("contact".into(), Value::Object(contact));
+    }
+    if errors.is_empty() {
+        Ok(Value::Object(document))
+    } else {
+        Err(errors)
+    }
+}
+
+/// Field paths of the document shape as the Feature's (`/address/city` → `/properties/city`).
+fn feature_paths(mut errors: Vec<FieldError>) -> Vec<FieldError> {
+    for error in &mut errors {
+        if error.field.starts_with("/geometry")
+            || error.field.starts_with("/lat")
+            || error.field.starts_with("/lon")
+        {
+            continue;
+        }
+        let flat = error
+            .field
+            .strip_prefix("/address")
+            .or_else(|| error.field.strip_prefix("/contact"))
+            .filter(|rest| rest.starts_with('/'))
+            .unwrap_or(&error.field)
+            .to_string();
+        error.field = format!("/properties{flat}");
+    }
+    errors
+}
+
+/// Parses a POST, PUT or PATCH body: the JSON representation's shape, or a GeoJSON Feature with
+/// flat properties (`"type": "Feature"`).
 pub fn parse(body: &Value) -> Result<Changes, Vec<FieldError>> {
+    match body.as_object() {
+        Some(feature) if feature.get("type").and_then(Value::as_str) == Some("Feature") => {
+            let document = document_of_feature(feature)?;
+            parse_document(&document).map_err(feature_paths)
+        }
+        _ => parse_document(body),
+    }
+}
+
+fn parse_document(body: &Value) -> Result<Changes, Vec<FieldError>> {
     let Some(object) = body.as_object() else {
         return Err(vec![type_error("/", "a JSON object", "un objet JSON")]);
     };

@@ -71,3 +71,32 @@ pub fn datasets(conn: &mut PgConnection) -> StoreResult<Vec<DatasetFacts>> {
     )
     .load(conn)?)
 }
+
+/// Where and when the published initiatives are: their bounding box and the range of their last
+/// changes (`None` when nothing is published).
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct Extent {
+    #[diesel(sql_type = Nullable<Double>)]
+    pub west: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub south: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub east: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub north: Option<f64>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub first_change: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub last_change: Option<DateTime<Utc>>,
+}
+
+/// The extent of the published initiatives (their areas included).
+pub fn extent(conn: &mut PgConnection) -> StoreResult<Extent> {
+    Ok(diesel::sql_query(
+        "SELECT ST_XMin(e) AS west, ST_YMin(e) AS south, ST_XMax(e) AS east, ST_YMax(e) AS north,
+                first_change, last_change
+         FROM (SELECT ST_Extent(geom) AS e, min(updated_at) AS first_change, max(updated_at) AS last_change
+               FROM initiatives WHERE moderation = 'published') AS t",
+    )
+    .get_result(conn)?)
+}

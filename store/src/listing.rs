@@ -4,6 +4,7 @@
 
 use crate::domain::{Moderation, Status};
 use crate::error::{FieldError, StoreError, StoreResult};
+use crate::filter::Filter;
 use crate::initiative::Representation;
 use crate::statement::Statement;
 use crate::text;
@@ -89,6 +90,8 @@ pub struct ListQuery {
     pub updated_since: Option<DateTime<Utc>>,
     /// Only initiatives changed at or before this instant (OGC API `datetime` intervals).
     pub updated_until: Option<DateTime<Utc>>,
+    /// A CQL2 filter (OGC API `filter`), already checked.
+    pub filter: Option<Filter>,
     pub limit: i64,
     pub cursor: Option<Cursor>,
 }
@@ -104,6 +107,7 @@ impl Default for ListQuery {
             moderation: vec![Moderation::Published],
             updated_since: None,
             updated_until: None,
+            filter: None,
             limit: DEFAULT_LIMIT,
             cursor: None,
         }
@@ -240,6 +244,10 @@ pub(crate) fn push_filters(st: &mut Statement<'static>, q: &ListQuery) {
     if let Some(since) = q.updated_since {
         st.push_sql(" AND i.updated_at >= ");
         st.push_bind::<Timestamptz, _>(since);
+    }
+    if let Some(filter) = &q.filter {
+        st.push_sql(" AND ");
+        filter.push(st);
     }
 }
 

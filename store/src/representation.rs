@@ -5,6 +5,7 @@
 //! table alias is `i`. The GeoJSON Feature is not built here: it is a stored generated column of
 //! `initiatives` (see the migration), written once per change and passed through on reads.
 
+use crate::crs::Crs;
 use std::sync::LazyLock;
 
 enum Member {
@@ -116,6 +117,8 @@ const FEATURE_WITH_DISTANCE: &str =
 pub enum Representation {
     Json,
     Feature,
+    /// The Feature with its geometry in another CRS (OGC API `crs`).
+    FeatureIn(Crs),
 }
 
 impl Representation {
@@ -124,6 +127,7 @@ impl Representation {
         match self {
             Representation::Json => &JSON,
             Representation::Feature => "i.feature",
+            Representation::FeatureIn(crs) => crs.feature_sql(),
         }
     }
 
@@ -131,7 +135,11 @@ impl Representation {
     pub fn sql_with_distance(self) -> &'static str {
         match self {
             Representation::Json => &JSON_WITH_DISTANCE,
-            Representation::Feature => FEATURE_WITH_DISTANCE,
+            Representation::Feature | Representation::FeatureIn(Crs::Crs84) => {
+                FEATURE_WITH_DISTANCE
+            }
+            // Listings by distance are not offered in other CRSs.
+            Representation::FeatureIn(crs) => crs.feature_sql(),
         }
     }
 }

@@ -77,6 +77,11 @@ impl Literal for serde_json::Value {
         format!("{}::jsonb", quoted(&self.to_string()))
     }
 }
+impl Literal for chrono::NaiveDate {
+    fn literal(&self) -> String {
+        format!("'{self}'::date")
+    }
+}
 impl Literal for Vec<String> {
     fn literal(&self) -> String {
         let items: Vec<String> = self.iter().map(|s| quoted(s)).collect();

@@ -210,7 +210,9 @@ fn wants_geojson(req: &HttpRequest) -> bool {
 fn etag(found: &Found, repr: Representation) -> String {
     match repr {
         Representation::Json => format!("\"{}.json\"", found.version),
-        Representation::Feature => format!("\"{}.geojson\"", found.version),
+        Representation::Feature | Representation::FeatureIn(_) => {
+            format!("\"{}.geojson\"", found.version)
+        }
     }
 }
 
@@ -278,7 +280,7 @@ pub async fn get_one(
     }
     let content_type = match repr {
         Representation::Json => "application/json",
-        Representation::Feature => GEOJSON,
+        Representation::Feature | Representation::FeatureIn(_) => GEOJSON,
     };
     Ok(response.content_type(content_type).body(found.body))
 }
@@ -323,17 +325,27 @@ pub async fn create(
     editor: Editor,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let changes = input::parse(&body).map_err(ApiError::Unprocessable)?;
+    let id = create_from(&state, editor, &body).await?;
+    written_response(&state, id, true).await
+}
+
+/// Creates an initiative from a request body (the JSON representation or a GeoJSON Feature).
+pub(crate) async fn create_from(
+    state: &AppState,
+    editor: Editor,
+    body: &Value,
+) -> Result<uuid::Uuid, ApiError> {
+    let changes = input::parse(body).map_err(ApiError::Unprocessable)?;
     let reason = changes.reason.clone();
     let draft = changes.into_draft().map_err(ApiError::Unprocessable)?;
     let author = Author::person(editor.0.name);
     let written = state
         .db(move |conn| initiative::create(conn, &draft, &author, reason.as_deref()))
         .await?;
-    written_response(&state, written.id, true).await
+    Ok(written.id)
 }
 
-async fn resolve_id(state: &AppState, raw: String) -> Result<uuid::Uuid, ApiError> {
+pub(crate) async fn resolve_id(state: &AppState, raw: String) -> Result<uuid::Uuid, ApiError> {
     let key = Key::parse(&raw);
     if let Key::Id(id) = key {
         return Ok(id);
@@ -371,10 +383,35 @@ pub async fn update(
     key: web::Path<String>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    auth::moderator_may_only_moderate(&editor.0, &body)?;
-    let changes = input::parse(&body).map_err(ApiError::Unprocessable)?;
-    let expected = conditional::if_match_version(&req)?;
     let id = resolve_id(&state, key.into_inner()).await?;
+    correct(&req, &state, editor, id, &body, Write::Patch).await?;
+    written_response(&state, id, false).await
+}
+
+/// How a write changes an initiative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Write {
+    /// JSON Merge Patch: absent members stay.
+    Patch,
+    /// The whole initiative (PUT): absent members are cleared.
+    Replace,
+}
+
+/// Corrects initiative `id` with a request body; a moderator may only change `moderation`.
+pub(crate) async fn correct(
+    req: &HttpRequest,
+    state: &AppState,
+    editor: Moderator,
+    id: uuid::Uuid,
+    body: &Value,
+    write: Write,
+) -> Result<(), ApiError> {
+    if write == Write::Replace {
+        auth::require_editor(&editor.0)?;
+    }
+    auth::moderator_may_only_moderate(&editor.0, body)?;
+    let changes = input::parse(body).map_err(ApiError::Unprocessable)?;
+    let expected = conditional::if_match_version(req)?;
     let author = Author::person(editor.0.name);
     state
         .db(move |conn| {
@@ -386,11 +423,14 @@ pub async fn update(
                 &author,
                 reason.as_deref(),
                 Action::Update,
-                |draft| Ok(changes.apply(draft)),
+                |draft| match write {
+                    Write::Patch => Ok(changes.apply(draft)),
+                    Write::Replace => changes.replacing(&draft),
+                },
             )
         })
         .await?;
-    written_response(&state, id, false).await
+    Ok(())
 }
 
 /// Archive an initiative (editor token). Nothing is deleted: it leaves the public lists and map and
@@ -414,8 +454,18 @@ pub async fn archive(
     editor: Editor,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let expected = conditional::if_match_version(&req)?;
     let id = resolve_id(&state, key.into_inner()).await?;
+    archive_by(&req, &state, editor, id).await
+}
+
+/// Archives initiative `id` (`X-Reason` says why): 204.
+pub(crate) async fn archive_by(
+    req: &HttpRequest,
+    state: &AppState,
+    editor: Editor,
+    id: uuid::Uuid,
+) -> Result<HttpResponse, ApiError> {
+    let expected = conditional::if_match_version(req)?;
     let author = Author::person(editor.0.name);
     let reason = req
         .headers()

@@ -3,13 +3,17 @@
 //! clients (QGIS, GDAL's OAPIF driver) and portals. Items are the same stored GeoJSON Features as
 //! the REST API's, paged with the same keyset cursor.
 
+use crate::auth::{Editor, Moderator};
 use crate::error::ApiError;
 use crate::list_params::parse_bbox;
-use crate::routes::initiatives::{GEOJSON, base_url};
+use crate::routes::initiatives::{self, GEOJSON, Write, base_url};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use archipel_store::catalog::{self, Extent};
+use archipel_store::crs::{self, Crs};
 use archipel_store::domain::Moderation;
+use archipel_store::filter::{self, Filter, Language};
 use archipel_store::initiative::{self, Key, Representation};
 use archipel_store::listing::{self, Cursor, ListQuery};
 use archipel_store::text;
@@ -21,11 +25,41 @@ pub const COLLECTION: &str = "initiatives";
 /// Items per page when `limit` is absent, and the most a page holds (larger limits are reduced).
 pub const DEFAULT_LIMIT: i64 = 10;
 pub const MAX_LIMIT: i64 = 10_000;
-const ITEM_PARAMS: &[&str] = &["limit", "bbox", "datetime", "cursor", "f", "lang"];
+const ITEM_PARAMS: &[&str] = &[
+    "limit",
+    "bbox",
+    "bbox-crs",
+    "datetime",
+    "crs",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "cursor",
+    "f",
+    "lang",
+];
 
 const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/array-functions",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
 ];
 
 fn link(href: String, rel: &str, media: &str, title: &str) -> Value {
@@ -63,32 +97,44 @@ pub async fn conformance(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     }))
 }
 
-fn collection_body(base: &str) -> Value {
+fn collection_body(base: &str, extent: &Extent) -> Value {
     let href = format!("{base}/collections/{COLLECTION}");
+    let bbox = match (extent.west, extent.south, extent.east, extent.north) {
+        (Some(w), Some(s), Some(e), Some(n)) => [w, s, e, n],
+        _ => [-180.0, -90.0, 180.0, 90.0],
+    };
+    let instant =
+        |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     json!({
         "id": COLLECTION,
         "title": "Initiatives",
         "description": "Published collaborative initiatives: repair cafés, shared gardens, fablabs, tiers-lieux, AMAPs, recycleries…",
         "itemType": "feature",
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "crs": Crs::ALL.map(Crs::uri),
+        "storageCrs": Crs::Crs84.uri(),
         "extent": {
-            "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
-            "temporal": {"interval": [[null, null]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"},
+            "spatial": {"bbox": [bbox], "crs": Crs::Crs84.uri()},
+            "temporal": {"interval": [[instant(extent.first_change), instant(extent.last_change)]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"},
         },
         "links": [
             link(href.clone(), "self", "application/json", "This collection"),
             link(format!("{href}/items"), "items", GEOJSON, "Its initiatives"),
+            link(format!("{href}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "What filters may use"),
         ],
     })
 }
 
 /// The collections: `initiatives`.
-pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn collections(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let base = format!("{}/ogc", base_url(&req, &state));
-    json_response(&json!({
+    let extent = state.read(catalog::extent).await?;
+    Ok(json_response(&json!({
         "links": [link(format!("{base}/collections"), "self", "application/json", "The collections")],
-        "collections": [collection_body(&base)],
-    }))
+        "collections": [collection_body(&base, &extent)],
+    })))
 }
 
 fn no_collection() -> ApiError {
@@ -105,10 +151,56 @@ pub async fn collection(
     if id.as_str() != COLLECTION {
         return Err(no_collection());
     }
-    Ok(json_response(&collection_body(&format!(
-        "{}/ogc",
+    let extent = state.read(catalog::extent).await?;
+    Ok(json_response(&collection_body(
+        &format!("{}/ogc", base_url(&req, &state)),
+        &extent,
+    )))
+}
+
+/// The properties a filter may use, as a JSON Schema (OGC API – Features Part 3).
+pub async fn queryables(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if id.as_str() != COLLECTION {
+        return Err(no_collection());
+    }
+    let href = format!(
+        "{}/ogc/collections/{COLLECTION}/queryables",
         base_url(&req, &state)
-    ))))
+    );
+    let properties: serde_json::Map<String, Value> = filter::QUERYABLES
+        .iter()
+        .map(|q| {
+            let mut schema = match q.kind {
+                filter::Kind::Text => json!({"type": "string"}),
+                filter::Kind::TextList => json!({"type": "array", "items": {"type": "string"}}),
+                filter::Kind::Time => json!({"type": "string", "format": "date-time"}),
+                filter::Kind::Geometry => {
+                    json!({"format": "geometry-any", "x-ogc-role": "primary-geometry"})
+                }
+            };
+            schema["title"] = json!(q.name);
+            schema["description"] = json!(q.description);
+            if !q.values.is_empty() {
+                schema["enum"] = json!(q.values);
+            }
+            (q.name.to_string(), schema)
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .json(json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": href,
+            "type": "object",
+            "title": "Initiatives",
+            "properties": properties,
+            "additionalProperties": false,
+        })))
 }
 
 fn bad(code: &'static str, message: archipel_store::Text) -> ApiError {
@@ -140,29 +232,88 @@ fn parse_datetime(raw: &str) -> Result<Interval, ApiError> {
     }
 }
 
-fn parse_items(pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
+/// An items request: the listing, the box still in the CRS it was given in, the output CRS.
+struct ItemsRequest {
+    query: ListQuery,
+    bbox: Option<([f64; 4], Crs)>,
+    crs: Crs,
+}
+
+fn parse_crs(name: &str, raw: &str) -> Result<Crs, ApiError> {
+    Crs::parse(raw).ok_or_else(|| {
+        let known = Crs::ALL.map(Crs::uri).join(", ");
+        bad(
+            "unsupported_crs",
+            text!("{} '{}' is not offered; CRSs: {}", name, raw, known;
+                  "{} « {} » n'est pas proposé ; SRC possibles : {}", name, raw, known),
+        )
+    })
+}
+
+fn parse_limit(value: &str) -> Result<i64, ApiError> {
+    match value.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n.min(MAX_LIMIT)),
+        Err(e) if matches!(e.kind(), std::num::IntErrorKind::PosOverflow) => Ok(MAX_LIMIT),
+        _ => Err(bad(
+            "invalid_limit",
+            text!(
+                "limit must be a whole number of at least 1 (more than {} is reduced to {}); got '{}'", MAX_LIMIT, MAX_LIMIT, value;
+                "limit doit être un entier d'au moins 1 (plus de {} est ramené à {}) ; reçu « {} »", MAX_LIMIT, MAX_LIMIT, value),
+        )),
+    }
+}
+
+/// `bbox` in `crs`: four (or six, heights ignored) numbers in that CRS's axis order.
+fn parse_corners(raw: &str, crs: Crs) -> Result<[f64; 4], ApiError> {
+    if crs == Crs::Crs84 {
+        let b = parse_bbox(raw)?;
+        return Ok([b.min_lon, b.min_lat, b.max_lon, b.max_lat]);
+    }
+    let numbers: Option<Vec<f64>> = raw
+        .split(',')
+        .map(|v| v.trim().parse::<f64>().ok().filter(|f| f.is_finite()))
+        .collect();
+    match numbers.as_deref() {
+        Some(&[a, b, c, d]) | Some(&[a, b, _, c, d, _]) if a <= c && b <= d => Ok([a, b, c, d]),
+        _ => Err(bad(
+            "invalid_bbox",
+            text!("bbox must be four numbers (lower corner, then upper corner) in the axis order of bbox-crs; got '{}'", raw;
+                  "bbox doit être quatre nombres (coin inférieur puis coin supérieur) dans l'ordre des axes de bbox-crs ; reçu « {} »", raw),
+        )),
+    }
+}
+
+fn parse_filter(raw: &str, language: Option<&str>) -> Result<Filter, ApiError> {
+    let language = match language {
+        None => Language::Text,
+        Some(name) => Language::parse(name).ok_or_else(|| {
+            bad(
+                "invalid_filter_lang",
+                text!(
+                "filter-lang must be cql2-text or cql2-json; got '{}'", name;
+                "filter-lang doit être cql2-text ou cql2-json ; reçu « {} »", name),
+            )
+        })?,
+    };
+    Filter::parse(raw, language).map_err(|message| bad("invalid_filter", message))
+}
+
+fn parse_items(pairs: &[(String, String)]) -> Result<ItemsRequest, ApiError> {
     let mut query = ListQuery {
         limit: DEFAULT_LIMIT,
         moderation: vec![Moderation::Published],
         ..ListQuery::default()
     };
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let mut conditions = Vec::new();
     for (key, value) in pairs {
         match key.as_str() {
-            "limit" => {
-                query.limit = match value.trim().parse::<i64>() {
-                    Ok(n) if n >= 1 => n.min(MAX_LIMIT),
-                    Err(e) if matches!(e.kind(), std::num::IntErrorKind::PosOverflow) => MAX_LIMIT,
-                    _ => {
-                        return Err(bad(
-                            "invalid_limit",
-                            text!(
-                        "limit must be a whole number of at least 1 (more than {} is reduced to {}); got '{}'", MAX_LIMIT, MAX_LIMIT, value;
-                        "limit doit être un entier d'au moins 1 (plus de {} est ramené à {}) ; reçu « {} »", MAX_LIMIT, MAX_LIMIT, value),
-                        ));
-                    }
-                };
-            }
-            "bbox" => query.bbox = Some(parse_bbox(value)?),
+            "limit" => query.limit = parse_limit(value)?,
             "datetime" => {
                 let (since, until) = parse_datetime(value)?;
                 query.updated_since = since;
@@ -178,19 +329,79 @@ fn parse_items(pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
                     )
                 })?);
             }
-            "f" if value == "json" || value == "geojson" => {}
-            "lang" => {}
-            other => {
-                return Err(bad(
-                    "unknown_parameter",
-                    text!(
-                    "'{}' is not a parameter of items; known parameters: {}", other, ITEM_PARAMS.join(", ");
-                    "« {} » n'est pas un paramètre des items ; paramètres connus : {}", other, ITEM_PARAMS.join(", ")),
-                ));
+            "filter" => conditions.push(parse_filter(value, get("filter-lang"))?),
+            "filter-crs" => {
+                if parse_crs("filter-crs", value)? != Crs::Crs84 {
+                    return Err(bad(
+                        "unsupported_crs",
+                        text!(
+                        "filters are read in CRS84 only; leave out filter-crs or give {}", Crs::Crs84.uri();
+                        "les filtres sont lus en CRS84 seulement ; omettez filter-crs ou donnez {}", Crs::Crs84.uri()),
+                    ));
+                }
             }
+            "f" if matches!(value.as_str(), "json" | "geojson") => {}
+            "lang" | "bbox" | "crs" | "bbox-crs" | "filter-lang" => {}
+            name => match filter::QUERYABLES
+                .iter()
+                .find(|q| q.name == name && q.kind == filter::Kind::Text)
+            {
+                // Queryables as query parameters: `city=Lyon` is `city = 'Lyon'`.
+                Some(_) => conditions.push(parse_filter(
+                    &format!(
+                        "{}={}",
+                        serde_json::to_string(name).unwrap_or_default(),
+                        quote_cql2(value)
+                    ),
+                    None,
+                )?),
+                None => {
+                    let known = ITEM_PARAMS.join(", ");
+                    return Err(bad(
+                        "unknown_parameter",
+                        text!(
+                        "'{}' is not a parameter of items; known parameters: {} and the text queryables", name, known;
+                        "« {} » n'est pas un paramètre des items ; paramètres connus : {} et les propriétés interrogeables de type texte", name, known),
+                    ));
+                }
+            },
         }
     }
-    Ok(query)
+    if let Some(raw) = get("filter-lang")
+        && get("filter").is_none()
+    {
+        Language::parse(raw).ok_or_else(|| {
+            bad(
+                "invalid_filter_lang",
+                text!(
+            "filter-lang must be cql2-text or cql2-json; got '{}'", raw;
+            "filter-lang doit être cql2-text ou cql2-json ; reçu « {} »", raw),
+            )
+        })?;
+    }
+    query.filter = match conditions.len() {
+        0 => None,
+        1 => conditions.pop(),
+        _ => Some(Filter::And(conditions)),
+    };
+    let bbox_crs = get("bbox-crs")
+        .map(|raw| parse_crs("bbox-crs", raw))
+        .transpose()?
+        .unwrap_or(Crs::Crs84);
+    let bbox = get("bbox")
+        .map(|raw| parse_corners(raw, bbox_crs))
+        .transpose()?
+        .map(|c| (c, bbox_crs));
+    let crs = get("crs")
+        .map(|raw| parse_crs("crs", raw))
+        .transpose()?
+        .unwrap_or(Crs::Crs84);
+    Ok(ItemsRequest { query, bbox, crs })
+}
+
+/// A text as a CQL2 string literal.
+fn quote_cql2(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
 }
 
 /// The initiatives, as a GeoJSON FeatureCollection with `next` links.
@@ -203,10 +414,19 @@ pub async fn items(
     if id.as_str() != COLLECTION {
         return Err(no_collection());
     }
-    let query = parse_items(&pairs)?;
+    let ItemsRequest {
+        mut query,
+        bbox,
+        crs,
+    } = parse_items(&pairs)?;
     let limit = query.limit;
     let page = state
-        .read(move |conn| listing::list(conn, &query, Representation::Feature))
+        .read(move |conn| {
+            if let Some((corners, bbox_crs)) = bbox {
+                query.bbox = Some(crs::bbox_to_crs84(conn, corners, bbox_crs)?);
+            }
+            listing::list(conn, &query, Representation::FeatureIn(crs))
+        })
         .await?;
     let here = format!("{}{}", base_url(&req, &state), req.path());
     let own: Vec<(&str, &str)> = pairs
@@ -245,30 +465,184 @@ pub async fn items(
     );
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
+        .insert_header(content_crs(crs))
         .insert_header((header::CACHE_CONTROL, "public, no-cache"))
         .body(body))
 }
 
-/// One initiative, as a GeoJSON Feature.
+fn content_crs(crs: Crs) -> (&'static str, String) {
+    ("Content-Crs", format!("<{}>", crs.uri()))
+}
+
+/// One initiative, as a GeoJSON Feature (`crs` as for items).
 pub async fn item(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    pairs: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let (collection, feature_id) = path.into_inner();
     if collection != COLLECTION {
         return Err(no_collection());
     }
+    let mut crs = Crs::Crs84;
+    for (key, value) in pairs.iter() {
+        match key.as_str() {
+            "crs" => crs = parse_crs("crs", value)?,
+            "f" if matches!(value.as_str(), "json" | "geojson") => {}
+            "lang" => {}
+            other => {
+                return Err(bad(
+                    "unknown_parameter",
+                    text!(
+                    "'{}' is not a parameter of an item; known parameters: crs, f, lang", other;
+                    "« {} » n'est pas un paramètre d'un item ; paramètres connus : crs, f, lang", other),
+                ));
+            }
+        }
+    }
     let key = Key::parse(&feature_id);
     let found = state
-        .read(move |conn| initiative::get(conn, &key, Representation::Feature))
+        .read(move |conn| initiative::get(conn, &key, Representation::FeatureIn(crs)))
         .await?
         .filter(|f| f.is_published())
         .ok_or_else(ApiError::not_found)?;
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
-        .insert_header((header::ETAG, format!("\"{}.geojson\"", found.version)))
+        .insert_header((
+            header::ETAG,
+            match crs {
+                Crs::Crs84 => format!("\"{}.geojson\"", found.version),
+                other => format!("\"{}.{}.geojson\"", found.version, other.srid()),
+            },
+        ))
+        .insert_header(content_crs(crs))
         .insert_header((header::CACHE_CONTROL, "public, no-cache"))
         .body(found.body))
+}
+
+// Part 4: create, replace, update, delete — the same writes as the REST API, with the same
+// validation, revisions and ETags; what a client reads as a Feature it can send back.
+
+fn item_location(req: &HttpRequest, state: &AppState, id: uuid::Uuid) -> String {
+    format!(
+        "{}/ogc/collections/{COLLECTION}/items/{id}",
+        base_url(req, state)
+    )
+}
+
+/// The item as written, with its ETag (200, or 201 with `Location` for a creation).
+async fn written_item(
+    req: &HttpRequest,
+    state: &AppState,
+    id: uuid::Uuid,
+    created: bool,
+) -> Result<HttpResponse, ApiError> {
+    let found = state
+        .db(move |conn| initiative::get(conn, &Key::Id(id), Representation::Feature))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    if created {
+        response.insert_header((header::LOCATION, item_location(req, state, id)));
+    }
+    Ok(response
+        .content_type(GEOJSON)
+        .insert_header((header::ETAG, format!("\"{}.geojson\"", found.version)))
+        .insert_header(content_crs(Crs::Crs84))
+        .body(found.body))
+}
+
+fn only_crs84(req: &HttpRequest) -> Result<(), ApiError> {
+    match req
+        .headers()
+        .get("Content-Crs")
+        .and_then(|v| v.to_str().ok())
+    {
+        None => Ok(()),
+        Some(raw) if Crs::parse(raw.trim_matches(|c| c == '<' || c == '>')) == Some(Crs::Crs84) => {
+            Ok(())
+        }
+        Some(raw) => Err(bad(
+            "unsupported_crs",
+            text!(
+            "features are written in CRS84 only; got Content-Crs {}", raw;
+            "les features s'écrivent en CRS84 seulement ; reçu Content-Crs {}", raw),
+        )),
+    }
+}
+
+/// Adds an initiative (editor): 201 with `Location`.
+pub async fn create_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    editor: Editor,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    if id.as_str() != COLLECTION {
+        return Err(no_collection());
+    }
+    only_crs84(&req)?;
+    let created = initiatives::create_from(&state, editor, &body).await?;
+    written_item(&req, &state, created, true).await
+}
+
+/// Replaces (PUT, editor) or updates (PATCH, merge patch; a moderator may change `moderation`) an item.
+async fn write_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    caller: Moderator,
+    body: web::Json<Value>,
+    write: Write,
+) -> Result<HttpResponse, ApiError> {
+    let (collection, feature_id) = path.into_inner();
+    if collection != COLLECTION {
+        return Err(no_collection());
+    }
+    only_crs84(&req)?;
+    let id = initiatives::resolve_id(&state, feature_id).await?;
+    initiatives::correct(&req, &state, caller, id, &body, write).await?;
+    written_item(&req, &state, id, false).await
+}
+
+pub async fn replace_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    caller: Moderator,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    write_item(req, state, path, caller, body, Write::Replace).await
+}
+
+pub async fn update_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    caller: Moderator,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    write_item(req, state, path, caller, body, Write::Patch).await
+}
+
+/// Archives an item (editor): it leaves the collection, its history stays.
+pub async fn delete_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    editor: Editor,
+) -> Result<HttpResponse, ApiError> {
+    let (collection, feature_id) = path.into_inner();
+    if collection != COLLECTION {
+        return Err(no_collection());
+    }
+    let id = initiatives::resolve_id(&state, feature_id).await?;
+    initiatives::archive_by(&req, &state, editor, id).await
 }
 
 #[cfg(test)]

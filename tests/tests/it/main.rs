@@ -13,6 +13,7 @@ mod imports;
 mod listing;
 mod migrations;
 mod ogc;
+mod ogc_parts;
 mod openapi;
 mod peer_imports;
 mod privacy;
