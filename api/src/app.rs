@@ -3,6 +3,7 @@
 use crate::error::{ApiError, localise};
 use crate::lang::Lang;
 use crate::openapi::ApiDoc;
+use crate::routes::ogc_html;
 use crate::routes::{
     catalog, categories, changes, export, frontend, health, imports, initiatives, ogc, session,
     suggestions, tiles, tokens,
@@ -163,6 +164,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/ogc")
             .service(web::resource(["", "/"]).route(web::get().to(ogc::landing)))
+            .service(web::resource("/style.css").route(web::get().to(ogc_html::stylesheet)))
             .service(web::resource("/conformance").route(web::get().to(ogc::conformance)))
             .service(web::resource("/collections").route(web::get().to(ogc::collections)))
             .service(web::resource("/collections/{id}").route(web::get().to(ogc::collection)))

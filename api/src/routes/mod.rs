@@ -7,6 +7,7 @@ pub mod health;
 pub mod imports;
 pub mod initiatives;
 pub mod ogc;
+pub mod ogc_html;
 pub mod session;
 pub mod suggestions;
 pub mod tiles;

@@ -6,6 +6,7 @@
 use crate::error::ApiError;
 use crate::list_params::parse_bbox;
 use crate::routes::initiatives::{GEOJSON, base_url};
+use crate::routes::ogc_html;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -26,6 +27,7 @@ const ITEM_PARAMS: &[&str] = &["limit", "bbox", "datetime", "cursor", "f", "lang
 const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    ogc_html::CONFORMANCE,
 ];
 
 fn link(href: String, rel: &str, media: &str, title: &str) -> Value {
@@ -36,13 +38,14 @@ fn json_response(body: &Value) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .json(body)
+        .insert_header((header::VARY, "Accept"))
+        .json(ogc_html::with_alternate(body.clone()))
 }
 
 /// The landing page.
 pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let base = format!("{}/ogc", base_url(&req, &state));
-    json_response(&json!({
+    let doc = json!({
         "title": "Archipel — OGC API – Features",
         "description": "The published collaborative initiatives of the territory, as OGC API – Features (Part 1: Core, GeoJSON).",
         "links": [
@@ -51,16 +54,24 @@ pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
             link(format!("{base}/conformance"), "conformance", "application/json", "Conformance classes"),
             link(format!("{base}/collections"), "data", "application/json", "Collections"),
         ],
-    }))
+    });
+    if ogc_html::wants_html(&req) {
+        return ogc_html::respond(&req, ogc_html::landing, &doc, &base);
+    }
+    json_response(&doc)
 }
 
 /// The conformance classes implemented.
 pub async fn conformance(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let base = format!("{}/ogc", base_url(&req, &state));
-    json_response(&json!({
+    let doc = json!({
         "links": [link(format!("{base}/conformance"), "self", "application/json", "This document")],
         "conformsTo": CONFORMANCE,
-    }))
+    });
+    if ogc_html::wants_html(&req) {
+        return ogc_html::respond(&req, ogc_html::conformance, &doc, &base);
+    }
+    json_response(&doc)
 }
 
 fn collection_body(base: &str) -> Value {
@@ -85,10 +96,14 @@ fn collection_body(base: &str) -> Value {
 /// The collections: `initiatives`.
 pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let base = format!("{}/ogc", base_url(&req, &state));
-    json_response(&json!({
+    let doc = json!({
         "links": [link(format!("{base}/collections"), "self", "application/json", "The collections")],
         "collections": [collection_body(&base)],
-    }))
+    });
+    if ogc_html::wants_html(&req) {
+        return ogc_html::respond(&req, ogc_html::collections, &doc, &base);
+    }
+    json_response(&doc)
 }
 
 fn no_collection() -> ApiError {
@@ -105,10 +120,12 @@ pub async fn collection(
     if id.as_str() != COLLECTION {
         return Err(no_collection());
     }
-    Ok(json_response(&collection_body(&format!(
-        "{}/ogc",
-        base_url(&req, &state)
-    ))))
+    let base = format!("{}/ogc", base_url(&req, &state));
+    let doc = collection_body(&base);
+    if ogc_html::wants_html(&req) {
+        return Ok(ogc_html::respond(&req, ogc_html::collection, &doc, &base));
+    }
+    Ok(json_response(&doc))
 }
 
 fn bad(code: &'static str, message: archipel_store::Text) -> ApiError {
@@ -178,7 +195,7 @@ fn parse_items(pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
                     )
                 })?);
             }
-            "f" if value == "json" || value == "geojson" => {}
+            "f" if matches!(value.as_str(), "json" | "geojson" | "html") => {}
             "lang" => {}
             other => {
                 return Err(bad(
@@ -221,12 +238,14 @@ pub async fn items(
         format!("{here}?{query}")
     };
     let limit_text = limit.to_string();
-    let mut links = vec![link(
-        with(&[("limit", &limit_text)]),
-        "self",
-        GEOJSON,
-        "This page",
-    )];
+    let mut this_page = vec![("limit", limit_text.as_str())];
+    this_page.extend(
+        pairs
+            .iter()
+            .filter(|(k, _)| k == "cursor")
+            .map(|(_, v)| ("cursor", v.as_str())),
+    );
+    let mut links = vec![link(with(&this_page), "self", GEOJSON, "This page")];
     if let Some(cursor) = page.next.as_ref().map(Cursor::encode) {
         links.push(link(
             with(&[("limit", &limit_text), ("cursor", &cursor)]),
@@ -235,10 +254,18 @@ pub async fn items(
             "The next page",
         ));
     }
+    ogc_html::push_alternate(&mut links);
+    let timestamp = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if ogc_html::wants_html(&req) {
+        let features: Value =
+            serde_json::from_str(&format!("[{}]", page.items)).map_err(ApiError::internal)?;
+        let doc = json!({"type": "FeatureCollection", "timeStamp": timestamp, "numberReturned": page.returned, "links": links, "features": features});
+        let base = format!("{}/ogc", base_url(&req, &state));
+        return Ok(ogc_html::respond(&req, ogc_html::items, &doc, &base));
+    }
     let body = format!(
         "{{\"type\":\"FeatureCollection\",\"timeStamp\":{},\"numberReturned\":{},\"links\":{},\"features\":[{}]}}",
-        serde_json::to_string(&Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default(),
+        serde_json::to_string(&timestamp).unwrap_or_default(),
         page.returned,
         Value::Array(links),
         page.items
@@ -246,11 +273,13 @@ pub async fn items(
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
         .insert_header((header::CACHE_CONTROL, "public, no-cache"))
+        .insert_header((header::VARY, "Accept"))
         .body(body))
 }
 
 /// One initiative, as a GeoJSON Feature.
 pub async fn item(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -264,11 +293,19 @@ pub async fn item(
         .await?
         .filter(|f| f.is_published())
         .ok_or_else(ApiError::not_found)?;
+    let base = format!("{}/ogc", base_url(&req, &state));
+    let (feature, body) =
+        ogc_html::linked_feature(&found.body, &format!("{base}/collections/{COLLECTION}"))
+            .map_err(ApiError::internal)?;
+    if ogc_html::wants_html(&req) {
+        return Ok(ogc_html::respond(&req, ogc_html::item, &feature, &base));
+    }
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
         .insert_header((header::ETAG, format!("\"{}.geojson\"", found.version)))
         .insert_header((header::CACHE_CONTROL, "public, no-cache"))
-        .body(found.body))
+        .insert_header((header::VARY, "Accept"))
+        .body(body))
 }
 
 #[cfg(test)]
