@@ -157,6 +157,15 @@ fn parse_datetime(raw: &str) -> Result<Interval, ApiError> {
     }
 }
 
+/// A six-number bbox (with heights) as the four numbers of its longitudes and latitudes.
+fn without_heights(raw: &str) -> String {
+    let parts: Vec<&str> = raw.split(',').collect();
+    match parts.as_slice() {
+        [x1, y1, _, x2, y2, _] => format!("{x1},{y1},{x2},{y2}"),
+        _ => raw.to_string(),
+    }
+}
+
 fn parse_items(pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
     let mut query = ListQuery {
         limit: DEFAULT_LIMIT,
@@ -179,7 +188,7 @@ fn parse_items(pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
                     }
                 };
             }
-            "bbox" => query.bbox = Some(parse_bbox(value)?),
+            "bbox" => query.bbox = Some(parse_bbox(&without_heights(value))?),
             "datetime" => {
                 let (since, until) = parse_datetime(value)?;
                 query.updated_since = since;

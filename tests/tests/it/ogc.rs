@@ -321,3 +321,12 @@ async fn the_html_items_pages_list_every_initiative_escaped_and_page_with_next_l
     let refused = app.get("/ogc/collections/initiatives/items?f=xml").await;
     assert_eq!(refused.status(), 400);
 }
+
+#[actix_web::test]
+async fn a_six_number_bbox_is_read_without_its_heights() {
+    let app = with_initiatives(25).await;
+    let boxed = app
+        .get_json("/ogc/collections/initiatives/items?bbox=-1.56,47.19,0,-1.50,47.25,100&limit=100")
+        .await;
+    assert_eq!(boxed["numberReturned"], 6);
+}
