@@ -6,7 +6,7 @@
 use crate::error::ApiError;
 use crate::list_params::parse_bbox;
 use crate::routes::initiatives::{GEOJSON, base_url};
-use crate::routes::ogc_html;
+use crate::routes::{ogc_html, ogc_openapi};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -28,6 +28,7 @@ const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     ogc_html::CONFORMANCE,
+    ogc_openapi::CONFORMANCE,
 ];
 
 fn link(href: String, rel: &str, media: &str, title: &str) -> Value {
@@ -47,10 +48,11 @@ pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     let base = format!("{}/ogc", base_url(&req, &state));
     let doc = json!({
         "title": "Archipel — OGC API – Features",
-        "description": "The published collaborative initiatives of the territory, as OGC API – Features (Part 1: Core, GeoJSON).",
+        "description": "The published collaborative initiatives of the territory, as OGC API – Features (Part 1: Core, GeoJSON, HTML, OpenAPI 3.0).",
         "links": [
             link(base.clone(), "self", "application/json", "This document"),
-            link(format!("{}/api/openapi.json", base_url(&req, &state)), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition"),
+            link(format!("{base}/api"), "service-desc", ogc_openapi::OPENAPI_30, "The API definition"),
+            link(format!("{base}/api?f=html"), "service-doc", "text/html", "The API documentation"),
             link(format!("{base}/conformance"), "conformance", "application/json", "Conformance classes"),
             link(format!("{base}/collections"), "data", "application/json", "Collections"),
         ],

@@ -322,6 +322,114 @@ async fn the_html_items_pages_list_every_initiative_escaped_and_page_with_next_l
     assert_eq!(refused.status(), 400);
 }
 
+/// The `openapi-spec-validator` of the venv `make test` creates (`make fuzz-venv`), or
+/// `ARCHIPEL_OPENAPI_SPEC_VALIDATOR`; `None` outside CI when it is not installed.
+fn openapi_spec_validator() -> Option<std::path::PathBuf> {
+    let binary = std::env::var_os("ARCHIPEL_OPENAPI_SPEC_VALIDATOR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            archipel_tests::workspace_root().join("tests/fuzz/.venv/bin/openapi-spec-validator")
+        });
+    if binary.exists() {
+        return Some(binary);
+    }
+    let message = format!(
+        "{} is missing: run `make fuzz-venv`, or set ARCHIPEL_OPENAPI_SPEC_VALIDATOR",
+        binary.display()
+    );
+    assert!(std::env::var_os("CI").is_none(), "{message}");
+    eprintln!("skipping the OpenAPI validation: {message}");
+    None
+}
+
+/// `openapi-spec-validator` on `doc`: (valid, report).
+fn validate_openapi(validator: &std::path::Path, doc: &Value) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = Command::new(validator).arg(&file).output().unwrap();
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), report)
+}
+
+#[actix_web::test]
+async fn the_landing_page_describes_the_api_in_a_valid_openapi_3_0_document() {
+    let app = with_initiatives(0).await;
+    let landing = app.get_json("/ogc").await;
+    let service_desc = landing["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "service-desc")
+        .unwrap();
+    assert_eq!(
+        service_desc["type"],
+        "application/vnd.oai.openapi+json;version=3.0"
+    );
+    let response = app
+        .client
+        .get(service_desc["href"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.oai.openapi+json;version=3.0"
+    );
+    let doc: Value = response.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.0."),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["servers"][0]["url"], format!("{}/ogc", app.address));
+    for path in [
+        "/",
+        "/conformance",
+        "/collections",
+        "/collections/{collectionId}",
+        "/collections/{collectionId}/items",
+        "/collections/{collectionId}/items/{featureId}",
+    ] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path}");
+    }
+    let service_doc = href(&landing["links"], "service-doc").unwrap();
+    let (media, _, page) = fetch(&app, service_doc, None).await;
+    assert_eq!(media, "text/html; charset=utf-8");
+    assert!(
+        page.contains("<code>GET /collections/{collectionId}/items</code>"),
+        "{page}"
+    );
+
+    let conformance = app.get_json("/ogc/conformance").await;
+    for class in ["html", "oas30", "core", "geojson"] {
+        let uri = format!("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{class}");
+        assert!(
+            conformance["conformsTo"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(uri)),
+            "{class}"
+        );
+    }
+
+    let Some(validator) = openapi_spec_validator() else {
+        return;
+    };
+    let (valid, report) = validate_openapi(&validator, &doc);
+    assert!(valid, "{report}");
+    // The validator does find faults.
+    let mut broken = doc.clone();
+    broken["paths"]["/collections/{collectionId}/items"]["get"]["parameters"][1] =
+        json!({"name": "limit", "in": "nowhere"});
+    let (valid, report) = validate_openapi(&validator, &broken);
+    assert!(!valid, "{report}");
+}
+
 #[actix_web::test]
 async fn a_six_number_bbox_is_read_without_its_heights() {
     let app = with_initiatives(25).await;
