@@ -66,7 +66,7 @@ clippy:
 lint-frontend: frontend-deps
 	cd frontend && npm run lint
 
-test-rust: build frictionless-venv
+test-rust: build frictionless-venv fuzz-venv
 	$(DEBUG) db start >/dev/null
 	if command -v cargo-nextest >/dev/null; then \
 		$(CARGO) nextest run --workspace --no-fail-fast; \
@@ -78,6 +78,7 @@ test-rust: build frictionless-venv
 test-api-fuzz: build fuzz-venv
 	FUZZ_CHECKS=$(FUZZ_CHECKS) timeout --kill-after=30 10m scripts/api-fuzz.sh $(DEBUG)
 
+## fuzz-venv: schemathesis, and the OpenAPI 3.0 validator that tests/it/ogc.rs runs on /ogc/api
 $(FUZZ_STAMP): tests/fuzz/requirements.txt
 	test -x $(FUZZ_VENV)/bin/python || $(PYTHON) -m venv $(FUZZ_VENV)
 	$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/fuzz/requirements.txt

@@ -7,6 +7,7 @@ use crate::routes::{
     catalog, categories, changes, export, frontend, health, imports, initiatives, ogc, session,
     suggestions, tiles, tokens,
 };
+use crate::routes::{ogc_html, ogc_openapi};
 use crate::state::AppState;
 use actix_web::dev::{Server, Service};
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
@@ -163,6 +164,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/ogc")
             .service(web::resource(["", "/"]).route(web::get().to(ogc::landing)))
+            .service(web::resource("/api").route(web::get().to(ogc_openapi::definition)))
+            .service(web::resource("/style.css").route(web::get().to(ogc_html::stylesheet)))
             .service(web::resource("/conformance").route(web::get().to(ogc::conformance)))
             .service(web::resource("/collections").route(web::get().to(ogc::collections)))
             .service(web::resource("/collections/{id}").route(web::get().to(ogc::collection)))

@@ -7,6 +7,8 @@ pub mod health;
 pub mod imports;
 pub mod initiatives;
 pub mod ogc;
+pub mod ogc_html;
+pub mod ogc_openapi;
 pub mod session;
 pub mod suggestions;
 pub mod tiles;

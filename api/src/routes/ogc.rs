@@ -7,6 +7,7 @@ use crate::auth::{Editor, Moderator};
 use crate::error::ApiError;
 use crate::list_params::parse_bbox;
 use crate::routes::initiatives::{self, GEOJSON, Write, base_url};
+use crate::routes::{ogc_html, ogc_openapi};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -60,6 +61,8 @@ const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+    ogc_html::CONFORMANCE,
+    ogc_openapi::CONFORMANCE,
 ];
 
 fn link(href: String, rel: &str, media: &str, title: &str) -> Value {
@@ -70,31 +73,41 @@ fn json_response(body: &Value) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .json(body)
+        .insert_header((header::VARY, "Accept"))
+        .json(ogc_html::with_alternate(body.clone()))
 }
 
 /// The landing page.
 pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let base = format!("{}/ogc", base_url(&req, &state));
-    json_response(&json!({
+    let doc = json!({
         "title": "Archipel — OGC API – Features",
-        "description": "The published collaborative initiatives of the territory, as OGC API – Features (Part 1: Core, GeoJSON).",
+        "description": "The published collaborative initiatives of the territory, as OGC API – Features (Part 1: Core, GeoJSON, HTML, OpenAPI 3.0).",
         "links": [
             link(base.clone(), "self", "application/json", "This document"),
-            link(format!("{}/api/openapi.json", base_url(&req, &state)), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition"),
+            link(format!("{base}/api"), "service-desc", ogc_openapi::OPENAPI_30, "The API definition"),
+            link(format!("{base}/api?f=html"), "service-doc", "text/html", "The API documentation"),
             link(format!("{base}/conformance"), "conformance", "application/json", "Conformance classes"),
             link(format!("{base}/collections"), "data", "application/json", "Collections"),
         ],
-    }))
+    });
+    if ogc_html::wants_html(&req) {
+        return ogc_html::respond(&req, ogc_html::landing, &doc, &base);
+    }
+    json_response(&doc)
 }
 
 /// The conformance classes implemented.
 pub async fn conformance(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let base = format!("{}/ogc", base_url(&req, &state));
-    json_response(&json!({
+    let doc = json!({
         "links": [link(format!("{base}/conformance"), "self", "application/json", "This document")],
         "conformsTo": CONFORMANCE,
-    }))
+    });
+    if ogc_html::wants_html(&req) {
+        return ogc_html::respond(&req, ogc_html::conformance, &doc, &base);
+    }
+    json_response(&doc)
 }
 
 fn collection_body(base: &str, extent: &Extent) -> Value {
@@ -131,10 +144,14 @@ pub async fn collections(
 ) -> Result<HttpResponse, ApiError> {
     let base = format!("{}/ogc", base_url(&req, &state));
     let extent = state.read(catalog::extent).await?;
-    Ok(json_response(&json!({
+    let doc = json!({
         "links": [link(format!("{base}/collections"), "self", "application/json", "The collections")],
         "collections": [collection_body(&base, &extent)],
-    })))
+    });
+    if ogc_html::wants_html(&req) {
+        return Ok(ogc_html::respond(&req, ogc_html::collections, &doc, &base));
+    }
+    Ok(json_response(&doc))
 }
 
 fn no_collection() -> ApiError {
@@ -151,11 +168,13 @@ pub async fn collection(
     if id.as_str() != COLLECTION {
         return Err(no_collection());
     }
+    let base = format!("{}/ogc", base_url(&req, &state));
     let extent = state.read(catalog::extent).await?;
-    Ok(json_response(&collection_body(
-        &format!("{}/ogc", base_url(&req, &state)),
-        &extent,
-    )))
+    let doc = collection_body(&base, &extent);
+    if ogc_html::wants_html(&req) {
+        return Ok(ogc_html::respond(&req, ogc_html::collection, &doc, &base));
+    }
+    Ok(json_response(&doc))
 }
 
 /// The properties a filter may use, as a JSON Schema (OGC API – Features Part 3).
@@ -263,10 +282,19 @@ fn parse_limit(value: &str) -> Result<i64, ApiError> {
     }
 }
 
+/// A six-number bbox (with heights) as the four numbers of its longitudes and latitudes.
+fn without_heights(raw: &str) -> String {
+    let parts: Vec<&str> = raw.split(',').collect();
+    match parts.as_slice() {
+        [x1, y1, _, x2, y2, _] => format!("{x1},{y1},{x2},{y2}"),
+        _ => raw.to_string(),
+    }
+}
+
 /// `bbox` in `crs`: four (or six, heights ignored) numbers in that CRS's axis order.
 fn parse_corners(raw: &str, crs: Crs) -> Result<[f64; 4], ApiError> {
     if crs == Crs::Crs84 {
-        let b = parse_bbox(raw)?;
+        let b = parse_bbox(&without_heights(raw))?;
         return Ok([b.min_lon, b.min_lat, b.max_lon, b.max_lat]);
     }
     let numbers: Option<Vec<f64>> = raw
@@ -340,7 +368,7 @@ fn parse_items(pairs: &[(String, String)]) -> Result<ItemsRequest, ApiError> {
                     ));
                 }
             }
-            "f" if matches!(value.as_str(), "json" | "geojson") => {}
+            "f" if matches!(value.as_str(), "json" | "geojson" | "html") => {}
             "lang" | "bbox" | "crs" | "bbox-crs" | "filter-lang" => {}
             name => match filter::QUERYABLES
                 .iter()
@@ -441,12 +469,14 @@ pub async fn items(
         format!("{here}?{query}")
     };
     let limit_text = limit.to_string();
-    let mut links = vec![link(
-        with(&[("limit", &limit_text)]),
-        "self",
-        GEOJSON,
-        "This page",
-    )];
+    let mut this_page = vec![("limit", limit_text.as_str())];
+    this_page.extend(
+        pairs
+            .iter()
+            .filter(|(k, _)| k == "cursor")
+            .map(|(_, v)| ("cursor", v.as_str())),
+    );
+    let mut links = vec![link(with(&this_page), "self", GEOJSON, "This page")];
     if let Some(cursor) = page.next.as_ref().map(Cursor::encode) {
         links.push(link(
             with(&[("limit", &limit_text), ("cursor", &cursor)]),
@@ -455,10 +485,18 @@ pub async fn items(
             "The next page",
         ));
     }
+    ogc_html::push_alternate(&mut links);
+    let timestamp = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if ogc_html::wants_html(&req) {
+        let features: Value =
+            serde_json::from_str(&format!("[{}]", page.items)).map_err(ApiError::internal)?;
+        let doc = json!({"type": "FeatureCollection", "timeStamp": timestamp, "numberReturned": page.returned, "links": links, "features": features});
+        let base = format!("{}/ogc", base_url(&req, &state));
+        return Ok(ogc_html::respond(&req, ogc_html::items, &doc, &base));
+    }
     let body = format!(
         "{{\"type\":\"FeatureCollection\",\"timeStamp\":{},\"numberReturned\":{},\"links\":{},\"features\":[{}]}}",
-        serde_json::to_string(&Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default(),
+        serde_json::to_string(&timestamp).unwrap_or_default(),
         page.returned,
         Value::Array(links),
         page.items
@@ -467,6 +505,7 @@ pub async fn items(
         .content_type(GEOJSON)
         .insert_header(content_crs(crs))
         .insert_header((header::CACHE_CONTROL, "public, no-cache"))
+        .insert_header((header::VARY, "Accept"))
         .body(body))
 }
 
@@ -476,6 +515,7 @@ fn content_crs(crs: Crs) -> (&'static str, String) {
 
 /// One initiative, as a GeoJSON Feature (`crs` as for items).
 pub async fn item(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     pairs: web::Query<Vec<(String, String)>>,
@@ -488,7 +528,7 @@ pub async fn item(
     for (key, value) in pairs.iter() {
         match key.as_str() {
             "crs" => crs = parse_crs("crs", value)?,
-            "f" if matches!(value.as_str(), "json" | "geojson") => {}
+            "f" if matches!(value.as_str(), "json" | "geojson" | "html") => {}
             "lang" => {}
             other => {
                 return Err(bad(
@@ -506,6 +546,13 @@ pub async fn item(
         .await?
         .filter(|f| f.is_published())
         .ok_or_else(ApiError::not_found)?;
+    let base = format!("{}/ogc", base_url(&req, &state));
+    let (feature, body) =
+        ogc_html::linked_feature(&found.body, &format!("{base}/collections/{COLLECTION}"))
+            .map_err(ApiError::internal)?;
+    if ogc_html::wants_html(&req) {
+        return Ok(ogc_html::respond(&req, ogc_html::item, &feature, &base));
+    }
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
         .insert_header((
@@ -517,7 +564,8 @@ pub async fn item(
         ))
         .insert_header(content_crs(crs))
         .insert_header((header::CACHE_CONTROL, "public, no-cache"))
-        .body(found.body))
+        .insert_header((header::VARY, "Accept"))
+        .body(body))
 }
 
 // Part 4: create, replace, update, delete — the same writes as the REST API, with the same
