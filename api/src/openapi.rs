@@ -362,6 +362,21 @@ pub struct InitiativeInputDoc {
     reason: Option<String>,
 }
 
+/// The same writes as a GeoJSON Feature with the flat properties that reads return (what a client
+/// reads as GeoJSON it can send back; read-only properties such as `slug` are ignored).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FeatureInputDoc {
+    #[schema(pattern = "^Feature$")]
+    r#type: String,
+    /// GeoJSON Point, Polygon or MultiPolygon in CRS84. Required on creation.
+    geometry: Option<GeometryDoc>,
+    /// `name`, `description`, `categories`, `street`, `postcode`, `city`, `country_code`,
+    /// `insee_code`, `website`, `email`, `phone`, `links`, `opening_hours`, `tags`, `status`,
+    /// `moderation`, `licence`, `attribution`, `last_confirmed_at`, `reason`.
+    properties: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+}
+
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct InitiativeListDoc {

@@ -61,6 +61,9 @@ pub struct Cursor {
     pub key: f64,
     #[serde(rename = "i")]
     pub id: Uuid,
+    /// The page *before* this item (a `prev` link), in creation order only.
+    #[serde(rename = "b", default, skip_serializing_if = "std::ops::Not::not")]
+    pub before: bool,
 }
 
 impl Cursor {
@@ -126,12 +129,14 @@ impl ListQuery {
     }
 }
 
-/// One page: the items already serialised and joined by commas, and where the next page starts.
+/// One page: the items already serialised and joined by commas, and where the next and the
+/// previous pages start (`prev` only in creation order, and only after the first page).
 #[derive(Debug, Clone)]
 pub struct Page {
     pub items: String,
     pub returned: i64,
     pub next: Option<Cursor>,
+    pub prev: Option<Cursor>,
 }
 
 #[derive(QueryableByName)]
@@ -146,6 +151,8 @@ struct PageRow {
     last_key: Option<f64>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     last_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    first_id: Option<Uuid>,
 }
 
 fn push_envelope(
@@ -263,18 +270,43 @@ fn cursor_error() -> StoreError {
 /// Lists initiatives matching `q`, one page, serialised as `repr`.
 pub fn list(conn: &mut PgConnection, q: &ListQuery, repr: Representation) -> StoreResult<Page> {
     let row: PageRow = statement(q, repr)?.get_result(conn)?;
-    let next = match (row.has_more, row.last_key, row.last_id) {
-        (true, Some(key), Some(id)) => Some(Cursor {
-            order: q.order(),
-            key,
+    let order = q.order();
+    let backward = q.cursor.as_ref().is_some_and(|c| c.before);
+    let at = |key: Option<f64>, id: Option<Uuid>, before: bool| {
+        id.map(|id| Cursor {
+            order,
+            key: key.unwrap_or(0.0),
             id,
-        }),
-        _ => None,
+            before,
+        })
+    };
+    // Row 1 is the first of the page in its reading order; going backward rows are numbered from
+    // the end, so row 1 is the page's last item and row `limit` its first.
+    let (next, prev) = if backward {
+        let next = at(None, row.first_id, false);
+        let prev = if row.has_more {
+            at(row.last_key, row.last_id, true)
+        } else {
+            None
+        };
+        (next, prev)
+    } else {
+        let next = if row.has_more {
+            at(row.last_key, row.last_id, false)
+        } else {
+            None
+        };
+        let prev = match (order, &q.cursor) {
+            (Order::Id, Some(_)) => at(None, row.first_id, true),
+            _ => None,
+        };
+        (next, prev)
     };
     Ok(Page {
         items: row.items,
         returned: row.returned,
         next,
+        prev,
     })
 }
 
@@ -282,19 +314,22 @@ pub fn list(conn: &mut PgConnection, q: &ListQuery, repr: Representation) -> Sto
 pub fn statement(q: &ListQuery, repr: Representation) -> StoreResult<Statement<'static>> {
     let order = q.order();
     if let Some(cursor) = &q.cursor
-        && cursor.order != order
+        && (cursor.order != order || (cursor.before && order != Order::Id))
     {
         return Err(cursor_error());
     }
+    let backward = q.cursor.as_ref().is_some_and(|c| c.before);
     let limit = q.limit.clamp(1, MAX_LIMIT);
     let item_sql = match order {
         Order::Distance => repr.sql_with_distance(),
         _ => repr.sql(),
     };
 
-    let mut st = Statement::new(
-        "SELECT coalesce(string_agg(p.item, ',' ORDER BY p.rn) FILTER (WHERE p.rn <= ",
-    );
+    let mut st = Statement::new(if backward {
+        "SELECT coalesce(string_agg(p.item, ',' ORDER BY p.rn DESC) FILTER (WHERE p.rn <= "
+    } else {
+        "SELECT coalesce(string_agg(p.item, ',' ORDER BY p.rn) FILTER (WHERE p.rn <= "
+    });
     st.push_bind::<BigInt, _>(limit);
     st.push_sql("), '') AS items, count(*) FILTER (WHERE p.rn <= ");
     st.push_bind::<BigInt, _>(limit);
@@ -306,9 +341,13 @@ pub fn statement(q: &ListQuery, repr: Representation) -> StoreResult<Statement<'
     st.push_bind::<BigInt, _>(limit);
     // p: the page with row numbers and serialised items; i: the limited rows with their categories;
     // f: the filtered rows with their sort key.
-    st.push_sql("))[1] AS last_id FROM (SELECT i.id, i.sort_key, row_number() OVER (ORDER BY ");
+    st.push_sql(
+        "))[1] AS last_id, (array_agg(p.id) FILTER (WHERE p.rn = 1))[1] AS first_id \
+         FROM (SELECT i.id, i.sort_key, row_number() OVER (ORDER BY ",
+    );
     st.push_sql(match order {
         Order::Relevance => "i.sort_key DESC, i.id",
+        Order::Id if backward => "i.sort_key, i.id DESC",
         _ => "i.sort_key, i.id",
     });
     st.push_sql(") AS rn, ");
@@ -334,6 +373,7 @@ pub fn statement(q: &ListQuery, repr: Representation) -> StoreResult<Statement<'
     st.push_sql(") AS f");
     if let Some(cursor) = &q.cursor {
         match order {
+            Order::Id if cursor.before => st.push_sql(" WHERE f.id < "),
             Order::Id => st.push_sql(" WHERE f.id > "),
             Order::Distance => {
                 st.push_sql(" WHERE (f.sort_key, f.id) > (");
@@ -356,6 +396,7 @@ pub fn statement(q: &ListQuery, repr: Representation) -> StoreResult<Statement<'
         });
     }
     st.push_sql(match order {
+        Order::Id if backward => " ORDER BY f.id DESC",
         Order::Id => " ORDER BY f.id",
         Order::Distance => " ORDER BY f.sort_key, f.id",
         Order::Relevance => " ORDER BY f.sort_key DESC, f.id",

@@ -309,7 +309,7 @@ async fn written_response(
 /// Create an initiative (editor token).
 #[utoipa::path(
     post, path = "/api/v1/initiatives", tag = "initiatives",
-    request_body(content = crate::openapi::InitiativeInputDoc, description = "The new initiative; `name` and a location are required"),
+    request_body(description = "The new initiative; `name` and a location are required", content((crate::openapi::InitiativeInputDoc = "application/json"), (crate::openapi::FeatureInputDoc = "application/geo+json"))),
     responses(
         (status = 201, description = "Created", body = crate::openapi::InitiativeDoc),
         (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -366,7 +366,7 @@ pub(crate) async fn resolve_id(state: &AppState, raw: String) -> Result<uuid::Uu
         ("key" = String, Path, description = "The initiative's id or slug"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read; a newer stored version gives 412"),
     ),
-    request_body(content = crate::openapi::InitiativeInputDoc, description = "Members to change; null clears an optional member", content_type = "application/merge-patch+json"),
+    request_body(description = "Members to change; null clears an optional member", content((crate::openapi::InitiativeInputDoc = "application/merge-patch+json"), (crate::openapi::FeatureInputDoc = "application/geo+json"))),
     responses(
         (status = 200, description = "The corrected initiative", body = crate::openapi::InitiativeDoc),
         (status = 403, description = "A moderator changing more than `moderation`, or a change made with a session without its CSRF token", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -477,26 +477,41 @@ pub async fn items(
             .map(|(_, v)| ("cursor", v.as_str())),
     );
     let mut links = vec![link(with(&this_page), "self", GEOJSON, "This page")];
-    if let Some(cursor) = page.next.as_ref().map(Cursor::encode) {
-        links.push(link(
-            with(&[("limit", &limit_text), ("cursor", &cursor)]),
-            "next",
-            GEOJSON,
-            "The next page",
-        ));
+    for (rel, cursor, title) in [
+        ("next", &page.next, "The next page"),
+        ("prev", &page.prev, "The previous page"),
+    ] {
+        if let Some(cursor) = cursor.as_ref().map(Cursor::encode) {
+            links.push(link(
+                with(&[("limit", &limit_text), ("cursor", &cursor)]),
+                rel,
+                GEOJSON,
+                title,
+            ));
+        }
     }
+    // Exact only when it costs nothing: the whole result fits in this first page.
+    let matched =
+        (page.next.is_none() && page.prev.is_none() && !pairs.iter().any(|(k, _)| k == "cursor"))
+            .then_some(page.returned);
     ogc_html::push_alternate(&mut links);
     let timestamp = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if ogc_html::wants_html(&req) {
         let features: Value =
             serde_json::from_str(&format!("[{}]", page.items)).map_err(ApiError::internal)?;
-        let doc = json!({"type": "FeatureCollection", "timeStamp": timestamp, "numberReturned": page.returned, "links": links, "features": features});
+        let mut doc = json!({"type": "FeatureCollection", "timeStamp": timestamp, "numberReturned": page.returned, "links": links, "features": features});
+        if let Some(n) = matched {
+            doc["numberMatched"] = json!(n);
+        }
         let base = format!("{}/ogc", base_url(&req, &state));
         return Ok(ogc_html::respond(&req, ogc_html::items, &doc, &base));
     }
     let body = format!(
-        "{{\"type\":\"FeatureCollection\",\"timeStamp\":{},\"numberReturned\":{},\"links\":{},\"features\":[{}]}}",
+        "{{\"type\":\"FeatureCollection\",\"timeStamp\":{},{}\"numberReturned\":{},\"links\":{},\"features\":[{}]}}",
         serde_json::to_string(&timestamp).unwrap_or_default(),
+        matched
+            .map(|n| format!("\"numberMatched\":{n},"))
+            .unwrap_or_default(),
         page.returned,
         Value::Array(links),
         page.items

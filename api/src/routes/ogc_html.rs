@@ -592,6 +592,13 @@ pub fn items(doc: &Value, base: &str, lang: Lang) -> String {
             tr(lang, "← First page", "← Première page"),
         ));
     }
+    if let Some(prev) = find("prev") {
+        paging.push_str(&format!(
+            "<a href=\"{}\" rel=\"prev\">{}</a>",
+            escape(&with_format(&prev, "html")),
+            tr(lang, "← Previous page", "← Page précédente")
+        ));
+    }
     if let Some(next) = find("next") {
         paging.push_str(&format!(
             "<a href=\"{}\" rel=\"next\">{}</a>",

@@ -513,3 +513,61 @@ async fn the_rest_api_takes_the_same_geojson_features() {
     let problem: Value = wrong.json().await.unwrap();
     assert!(problem.to_string().contains("/colour"), "{problem}");
 }
+
+fn link_of(page: &Value, rel: &str) -> Option<String> {
+    page["links"]
+        .as_array()?
+        .iter()
+        .find(|l| l["rel"] == rel)
+        .and_then(|l| l["href"].as_str())
+        .map(str::to_string)
+}
+
+#[actix_web::test]
+async fn pages_go_forward_with_next_and_back_with_prev() {
+    let app = TestApp::spawn().await;
+    for i in 0..7 {
+        app.create(
+            json!({"name": format!("Jardin {i}"), "lat": 47.2 + f64::from(i) * 0.01, "lon": -1.55}),
+        )
+        .await;
+    }
+    let fetch = |url: String| {
+        let client = app.client.clone();
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let first = fetch(app.url(&format!("{ITEMS}?limit=3"))).await;
+    assert!(link_of(&first, "prev").is_none());
+    assert!(
+        first.get("numberMatched").is_none(),
+        "not cheap: more pages follow"
+    );
+    let second = fetch(link_of(&first, "next").unwrap()).await;
+    let third = fetch(link_of(&second, "next").unwrap()).await;
+    assert_eq!(names(&third).len(), 1);
+    assert!(link_of(&third, "next").is_none());
+
+    let back = fetch(link_of(&third, "prev").unwrap()).await;
+    assert_eq!(names(&back), names(&second));
+    let back = fetch(link_of(&back, "prev").unwrap()).await;
+    assert_eq!(names(&back), names(&first));
+    assert!(
+        link_of(&back, "prev").is_none(),
+        "the first page has nothing before it"
+    );
+    let forward = fetch(link_of(&back, "next").unwrap()).await;
+    assert_eq!(names(&forward), names(&second));
+
+    let all = fetch(app.url(&format!("{ITEMS}?limit=100"))).await;
+    assert_eq!(all["numberMatched"], 7);
+    assert_eq!(all["numberReturned"], 7);
+}
