@@ -5,7 +5,7 @@
 
 use crate::error::ApiError;
 use crate::list_params::parse_bbox;
-use crate::routes::initiatives::{GEOJSON, base_url};
+use crate::routes::initiatives::{GEOJSON, base_url, moved_permanently};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -249,8 +249,9 @@ pub async fn items(
         .body(body))
 }
 
-/// One initiative, as a GeoJSON Feature.
+/// One initiative, as a GeoJSON Feature; a merged one answers 301 to the kept one.
 pub async fn item(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -262,6 +263,12 @@ pub async fn item(
     let found = state
         .read(move |conn| initiative::get(conn, &key, Representation::Feature))
         .await?
+        .ok_or_else(ApiError::not_found)?;
+    if let Some(into) = found.merged_into {
+        let path = format!("/ogc/collections/{COLLECTION}/items/{into}");
+        return Ok(moved_permanently(&req, &state, &path));
+    }
+    let found = Some(found)
         .filter(|f| f.is_published())
         .ok_or_else(ApiError::not_found)?;
     Ok(HttpResponse::Ok()
