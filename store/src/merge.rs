@@ -70,8 +70,8 @@ fn into_error(code: &'static str, message: text::Text) -> StoreError {
 
 /// Merges initiative `merged_id` into the one `into` names, on behalf of `author`; `take` lists
 /// the values the kept one takes from the merged one. Fails with [`StoreError::NotFound`] when
-/// `merged_id` is unknown, [`StoreError::Conflict`] when it is merged already, and
-/// [`StoreError::Invalid`] (on `/into`) when `into` is unknown, is `merged_id` itself, is merged
+/// `merged_id` or `into` names no initiative, [`StoreError::Conflict`] when `merged_id` is merged
+/// already, and [`StoreError::Invalid`] (on `/into`) when `into` is `merged_id` itself, is merged
 /// already, or is not published while the merged one is.
 pub fn merge(
     conn: &mut PgConnection,
@@ -82,12 +82,7 @@ pub fn merge(
     take: &[MergeField],
 ) -> StoreResult<Written> {
     conn.transaction(|conn| {
-        let kept_id = find_id(conn, into)?.ok_or_else(|| {
-            into_error(
-                "unknown_initiative",
-                text!("no initiative has this id or slug"; "aucune initiative n'a cet identifiant ou ce slug"),
-            )
-        })?;
+        let kept_id = find_id(conn, into)?.ok_or(StoreError::NotFound)?;
         if kept_id == merged_id {
             return Err(into_error(
                 "merge_into_itself",

@@ -475,18 +475,16 @@ pub enum Pick {
 pub struct MergeRequest {
     /// The initiative to keep (id, or slug).
     into: String,
-    /// Values the kept initiative takes from the merged one (`"merged"`); by default it keeps
-    /// its own (`"kept"`).
     #[serde(default)]
     #[schema(value_type = MergeFieldsDoc, example = json!({"website": "merged"}))]
-    fields: BTreeMap<MergeField, Pick>,
+    fields: BTreeMap<MergeField, Option<Pick>>,
     /// Why, kept in the revision.
     #[schema(max_length = 500)]
     reason: Option<String>,
 }
 
-/// The values a merge may take from the merged initiative (`MergeField`), for the OpenAPI
-/// document.
+/// Values the kept initiative takes from the merged one (`"merged"`); by default (`"kept"`, or
+/// null) it keeps its own. The OpenAPI mirror of the store's `MergeField`s.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
@@ -519,11 +517,11 @@ pub struct MergeFieldsDoc {
         (status = 400, description = "Malformed JSON, or an unknown member", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor, or a session without its CSRF token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No initiative `{key}`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`{key}` or `into` names no initiative", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`{key}` was merged already", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 1 MiB", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`into` names no initiative, `{key}` itself, a merged one, or an unpublished one while `{key}` is published", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`into` is `{key}` itself, a merged initiative, or an unpublished one while `{key}` is published", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -548,7 +546,7 @@ pub async fn merge(
         ]));
     }
     let take: Vec<MergeField> = (fields.into_iter())
-        .filter_map(|(field, pick)| (pick == Pick::Merged).then_some(field))
+        .filter_map(|(field, pick)| (pick == Some(Pick::Merged)).then_some(field))
         .collect();
     let id = resolve_id(&state, key.into_inner()).await?;
     let author = Author::person(editor.0.name);

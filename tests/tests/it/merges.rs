@@ -194,7 +194,7 @@ async fn the_kept_one_may_take_values_of_the_merged_one_when_asked() {
     let response = merge(
         &app,
         &id(&merged),
-        json!({"into": id(&kept), "fields": {"website": "merged", "phone": "kept"}}),
+        json!({"into": id(&kept), "fields": {"website": "merged", "phone": "kept", "email": null}}),
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -272,13 +272,17 @@ async fn impossible_merges_are_refused_with_a_reason() {
         merge(&app, &a, json!({"into": a})).await,
     )
     .await;
-    problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown_initiative")(
+    problem(StatusCode::NOT_FOUND, "not_found")(
         merge(
             &app,
             &a,
             json!({"into": "0190c0de-0000-7000-8000-000000000000"}),
         )
         .await,
+    )
+    .await;
+    problem(StatusCode::NOT_FOUND, "not_found")(
+        merge(&app, &a, json!({"into": "no-such-place"})).await,
     )
     .await;
     problem(StatusCode::NOT_FOUND, "not_found")(
