@@ -92,6 +92,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(initiatives::revisions)),
             )
             .service(
+                web::resource("/initiatives/{key}/merge").route(web::post().to(initiatives::merge)),
+            )
+            .service(
                 web::resource("/initiatives/{key}/reports")
                     .route(web::post().to(suggestions::report_correction)),
             )

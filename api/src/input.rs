@@ -501,7 +501,9 @@ fn parse_document(body: &Value) -> Result<Changes, Vec<FieldError>> {
             })
             .map(Option::unwrap_or_default),
         status: r.required("status", |p, v| Status::parse(p, as_str(p, v)?)),
-        moderation: r.required("moderation", |p, v| Moderation::parse(p, as_str(p, v)?)),
+        moderation: r.required("moderation", |p, v| {
+            Moderation::parse_settable(p, as_str(p, v)?)
+        }),
         licence: r.short_text("licence", 100),
         attribution: r.short_text("attribution", 500),
         last_confirmed_at: r.optional("last_confirmed_at", parse_timestamp),

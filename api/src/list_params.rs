@@ -233,7 +233,8 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListRequest, ApiError> {
     let mut wants_unpublished = false;
     if let Some(raw) = get("moderation") {
         let states = parse_list(raw, |s| {
-            Moderation::parse("moderation", s).map_err(|e| bad("invalid_moderation", e.message))
+            Moderation::parse_settable("moderation", s)
+                .map_err(|e| bad("invalid_moderation", e.message))
         })?;
         if !states.is_empty() {
             wants_unpublished = states.iter().any(|m| *m != Moderation::Published);

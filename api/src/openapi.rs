@@ -20,6 +20,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::initiatives::create,
         routes::initiatives::update,
         routes::initiatives::archive,
+        routes::initiatives::merge,
         routes::initiatives::revisions,
         routes::export::geojson,
         routes::export::geojsonseq,
@@ -476,7 +477,9 @@ pub struct CategoryListDoc {
 #[allow(dead_code)]
 pub struct RevisionDoc {
     id: i64,
-    /// create, update, archive, import, withdraw or restore.
+    /// The initiative the revision was written for: this one, or one merged into it since.
+    initiative_id: String,
+    /// create, update, archive, import, withdraw, restore or merge.
     action: String,
     /// The token's name, or `import:<source>` for imports.
     author: String,
@@ -489,6 +492,8 @@ pub struct RevisionDoc {
     before: Option<FeatureDoc>,
     /// The initiative after the change, as a GeoJSON Feature.
     after: FeatureDoc,
+    /// For a `merge`: the id of the initiative merged into this one.
+    merged_from: Option<String>,
 }
 
 #[derive(ToSchema)]

@@ -325,10 +325,32 @@ closed_set!(
 );
 closed_set!(
     /// Where the initiative stands in moderation; only `published` ones are public. `withdrawn` is
-    /// what an import sets when a record leaves its complete feed (and lifts when it comes back).
-    Moderation { Pending = "pending", Published = "published", Rejected = "rejected", Archived = "archived", Withdrawn = "withdrawn" },
+    /// what an import sets when a record leaves its complete feed (and lifts when it comes back);
+    /// `merged` is set by a merge only (`store::merge`) and is final.
+    Moderation { Pending = "pending", Published = "published", Rejected = "rejected", Archived = "archived", Withdrawn = "withdrawn", Merged = "merged" },
     "moderation state", "un état de modération"
 );
+
+impl Moderation {
+    /// A state a person may set, or list initiatives in: any but `merged`, which only a merge
+    /// sets (and whose initiatives redirect to the kept one instead of being listed).
+    pub fn parse_settable(field: &str, raw: &str) -> Result<Self, FieldError> {
+        match Self::parse(field, raw)? {
+            Moderation::Merged => Err(merged_by_hand(field)),
+            state => Ok(state),
+        }
+    }
+}
+
+/// The error of asking for `merged` by hand.
+pub fn merged_by_hand(field: &str) -> FieldError {
+    FieldError::new(
+        field,
+        "merged_by_hand",
+        text!("'merged' is only set by merging (POST /api/v1/initiatives/{{key}}/merge), and merged initiatives are not listed: they redirect to the one they were merged into";
+              "« merged » n'est posé que par une fusion (POST /api/v1/initiatives/{{key}}/merge), et les initiatives fusionnées ne sont pas listées : elles redirigent vers celle avec laquelle elles ont été fusionnées"),
+    )
+}
 
 /// Values read back from the database were validated when written; these rebuild them as is.
 macro_rules! trusted {

@@ -101,6 +101,9 @@ pub struct Found {
     pub version: i32,
     #[diesel(sql_type = Text)]
     pub moderation: String,
+    /// For a merged initiative: the one it now lives on as (the end of any chain of merges).
+    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+    pub merged_into: Option<Uuid>,
     #[diesel(sql_type = Text)]
     pub body: String,
 }
@@ -127,9 +130,9 @@ pub fn get(conn: &mut PgConnection, key: &Key, repr: Representation) -> StoreRes
 
 /// The statement of [`get`].
 pub fn get_statement(key: &Key, repr: Representation) -> Statement<'static> {
-    let select = Statement::new("SELECT i.id, i.version, i.moderation, ")
+    let select = Statement::new("SELECT i.id, i.version, i.moderation, m.into_id AS merged_into, ")
         .sql(repr.sql())
-        .sql(" AS body FROM initiatives i");
+        .sql(" AS body FROM initiatives i LEFT JOIN initiative_merges m ON m.merged_id = i.id");
     match key {
         Key::Id(id) => select.sql(" WHERE i.id = ").bind::<SqlUuid, _>(*id),
         Key::Slug(slug) => select.sql(" WHERE i.slug = ").bind::<Text, _>(slug.clone()),
@@ -137,7 +140,7 @@ pub fn get_statement(key: &Key, repr: Representation) -> Statement<'static> {
 }
 
 /// The initiative as stored in revisions: its GeoJSON Feature (the stored column).
-fn snapshot(conn: &mut PgConnection, id: Uuid) -> StoreResult<serde_json::Value> {
+pub(crate) fn snapshot(conn: &mut PgConnection, id: Uuid) -> StoreResult<serde_json::Value> {
     #[derive(QueryableByName)]
     struct Snapshot {
         #[diesel(sql_type = diesel::sql_types::Jsonb)]
@@ -162,7 +165,10 @@ pub struct Written {
     pub changed: bool,
 }
 
-fn check_categories(conn: &mut PgConnection, draft: &InitiativeDraft) -> StoreResult<()> {
+pub(crate) fn check_categories(
+    conn: &mut PgConnection,
+    draft: &InitiativeDraft,
+) -> StoreResult<()> {
     let unknown = category::unknown_slugs(conn, &draft.categories)?;
     if unknown.is_empty() {
         return Ok(());
@@ -236,7 +242,7 @@ pub fn create(
 /// The columns a draft sets, for both INSERT and UPDATE.
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = initiatives, treat_none_as_null = true)]
-struct Fields<'a> {
+pub(crate) struct Fields<'a> {
     name: &'a str,
     description: &'a str,
     geom: GeometryContainer<Point>,
@@ -260,7 +266,7 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    fn of(draft: &'a InitiativeDraft) -> Self {
+    pub(crate) fn of(draft: &'a InitiativeDraft) -> Self {
         Self {
             name: draft.name.as_str(),
             description: &draft.description,
@@ -329,7 +335,7 @@ pub fn stored<T>(
 }
 
 /// Locks the initiative for the rest of the transaction and rebuilds its draft.
-fn load_for_update(
+pub(crate) fn load_for_update(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> StoreResult<(InitiativeDraft, String, i32)> {
@@ -393,7 +399,15 @@ where
         {
             return Err(StoreError::Stale { current: version });
         }
+        if current.moderation == Moderation::Merged {
+            return Err(merged_conflict());
+        }
         let next = change(current.clone()).map_err(StoreError::Invalid)?;
+        if next.moderation == Moderation::Merged {
+            return Err(StoreError::Invalid(vec![crate::domain::merged_by_hand(
+                "/moderation",
+            )]));
+        }
         if next == current {
             return Ok(Written {
                 id,
@@ -422,6 +436,13 @@ where
             changed: true,
         })
     })
+}
+
+/// A write to an initiative merged into another one.
+pub(crate) fn merged_conflict() -> StoreError {
+    StoreError::Conflict(text!(
+        "this initiative was merged into another one, which is the one to change now (its address redirects there)";
+        "cette initiative a été fusionnée avec une autre, c'est celle-là qu'il faut modifier désormais (son adresse y redirige)"))
 }
 
 /// Archives an initiative: it leaves the public map and lists, keeps its history, and can be

@@ -19,6 +19,7 @@ pub mod import_run;
 pub mod initiative;
 pub mod listing;
 pub mod map_changes;
+pub mod merge;
 pub mod migrate;
 pub mod report;
 pub mod representation;

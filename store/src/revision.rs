@@ -1,7 +1,8 @@
-//! Revisions: the history of every initiative.
+//! Revisions: the history of every initiative, including the history of the initiatives merged
+//! into it.
 
 use crate::error::StoreResult;
-use crate::schema::revisions;
+use crate::schema::{initiative_merges, revisions};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -16,6 +17,8 @@ pub enum Action {
     Import,
     Withdraw,
     Restore,
+    /// The initiative absorbed another one (named by the revision's `merged_from`).
+    Merge,
 }
 
 impl Action {
@@ -27,6 +30,7 @@ impl Action {
             Action::Import => "import",
             Action::Withdraw => "withdraw",
             Action::Restore => "restore",
+            Action::Merge => "merge",
         }
     }
 }
@@ -56,6 +60,51 @@ pub fn record(
     before: Option<&serde_json::Value>,
     after: &serde_json::Value,
 ) -> StoreResult<()> {
+    insert(
+        conn,
+        initiative_id,
+        action,
+        author,
+        reason,
+        before,
+        after,
+        None,
+    )
+}
+
+/// Records that `initiative_id` absorbed `merged_from` (see `merge`).
+pub fn record_merge(
+    conn: &mut PgConnection,
+    initiative_id: Uuid,
+    merged_from: Uuid,
+    author: &Author,
+    reason: Option<&str>,
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+) -> StoreResult<()> {
+    insert(
+        conn,
+        initiative_id,
+        Action::Merge,
+        author,
+        reason,
+        Some(before),
+        after,
+        Some(merged_from),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert(
+    conn: &mut PgConnection,
+    initiative_id: Uuid,
+    action: Action,
+    author: &Author,
+    reason: Option<&str>,
+    before: Option<&serde_json::Value>,
+    after: &serde_json::Value,
+    merged_from: Option<Uuid>,
+) -> StoreResult<()> {
     diesel::insert_into(revisions::table)
         .values((
             revisions::initiative_id.eq(initiative_id),
@@ -65,6 +114,7 @@ pub fn record(
             revisions::reason.eq(reason),
             revisions::before.eq(before),
             revisions::after.eq(after),
+            revisions::merged_from.eq(merged_from),
         ))
         .execute(conn)?;
     Ok(())
@@ -75,6 +125,8 @@ pub fn record(
 #[derive(Debug, Clone, Serialize)]
 pub struct Revision {
     pub id: i64,
+    /// The initiative the revision was written for: this one, or one merged into it since.
+    pub initiative_id: Uuid,
     pub action: String,
     pub author: String,
     pub import_run_id: Option<i64>,
@@ -84,10 +136,14 @@ pub struct Revision {
     pub changed: Vec<String>,
     pub before: Option<serde_json::Value>,
     pub after: serde_json::Value,
+    /// For a `merge`: the initiative absorbed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<Uuid>,
 }
 
 type RevisionRow = (
     i64,
+    Uuid,
     String,
     String,
     Option<i64>,
@@ -95,6 +151,7 @@ type RevisionRow = (
     DateTime<Utc>,
     Option<serde_json::Value>,
     serde_json::Value,
+    Option<Uuid>,
 );
 
 /// Bookkeeping properties that change with every write and say nothing about the change itself.
@@ -126,13 +183,21 @@ fn changed_fields(before: Option<&serde_json::Value>, after: &serde_json::Value)
     changed
 }
 
-/// Every revision of an initiative, oldest first.
+/// Every revision of an initiative and of the initiatives merged into it, oldest first.
 pub fn list(conn: &mut PgConnection, initiative_id: Uuid) -> StoreResult<Vec<Revision>> {
+    let merged = initiative_merges::table
+        .filter(initiative_merges::into_id.eq(initiative_id))
+        .select(initiative_merges::merged_id);
     let rows: Vec<RevisionRow> = revisions::table
-        .filter(revisions::initiative_id.eq(initiative_id))
+        .filter(
+            revisions::initiative_id
+                .eq(initiative_id)
+                .or(revisions::initiative_id.eq_any(merged)),
+        )
         .order(revisions::id)
         .select((
             revisions::id,
+            revisions::initiative_id,
             revisions::action,
             revisions::author,
             revisions::import_run_id,
@@ -140,14 +205,15 @@ pub fn list(conn: &mut PgConnection, initiative_id: Uuid) -> StoreResult<Vec<Rev
             revisions::created_at,
             revisions::before,
             revisions::after,
+            revisions::merged_from,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
         .map(
-            |(id, action, author, import_run_id, reason, created_at, before, after)| Revision {
-                changed: changed_fields(before.as_ref(), &after),
+            |(
                 id,
+                initiative_id,
                 action,
                 author,
                 import_run_id,
@@ -155,6 +221,19 @@ pub fn list(conn: &mut PgConnection, initiative_id: Uuid) -> StoreResult<Vec<Rev
                 created_at,
                 before,
                 after,
+                merged_from,
+            )| Revision {
+                changed: changed_fields(before.as_ref(), &after),
+                id,
+                initiative_id,
+                action,
+                author,
+                import_run_id,
+                reason,
+                created_at,
+                before,
+                after,
+                merged_from,
             },
         )
         .collect())

@@ -73,6 +73,17 @@ diesel::table! {
         before -> Nullable<Jsonb>,
         after -> Jsonb,
         created_at -> Timestamptz,
+        merged_from -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    initiative_merges (merged_id) {
+        merged_id -> Uuid,
+        into_id -> Uuid,
+        merged_by -> Text,
+        reason -> Nullable<Text>,
+        merged_at -> Timestamptz,
     }
 }
 
@@ -96,7 +107,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     categories,
     initiative_categories,
     revisions,
-    api_tokens
+    api_tokens,
+    initiative_merges
 );
 
 diesel::table! {

@@ -10,7 +10,9 @@
 //!   records a conflict for someone to review;
 //! * with a complete feed, what is missing is withdrawn (never deleted) and restored when it
 //!   comes back;
-//! * touched initiatives are checked for likely duplicates, within and across sources.
+//! * touched initiatives are checked for likely duplicates, within and across sources;
+//! * a record whose initiative was merged into another one updates the kept one (never
+//!   recreates itself).
 //!
 //! Everything happens in the caller's transaction: a failed run leaves the data as it was.
 
@@ -186,14 +188,14 @@ fn json_of(alias_query: &str) -> String {
     format!("SELECT i.id, i.feature::jsonb AS doc FROM initiatives i WHERE i.id IN ({alias_query})")
 }
 
-/// SQL of the columns an import sets from staging row `s`.
+/// SQL of the columns an import sets from staging row `s` (the record's provenance aside: see
+/// `update_and_restore`).
 const SET_FROM_STAGING: &str =
     "name = s.name, description = s.description, geom = s.geom, street = s.street,
     postcode = s.postcode, city = s.city, country_code = s.country_code, insee_code = s.insee_code,
     website = s.website, email = s.email, phone = s.phone,
     links = ARRAY(SELECT jsonb_array_elements_text(s.links)), opening_hours = s.opening_hours,
     tags = ARRAY(SELECT jsonb_array_elements_text(s.tags)), status = s.status,
-    content_hash = s.content_hash, source_url = s.source_url,
     category_slugs = ARRAY(SELECT jsonb_array_elements_text(s.categories))";
 
 /// Revisions of the initiatives picked by `ids` (SQL), with `before` documents from
@@ -288,18 +290,34 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
         )));
     }
 
+    // A record whose initiative was merged into another one (`merge`) goes to the kept one: `r`
+    // is the record's own row, `k` the initiative it updates. The hash compared is the record's
+    // own (kept on its row), so an unchanged record never rewrites the kept one. When several
+    // records of the feed lead to one initiative, its own record speaks for it (else the first
+    // merged one, by external id); the others are left alone, with no initiative of their own.
     Statement::new(
         "CREATE TEMP TABLE import_plan ON COMMIT DROP AS
-         SELECT s.external_id, s.content_hash, coalesce(i.id, s.new_id) AS initiative_id,
-                CASE WHEN i.id IS NULL THEN 'create'
-                     WHEN i.moderation = 'withdrawn' THEN 'restore'
-                     WHEN i.content_hash IS NOT DISTINCT FROM s.content_hash THEN 'unchanged'
-                     WHEN i.person_edited_at > coalesce(i.imported_at, '-infinity') THEN 'conflict'
-                     ELSE 'update' END AS action
-         FROM import_staging s LEFT JOIN initiatives i ON i.source_id = ",
+         SELECT external_id, content_hash, via_merged,
+                CASE WHEN rank = 1 THEN initiative_id END AS initiative_id,
+                CASE WHEN rank = 1 THEN action ELSE 'unchanged' END AS action
+         FROM (SELECT s.external_id, s.content_hash, coalesce(k.id, s.new_id) AS initiative_id,
+                      m.merged_id AS via_merged,
+                      row_number() OVER (PARTITION BY coalesce(k.id, s.new_id)
+                                         ORDER BY m.merged_id IS NOT NULL, s.external_id) AS rank,
+                      CASE WHEN k.id IS NULL THEN 'create'
+                           WHEN k.moderation = 'withdrawn' THEN 'restore'
+                           WHEN r.content_hash IS NOT DISTINCT FROM s.content_hash THEN 'unchanged'
+                           WHEN k.person_edited_at > coalesce(k.imported_at, '-infinity') THEN 'conflict'
+                           ELSE 'update' END AS action
+               FROM import_staging s
+               LEFT JOIN initiatives r ON r.source_id = ",
     )
     .bind::<Text, _>(target.source_id.clone())
-    .sql(" AND i.external_id = s.external_id")
+    .sql(
+        " AND r.external_id = s.external_id
+               LEFT JOIN initiative_merges m ON m.merged_id = r.id
+               LEFT JOIN initiatives k ON k.id = coalesce(m.into_id, r.id)) AS plan",
+    )
     .execute(conn)?;
     diesel::sql_query("CREATE INDEX ON import_plan (initiative_id)").execute(conn)?;
     diesel::sql_query("ANALYZE import_plan").execute(conn)?;
@@ -393,11 +411,19 @@ fn update_and_restore(conn: &mut PgConnection, target: &Target) -> StoreResult<(
         .sql(", fetched_at = ")
         .bind::<Timestamptz, _>(target.fetched_at)
         .sql(
-            ", imported_at = now(), updated_at = now(), version = i.version + 1
+            ", imported_at = now(), updated_at = now(), version = i.version + 1,
+             content_hash = CASE WHEN p.via_merged IS NULL THEN s.content_hash ELSE i.content_hash END,
+             source_url = CASE WHEN p.via_merged IS NULL THEN s.source_url ELSE i.source_url END
              FROM import_plan p JOIN import_staging s ON s.external_id = p.external_id
              WHERE i.id = p.initiative_id AND p.action IN ('update', 'restore')",
         )
         .execute(conn)?;
+    // A merged initiative's record that updated the kept one: its row remembers what it brought.
+    diesel::sql_query(
+        "UPDATE initiatives r SET content_hash = p.content_hash
+         FROM import_plan p WHERE r.id = p.via_merged AND p.action IN ('update', 'restore')",
+    )
+    .execute(conn)?;
     record_revisions(
         conn,
         target,
@@ -451,7 +477,10 @@ fn withdraw_missing(conn: &mut PgConnection, target: &Target) -> StoreResult<i32
          WHERE i.moderation IN ('published', 'pending') AND i.source_id = ",
     )
     .bind::<Text, _>(target.source_id.clone())
-    .sql(" AND NOT EXISTS (SELECT 1 FROM import_staging s WHERE s.external_id = i.external_id)")
+    .sql(
+        " AND NOT EXISTS (SELECT 1 FROM import_staging s WHERE s.external_id = i.external_id)
+          AND NOT EXISTS (SELECT 1 FROM import_plan p WHERE p.initiative_id = i.id)",
+    )
     .execute(conn)?;
     let ids = "SELECT id FROM import_gone";
     snapshot_before(conn, ids)?;
@@ -507,8 +536,8 @@ fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
                  ('website', archipel_norm_website(x.website) = archipel_norm_website(y.website)),
                  ('phone', archipel_norm_phone(x.phone) = archipel_norm_phone(y.phone)),
                  ('email', lower(x.email) = lower(y.email))) AS v(c, same) WHERE same) AS shared) f
-         WHERE x.moderation NOT IN ('archived', 'rejected', 'withdrawn')
-           AND y.moderation NOT IN ('archived', 'rejected', 'withdrawn')
+         WHERE x.moderation NOT IN ('archived', 'rejected', 'withdrawn', 'merged')
+           AND y.moderation NOT IN ('archived', 'rejected', 'withdrawn', 'merged')
          ON CONFLICT (initiative_a, initiative_b) DO NOTHING",
     )
     .execute(conn)?;

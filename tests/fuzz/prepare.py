@@ -126,6 +126,7 @@ def main():
         "/api/v1/initiatives/{key}": [("path.key", "initiative_keys")] + initiative_body,
         "/api/v1/initiatives/{key}/revisions": [("path.key", "initiative_keys")],
         "/api/v1/initiatives/{key}/reports": [("path.key", "initiative_keys")],
+        "/api/v1/initiatives/{key}/merge": [("path.key", "initiative_keys"), ("body.into", "initiative_keys")],
         "/api/v1/suggestions": location,
         "/api/v1/sources/{id}/runs": [("path.id", "source_ids")],
         "/api/v1/import-runs/{id}": [("path.id", "run_ids")],

@@ -1,4 +1,4 @@
-//! `/api/v1/initiatives…`: list, read, create, correct, archive, history.
+//! `/api/v1/initiatives…`: list, read, create, correct, archive, merge, history.
 
 use crate::auth::{self, Editor, MaybeCaller, Moderator};
 use crate::conditional;
@@ -11,10 +11,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use archipel_store::domain::Moderation;
 use archipel_store::initiative::{self, Found, Key, Representation};
 use archipel_store::listing::{self, Page};
+use archipel_store::merge::{self, MergeField};
 use archipel_store::revision::{self, Action, Author};
 use archipel_store::token::Caller;
 use archipel_store::{StoreError, category, text};
+use serde::Deserialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 pub const GEOJSON: &str = "application/geo+json";
 
@@ -237,6 +240,8 @@ fn visible(found: &Found, caller: &Option<Caller>) -> Result<(), ApiError> {
     responses(
         (status = 200, description = "The initiative", body = crate::openapi::InitiativeDoc,
          headers(("ETag" = String, description = "Version of the initiative, for If-None-Match and If-Match"))),
+        (status = 301, description = "The initiative was merged into another one: `Location` is the kept one's address (same form and query string), for good",
+         headers(("Location" = String, description = "The kept initiative's URL"))),
         (status = 304, description = "Not modified since the ETag given in If-None-Match"),
         (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 410, description = "The initiative was archived", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -258,6 +263,15 @@ pub async fn get_one(
         .read(move |conn| initiative::get(conn, &key, repr))
         .await?
         .ok_or_else(ApiError::not_found)?;
+    if let Some(into) = found.merged_into {
+        let suffix = if req.path().ends_with(".geojson") {
+            ".geojson"
+        } else {
+            ""
+        };
+        let path = format!("/api/v1/initiatives/{into}{suffix}");
+        return Ok(moved_permanently(&req, &state, &path));
+    }
     visible(&found, &caller.0)?;
     let tag = etag(&found, repr);
     let cache = if found.is_published() {
@@ -283,6 +297,21 @@ pub async fn get_one(
         Representation::Feature | Representation::FeatureIn(_) => GEOJSON,
     };
     Ok(response.content_type(content_type).body(found.body))
+}
+
+/// `301 Moved Permanently` to `path` on this server, with the request's query string: where a
+/// merged initiative lives on.
+pub fn moved_permanently(req: &HttpRequest, state: &AppState, path: &str) -> HttpResponse {
+    let query = req.query_string();
+    let separator = if query.is_empty() { "" } else { "?" };
+    HttpResponse::MovedPermanently()
+        .insert_header((
+            header::LOCATION,
+            format!("{}{path}{separator}{query}", base_url(req, state)),
+        ))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::VARY, "Accept"))
+        .finish()
 }
 
 async fn written_response(
@@ -371,6 +400,7 @@ pub(crate) async fn resolve_id(state: &AppState, raw: String) -> Result<uuid::Uu
         (status = 200, description = "The corrected initiative", body = crate::openapi::InitiativeDoc),
         (status = 403, description = "A moderator changing more than `moderation`, or a change made with a session without its CSRF token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The initiative was merged into another one: change that one", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -444,6 +474,7 @@ pub(crate) async fn correct(
     responses(
         (status = 204, description = "Archived"),
         (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The initiative was merged into another one: change that one", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -480,7 +511,105 @@ pub(crate) async fn archive_by(
         .finish())
 }
 
-/// The history of an initiative, oldest first: who changed what, when and why (editors only).
+/// Which value the kept initiative ends with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Pick {
+    Kept,
+    Merged,
+}
+
+/// The body of a merge.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The initiative to keep (id, or slug).
+    into: String,
+    #[serde(default)]
+    #[schema(value_type = MergeFieldsDoc, example = json!({"website": "merged"}))]
+    fields: BTreeMap<MergeField, Option<Pick>>,
+    /// Why, kept in the revision.
+    #[schema(max_length = 500)]
+    reason: Option<String>,
+}
+
+/// Values the kept initiative takes from the merged one (`"merged"`); by default (`"kept"`, or
+/// null) it keeps its own. The OpenAPI mirror of the store's `MergeField`s.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct MergeFieldsDoc {
+    description: Option<Pick>,
+    location: Option<Pick>,
+    /// Street, postcode, city, country and INSEE code together.
+    address: Option<Pick>,
+    website: Option<Pick>,
+    email: Option<Pick>,
+    phone: Option<Pick>,
+    links: Option<Pick>,
+    opening_hours: Option<Pick>,
+    tags: Option<Pick>,
+    categories: Option<Pick>,
+}
+
+/// Merge an initiative into another one (editor): they are one place.
+///
+/// `{key}` leaves every list, tile and export, its id and slug answer 301 to the kept one for
+/// good, the change feed says `merged` (with `merged_into`), its history shows under the kept
+/// one's, and later imports of its record update the kept one. The kept one keeps its own values
+/// except those `fields` takes from the merged one.
+#[utoipa::path(
+    post, path = "/api/v1/initiatives/{key}/merge", tag = "initiatives",
+    params(("key" = String, Path, description = "The id or slug of the initiative merged away")),
+    request_body(content = MergeRequest, description = "The initiative to keep"),
+    responses(
+        (status = 200, description = "The kept initiative", body = crate::openapi::InitiativeDoc),
+        (status = 400, description = "Malformed JSON, or an unknown member", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an editor, or a session without its CSRF token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`{key}` or `into` names no initiative", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`{key}` was merged already", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 1 MiB", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`into` is `{key}` itself, a merged initiative, or an unpublished one while `{key}` is published", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn merge(
+    state: web::Data<AppState>,
+    editor: Editor,
+    key: web::Path<String>,
+    body: web::Json<MergeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let MergeRequest {
+        into,
+        fields,
+        reason,
+    } = body.into_inner();
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+        return Err(ApiError::Unprocessable(vec![
+            archipel_store::FieldError::new(
+                "/reason",
+                "too_long",
+                text!("500 characters at most"; "500 caractères au plus"),
+            ),
+        ]));
+    }
+    let take: Vec<MergeField> = (fields.into_iter())
+        .filter_map(|(field, pick)| (pick == Some(Pick::Merged)).then_some(field))
+        .collect();
+    let id = resolve_id(&state, key.into_inner()).await?;
+    let author = Author::person(editor.0.name);
+    let into = Key::parse(&into);
+    let kept = state
+        .db(move |conn| merge::merge(conn, id, &into, &author, reason.as_deref(), &take))
+        .await?;
+    written_response(&state, kept.id, false).await
+}
+
+/// The history of an initiative and of those merged into it, oldest first (editors only).
+///
+/// Who changed what, when and why; a `merge` names the initiative absorbed (`merged_from`).
 ///
 /// The history holds what was true before: values removed since (a contact that asked to be
 /// taken off, a draft never published), so it is not public; the public representations carry

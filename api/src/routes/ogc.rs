@@ -6,7 +6,7 @@
 use crate::auth::{Editor, Moderator};
 use crate::error::ApiError;
 use crate::list_params::parse_bbox;
-use crate::routes::initiatives::{self, GEOJSON, Write, base_url};
+use crate::routes::initiatives::{self, GEOJSON, Write, base_url, moved_permanently};
 use crate::routes::{ogc_html, ogc_openapi};
 use crate::state::AppState;
 use actix_web::http::header;
@@ -528,7 +528,8 @@ fn content_crs(crs: Crs) -> (&'static str, String) {
     ("Content-Crs", format!("<{}>", crs.uri()))
 }
 
-/// One initiative, as a GeoJSON Feature (`crs` as for items).
+/// One initiative, as a GeoJSON Feature (`crs` as for items); a merged one answers 301 to the
+/// kept one.
 pub async fn item(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -559,6 +560,12 @@ pub async fn item(
     let found = state
         .read(move |conn| initiative::get(conn, &key, Representation::FeatureIn(crs)))
         .await?
+        .ok_or_else(ApiError::not_found)?;
+    if let Some(into) = found.merged_into {
+        let path = format!("/ogc/collections/{COLLECTION}/items/{into}");
+        return Ok(moved_permanently(&req, &state, &path));
+    }
+    let found = Some(found)
         .filter(|f| f.is_published())
         .ok_or_else(ApiError::not_found)?;
     let base = format!("{}/ogc", base_url(&req, &state));

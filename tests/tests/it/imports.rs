@@ -12,12 +12,12 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
-struct Desk {
-    app: TestApp,
-    feeds: FeedServer,
+pub(crate) struct Desk {
+    pub(crate) app: TestApp,
+    pub(crate) feeds: FeedServer,
 }
 
-async fn desk() -> Desk {
+pub(crate) async fn desk() -> Desk {
     let fetch = FetchSettings {
         retries: 3,
         backoff: Duration::from_millis(5),
@@ -36,7 +36,7 @@ async fn desk() -> Desk {
 }
 
 impl Desk {
-    fn declare(
+    pub(crate) fn declare(
         &self,
         id: &str,
         format: &str,
@@ -58,7 +58,7 @@ impl Desk {
         run::declare(&mut self.app.db.connect(), &config)
     }
 
-    async fn import(&self, id: &str) -> Outcome {
+    pub(crate) async fn import(&self, id: &str) -> Outcome {
         self.import_with(id, false).await
     }
 
@@ -85,7 +85,7 @@ impl Desk {
         .unwrap()
     }
 
-    fn count(&self, sql: &str) -> i64 {
+    pub(crate) fn count(&self, sql: &str) -> i64 {
         #[derive(QueryableByName)]
         struct N {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -97,7 +97,7 @@ impl Desk {
             .n
     }
 
-    fn text(&self, sql: &str) -> String {
+    pub(crate) fn text(&self, sql: &str) -> String {
         #[derive(QueryableByName)]
         struct T {
             #[diesel(sql_type = diesel::sql_types::Text)]
@@ -110,7 +110,7 @@ impl Desk {
     }
 }
 
-fn toulouse() -> Value {
+pub(crate) fn toulouse() -> Value {
     json!({
         "default_category": "shared-garden",
         "default_country": "FR",
@@ -120,14 +120,14 @@ fn toulouse() -> Value {
     })
 }
 
-fn toulouse_feed() -> Value {
+pub(crate) fn toulouse_feed() -> Value {
     serde_json::from_slice(
         &std::fs::read(repo_file("demo/feeds/toulouse_jardins_partages.geojson")).unwrap(),
     )
     .unwrap()
 }
 
-fn assert_ok(outcome: &Outcome) {
+pub(crate) fn assert_ok(outcome: &Outcome) {
     assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.error);
 }
 

@@ -11,6 +11,7 @@ mod faults;
 mod hardening;
 mod imports;
 mod listing;
+mod merges;
 mod migrations;
 mod ogc;
 mod ogc_parts;
