@@ -236,7 +236,8 @@ pub fn build(
                     if let Some(tiles) = tiles
                         && response.status().is_success()
                     {
-                        tiles.invalidate();
+                        // The author's next tile request sees the change.
+                        tiles.sync().await;
                     }
                     Ok(response)
                 }

@@ -1,13 +1,16 @@
-//! Built tiles kept in memory until the map's data changes.
+//! Built tiles kept in memory until the map's data changes where they are.
 //!
 //! A low-zoom tile over a whole country aggregates every initiative under it (about a second for
 //! 1M at z5); the next visitor should not pay that again. Every change to `map_points` or
-//! `categories` sends a `NOTIFY archipel_map` (migration 9), delivered at commit; a listener
-//! thread empties the cache when one arrives. A tile built from a snapshot older than the last
-//! notification is not stored: its build began under an older generation. While the listener is
-//! not connected nothing is cached, so a lost connection can never serve stale tiles for long.
-//! Writes made through this process also empty the cache at once, without waiting for the
-//! notification.
+//! `categories` sends a `NOTIFY archipel_map` (migrations 9 and 70), delivered at commit, that
+//! says where: the changed points (old and new positions), the box around many, or everything. A
+//! listener thread forgets the tiles whose area (with the margin a tile draws beyond its edges)
+//! holds a changed point, and the category counts; every other tile stays. A tile built from a
+//! snapshot older than the last notification is not stored: its build began under an older
+//! generation. While the listener is not connected nothing is cached, so a lost connection can
+//! never serve stale tiles for long. A write made through this process waits, before it answers,
+//! until the listener has read the notifications committed so far ([`TileCache::sync`]), so its
+//! author's next tile request already sees the change.
 //!
 //! Memory is counted as it is really used: the tile's bytes, the key's, and a fixed cost per
 //! entry (the map's slot, the recency list's node, the handles), so a flood of empty tiles
@@ -15,7 +18,7 @@
 //! time. Concurrent misses of one key are built once ([`TileCache::get_or_build`]).
 
 use archipel_store::error::StoreResult;
-use archipel_store::map_changes::ChangeListener;
+use archipel_store::map_changes::{ChangeListener, MapChange};
 use bytes::Bytes;
 use lru::LruCache;
 use std::collections::HashMap;
@@ -64,6 +67,8 @@ pub struct TileCache {
     inner: Mutex<Inner>,
     /// Keys being built now, each with the lock its other askers wait on.
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Asks the listener thread to read its notifications now; each asker is told when done.
+    syncs: Mutex<Option<std::sync::mpsc::Sender<tokio::sync::oneshot::Sender<()>>>>,
 }
 
 #[derive(Debug)]
@@ -99,6 +104,7 @@ impl TileCache {
                 changed_at: Instant::now(),
             }),
             flights: Mutex::new(HashMap::new()),
+            syncs: Mutex::new(None),
         })
     }
 
@@ -208,6 +214,48 @@ impl TileCache {
         inner.changed_at = Instant::now();
     }
 
+    /// The map changed in these places: forget the tiles there (and the category counts).
+    pub fn forget(&self, changes: &[MapChange]) {
+        if changes.is_empty() {
+            return;
+        }
+        if changes.contains(&MapChange::All) {
+            return self.invalidate();
+        }
+        let mut inner = self.lock();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let stale: Vec<String> = inner
+            .entries
+            .iter()
+            .filter(|(key, _)| match tile_bounds(key) {
+                Some(bounds) => changes.iter().any(|c| c.touches(bounds)),
+                None => true,
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in stale {
+            if let Some(tile) = inner.entries.pop(&key) {
+                inner.bytes -= cost(&key, &tile);
+            }
+        }
+        inner.changed_at = Instant::now();
+    }
+
+    /// Returns once the listener has read every notification committed before the call (at
+    /// most a second; at once when nothing is listening).
+    pub async fn sync(&self) {
+        let sender = self
+            .syncs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let Some(sender) = sender else { return };
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if sender.send(done).is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(1), wait).await;
+        }
+    }
+
     /// The current generation (bumped by every change) and how long ago it began.
     pub fn generation(&self) -> (u64, Duration) {
         let inner = self.lock();
@@ -278,22 +326,71 @@ impl TileCache {
     /// Returns when the connection fails or `stop` is set.
     fn follow(&self, database_url: &str, stop: &AtomicBool) -> StoreResult<()> {
         let mut listener = ChangeListener::connect(database_url)?;
+        let (sender, asks) = std::sync::mpsc::channel::<tokio::sync::oneshot::Sender<()>>();
+        *self
+            .syncs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(sender);
         // Tiles built before LISTEN took effect may predate a change that was never notified.
         self.set_live(true);
-        let mut idle = 0u32;
+        let result = self.read_changes(&mut listener, &asks, stop);
+        *self
+            .syncs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+        result
+    }
+
+    fn read_changes(
+        &self,
+        listener: &mut ChangeListener,
+        asks: &std::sync::mpsc::Receiver<tokio::sync::oneshot::Sender<()>>,
+        stop: &AtomicBool,
+    ) -> StoreResult<()> {
+        let mut last_check = Instant::now();
         while !stop.load(Ordering::Acquire) {
-            std::thread::sleep(Duration::from_millis(100));
-            if listener.changed()? {
-                self.invalidate();
-            }
-            idle += 1;
-            if idle >= 50 {
-                idle = 0;
+            let mut waiting: Vec<_> = asks
+                .recv_timeout(Duration::from_millis(100))
+                .into_iter()
+                .collect();
+            waiting.extend(asks.try_iter());
+            // A round trip makes the server hand over every notification committed before it.
+            if !waiting.is_empty() || last_check.elapsed() >= Duration::from_secs(5) {
                 listener.check()?;
+                last_check = Instant::now();
+            }
+            self.forget(&listener.changes()?);
+            for done in waiting {
+                let _ = done.send(());
             }
         }
         Ok(())
     }
+}
+
+/// Web Mercator half-width of the world, in metres.
+const HALF_WORLD: f64 = 20_037_508.342_789_244;
+
+/// The area a cached tile draws (its own, with a margin of an eighth of a tile: clusters read one
+/// cell of sixteen beyond the edges, points 64 of 4096 units), from its key `z/x/y?…`; `None`
+/// for keys that are not tiles (the category counts), which every change forgets.
+pub fn tile_bounds(key: &str) -> Option<[f64; 4]> {
+    let address = key.split('?').next()?;
+    let mut parts = address.split('/').map(|p| p.parse::<u32>().ok());
+    let (z, x, y) = (parts.next()??, parts.next()??, parts.next()??);
+    if parts.next().is_some() || z > 30 {
+        return None;
+    }
+    let size = 2.0 * HALF_WORLD / f64::from(1u32 << z);
+    let margin = size / 8.0;
+    let xmin = -HALF_WORLD + f64::from(x) * size;
+    let ymax = HALF_WORLD - f64::from(y) * size;
+    Some([
+        xmin - margin,
+        ymax - size - margin,
+        xmin + size + margin,
+        ymax + margin,
+    ])
 }
 
 /// The listener thread of a [`TileCache`]; dropping it stops the thread and closes its
@@ -421,6 +518,41 @@ mod tests {
         }
         assert!(cache.bytes() <= budget, "{} > {budget}", cache.bytes());
         assert!(cache.len() < budget / ENTRY_OVERHEAD);
+    }
+
+    #[test]
+    fn a_change_forgets_only_the_tiles_where_it_is() {
+        let cache = live(1 << 20);
+        // Nantes is in z5 tile 15/11 and z10 tile 507/359; z5 tile 17/11 is over Italy.
+        let nantes = [-172_879.0, 5_977_730.0];
+        for key in [
+            "5/15/11?c=&q=&s=",
+            "10/507/359?c=&q=&s=",
+            "5/17/11?c=&q=&s=",
+            CATEGORIES_KEY,
+        ] {
+            let generation = miss(&cache, key);
+            cache.put(key.into(), Bytes::from_static(b"tile"), generation);
+        }
+        cache.forget(&[MapChange::Points(vec![nantes])]);
+        assert!(matches!(cache.get("5/17/11?c=&q=&s="), Lookup::Hit(_)));
+        for key in ["5/15/11?c=&q=&s=", "10/507/359?c=&q=&s=", CATEGORIES_KEY] {
+            assert!(matches!(cache.get(key), Lookup::Miss(_)), "{key}");
+        }
+        assert_eq!(
+            cache.bytes(),
+            cost("5/17/11?c=&q=&s=", &Bytes::from_static(b"tile"))
+        );
+        cache.forget(&[MapChange::All]);
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn tile_bounds_cover_the_tile_and_its_margin() {
+        let [xmin, _, xmax, _] = tile_bounds("0/0/0?c=").unwrap();
+        assert!(xmin < -HALF_WORLD && xmax > HALF_WORLD);
+        assert_eq!(tile_bounds(CATEGORIES_KEY), None);
+        assert_eq!(tile_bounds("5/1"), None);
     }
 
     #[actix_web::test]

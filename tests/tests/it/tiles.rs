@@ -393,3 +393,78 @@ async fn the_opening_tiles_are_built_before_anyone_asks_and_again_after_a_change
         .unwrap();
     assert_eq!(body["map_tiles"]["prebuilt"], true);
 }
+
+/// The names a tile shows; an empty tile (204) shows none.
+async fn shown(app: &TestApp, path: &str) -> Vec<String> {
+    match tile(app, path).await.0 {
+        204 => Vec::new(),
+        _ => names_in(app, path).await,
+    }
+}
+
+#[actix_web::test]
+async fn an_edit_shows_at_once_and_leaves_the_other_tiles_cached() {
+    let app = TestApp::spawn().await;
+    assert!(app.tiles.is_live(), "the cache listener connects");
+    let toulouse = app
+        .create(json!({"name": "Recyclerie de Toulouse", "lat": 43.6045, "lon": 1.4440}))
+        .await;
+    app.create(json!({"name": "Repair café de Lille", "lat": 50.6292, "lon": 3.0573}))
+        .await;
+    let id = toulouse["id"].as_str().unwrap();
+    let at = |lat: f64, lon: f64| {
+        let (x, y) = tile_of(lat, lon, 10);
+        format!("/api/v1/tiles/10/{x}/{y}.mvt")
+    };
+    let (toulouse_tile, lille_tile, lyon_tile) = (
+        at(43.6045, 1.4440),
+        at(50.6292, 3.0573),
+        at(45.7640, 4.8357),
+    );
+    for path in [&toulouse_tile, &lille_tile, &lyon_tile] {
+        shown(&app, path).await;
+    }
+    let builds = app.tiles.builds();
+    assert_eq!(shown(&app, &lille_tile).await, ["Repair café de Lille"]);
+    assert_eq!(
+        app.tiles.builds(),
+        builds,
+        "a built tile is served from memory"
+    );
+
+    // The editor's answer comes once the cache has forgotten the tiles the change touches: the
+    // next request already shows it, without waiting.
+    assert_eq!(
+        patch(&app, id, json!({"name": "Recyclerie des Minimes"}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        shown(&app, &toulouse_tile).await,
+        ["Recyclerie des Minimes"]
+    );
+    assert_eq!(
+        app.tiles.builds(),
+        builds + 1,
+        "only the changed tile is built again"
+    );
+    assert_eq!(shown(&app, &lille_tile).await, ["Repair café de Lille"]);
+    assert_eq!(
+        app.tiles.builds(),
+        builds + 1,
+        "Lille's tile stayed in memory"
+    );
+
+    // A move changes the old place and the new one.
+    assert_eq!(
+        patch(&app, id, json!({"lat": 45.7640, "lon": 4.8357}))
+            .await
+            .status(),
+        200
+    );
+    assert!(shown(&app, &toulouse_tile).await.is_empty());
+    assert_eq!(shown(&app, &lyon_tile).await, ["Recyclerie des Minimes"]);
+    assert_eq!(shown(&app, &lille_tile).await, ["Repair café de Lille"]);
+    assert_eq!(app.tiles.builds(), builds + 3);
+}
