@@ -26,6 +26,13 @@ FUZZ_CHECKS ?= not_a_server_error
 run: deps frontend build-release
 	$(RELEASE) migrate
 	$(RELEASE) demo load --if-empty
+	@if ! $(RELEASE) user list | tail -n +2 | grep -q .; then \
+		echo; \
+		echo "No account yet. To work in http://127.0.0.1:$(PORT)/workspace, create the first administrator"; \
+		echo "(it prints an invitation link where you choose your password), in another terminal:"; \
+		echo "  $(RELEASE) user create --email you@example.org --name 'Your Name' --role admin --public-url http://127.0.0.1:$(PORT)"; \
+		echo; \
+	fi
 	$(RELEASE) serve --port $(PORT) --frontend-dir frontend/dist
 
 ## test: lints, then every test suite, then the benchmark smoke run

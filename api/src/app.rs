@@ -5,7 +5,7 @@ use crate::lang::Lang;
 use crate::openapi::ApiDoc;
 use crate::routes::{
     catalog, categories, changes, export, frontend, health, imports, initiatives, ogc, session,
-    suggestions, tiles, tokens,
+    suggestions, tiles, tokens, users,
 };
 use crate::routes::{ogc_html, ogc_openapi};
 use crate::state::AppState;
@@ -94,6 +94,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/initiatives/{key}/merge").route(web::post().to(initiatives::merge)),
             )
+            .service(
+                web::resource("/initiatives/{key}/revisions/{revision_id}/restore")
+                    .route(web::post().to(initiatives::restore)),
+            )
+            .service(web::resource("/to-check").route(web::get().to(initiatives::to_check)))
+            .service(
+                web::resource("/users")
+                    .route(web::get().to(users::list))
+                    .route(web::post().to(users::invite)),
+            )
+            .service(web::resource("/users/{id}").route(web::patch().to(users::change)))
+            .service(web::resource("/users/{id}/link").route(web::post().to(users::new_link)))
             .service(
                 web::resource("/initiatives/{key}/reports")
                     .route(web::post().to(suggestions::report_correction)),

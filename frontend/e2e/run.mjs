@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { bundleGzipBytes, Harness, OUT, tolerant } from './harness.mjs';
+import { workspaceScenarios } from './workspace.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
@@ -636,6 +637,9 @@ scenario('api-failures-are-shown', async (page, h) => {
 const SCENARIO_LIMIT_MS = Number(process.env.E2E_SCENARIO_LIMIT_MS ?? 90000);
 
 class Hang extends Error {}
+
+// The workspace's scenarios, last: they add initiatives and people of their own.
+workspaceScenarios(scenario, { axeSource: () => readFileSync(AXE, 'utf8'), assertPageHeaders });
 
 /**
  * The scenario running now. An unhandled rejection or uncaught exception (a route handler that

@@ -45,6 +45,7 @@ export interface Initiative {
   description: string;
   point: { lon: number; lat: number };
   categories: string[];
+  tags: string[];
   address: Address;
   contact: { website: string | null; email: string | null; phone: string | null; links: string[] };
   opening_hours: string | null;

@@ -379,3 +379,12 @@ pub fn resolve_conflict(conn: &mut PgConnection, id: i64) -> StoreResult<bool> {
         .execute(conn)?
         > 0)
 }
+
+/// One conflict, open or resolved.
+pub fn conflict(conn: &mut PgConnection, id: i64) -> StoreResult<Option<Conflict>> {
+    Ok(import_conflicts::table
+        .find(id)
+        .select(Conflict::as_select())
+        .first(conn)
+        .optional()?)
+}

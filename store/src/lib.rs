@@ -32,6 +32,7 @@ pub mod suggestion;
 pub mod sync;
 pub mod text;
 pub mod tiles;
+pub mod to_check;
 pub mod token;
 pub mod user;
 

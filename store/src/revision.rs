@@ -238,3 +238,18 @@ pub fn list(conn: &mut PgConnection, initiative_id: Uuid) -> StoreResult<Vec<Rev
         )
         .collect())
 }
+
+/// The initiative as revision `revision_id` of `initiative_id` left it (its GeoJSON Feature);
+/// `None` when that initiative has no such revision.
+pub fn state_after(
+    conn: &mut PgConnection,
+    initiative_id: Uuid,
+    revision_id: i64,
+) -> StoreResult<Option<serde_json::Value>> {
+    Ok(revisions::table
+        .filter(revisions::initiative_id.eq(initiative_id))
+        .filter(revisions::id.eq(revision_id))
+        .select(revisions::after)
+        .first(conn)
+        .optional()?)
+}

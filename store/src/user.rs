@@ -117,19 +117,9 @@ impl NewUser {
                 text!("a display name has 1 to 100 characters"; "un nom affiché compte de 1 à 100 caractères"),
             ));
         }
-        let mut codes = Vec::new();
-        for (i, raw) in territories.iter().enumerate() {
-            match territory_code(raw) {
-                Some(code) if !codes.contains(&code) => codes.push(code),
-                Some(_) => {}
-                None => errors.push(FieldError::new(
-                    format!("/territories/{i}"),
-                    "invalid_territory",
-                    text!("'{}' is neither an INSEE commune code (five characters) nor an EPCI SIREN (nine digits)", raw;
-                          "« {} » n'est ni un code commune INSEE (cinq caractères) ni un SIREN d'EPCI (neuf chiffres)", raw),
-                )),
-            }
-        }
+        let codes = parse_territories(territories)
+            .map_err(|e| errors.extend(e))
+            .unwrap_or_default();
         match email {
             Some(email) if errors.is_empty() => Ok(Self {
                 email: email.as_str().to_string(),
@@ -333,6 +323,116 @@ pub fn reset_password(conn: &mut PgConnection, email: &str) -> StoreResult<Optio
     conn.transaction(|conn| match find_by_email(conn, email)? {
         Some(user) if user.active => issue_link(conn, user.id, LinkPurpose::Reset).map(Some),
         _ => Ok(None),
+    })
+}
+
+/// The account with this id, disabled or not.
+pub fn get(conn: &mut PgConnection, id: i64) -> StoreResult<Option<User>> {
+    Ok(Statement::new("SELECT ")
+        .sql(USER_COLUMNS)
+        .sql(" FROM users u WHERE u.id = ")
+        .bind::<BigInt, _>(id)
+        .get_result::<User>(conn)
+        .optional()?)
+}
+
+/// What an administrator changes about an account; `None` leaves a value as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub role: Option<Role>,
+    /// Validated codes (see [`NewUser::parse`]).
+    pub territories: Option<Vec<String>>,
+    pub active: Option<bool>,
+}
+
+/// Parses territory codes as [`NewUser::parse`] does; every bad code is listed.
+pub fn parse_territories(territories: &[String]) -> Result<Vec<String>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut codes = Vec::new();
+    for (i, raw) in territories.iter().enumerate() {
+        match territory_code(raw) {
+            Some(code) if !codes.contains(&code) => codes.push(code),
+            Some(_) => {}
+            None => errors.push(FieldError::new(
+                format!("/territories/{i}"),
+                "invalid_territory",
+                text!("'{}' is neither an INSEE commune code (five characters) nor an EPCI SIREN (nine digits)", raw;
+                      "« {} » n'est ni un code commune INSEE (cinq caractères) ni un SIREN d'EPCI (neuf chiffres)", raw),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(codes)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Changes an account's role, territories or state. Disabling ends its sessions. The last active
+/// administrator can be neither demoted nor disabled (nobody could manage accounts any more).
+pub fn update(conn: &mut PgConnection, id: i64, change: &UserChange) -> StoreResult<User> {
+    conn.transaction(|conn| {
+        // Serialises administrators' changes, so two of them cannot demote each other at once.
+        Statement::new("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(conn)?;
+        let current = get(conn, id)?.ok_or(StoreError::NotFound)?;
+        let was_admin = current.active && current.role()? == Role::Admin;
+        let stays_admin = change.active.unwrap_or(current.active)
+            && change.role.unwrap_or(current.role()?) == Role::Admin;
+        if was_admin && !stays_admin {
+            let others = Statement::new(
+                "SELECT count(*) AS n FROM users WHERE active AND role = 'admin' AND id <> ",
+            )
+            .bind::<BigInt, _>(id)
+            .get_result::<Count>(conn)?
+            .n;
+            if others == 0 {
+                return Err(StoreError::Conflict(text!(
+                    "{} is the last active administrator: make someone else an administrator first", current.name;
+                    "{} est le dernier administrateur actif : nommez d'abord un autre administrateur", current.name)));
+            }
+        }
+        let updated = Statement::new("UPDATE users u SET role = ")
+            .bind::<Text, _>(change.role.map_or(current.role_text.clone(), |r| r.as_str().to_string()))
+            .sql(", territories = ")
+            .bind::<Array<Text>, _>(change.territories.clone().unwrap_or(current.territories.clone()))
+            .sql(", active = ")
+            .bind::<Bool, _>(change.active.unwrap_or(current.active))
+            .sql(" WHERE u.id = ")
+            .bind::<BigInt, _>(id)
+            .sql(" RETURNING ")
+            .sql(USER_COLUMNS)
+            .get_result::<User>(conn)?;
+        if !updated.active {
+            end_sessions(conn, id)?;
+        }
+        Ok(updated)
+    })
+}
+
+/// A new invitation (never logged in, no password yet) or reset link for the account `id`;
+/// `None` when it is disabled or unknown.
+pub fn new_link(conn: &mut PgConnection, id: i64) -> StoreResult<Option<(LinkPurpose, String)>> {
+    #[derive(QueryableByName)]
+    struct HasPassword {
+        #[diesel(sql_type = Bool)]
+        has_password: bool,
+    }
+    conn.transaction(|conn| {
+        let Some(user) = get(conn, id)?.filter(|u| u.active) else {
+            return Ok(None);
+        };
+        let purpose = if Statement::new(
+            "SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = ",
+        )
+        .bind::<BigInt, _>(user.id)
+        .get_result::<HasPassword>(conn)?
+        .has_password
+        {
+            LinkPurpose::Reset
+        } else {
+            LinkPurpose::Invitation
+        };
+        issue_link(conn, user.id, purpose).map(|token| Some((purpose, token)))
     })
 }
 

@@ -107,6 +107,10 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
     if path == "/embed" || path == "/embed/" {
         return page(&req, &state, root.join("embed.html"), true);
     }
+    // The workspace is one page; its views (and the invitation and reset links) are its routes.
+    if path == "/workspace" || path.starts_with("/workspace/") {
+        return page(&req, &state, root.join("workspace.html"), false);
+    }
     if let Some(file) = inside(root, path).filter(|f| f.is_file()) {
         if file.extension().is_some_and(|e| e == "html") {
             return page(&req, &state, file, false);

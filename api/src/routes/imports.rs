@@ -2,12 +2,16 @@
 
 use crate::auth::{Admin, Editor};
 use crate::error::ApiError;
+use crate::input;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use archipel_importer::run::{self, Outcome};
 use archipel_importer::{ImportError, RunOptions, Silent};
+use archipel_store::initiative;
+use archipel_store::revision::{Action, Author};
 use archipel_store::{duplicate, import_run, source, text};
+use diesel::Connection;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -159,17 +163,39 @@ pub async fn list_conflicts(
     Ok(HttpResponse::Ok().json(json!({ "conflicts": conflicts })))
 }
 
-/// Close a conflict once it has been looked at (`{"status": "resolved"}`).
+/// Close a conflict: `{"status": "resolved"}` keeps the directory's values (ours);
+/// `{"status": "resolved", "keep": "feed"}` first takes the feed's values of the fields in
+/// conflict (a new revision by the caller).
 #[utoipa::path(patch, path = "/api/v1/import-conflicts/{id}", tag = "imports",
     params(("id" = i64, Path, description = "The conflict's id")),
-    responses((status = 204, description = "Resolved"), (status = 404, description = "No such conflict", body = crate::error::Problem, content_type = "application/problem+json")),
+    request_body(content = Object, description = "`status`: `resolved`; `keep`: `ours` (default) or `feed`"),
+    responses(
+        (status = 204, description = "Resolved"),
+        (status = 404, description = "No such conflict", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`keep: feed` on a conflict already resolved", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Neither status resolved nor keep ours|feed, or the feed's values are not valid", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = [])))]
 pub async fn resolve_conflict(
     state: web::Data<AppState>,
-    _editor: Editor,
+    editor: Editor,
     id: web::Path<i64>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
+    let keep = body.get("keep").map(Value::as_str);
+    let take_feed = match keep {
+        None | Some(Some("ours")) => false,
+        Some(Some("feed")) => true,
+        _ => {
+            return Err(ApiError::Unprocessable(vec![
+                archipel_store::FieldError::new(
+                    "/keep",
+                    "invalid_keep",
+                    text!("keep is 'ours' or 'feed'"; "keep vaut « ours » ou « feed »"),
+                ),
+            ]));
+        }
+    };
     if body.get("status").and_then(Value::as_str) != Some("resolved") {
         return Err(ApiError::Unprocessable(vec![
             archipel_store::FieldError::new(
@@ -181,15 +207,65 @@ pub async fn resolve_conflict(
         ]));
     }
     let id = id.into_inner();
+    let no_such =
+        || ApiError::NotFound(text!("there is no such conflict"; "ce conflit n'existe pas"));
+    if take_feed {
+        let conflict = state
+            .db(move |conn| import_run::conflict(conn, id))
+            .await?
+            .ok_or_else(no_such)?;
+        if conflict.status != "open" {
+            return Err(ApiError::Conflict(text!(
+                "this conflict is already resolved"; "ce conflit est déjà résolu")));
+        }
+        let changes = input::parse(&feed_values(&conflict)).map_err(ApiError::Unprocessable)?;
+        let author = Author::person(editor.0.name);
+        let reason = format!("took the feed's values (import conflict {id})");
+        let initiative_id = conflict.initiative_id;
+        state
+            .db(move |conn| {
+                conn.transaction(|conn| {
+                    initiative::update(
+                        conn,
+                        initiative_id,
+                        None,
+                        &author,
+                        Some(&reason),
+                        Action::Update,
+                        |draft| Ok(changes.apply(draft)),
+                    )?;
+                    import_run::resolve_conflict(conn, id)
+                })
+            })
+            .await?;
+        return Ok(HttpResponse::NoContent().finish());
+    }
     if !state
         .db(move |conn| import_run::resolve_conflict(conn, id))
         .await?
     {
-        return Err(ApiError::NotFound(
-            text!("there is no such conflict"; "ce conflit n'existe pas"),
-        ));
+        return Err(no_such());
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The feed's values of the fields in conflict, as a GeoJSON Feature to write.
+fn feed_values(conflict: &import_run::Conflict) -> Value {
+    let mut properties = serde_json::Map::new();
+    let mut geometry = None;
+    for field in &conflict.fields {
+        let value = conflict.incoming.get(field).cloned().unwrap_or(Value::Null);
+        if field == "geometry" {
+            geometry = Some(value);
+        } else {
+            properties.insert(field.clone(), value);
+        }
+    }
+    let mut feature = json!({ "type": "Feature", "properties": properties });
+    if let Some(geometry) = geometry {
+        feature["geometry"] = geometry;
+    }
+    feature
 }
 
 /// Pairs that may be the same place, best score first, with their reasons.

@@ -646,6 +646,132 @@ pub async fn revisions(
     Ok(response.json(serde_json::json!({ "revisions": history })))
 }
 
+/// `?reason=` of a restore.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreParams {
+    /// Why the version is restored (kept in the new revision; at most 500 characters).
+    pub reason: Option<String>,
+}
+
+/// Restore a version (editor): a new revision brings back the values that revision `revision_id`
+/// left. The moderation state stays as it is (publishing and archiving are acts of their own).
+#[utoipa::path(
+    post, path = "/api/v1/initiatives/{key}/revisions/{revision_id}/restore", tag = "initiatives",
+    params(
+        ("key" = String, Path, description = "The initiative's id or slug"),
+        ("revision_id" = i64, Path, description = "The revision whose values to bring back"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read; a newer stored version gives 412"),
+        RestoreParams,
+    ),
+    responses(
+        (status = 200, description = "The initiative with the restored values (unchanged, and no revision written, when they are the current ones)", body = crate::openapi::InitiativeDoc),
+        (status = 403, description = "Not an editor, or a change made with a session without its CSRF token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such initiative, or no such revision of it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The old values are no longer valid (e.g. a category since removed), each listed in `errors`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    editor: Editor,
+    path: web::Path<(String, i64)>,
+    params: web::Query<RestoreParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, revision_id) = path.into_inner();
+    let id = resolve_id(&state, key).await?;
+    let mut feature = state
+        .db(move |conn| revision::state_after(conn, id, revision_id))
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(text!(
+                "this initiative has no revision {}", revision_id;
+                "cette initiative n'a pas de révision {}", revision_id))
+        })?;
+    if let Some(properties) = feature.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.remove("moderation");
+    }
+    let changes = input::parse(&feature).map_err(ApiError::Unprocessable)?;
+    let expected = conditional::if_match_version(&req)?;
+    let author = Author::person(editor.0.name);
+    let reason = match params.into_inner().reason {
+        Some(r) if !r.trim().is_empty() => r.trim().chars().take(500).collect(),
+        _ => format!("restored revision {revision_id}"),
+    };
+    state
+        .db(move |conn| {
+            initiative::update(
+                conn,
+                id,
+                expected,
+                &author,
+                Some(&reason),
+                Action::Restore,
+                |draft| changes.replacing(&draft),
+            )
+        })
+        .await?;
+    written_response(&state, id, false).await
+}
+
+/// Paging of the initiatives to check.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ToCheckParams {
+    /// Not confirmed for this many months (1 to 120, default 12).
+    pub months: Option<u32>,
+    /// At most 500 (default 100).
+    pub limit: Option<i64>,
+    /// Skip this many.
+    pub offset: Option<i64>,
+}
+
+/// Initiatives to check (editor): published ones nobody has confirmed as still active for
+/// `months` months (never confirmed ones count from their creation), the longest first.
+/// Confirming one is `PATCH /api/v1/initiatives/{key}` with `{"last_confirmed_at": "<now>"}`.
+#[utoipa::path(
+    get, path = "/api/v1/to-check", tag = "initiatives",
+    params(ToCheckParams),
+    responses(
+        (status = 200, description = "`initiatives`: id, slug, name, city, categories, source_id, last_confirmed_at, created_at, updated_at; `before`: the cut-off"),
+        (status = 403, description = "Not an editor", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn to_check(
+    state: web::Data<AppState>,
+    _editor: Editor,
+    params: web::Query<ToCheckParams>,
+) -> Result<HttpResponse, ApiError> {
+    let ToCheckParams {
+        months,
+        limit,
+        offset,
+    } = params.into_inner();
+    let months = months.unwrap_or(12);
+    let limit = limit.unwrap_or(100);
+    let offset = offset.unwrap_or(0);
+    if !(1..=120).contains(&months) || !(1..=500).contains(&limit) || offset < 0 {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            text!(
+                "months is 1 to 120, limit 1 to 500, offset 0 or more";
+                "months va de 1 à 120, limit de 1 à 500, offset de 0 ou plus"),
+        ));
+    }
+    let before = chrono::Utc::now()
+        .checked_sub_months(chrono::Months::new(months))
+        .unwrap_or_default();
+    let items = state
+        .db(move |conn| archipel_store::to_check::list(conn, before, limit, offset))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(serde_json::json!({ "before": before, "initiatives": items })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_host;

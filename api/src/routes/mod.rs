@@ -13,3 +13,4 @@ pub mod session;
 pub mod suggestions;
 pub mod tiles;
 pub mod tokens;
+pub mod users;

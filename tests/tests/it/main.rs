@@ -21,6 +21,7 @@ mod privacy;
 mod sessions;
 mod stories;
 mod tiles;
+mod workspace;
 
 use serde_json::{Value, json};
 

@@ -1,0 +1,234 @@
+// Browser scenarios of the workspace at /workspace, run by run.mjs in the same browser as the
+// map's. People are created with `archipel user create --password-stdin`; each scenario makes
+// the initiatives it changes, so the map's scenarios keep their fixtures. Screenshots for the
+// README's tour go to docs/screenshots/.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARCHIPEL_BIN, OUT, REPO } from './harness.mjs';
+
+const SHOTS = join(REPO, 'docs', 'screenshots');
+const PASSWORD = 'un mot de passe assez long';
+const PEOPLE = {
+  editor: { email: 'edith@mairie.example', name: 'Édith Éditrice', role: 'editor' },
+  moderator: { email: 'momo@mairie.example', name: 'Momo Modère', role: 'moderator' },
+  admin: { email: 'ada@mairie.example', name: 'Ada Admin', role: 'admin' },
+};
+let peopleMade = false;
+
+function makePeople(h) {
+  if (peopleMade) return;
+  for (const p of Object.values(PEOPLE)) {
+    const made = spawnSync(ARCHIPEL_BIN, ['user', 'create', '--email', p.email, '--name', p.name, '--role', p.role, '--password-stdin'], {
+      env: { ...process.env, DATABASE_URL: h.databaseUrl },
+      input: `${PASSWORD}\n`,
+      encoding: 'utf8',
+    });
+    if (made.status !== 0) throw new Error(`archipel user create ${p.email}: ${made.stderr}`);
+  }
+  peopleMade = true;
+}
+
+async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** Logs in through the form (French labels) and waits for the navigation. */
+async function logIn(page, h, who, path = '/workspace') {
+  makePeople(h);
+  await page.goto(`${h.baseUrl}${path}`);
+  await page.getByLabel('Adresse e-mail').fill(PEOPLE[who].email);
+  await page.getByLabel('Mot de passe').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.getByRole('navigation', { name: 'Espace de travail' }).waitFor();
+}
+
+async function created(h, body) {
+  const { status, body: made } = await h.api('/api/v1/initiatives', { method: 'POST', body: JSON.stringify(body) });
+  assert.equal(status, 201, JSON.stringify(made));
+  return made;
+}
+
+/** axe-core: no serious or critical violation. */
+async function noSeriousViolation(page, axeSource, context) {
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axeSource());
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
+  });
+  assert.deepEqual(violations, [], `axe found serious violations on the ${context}:\n${JSON.stringify(violations, null, 2)}`);
+}
+
+export function workspaceScenarios(scenario, { axeSource, assertPageHeaders }) {
+  scenario('workspace-logged-out-goes-to-login', async (page, h) => {
+    const response = await page.goto(`${h.baseUrl}/workspace/duplicates`);
+    assertPageHeaders(response, "'self'");
+    await page.getByRole('heading', { name: 'Connexion à l’espace de travail' }).waitFor();
+    await page.getByLabel('Adresse e-mail').waitFor();
+    await page.getByLabel('Mot de passe').waitFor();
+    await page.getByRole('button', { name: 'Se connecter' }).waitFor();
+    assert.equal(await page.getByRole('navigation').count(), 0);
+    await shot(page, 'workspace-login');
+    // In English.
+    await page.goto(`${h.baseUrl}/workspace?lang=en`);
+    await page.getByLabel('E-mail').waitFor();
+    await page.getByLabel('Password').waitFor();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    // A wrong password: the message, next to nothing that says which field was wrong.
+    makePeople(h);
+    await page.getByLabel('E-mail').fill(PEOPLE.editor.email);
+    await page.getByLabel('Password').fill('not the password at all');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.locator('.form-summary', { hasText: 'wrong e-mail or password' }).waitFor();
+  });
+
+  scenario('workspace-login', async (page, h) => {
+    await logIn(page, h, 'editor');
+    const nav = page.getByRole('navigation', { name: 'Espace de travail' });
+    for (const item of ['À traiter', 'À vérifier', 'Doublons', 'Nouvelle initiative']) await nav.getByRole('link', { name: new RegExp(`^${item}`) }).waitFor();
+    assert.equal(await nav.getByRole('link', { name: /^Personnes/ }).count(), 0, 'users are for administrators');
+    await page.getByRole('heading', { name: 'À traiter', level: 1 }).waitFor();
+    // The session survives a reload; logging out ends it.
+    await page.reload();
+    await nav.waitFor();
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await page.getByRole('button', { name: 'Se connecter' }).waitFor();
+    const session = await page.evaluate(() => fetch('/api/v1/session').then((r) => r.status));
+    assert.equal(session, 401);
+  });
+
+  scenario('workspace-publish-suggestion', async (page, h) => {
+    const name = `Boîte à dons ${Date.now()}`;
+    const sent = await fetch(`${h.baseUrl}/api/v1/suggestions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name, lat: 45.7601, lon: 4.8402, categories: ['give-box'], description: 'Une boîte à dons devant la bibliothèque.', submitter_email: 'visiteur@example.org', honeypot: '' }),
+    });
+    const answer = await sent.text();
+    assert.equal(sent.status, 201, answer);
+    const { id } = JSON.parse(answer);
+    await logIn(page, h, 'moderator');
+    // The count of what waits, in the navigation.
+    await page.locator('[data-count="inbox"]:not([hidden])').waitFor();
+    await page.getByRole('button', { name: `Ouvrir « ${name} »` }).click();
+    await page.getByRole('heading', { name, level: 2 }).waitFor();
+    await page.getByText('Une boîte à dons devant la bibliothèque.').waitFor();
+    await page.locator('.ws-map canvas').waitFor();
+    await shot(page, 'workspace-inbox');
+    await page.getByRole('button', { name: 'Publier' }).click();
+    await page.getByText(`« ${name} » est publiée sur la carte.`).waitFor();
+    const { body } = await h.api(`/api/v1/initiatives/${id}`);
+    assert.equal(body.moderation, 'published');
+    // On the public map: its card opens from the URL.
+    const { body: read } = await h.api(`/api/v1/initiatives/${id}`);
+    await page.goto(`${h.baseUrl}/?i=${read.slug}`);
+    await page.locator('#card').getByRole('heading', { name }).waitFor({ timeout: 20000 });
+  });
+
+  scenario('workspace-correct-a-field', async (page, h) => {
+    const item = await created(h, { name: 'Atelier vélo du Rhône', lat: 45.75, lon: 4.85, categories: ['repair-cafe'] });
+    await logIn(page, h, 'editor', `/workspace/initiatives/${item.slug}`);
+    await page.getByRole('heading', { name: 'Modifier « Atelier vélo du Rhône »' }).waitFor();
+    // The API's message shows next to the field.
+    await page.getByLabel('Courriel').fill('pas-une-adresse');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    const error = page.locator('#f-email-error');
+    await error.waitFor();
+    assert.ok((await error.innerText()).length > 5);
+    assert.equal(await page.getByLabel('Courriel').getAttribute('aria-invalid'), 'true');
+    await page.getByLabel('Courriel').fill('atelier@example.org');
+    await page.getByLabel('Horaires (syntaxe OpenStreetMap)').fill('Mo-Su 00:00-24:00');
+    await page.getByText('Aperçu : Ouvert 24 h/24, 7 j/7').waitFor();
+    // Placed on the map by a click.
+    await page.waitForFunction(() => window.__wsMap?.loaded(), null, { timeout: 20000 });
+    await page.locator('.ws-map').scrollIntoViewIfNeeded();
+    const point = await page.evaluate(() => {
+      const m = window.__wsMap;
+      const p = m.project([4.853, 45.7485]);
+      const r = m.getCanvas().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    });
+    await page.mouse.click(point.x, point.y);
+    assert.ok(Math.abs(Number(await page.getByLabel('Latitude').inputValue()) - 45.7485) < 1e-4, await page.getByLabel('Latitude').inputValue());
+    await shot(page, 'workspace-editor');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText('Modifications enregistrées.').waitFor();
+    const { body } = await h.api(`/api/v1/initiatives/${item.id}`);
+    assert.equal(body.contact.email, 'atelier@example.org');
+    assert.equal(body.opening_hours, 'Mo-Su 00:00-24:00');
+    assert.ok(Math.abs(body.point.lon - 4.853) < 1e-4, JSON.stringify(body.point));
+  });
+
+  scenario('workspace-restore-a-version', async (page, h) => {
+    const item = await created(h, { name: 'Jardin des Canuts', lat: 45.77, lon: 4.83, opening_hours: 'Sa 10:00-12:00' });
+    const patched = await h.api(`/api/v1/initiatives/${item.id}`, { method: 'PATCH', body: JSON.stringify({ name: 'Jardin renommé par erreur', opening_hours: null }) });
+    assert.equal(patched.status, 200);
+    await logIn(page, h, 'editor', `/workspace/initiatives/${item.id}/history`);
+    await page.getByRole('heading', { name: 'Historique de « Jardin renommé par erreur »' }).waitFor();
+    await page.getByRole('cell', { name: 'Jardin des Canuts' }).waitFor();
+    await shot(page, 'workspace-history');
+    await page.getByRole('button', { name: /^Restaurer cette version/ }).last().click();
+    await page.getByText('Version restaurée : une nouvelle révision a été écrite.').waitFor();
+    await page.getByRole('heading', { name: 'Historique de « Jardin des Canuts »' }).waitFor();
+    const { body } = await h.api(`/api/v1/initiatives/${item.id}`);
+    assert.equal(body.name, 'Jardin des Canuts');
+    assert.equal(body.opening_hours, 'Sa 10:00-12:00');
+  });
+
+  scenario('workspace-moderator-cannot-edit', async (page, h) => {
+    const item = await created(h, { name: 'Fablab de la Duchère', lat: 45.78, lon: 4.8 });
+    await logIn(page, h, 'moderator', `/workspace/initiatives/${item.id}`);
+    await page.getByText('Votre rôle (modération) permet de publier ou refuser, pas de modifier les champs.').waitFor();
+    assert.equal(await page.getByLabel('Nom', { exact: true }).isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Enregistrer' }).isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Archiver' }).count(), 0);
+    assert.equal(await page.getByRole('link', { name: /^Nouvelle initiative/ }).count(), 0);
+    // And the API says no, even with the session's CSRF token.
+    const status = await page.evaluate(async (id) => {
+      const session = await fetch('/api/v1/session').then((r) => r.json());
+      const r = await fetch(`/api/v1/initiatives/${id}`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/merge-patch+json', 'X-CSRF-Token': session.csrf_token },
+        body: JSON.stringify({ name: 'Renommé par un modérateur' }),
+      });
+      return r.status;
+    }, item.id);
+    assert.equal(status, 403);
+  });
+
+  scenario('workspace-accessibility-axe', async (page, h) => {
+    await page.goto(`${h.baseUrl}/workspace`);
+    await page.getByRole('button', { name: 'Se connecter' }).waitFor();
+    await noSeriousViolation(page, axeSource, 'login page');
+    const item = await created(h, { name: 'Recyclerie de Vaise', lat: 45.77, lon: 4.8, opening_hours: 'Tu-Sa 10:00-18:00' });
+    await logIn(page, h, 'admin');
+    await page.getByRole('heading', { name: 'À traiter', level: 1 }).waitFor();
+    await noSeriousViolation(page, axeSource, 'inbox');
+    for (const [path, title, name] of [
+      [`/workspace/initiatives/${item.id}`, 'Modifier « Recyclerie de Vaise »', 'editor'],
+      [`/workspace/initiatives/${item.id}/history`, 'Historique de « Recyclerie de Vaise »', 'history'],
+      ['/workspace/to-check', 'À vérifier', 'to check'],
+      ['/workspace/duplicates', 'Doublons', 'duplicates'],
+      ['/workspace/imports', 'Imports', 'imports'],
+      ['/workspace/users', 'Personnes', 'users'],
+      ['/workspace/new', 'Nouvelle initiative', 'new initiative'],
+    ]) {
+      await page.goto(`${h.baseUrl}${path}`);
+      await page.getByRole('heading', { name: title, level: 1 }).waitFor();
+      await noSeriousViolation(page, axeSource, name);
+      if (name === 'users') await shot(page, 'workspace-users');
+    }
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${h.baseUrl}/workspace?lang=en`);
+    await page.getByRole('heading', { name: 'Inbox', level: 1 }).waitFor();
+    await noSeriousViolation(page, axeSource, 'phone layout, in English');
+    await shot(page, 'workspace-phone');
+  });
+}
+
+export { OUT };

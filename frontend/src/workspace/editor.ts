@@ -1,0 +1,240 @@
+// Editing an initiative (or creating one): every field, the API's validation messages inline,
+// the place picked on the map, categories, opening hours with a live preview, archive. And its
+// history: who changed what, when and why, field by field, with "Restore this version".
+
+import { categoryName, getCategories, type Category, type Initiative } from '../api';
+import { statusSentence } from '../card';
+import { h } from '../dom';
+import { openingStatus, parseOpeningHours } from '../opening-hours';
+import { miniMap } from './mini-map';
+import { may } from './session';
+import { wt, wtValue } from './strings';
+import { busy, button, dateText, field, heading, loadFailed, showProblem, type Context } from './ui';
+
+type Doc = Record<string, unknown>;
+
+function text(value: string): string | null {
+  const v = value.trim();
+  return v ? v : null;
+}
+
+export async function showEditor(ctx: Context, main: HTMLElement, key: string | null): Promise<void> {
+  const { lang, api } = ctx;
+  let item: Initiative | null = null;
+  let categories: Category[];
+  try {
+    [item, categories] = await Promise.all([key ? api.get<Initiative>(`/api/v1/initiatives/${encodeURIComponent(key)}`) : Promise.resolve(null), getCategories(lang)]);
+  } catch (e) {
+    main.replaceChildren(loadFailed(ctx, e, () => void showEditor(ctx, main, key)));
+    return;
+  }
+  const editable = may(ctx.session, 'editor');
+  const input = (type: string, value: string | null | undefined, attrs: Record<string, string> = {}): HTMLInputElement =>
+    h('input', { type, value: value ?? '', ...attrs, disabled: !editable });
+  const name = field(lang, 'f-name', 'fName', input('text', item?.name, { maxlength: '200', required: 'required' }), ['/name']);
+  const description = field(lang, 'f-description', 'fDescription', h('textarea', { rows: 4, disabled: !editable }), ['/description']);
+  description.input.value = item?.description ?? '';
+  const street = field(lang, 'f-street', 'fStreet', input('text', item?.address.street), ['/address/street']);
+  const postcode = field(lang, 'f-postcode', 'fPostcode', input('text', item?.address.postcode), ['/address/postcode']);
+  const city = field(lang, 'f-city', 'fCity', input('text', item?.address.city), ['/address/city', '/address/insee_code', '/address/country_code']);
+  const website = field(lang, 'f-website', 'fWebsite', input('url', item?.contact.website), ['/contact/website', '/contact/links']);
+  const email = field(lang, 'f-email', 'fEmail', input('email', item?.contact.email), ['/contact/email']);
+  const phone = field(lang, 'f-phone', 'fPhone', input('tel', item?.contact.phone), ['/contact/phone']);
+  const hours = field(lang, 'f-hours', 'fHours', input('text', item?.opening_hours), ['/opening_hours'], wt(lang, 'fHoursHelp'));
+  const preview = h('p', { class: 'hours-preview', id: 'f-hours-preview', 'aria-live': 'polite' });
+  const updatePreview = (): void => {
+    const raw = hours.input.value.trim();
+    if (!raw) return void (preview.textContent = '');
+    const sentence = statusSentence(lang, openingStatus(parseOpeningHours(raw), new Date()));
+    preview.textContent = sentence ? wt(lang, 'hoursPreview', { status: sentence.text }) : wt(lang, 'hoursInvalid');
+  };
+  hours.input.addEventListener('input', updatePreview);
+  updatePreview();
+  hours.wrap.append(preview);
+  const tags = field(lang, 'f-tags', 'fTags', input('text', item?.tags.join(', ') ?? ''), ['/tags']);
+  const status = field(lang, 'f-status', 'fStatus', h('select', { disabled: !editable }, ...['active', 'inactive', 'closed'].map((s) => h('option', { value: s, selected: (item?.status ?? 'active') === s }, wtValue(lang, 'status', s)))), ['/status']);
+  const chosen = new Set(item?.categories ?? []);
+  const categoryBoxes = h(
+    'fieldset',
+    { class: 'field ws-categories' },
+    h('legend', {}, wt(lang, 'fCategories')),
+    ...categories.map((family) =>
+      h(
+        'fieldset',
+        { class: 'choice-group' },
+        h('legend', {}, categoryName(family, lang)),
+        ...[family, ...family.children].map((c) =>
+          h('div', { class: 'choice' }, h('input', { type: 'checkbox', id: `cat-${c.slug}`, value: c.slug, checked: chosen.has(c.slug), disabled: !editable }), h('label', { for: `cat-${c.slug}` }, categoryName(c, lang))),
+        ),
+      ),
+    ),
+    h('p', { class: 'field-error', id: 'f-categories-error', hidden: true, 'data-pointers': '/categories' }),
+  );
+  const lat = field(lang, 'f-lat', 'fLat', input('number', item ? String(item.point.lat) : '', { step: 'any', min: '-90', max: '90' }), ['/lat', '/geometry']);
+  const lon = field(lang, 'f-lon', 'fLon', input('number', item ? String(item.point.lon) : '', { step: 'any', min: '-180', max: '180' }), ['/lon']);
+  const map = miniMap(lang, wt(lang, 'mapLabel'), item ? [{ lon: item.point.lon, lat: item.point.lat, label: item.name }] : [], editable
+    ? (place) => {
+        lat.input.value = String(place.lat);
+        lon.input.value = String(place.lon);
+      }
+    : undefined);
+  for (const f of [lat, lon]) f.input.addEventListener('change', () => {
+    const la = Number(lat.input.value);
+    const lo = Number(lon.input.value);
+    if (lat.input.value && lon.input.value && Number.isFinite(la) && Number.isFinite(lo)) map.move({ lat: la, lon: lo });
+  });
+  const reason = field(lang, 'f-reason', 'fReason', input('text', '', { maxlength: '500' }), ['/reason']);
+  const summary = h('div', { class: 'form-summary', role: 'alert', hidden: true, tabindex: '-1' });
+
+  const document_ = (): Doc => ({
+    name: name.input.value.trim(),
+    description: description.input.value,
+    address: { street: text(street.input.value), postcode: text(postcode.input.value), city: text(city.input.value) },
+    contact: { website: text(website.input.value), email: text(email.input.value), phone: text(phone.input.value) },
+    opening_hours: text(hours.input.value),
+    tags: tags.input.value.split(',').map((s) => s.trim()).filter(Boolean),
+    status: status.input.value,
+    categories: [...categoryBoxes.querySelectorAll<HTMLInputElement>('input[type=checkbox]:checked')].map((b) => b.value),
+    lat: lat.input.value === '' ? null : Number(lat.input.value),
+    lon: lon.input.value === '' ? null : Number(lon.input.value),
+  });
+  const original = JSON.stringify(document_());
+  const initial = JSON.parse(original) as Doc;
+
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', disabled: !editable }, wt(lang, item ? 'save' : 'create'));
+  const form = h(
+    'form',
+    { class: 'form ws-editor', novalidate: true },
+    summary,
+    !editable ? h('p', { class: 'help', role: 'note' }, wt(lang, 'readOnly')) : null,
+    name.wrap,
+    description.wrap,
+    h('fieldset', { class: 'field ws-location' }, h('legend', {}, wt(lang, 'fLocation')), h('p', { class: 'help' }, wt(lang, 'fLocationHelp')), map.element, h('div', { class: 'field-row' }, lat.wrap, lon.wrap)),
+    categoryBoxes,
+    h('div', { class: 'field-row' }, street.wrap, postcode.wrap, city.wrap),
+    h('div', { class: 'field-row' }, website.wrap, email.wrap, phone.wrap),
+    hours.wrap,
+    h('div', { class: 'field-row' }, tags.wrap, status.wrap),
+    reason.wrap,
+    h('div', { class: 'form-actions' }, submit),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const doc = document_();
+    let body: Doc;
+    if (item) {
+      // Only what changed: a point is sent only when moved (an area stays an area otherwise).
+      body = Object.fromEntries(Object.entries(doc).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(initial[k])));
+      if ('lat' in body || 'lon' in body) Object.assign(body, { lat: doc.lat, lon: doc.lon });
+    } else body = doc;
+    if (text(reason.input.value)) body.reason = text(reason.input.value);
+    submit.disabled = true;
+    const write = item ? api.send<Initiative>('PATCH', `/api/v1/initiatives/${item.id}`, body) : api.send<Initiative>('POST', '/api/v1/initiatives', body);
+    write
+      .then((saved) => {
+        ctx.notices.show('editor', wt(lang, item ? 'saved' : 'created'), 'info');
+        ctx.navigate(`/workspace/initiatives/${saved.id}`);
+      })
+      .catch((error: unknown) => showProblem(lang, form, summary, error))
+      .finally(() => (submit.disabled = !editable));
+  });
+
+  const tools = h('div', { class: 'button-row' });
+  if (item) {
+    const current = item;
+    const historyLink = button(wt(lang, 'history'));
+    historyLink.addEventListener('click', () => ctx.navigate(`/workspace/initiatives/${current.id}/history`));
+    tools.append(historyLink);
+    if (current.moderation === 'published') tools.append(h('a', { class: 'btn', href: `/?i=${encodeURIComponent(current.slug)}` }, wt(lang, 'viewOnMap')));
+    if (editable && current.moderation !== 'archived') {
+      const archive = button(wt(lang, 'archive'));
+      archive.addEventListener('click', () => {
+        if (!window.confirm(wt(lang, 'archiveConfirm', { name: current.name }))) return;
+        void busy(ctx, archive, async () => {
+          await api.send('DELETE', `/api/v1/initiatives/${current.id}`);
+          ctx.notices.show('editor', wt(lang, 'archived', { name: current.name }), 'info');
+          await showEditor(ctx, main, current.id);
+        });
+      });
+      tools.append(archive);
+    }
+  }
+  main.replaceChildren(
+    heading(item ? wt(lang, 'editTitle', { name: item.name }) : wt(lang, 'createTitle')),
+    h('p', { class: 'muted' }, item ? wt(lang, 'moderation', { state: wtValue(lang, 'moderation', item.moderation) }) : ''),
+    tools,
+    h('section', { class: 'ws-panel' }, form),
+  );
+}
+
+interface Revision {
+  id: number;
+  action: string;
+  author: string;
+  reason: string | null;
+  created_at: string;
+  changed: string[];
+  before: { geometry?: unknown; properties?: Doc } | null;
+  after: { geometry?: unknown; properties?: Doc };
+}
+
+function shown(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—';
+  if (Array.isArray(value)) return value.length ? value.map(String).join(', ') : '—';
+  if (typeof value === 'object') {
+    const g = value as { type?: string; coordinates?: unknown };
+    if (g.type === 'Point' && Array.isArray(g.coordinates)) return (g.coordinates as number[]).join(', ');
+    return JSON.stringify(value);
+  }
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+export async function showHistory(ctx: Context, main: HTMLElement, key: string): Promise<void> {
+  const { lang, api } = ctx;
+  let item: Initiative;
+  let revisions: Revision[];
+  try {
+    [item, revisions] = await Promise.all([
+      api.get<Initiative>(`/api/v1/initiatives/${encodeURIComponent(key)}`),
+      api.get<{ revisions: Revision[] }>(`/api/v1/initiatives/${encodeURIComponent(key)}/revisions`).then((r) => r.revisions),
+    ]);
+  } catch (e) {
+    main.replaceChildren(loadFailed(ctx, e, () => void showHistory(ctx, main, key)));
+    return;
+  }
+  const back = button(wt(lang, 'edit'));
+  back.addEventListener('click', () => ctx.navigate(`/workspace/initiatives/${item.id}`));
+  const newest = revisions.at(-1)?.id;
+  const items = [...revisions].reverse().map((r) => {
+    const value = (doc: Revision['after'] | null, f: string): unknown => (f === 'geometry' ? doc?.geometry : doc?.properties?.[f]);
+    const table = r.changed.length
+      ? h(
+          'table',
+          { class: 'ws-diff' },
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, wt(lang, 'field')), h('th', { scope: 'col' }, wt(lang, 'before')), h('th', { scope: 'col' }, wt(lang, 'after')))),
+          h('tbody', {}, ...r.changed.map((f) => h('tr', {}, h('th', { scope: 'row' }, f), h('td', { class: 'ws-old' }, shown(value(r.before, f))), h('td', { class: 'ws-new' }, shown(value(r.after, f)))))),
+        )
+      : r.before
+        ? h('p', { class: 'muted' }, wt(lang, 'noChange'))
+        : null;
+    const restore = button(wt(lang, 'restore'), 'btn btn-small', { 'aria-label': `${wt(lang, 'restore')} (${dateText(lang, r.created_at)})` });
+    restore.addEventListener('click', () =>
+      void busy(ctx, restore, async () => {
+        const reason = encodeURIComponent(wt(lang, 'restoreReason', { date: dateText(lang, r.created_at) }));
+        await api.send('POST', `/api/v1/initiatives/${item.id}/revisions/${r.id}/restore?reason=${reason}`);
+        ctx.notices.show('history', wt(lang, 'restored'), 'info');
+        await showHistory(ctx, main, item.id);
+      }),
+    );
+    return h(
+      'li',
+      { class: 'ws-revision' },
+      h('h2', {}, wt(lang, 'revisionBy', { action: wtValue(lang, 'action', r.action), author: r.author, date: dateText(lang, r.created_at) })),
+      r.reason ? h('p', {}, wt(lang, 'why', { reason: r.reason })) : null,
+      table,
+      r.id === newest ? h('p', { class: 'muted' }, wt(lang, 'current')) : may(ctx.session, 'editor') ? restore : null,
+    );
+  });
+  main.replaceChildren(heading(wt(lang, 'historyTitle', { name: item.name })), h('div', { class: 'button-row' }, back), h('ol', { class: 'ws-list ws-history' }, ...items));
+}

@@ -1,0 +1,126 @@
+// Imports: the sources with their last run, Run now (or a dry run), run reports, and the
+// conflicts between a feed and a person's corrections (Keep ours / Take the feed's).
+
+import { h } from '../dom';
+import { may } from './session';
+import { wt } from './strings';
+import { busy, button, dateText, heading, loadFailed, type Context } from './ui';
+
+interface Source {
+  id: string;
+  name: string;
+  format: string;
+  last_run_id: number | null;
+  last_run_status: string | null;
+  last_run_at: string | null;
+}
+
+interface Run {
+  id: number;
+  started_at: string;
+  status: string;
+  created: number;
+  updated: number;
+  withdrawn: number;
+  rejected: number;
+  error: string | null;
+}
+
+interface Conflict {
+  id: number;
+  initiative_id: string;
+  fields: string[];
+  incoming: Record<string, unknown>;
+  current: { properties?: Record<string, unknown>; geometry?: unknown };
+  created_at: string;
+}
+
+function shown(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—';
+  if (Array.isArray(value)) return value.map(String).join(', ') || '—';
+  if (typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+export async function showImports(ctx: Context, main: HTMLElement): Promise<void> {
+  const { lang, api } = ctx;
+  if (!may(ctx.session, 'admin')) {
+    main.replaceChildren(heading(wt(lang, 'imports')), h('p', {}, wt(lang, 'adminOnly')));
+    return;
+  }
+  let sources: Source[];
+  let conflicts: Conflict[];
+  try {
+    [sources, conflicts] = await Promise.all([
+      api.get<{ sources: Source[] }>('/api/v1/sources').then((r) => r.sources),
+      api.get<{ conflicts: Conflict[] }>('/api/v1/import-conflicts').then((r) => r.conflicts),
+    ]);
+  } catch (e) {
+    main.replaceChildren(loadFailed(ctx, e, () => void showImports(ctx, main)));
+    return;
+  }
+  const reload = (): void => void showImports(ctx, main);
+  const sourceItems = sources.map((s) => {
+    const run = button(wt(lang, 'runNow'), 'btn btn-small btn-primary', { 'aria-label': `${wt(lang, 'runNow')} : ${s.name}` });
+    run.addEventListener('click', () =>
+      void busy(ctx, run, async () => {
+        await api.send('POST', `/api/v1/sources/${encodeURIComponent(s.id)}/runs`);
+        ctx.notices.show('imports', wt(lang, 'runStarted'), 'info');
+        reload();
+      }),
+    );
+    const runs = h('div', { class: 'ws-runs' });
+    const showRuns = button(wt(lang, 'runs'), 'btn btn-small', { 'aria-expanded': 'false', 'aria-label': `${wt(lang, 'runs')} : ${s.name}` });
+    showRuns.addEventListener('click', () =>
+      void busy(ctx, showRuns, async () => {
+        const list = (await api.get<{ runs: Run[] }>(`/api/v1/sources/${encodeURIComponent(s.id)}/runs`)).runs;
+        showRuns.setAttribute('aria-expanded', 'true');
+        runs.replaceChildren(
+          h(
+            'ul',
+            { class: 'ws-list' },
+            ...list.map((r) => h('li', {}, h('strong', {}, `${dateText(lang, r.started_at)} — ${r.status}`), ' ', wt(lang, 'runCounts', { created: r.created, updated: r.updated, withdrawn: r.withdrawn, rejected: r.rejected }), r.error ? h('p', { class: 'field-error' }, r.error) : null)),
+          ),
+        );
+      }),
+    );
+    return h(
+      'li',
+      { class: 'ws-item ws-source' },
+      h('div', {}, h('strong', {}, s.name), ` (${s.format})`, h('p', { class: 'muted' }, s.last_run_at ? wt(lang, 'lastRun', { date: dateText(lang, s.last_run_at), status: s.last_run_status ?? '' }) : wt(lang, 'neverRun'))),
+      h('div', { class: 'button-row' }, run, showRuns),
+      runs,
+    );
+  });
+  const conflictItems = conflicts.map((c) => {
+    const ours = button(wt(lang, 'keepOurs'), 'btn btn-small');
+    const theirs = button(wt(lang, 'takeTheirs'), 'btn btn-small btn-primary');
+    const resolve = (keep: 'ours' | 'feed', btn: HTMLButtonElement): void =>
+      void busy(ctx, btn, async () => {
+        await api.send('PATCH', `/api/v1/import-conflicts/${c.id}`, { status: 'resolved', keep });
+        ctx.notices.show('imports', wt(lang, 'conflictResolved'), 'info');
+        reload();
+      });
+    ours.addEventListener('click', () => resolve('ours', ours));
+    theirs.addEventListener('click', () => resolve('feed', theirs));
+    const name = shown(c.current.properties?.name);
+    return h(
+      'li',
+      { class: 'ws-item ws-conflict' },
+      h('h3', {}, name),
+      h(
+        'table',
+        { class: 'ws-diff' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, wt(lang, 'field')), h('th', { scope: 'col' }, wt(lang, 'ours')), h('th', { scope: 'col' }, wt(lang, 'theirs')))),
+        h('tbody', {}, ...c.fields.map((f) => h('tr', {}, h('th', { scope: 'row' }, f), h('td', {}, shown(f === 'geometry' ? c.current.geometry : c.current.properties?.[f])), h('td', {}, shown(c.incoming[f]))))),
+      ),
+      h('div', { class: 'button-row' }, ours, theirs),
+    );
+  });
+  main.replaceChildren(
+    heading(wt(lang, 'imports')),
+    h('section', { class: 'ws-panel', 'aria-labelledby': 'sources-title' }, h('h2', { id: 'sources-title' }, wt(lang, 'sources')), sources.length ? h('ul', { class: 'ws-list' }, ...sourceItems) : h('p', {}, wt(lang, 'sourcesEmpty'))),
+    h('section', { class: 'ws-panel', 'aria-labelledby': 'conflicts-title' }, h('h2', { id: 'conflicts-title' }, wt(lang, 'conflicts')), conflicts.length ? h('ul', { class: 'ws-list' }, ...conflictItems) : h('p', {}, wt(lang, 'conflictsEmpty'))),
+  );
+}
