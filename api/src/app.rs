@@ -236,20 +236,19 @@ pub fn build(
                         .headers()
                         .contains_key(actix_web::http::header::AUTHORIZATION)
                         || req.cookie(crate::auth::SESSION_COOKIE).is_some());
-                let tiles = writes
-                    .then(|| {
-                        req.app_data::<web::Data<AppState>>()
-                            .map(|s| s.tiles.clone())
-                    })
+                let state = writes
+                    .then(|| req.app_data::<web::Data<AppState>>().cloned())
                     .flatten();
                 let response = srv.call(req);
                 async move {
                     let response = response.await?;
-                    if let Some(tiles) = tiles
+                    if let Some(state) = state
                         && response.status().is_success()
                     {
-                        // The author's next tile request sees the change.
-                        tiles.sync().await;
+                        // The author's next read (on the replica, if any) and tile request see
+                        // the change.
+                        state.await_replica().await;
+                        state.tiles.sync().await;
                     }
                     Ok(response)
                 }

@@ -137,6 +137,11 @@ struct ServeArgs {
     /// Import due sources in the background (every minute, see `source add --refresh`).
     #[arg(long, env = "ARCHIPEL_SCHEDULE_IMPORTS")]
     schedule_imports: bool,
+    /// A streaming replica of the database for public reads, tiles and exports; writes,
+    /// editors' work and imports stay on the primary, and a write answers once the replica shows
+    /// it.
+    #[arg(long, env = "ARCHIPEL_DATABASE_READ_URL", hide_env_values = true)]
+    read_database_url: Option<String>,
     /// Memory for built map tiles, in MiB (0: build every tile afresh). Emptied whenever the
     /// map's data changes.
     #[arg(long, env = "ARCHIPEL_TILE_CACHE_MB", default_value_t = 64)]
@@ -402,6 +407,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         publisher_name: args.publisher_name.clone(),
         publisher_url: args.publisher_url.clone(),
         default_licence: args.default_licence.clone(),
+        read_database_url: args.read_database_url.clone(),
         fetch: archipel_importer::FetchSettings {
             stall_timeout: args.feed_stall_timeout,
             ..archipel_importer::FetchSettings::default()
@@ -414,7 +420,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!("Archipel listening on http://{address} (API docs at /api/docs)");
     let state = AppState::new(&url, settings);
     let pool = state.pool.clone();
-    let _tile_listener = state.tiles.listen(url.clone());
+    let _tile_listener = state
+        .tiles
+        .listen(url.clone(), state.settings.read_database_url.clone());
     let _tile_warmer = match args.tile_prebuild_zoom.0 {
         Some(max_zoom) if args.tile_cache_mb > 0 => Some(archipel_api::tile_warm::spawn(
             state.tiles.clone(),

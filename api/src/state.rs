@@ -50,6 +50,9 @@ pub struct Settings {
     /// Who publishes the data (the DCAT catalogue's publisher), and their site.
     pub publisher_name: String,
     pub publisher_url: Option<String>,
+    /// A streaming replica for public reads and exports (`ARCHIPEL_DATABASE_READ_URL`); writes,
+    /// editors' work and imports stay on the primary.
+    pub read_database_url: Option<String>,
     /// The licence of the directory's own entries (SPDX identifier, e.g. `etalab-2.0` for the
     /// Licence Ouverte, `ODbL-1.0`); imported ones keep their source's.
     pub default_licence: String,
@@ -78,6 +81,7 @@ impl Default for Settings {
             publisher_name: "Archipel".into(),
             publisher_url: None,
             default_licence: "etalab-2.0".into(),
+            read_database_url: None,
         }
     }
 }
@@ -96,7 +100,12 @@ pub struct AppState {
     /// Built tiles; see [`TileCache::listen`].
     pub tiles: Arc<TileCache>,
     pub exports: Arc<ExportGate>,
+    /// Whether `read_pool` and `export_pool` are on a replica.
+    pub replicated: bool,
 }
+
+/// The longest a write waits for the replica to show it before answering.
+pub const REPLICA_WAIT: Duration = Duration::from_secs(2);
 
 impl AppState {
     /// The state of a server over the database at `database_url`.
@@ -110,19 +119,21 @@ impl AppState {
             lock_timeout: settings.lock_timeout,
         };
         let size = settings.pool_size.max(2);
+        let reads = settings
+            .read_database_url
+            .as_deref()
+            .unwrap_or(database_url);
         let pool = db::pool_with(database_url, size, write_limits);
-        let read_pool = db::pool_with(database_url, size, read_limits);
-        let export_pool = db::pool_with(
-            database_url,
-            settings.export_max.max(1) as u32,
-            Limits::default(),
-        );
+        let read_pool = db::pool_with(reads, size, read_limits);
+        let export_pool =
+            db::pool_with(reads, settings.export_max.max(1) as u32, Limits::default());
         let fetcher = Arc::new(
             Fetcher::new(settings.fetch.clone()).expect("the HTTP client of imports can be built"),
         );
         let tiles = TileCache::new(settings.tile_cache_bytes);
         let exports = ExportGate::new(settings.export_max, settings.export_max_per_client);
         Self {
+            replicated: settings.read_database_url.is_some(),
             pool,
             read_pool,
             export_pool,
@@ -130,6 +141,29 @@ impl AppState {
             fetcher,
             tiles,
             exports,
+        }
+    }
+
+    /// With a replica, returns once it shows everything committed so far (at most
+    /// [`REPLICA_WAIT`]): a write answers only when what it wrote can be read back, by its author
+    /// and by everyone. Without one, at once.
+    pub async fn await_replica(&self) {
+        if !self.replicated {
+            return;
+        }
+        let (primary, replica) = (self.pool.clone(), self.read_pool.clone());
+        let waited = actix_web::web::block(move || -> StoreResult<bool> {
+            let mut primary = primary.get().map_err(StoreError::from)?;
+            let lsn = db::current_lsn(&mut primary)?;
+            let mut replica = replica.get().map_err(StoreError::from)?;
+            db::await_replay(&mut replica, &lsn, REPLICA_WAIT)
+        })
+        .await;
+        match waited {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => tracing::warn!("the replica lags more than {REPLICA_WAIT:?} behind"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "the replica's position could not be read"),
+            Err(e) => tracing::warn!(error = %e, "waiting for the replica failed"),
         }
     }
 

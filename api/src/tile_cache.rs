@@ -307,14 +307,17 @@ impl TileCache {
 
     /// Listens for changes on its own connection, in a background thread, until the returned
     /// guard is dropped. Does nothing when the cache is disabled.
-    pub fn listen(self: &Arc<Self>, database_url: String) -> Listener {
+    ///
+    /// With a replica (`replica_url`, where tiles are read from), a change is forgotten once the
+    /// replica shows it, so that the tile built next is built from the changed data.
+    pub fn listen(self: &Arc<Self>, database_url: String, replica_url: Option<String>) -> Listener {
         if self.budget == 0 {
             return Background::none();
         }
         let cache = Arc::clone(self);
         Background::spawn("tile-cache-listener", move |stop| {
             while !stop.load(Ordering::Acquire) {
-                if let Err(e) = cache.follow(&database_url, stop) {
+                if let Err(e) = cache.follow(&database_url, replica_url.as_deref(), stop) {
                     tracing::warn!("tile cache: change listener stopped: {e}");
                 }
                 cache.set_live(false);
@@ -324,8 +327,23 @@ impl TileCache {
     }
 
     /// Returns when the connection fails or `stop` is set.
-    fn follow(&self, database_url: &str, stop: &AtomicBool) -> StoreResult<()> {
+    fn follow(
+        &self,
+        database_url: &str,
+        replica_url: Option<&str>,
+        stop: &AtomicBool,
+    ) -> StoreResult<()> {
         let mut listener = ChangeListener::connect(database_url)?;
+        let mut replica = replica_url
+            .map(|url| {
+                use diesel::Connection;
+                diesel::PgConnection::establish(url).map_err(|e| {
+                    archipel_store::StoreError::Database(diesel::result::Error::QueryBuilderError(
+                        e.into(),
+                    ))
+                })
+            })
+            .transpose()?;
         let (sender, asks) = std::sync::mpsc::channel::<tokio::sync::oneshot::Sender<()>>();
         *self
             .syncs
@@ -333,7 +351,7 @@ impl TileCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(sender);
         // Tiles built before LISTEN took effect may predate a change that was never notified.
         self.set_live(true);
-        let result = self.read_changes(&mut listener, &asks, stop);
+        let result = self.read_changes(&mut listener, replica.as_mut(), &asks, stop);
         *self
             .syncs
             .lock()
@@ -344,6 +362,7 @@ impl TileCache {
     fn read_changes(
         &self,
         listener: &mut ChangeListener,
+        mut replica: Option<&mut diesel::PgConnection>,
         asks: &std::sync::mpsc::Receiver<tokio::sync::oneshot::Sender<()>>,
         stop: &AtomicBool,
     ) -> StoreResult<()> {
@@ -359,7 +378,14 @@ impl TileCache {
                 listener.check()?;
                 last_check = Instant::now();
             }
-            self.forget(&listener.changes()?);
+            let changes = listener.changes()?;
+            if !changes.is_empty()
+                && let Some(replica) = replica.as_deref_mut()
+            {
+                let lsn = listener.current_lsn()?;
+                archipel_store::db::await_replay(replica, &lsn, crate::state::REPLICA_WAIT)?;
+            }
+            self.forget(&changes);
             for done in waiting {
                 let _ = done.send(());
             }

@@ -227,6 +227,60 @@ impl LocalCluster {
         })
     }
 
+    /// Makes this cluster a streaming replica (hot standby) of `primary` — a base backup of it,
+    /// following its WAL — and starts it. For deployments that read from a replica, and for the
+    /// tests that prove Archipel works with one.
+    ///
+    /// `apply_delay` holds each commit back that long on the replica (`recovery_min_apply_delay`),
+    /// as a distant or busy replica would.
+    pub fn start_replica_of(
+        &self,
+        primary: &LocalCluster,
+        apply_delay: Option<std::time::Duration>,
+    ) -> Result<(), ClusterError> {
+        let bin = find_bin_dir()?;
+        fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
+        if self.state()? == ClusterState::NotCreated {
+            let data = self.prepare_data_dir()?;
+            let port = primary.port.to_string();
+            let out = self.run_pg(
+                &bin.join("pg_basebackup"),
+                &[
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port,
+                    "-U",
+                    SERVER_USER,
+                    "-D",
+                    &path_str(&data),
+                    "-X",
+                    "stream",
+                    "-R",
+                    "-c",
+                    "fast",
+                ],
+            )?;
+            check(out, "pg_basebackup")?;
+            // Unlike initdb, pg_basebackup keeps an existing directory's mode; the server wants 0700.
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&data, fs::Permissions::from_mode(0o700)).map_err(io_err(&data))?;
+            if let Some(delay) = apply_delay {
+                let auto = data.join("postgresql.auto.conf");
+                let mut conf = fs::read_to_string(&auto).map_err(io_err(&auto))?;
+                conf.push_str(&format!(
+                    "recovery_min_apply_delay = '{}ms'\n",
+                    delay.as_millis()
+                ));
+                fs::write(&auto, conf).map_err(io_err(&auto))?;
+            }
+        }
+        if self.state()? != ClusterState::Running {
+            self.start(&bin)?;
+        }
+        Ok(())
+    }
+
     pub fn stop(&self) -> Result<(), ClusterError> {
         if self.state()? != ClusterState::Running {
             return Ok(());

@@ -1,8 +1,8 @@
 //! Connection pools.
 
-use diesel::PgConnection;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, PooledConnection};
+use diesel::{PgConnection, RunQueryDsl};
 use std::time::Duration;
 
 pub type Pool = diesel::r2d2::Pool<ConnectionManager<PgConnection>>;
@@ -80,4 +80,49 @@ pub fn pool_with(database_url: &str, max_size: u32, limits: Limits) -> Pool {
         .test_on_check_out(true)
         .connection_customizer(Box::new(Session::new(limits)))
         .build_unchecked(ConnectionManager::new(database_url))
+}
+
+#[derive(diesel::QueryableByName)]
+struct Lsn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    lsn: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Replayed {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    done: bool,
+}
+
+/// The primary's current write-ahead log position (`pg_current_wal_lsn`), as text.
+pub fn current_lsn(primary: &mut PgConnection) -> crate::error::StoreResult<String> {
+    Ok(
+        diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn")
+            .get_result::<Lsn>(primary)?
+            .lsn,
+    )
+}
+
+/// Waits, at most `timeout`, until `replica` has replayed the primary's log up to `lsn`: what
+/// was committed before is then visible there. `Ok(false)` when the time ran out.
+pub fn await_replay(
+    replica: &mut PgConnection,
+    lsn: &str,
+    timeout: std::time::Duration,
+) -> crate::error::StoreResult<bool> {
+    let until = std::time::Instant::now() + timeout;
+    loop {
+        let replayed: Replayed = diesel::sql_query(
+            "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true) AS done",
+        )
+        .bind::<diesel::sql_types::Text, _>(lsn)
+        .get_result(replica)?;
+        if replayed.done {
+            return Ok(true);
+        }
+        if std::time::Instant::now() >= until {
+            return Ok(false);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
 }

@@ -33,6 +33,11 @@ impl ChangeListener {
         Ok(changes)
     }
 
+    /// The primary's current log position (to wait for a replica to show what was notified).
+    pub fn current_lsn(&mut self) -> StoreResult<String> {
+        crate::db::current_lsn(&mut self.conn)
+    }
+
     /// Fails when the server went away (reading notifications alone does not notice it).
     pub fn check(&mut self) -> StoreResult<()> {
         crate::db::ping(&mut self.conn)

@@ -31,19 +31,70 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-fn admin_url() -> String {
-    if let Ok(url) = std::env::var("ARCHIPEL_TEST_DATABASE_URL") {
-        return url;
-    }
+/// The project's private cluster the tests use (`ARCHIPEL_DB_PORT`, default 55432).
+fn test_cluster() -> LocalCluster {
     let port = std::env::var("ARCHIPEL_DB_PORT")
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(55432);
-    let cluster = LocalCluster::new(workspace_root().join(".archipel"), port);
+    LocalCluster::new(workspace_root().join(".archipel"), port)
+}
+
+fn admin_url() -> String {
+    if let Ok(url) = std::env::var("ARCHIPEL_TEST_DATABASE_URL") {
+        return url;
+    }
+    let cluster = test_cluster();
     if let Err(e) = cluster.ensure_running() {
         panic!("tests need PostgreSQL with PostGIS: {e}");
     }
     cluster.url("postgres")
+}
+
+/// A real streaming replica (hot standby) of the tests' cluster, on a port of its own; stopped
+/// and removed when dropped.
+pub struct Replica {
+    cluster: LocalCluster,
+}
+
+impl Replica {
+    /// A base backup of the tests' cluster as it is now (the databases created so far included),
+    /// started and following the primary's log, applying each commit `apply_delay` late (as a
+    /// distant or busy replica would).
+    pub fn start(apply_delay: std::time::Duration) -> Self {
+        assert!(
+            std::env::var("ARCHIPEL_TEST_DATABASE_URL").is_err(),
+            "a replica is made from the project's private cluster; unset ARCHIPEL_TEST_DATABASE_URL"
+        );
+        let primary = test_cluster();
+        primary.ensure_running().expect("the tests' cluster runs");
+        let dir = workspace_root()
+            .join(".archipel")
+            .join(format!("replica-{}", uuid::Uuid::new_v4().simple()));
+        let cluster = LocalCluster::new(dir, free_port());
+        cluster
+            .start_replica_of(&primary, Some(apply_delay))
+            .unwrap_or_else(|e| panic!("a streaming replica of the tests' cluster starts: {e}"));
+        Self { cluster }
+    }
+
+    /// Connection URL of `database` on the replica.
+    pub fn url(&self, database: &str) -> String {
+        self.cluster.url(database)
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.cluster.stop();
+        let data = self.cluster.dir().join("pgdata");
+        if let Ok(outside) = std::fs::canonicalize(&data)
+            && outside != data
+        {
+            let _ = std::fs::remove_dir_all(outside);
+        }
+        let _ = std::fs::remove_dir_all(self.cluster.dir());
+    }
 }
 
 /// `url` with another database name.
@@ -166,6 +217,11 @@ impl TestDb {
         PgConnection::establish(&self.url).expect("connect to the test database")
     }
 
+    /// The database's name (the same on a replica).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// A digest of everything stored, to assert that a refused request changed nothing.
     pub fn fingerprint(&self) -> String {
         #[derive(QueryableByName)]
@@ -228,7 +284,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(settings: Settings) -> Self {
-        let db = TestDb::new();
+        Self::spawn_on(TestDb::new(), settings).await
+    }
+
+    /// A server over `db` (already created: e.g. replicated before the server starts).
+    pub async fn spawn_on(db: TestDb, settings: Settings) -> Self {
         let (editor_token, admin_token) = {
             let mut conn = db.connect();
             (
@@ -239,11 +299,12 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let settings_cache_enabled = settings.tile_cache_bytes > 0;
+        let settings_replica = settings.read_database_url.clone();
         let state = AppState::new(&db.url, settings);
         let pool = state.pool.clone();
         let tiles = state.tiles.clone();
         let exports = state.exports.clone();
-        let tile_listener = tiles.listen(db.url.clone());
+        let tile_listener = tiles.listen(db.url.clone(), settings_replica);
         // Tests start from a known state: the cache keeps tiles from the first request on.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while !tiles.is_live() && settings_cache_enabled && std::time::Instant::now() < deadline {

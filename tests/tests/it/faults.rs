@@ -74,7 +74,7 @@ async fn a_database_restart_is_answered_503_and_the_service_resumes_by_itself() 
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState::new(&url, Settings::default());
     let tiles = state.tiles.clone();
-    let _listener = tiles.listen(url.clone());
+    let _listener = tiles.listen(url.clone(), None);
     actix_web::rt::spawn(archipel_api::build(listener, state, Some(2)).unwrap());
     let client = reqwest::Client::new();
     let list = format!("{base}/api/v1/initiatives?limit=5");

@@ -18,6 +18,7 @@ mod ogc_parts;
 mod openapi;
 mod peer_imports;
 mod privacy;
+mod replica;
 mod sessions;
 mod stories;
 mod tiles;
