@@ -5,7 +5,7 @@ use crate::lang::Lang;
 use crate::openapi::ApiDoc;
 use crate::routes::{
     catalog, categories, changes, export, frontend, health, imports, initiatives, ogc, session,
-    suggestions, tiles, tokens, users,
+    suggest, suggestions, tiles, tokens, users,
 };
 use crate::routes::{ogc_html, ogc_openapi};
 use crate::state::AppState;
@@ -127,6 +127,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/categories").route(web::get().to(categories::list)))
             .service(web::resource("/changes").route(web::get().to(changes::feed)))
+            .service(web::resource("/suggest").route(web::get().to(suggest::suggest)))
             .service(web::resource("/config").route(web::get().to(frontend::config)))
             .service(
                 web::resource("/export/initiatives.geojson").route(web::get().to(export::geojson)),

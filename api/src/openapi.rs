@@ -33,6 +33,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::export::csv,
         routes::export::csv_schema,
         routes::changes::feed,
+        routes::suggest::suggest,
         routes::catalog::catalog,
         routes::categories::list,
         routes::tiles::tile,

@@ -69,6 +69,21 @@ impl Results {
         };
         rows.push(ratio("Q1 bbox ≈1000", 1.5, "Q1 ≈1k features"));
         rows.push(ratio("Q1 bbox ≈10000", 1.3, "Q1 ≈10k features"));
+        let suggest = self.find(d, "Q2b search box", 1).map(|m| m.e.p50_ms);
+        let reference = self.find(d, "Q2b reference", 1).map(|m| m.e.p50_ms);
+        let q2b = suggest.zip(reference).map(|(a, b)| a / b);
+        rows.push((
+            "Q2b search box (suggest, 4 letters)".into(),
+            "p50 ≤ 4× a 20-feature bbox".into(),
+            q2b.map_or("-".into(), |r| {
+                format!(
+                    "{r:.2}× ({:.2} ms vs {:.2} ms)",
+                    suggest.unwrap_or_default(),
+                    reference.unwrap_or_default()
+                )
+            }),
+            q2b.map(|r| r <= 4.0),
+        ));
         let q3 = self.find(d, "Q3", 1).map(|m| m.e.p50_ms);
         rows.push((
             "Q3 one by id".into(),

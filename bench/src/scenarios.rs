@@ -204,6 +204,23 @@ pub fn cases(conn: &mut PgConnection, server: &Server, dataset: u64) -> anyhow::
             headers: vec![],
         });
     }
+    // Q2b: the search box's exact request while someone types "repa", against a box of about 20
+    // (what a map view shows once the search is done).
+    let (bbox, n) = bbox_for(conn, 20.min(published / 2))?;
+    let query = format!("bbox={bbox}&limit=20");
+    cases.push(Case {
+        scenario: format!("Q2b reference: bbox ≈20 ({n})"),
+        sql: Some(list_sql(&query, Representation::Json, conn)?),
+        path: format!("/api/v1/initiatives?{query}"),
+        headers: vec![],
+    });
+    cases.push(Case {
+        scenario: "Q2b search box: suggest 'repa', limit 8".into(),
+        // Up to three statements and a serialisation: no single statement to compare with.
+        sql: None,
+        path: "/api/v1/suggest?q=repa&limit=8".into(),
+        headers: vec![],
+    });
     let query = "q=jardin&bbox=1.9,48.5,2.8,49.2&limit=20";
     cases.push(Case {
         scenario: "Q2 words + bbox, limit 20".into(),

@@ -127,6 +127,12 @@ export function listInitiatives(lang: Lang, params: URLSearchParams, signal?: Ab
   return request<InitiativeList>(lang, `/api/v1/initiatives?${params.toString()}`, signal ? { signal } : {});
 }
 
+/** What the search box suggests for the text typed so far (`/api/v1/suggest`). */
+export function suggestInitiatives(lang: Lang, q: string, limit: number, signal?: AbortSignal): Promise<InitiativeList> {
+  const params = new URLSearchParams({ q, limit: String(limit) });
+  return request<InitiativeList>(lang, `/api/v1/suggest?${params.toString()}`, signal ? { signal } : {});
+}
+
 /** The message to show for any error thrown by this module (or by anything else). */
 export function messageOf(error: unknown, lang: Lang): string {
   if (error instanceof ApiError) return error.message;

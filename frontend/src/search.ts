@@ -1,7 +1,7 @@
 // The search box: suggestions as you type (the API's accent-insensitive prefix search) in an
 // ARIA 1.2 combobox; choosing one flies to the initiative, submitting the words filters the map.
 
-import { categoryName, isAbort, listInitiatives, messageOf, type Category, type Initiative } from './api';
+import { categoryName, isAbort, messageOf, suggestInitiatives, type Category, type Initiative } from './api';
 import { debounce, h } from './dom';
 import { t, type Lang } from './i18n';
 import { MAX_Q } from './url-state';
@@ -73,9 +73,8 @@ export class Search {
     const controller = new AbortController();
     this.controller = controller;
     const lang = this.ctx.lang();
-    const params = new URLSearchParams({ q: text, limit: '8' });
     try {
-      const result = await listInitiatives(lang, params, controller.signal);
+      const result = await suggestInitiatives(lang, text, 8, controller.signal);
       if (controller.signal.aborted) return;
       this.show(lang, text, result.items);
     } catch (e) {

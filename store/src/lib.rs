@@ -28,6 +28,7 @@ pub mod schema;
 pub mod session;
 pub mod source;
 pub mod statement;
+pub mod suggest;
 pub mod suggestion;
 pub mod sync;
 pub mod text;

@@ -88,6 +88,12 @@ impl Literal for Vec<String> {
         format!("ARRAY[{}]::text[]", items.join(","))
     }
 }
+impl Literal for Vec<uuid::Uuid> {
+    fn literal(&self) -> String {
+        let items: Vec<String> = self.iter().map(|u| format!("'{u}'")).collect();
+        format!("ARRAY[{}]::uuid[]", items.join(","))
+    }
+}
 impl Literal for Vec<i32> {
     fn literal(&self) -> String {
         let items: Vec<String> = self.iter().map(ToString::to_string).collect();

@@ -10,6 +10,7 @@ pub mod ogc;
 pub mod ogc_html;
 pub mod ogc_openapi;
 pub mod session;
+pub mod suggest;
 pub mod suggestions;
 pub mod tiles;
 pub mod tokens;

@@ -21,6 +21,7 @@ mod privacy;
 mod replica;
 mod sessions;
 mod stories;
+mod suggest;
 mod tiles;
 mod workspace;
 

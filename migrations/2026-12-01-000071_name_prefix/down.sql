@@ -1,0 +1,1 @@
+DROP INDEX initiatives_name_prefix_idx;
