@@ -434,6 +434,24 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         )),
         _ => None,
     };
+    {
+        // The kept category counts gain a few rows per change; fold them every ten minutes.
+        let pool = pool.clone();
+        actix_web::rt::spawn(async move {
+            loop {
+                actix_web::rt::time::sleep(std::time::Duration::from_secs(600)).await;
+                let pool = pool.clone();
+                let folded = actix_web::web::block(move || {
+                    let mut conn = pool.get().map_err(archipel_store::StoreError::from)?;
+                    archipel_store::category::compact_counts(&mut conn)
+                })
+                .await;
+                if let Ok(Err(e)) = folded {
+                    tracing::warn!(error = %e, "category counts could not be compacted");
+                }
+            }
+        });
+    }
     if let Some(retention) = args.privacy_retention.0 {
         let pool = pool.clone();
         actix_web::rt::spawn(async move {

@@ -306,3 +306,88 @@ async fn gdal_reads_the_geojson_without_warnings() {
     assert!(stdout.contains("categories: StringList"), "{stdout}");
     assert!(stdout.contains("updated_at: DateTime"), "{stdout}");
 }
+
+#[actix_web::test]
+async fn kept_category_counts_equal_a_recount_after_every_kind_of_change() {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        slug: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let app = TestApp::spawn().await;
+    let kept = |app: &TestApp| {
+        diesel::sql_query(
+            "SELECT c.slug, coalesce(sum(d.delta), 0)::bigint AS n FROM categories c
+             LEFT JOIN category_count_deltas d ON d.category_id = c.id GROUP BY c.slug ORDER BY c.slug",
+        )
+        .load::<Count>(&mut app.pool.get().unwrap())
+        .unwrap()
+    };
+    let recount = |app: &TestApp| {
+        diesel::sql_query(
+            "SELECT c.slug, count(DISTINCT ic.initiative_id) AS n FROM categories c
+             LEFT JOIN archipel_category_closure() cl ON cl.ancestor = c.id
+             LEFT JOIN initiative_categories ic ON ic.category_id = cl.descendant
+                  AND EXISTS (SELECT 1 FROM map_points m WHERE m.id = ic.initiative_id)
+             GROUP BY c.slug ORDER BY c.slug",
+        )
+        .load::<Count>(&mut app.pool.get().unwrap())
+        .unwrap()
+    };
+    let family = |counts: &[Count], slug: &str| counts.iter().find(|c| c.slug == slug).map(|c| c.n);
+
+    // Two practices of one family count once for the family.
+    let both = app
+        .create(json!({"name": "Atelier vélo et repair café", "lat": 45.75, "lon": 4.85, "categories": ["repair-cafe", "bike-workshop"]}))
+        .await;
+    let garden = app
+        .create(json!({"name": "Jardin des Pentes", "lat": 45.77, "lon": 4.83, "categories": ["shared-garden"]}))
+        .await;
+    assert_eq!(kept(&app), recount(&app));
+    assert_eq!(family(&kept(&app), "reuse-repair"), Some(1));
+    assert_eq!(family(&kept(&app), "repair-cafe"), Some(1));
+
+    let id = |v: &Value| v["id"].as_str().unwrap().to_string();
+    // Recategorised, unpublished, published again, archived, merged.
+    for (target, body) in [
+        (
+            id(&both),
+            json!({"categories": ["bike-workshop", "shared-garden"]}),
+        ),
+        (id(&garden), json!({"moderation": "pending"})),
+        (id(&garden), json!({"moderation": "published"})),
+        (id(&garden), json!({"categories": []})),
+    ] {
+        assert_eq!(
+            app.patch(&format!("/api/v1/initiatives/{target}"), &body)
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(kept(&app), recount(&app), "after {body}");
+    }
+    assert_eq!(family(&kept(&app), "repair-cafe"), Some(0));
+    assert_eq!(family(&kept(&app), "food-gardens"), Some(1));
+    let merged = app
+        .send_as(
+            reqwest::Method::POST,
+            &format!("/api/v1/initiatives/{}/merge", id(&both)),
+            &app.editor_token,
+            &json!({"into": id(&garden)}),
+        )
+        .await;
+    assert_eq!(merged.status(), 200);
+    assert_eq!(kept(&app), recount(&app), "after a merge");
+
+    // What the API serves is the kept counts, and folding them changes nothing.
+    let served = app.get_json("/api/v1/categories").await;
+    let before = kept(&app);
+    diesel::sql_query("SELECT archipel_compact_category_counts()")
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(kept(&app), before);
+    assert_eq!(app.get_json("/api/v1/categories").await, served);
+}

@@ -1,0 +1,13 @@
+DROP TRIGGER map_points_recount_truncate ON map_points;
+DROP TRIGGER categories_recount ON categories;
+DROP TRIGGER initiative_categories_count_delete ON initiative_categories;
+DROP TRIGGER initiative_categories_count_insert ON initiative_categories;
+DROP TRIGGER map_points_count_delete ON map_points;
+DROP TRIGGER map_points_count_insert ON map_points;
+DROP FUNCTION archipel_compact_category_counts();
+DROP FUNCTION archipel_recount_after_taxonomy();
+DROP FUNCTION archipel_count_links();
+DROP FUNCTION archipel_count_map_points();
+DROP FUNCTION archipel_recount_category_counts();
+DROP FUNCTION archipel_category_closure();
+DROP TABLE category_count_deltas;
