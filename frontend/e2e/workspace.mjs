@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHIPEL_BIN, OUT, REPO } from './harness.mjs';
 
@@ -50,6 +50,39 @@ async function created(h, body) {
   const { status, body: made } = await h.api('/api/v1/initiatives', { method: 'POST', body: JSON.stringify(body) });
   assert.equal(status, 201, JSON.stringify(made));
   return made;
+}
+
+/** `archipel …` on the scenarios' database; its output. */
+function archipel(h, args) {
+  const done = spawnSync(ARCHIPEL_BIN, args, { env: { ...process.env, DATABASE_URL: h.databaseUrl }, encoding: 'utf8' });
+  if (done.status !== 0) throw new Error(`archipel ${args.join(' ')}: ${done.stderr}${done.stdout}`);
+  return done.stdout;
+}
+
+/**
+ * A GeoJSON feed in a file, declared as source `id` (as tests/it/imports.rs does, through the
+ * CLI here), then imported; called again with other features, it imports them again.
+ */
+function importFeed(h, id, features) {
+  const dir = join(OUT, 'feeds');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${id}.geojson`);
+  writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features }));
+  const mapping = join(dir, `${id}.mapping.json`);
+  writeFileSync(mapping, JSON.stringify({ default_category: 'shared-garden', default_country: 'FR' }));
+  archipel(h, ['source', 'add', id, '--format', 'geojson', '--url', file, '--mapping', mapping, '--name', `Flux ${id}`, '--licence', 'ODbL-1.0', '--attribution', 'e2e']);
+  archipel(h, ['import', id]);
+}
+
+const feature = (id, lon, lat, properties) => ({ type: 'Feature', id, geometry: { type: 'Point', coordinates: [lon, lat] }, properties });
+
+/** The initiative of a source's record, found by its exact name. */
+async function byName(h, name) {
+  const { status, body } = await h.api(`/api/v1/initiatives?q=${encodeURIComponent(name)}&limit=50`);
+  assert.equal(status, 200, JSON.stringify(body));
+  const found = body.items.find((i) => i.name === name);
+  assert.ok(found, `${name} is listed: ${body.items.map((i) => i.name).join(', ')}`);
+  return found;
 }
 
 /** axe-core: no serious or critical violation. */
@@ -178,6 +211,66 @@ export function workspaceScenarios(scenario, { axeSource, assertPageHeaders }) {
     const { body } = await h.api(`/api/v1/initiatives/${item.id}`);
     assert.equal(body.name, 'Jardin des Canuts');
     assert.equal(body.opening_hours, 'Sa 10:00-12:00');
+  });
+
+  scenario('workspace-merge-duplicates', async (page, h) => {
+    // Ours, typed in the directory; the feed's, 30 m away with the same website: a candidate.
+    const ours = await created(h, { name: 'Jardin des Lilas', lat: 45.7405, lon: 4.862, categories: ['shared-garden'], opening_hours: 'Sa 10:00-12:00', contact: { website: 'https://lilas.example.org', email: 'lilas@example.org' } });
+    importFeed(h, 'e2e-doublons', [
+      feature('lilas-1', 4.8623, 45.7407, { name: 'Jardin partagé des Lilas', description: 'Potager partagé du quartier des Lilas.', website: 'https://lilas.example.org/', phone: '+33 4 72 00 00 01', email: 'contact@lilas.example.org' }),
+    ]);
+    const theirs = await byName(h, 'Jardin partagé des Lilas');
+    await logIn(page, h, 'editor', '/workspace/duplicates');
+    await page.getByRole('heading', { name: 'Doublons', level: 1 }).waitFor();
+    await page.getByRole('button', { name: /^Ouvrir .*Jardin partagé des Lilas/ }).click();
+    const pair = page.getByRole('region', { name: /Jardin.*Lilas ↔ Jardin.*Lilas/ });
+    await pair.waitFor();
+    // The score explained: distance, names, what they share.
+    const why = pair.getByRole('list', { name: 'Pourquoi ces deux fiches' });
+    assert.match(await why.innerText(), /\d+ m l’une de l’autre[\s\S]*noms semblables à \d+ %[\s\S]*en commun : site web/);
+    await pair.locator('.ws-map canvas').waitFor();
+    // Keep ours; take the feed's e-mail by choice, its phone and description by default (ours has none).
+    await pair.getByRole('radio', { name: 'Garder « Jardin des Lilas »' }).check();
+    const email = pair.getByRole('group', { name: 'Courriel' });
+    assert.equal(await email.getByRole('radio', { name: /^lilas@example\.org/ }).isChecked(), true, 'the kept entry’s value by default');
+    await email.getByRole('radio', { name: /^contact@lilas\.example\.org/ }).check();
+    assert.equal(await pair.getByRole('group', { name: 'Téléphone' }).getByRole('radio', { name: /^\+33 4 72 00 00 01/ }).isChecked(), true);
+    assert.equal(await pair.getByRole('group', { name: /^Horaires/ }).getByRole('radio', { name: /^Sa 10:00-12:00/ }).isChecked(), true);
+    await pair.getByText('« Jardin partagé des Lilas » sera fusionnée dans « Jardin des Lilas ».').waitFor();
+    await noSeriousViolation(page, axeSource, 'duplicate pair');
+    await page.evaluate(() => document.getElementById('pair-title')?.scrollIntoView());
+    await shot(page, 'workspace-merge');
+    await pair.getByRole('button', { name: 'Fusionner' }).click();
+    await page.getByText('Fusion faite : « Jardin des Lilas » est gardée.').waitFor();
+    await page.getByRole('heading', { name: 'Modifier « Jardin des Lilas »' }).waitFor();
+    const { body: kept } = await h.api(`/api/v1/initiatives/${ours.id}`);
+    assert.equal(kept.contact.email, 'contact@lilas.example.org');
+    assert.equal(kept.contact.phone, '+33 4 72 00 00 01');
+    assert.equal(kept.description, 'Potager partagé du quartier des Lilas.');
+    assert.equal(kept.opening_hours, 'Sa 10:00-12:00');
+    assert.equal(kept.point.lat, 45.7405, 'the kept place');
+    // The merged one's public address answers 301 to the kept one; a browser follows it.
+    const moved = await fetch(`${h.baseUrl}/api/v1/initiatives/${theirs.slug}`, { redirect: 'manual' });
+    assert.equal(moved.status, 301);
+    assert.match(moved.headers.get('location') ?? '', new RegExp(`/api/v1/initiatives/(${ours.id}|${ours.slug})$`));
+    const followed = await page.goto(`${h.baseUrl}/api/v1/initiatives/${theirs.slug}`);
+    assert.equal((await followed.json()).id, ours.id);
+    // The map: its old link opens the kept one, and only the kept one is drawn there.
+    await page.goto(`${h.baseUrl}/?i=${theirs.slug}`);
+    await page.locator('#card').getByRole('heading', { name: 'Jardin des Lilas' }).waitFor({ timeout: 20000 });
+    const ids = await page.waitForFunction(
+      () => {
+        const m = window.__archipel?.map;
+        if (!m || !m.loaded() || m.isMoving() || !m.areTilesLoaded() || m.getZoom() < 14) return null;
+        const drawn = m.queryRenderedFeatures({ layers: ['ar-initiatives'] }).map((f) => f.properties.id);
+        return drawn.length ? drawn : null;
+      },
+      null,
+      { timeout: 20000, polling: 200 },
+    );
+    const drawn = await ids.jsonValue();
+    assert.ok(drawn.includes(ours.id), `the kept one is drawn: ${drawn}`);
+    assert.ok(!drawn.includes(theirs.id), `the merged one is not: ${drawn}`);
   });
 
   scenario('workspace-moderator-cannot-edit', async (page, h) => {

@@ -44,6 +44,8 @@ export interface Initiative {
   name: string;
   description: string;
   point: { lon: number; lat: number };
+  /** GeoJSON: a Point, or the area (Polygon, MultiPolygon) of a garden. */
+  geometry?: { type: string; coordinates: unknown } | null;
   categories: string[];
   tags: string[];
   address: Address;
@@ -56,6 +58,8 @@ export interface Initiative {
   provenance: { source_id: string | null; external_id: string | null; source_url: string | null; fetched_at: string | null };
   last_confirmed_at: string | null;
   updated_at: string;
+  created_at?: string;
+  version?: number;
   distance_m?: number | null;
 }
 
