@@ -273,6 +273,40 @@ export function workspaceScenarios(scenario, { axeSource, assertPageHeaders }) {
     assert.ok(!drawn.includes(theirs.id), `the merged one is not: ${drawn}`);
   });
 
+  scenario('workspace-resolve-import-conflicts', async (page, h) => {
+    const before = [
+      feature('g1', 4.827, 45.762, { name: 'Grainothèque du marché Saint-Paul', description: 'Graines libres.' }),
+      feature('g2', 4.833, 45.767, { name: 'Compost collectif des Terreaux', description: 'Un bac à compost.' }),
+    ];
+    importFeed(h, 'e2e-conflits', before);
+    const seeds = await byName(h, 'Grainothèque du marché Saint-Paul');
+    const compost = await byName(h, 'Compost collectif des Terreaux');
+    // The town hall corrects both; then the feed changes the same field.
+    for (const [item, description] of [[seeds, 'Graines libres, à la mairie annexe.'], [compost, 'Bac à compost, clé à la boulangerie.']]) {
+      const { status, body } = await h.api(`/api/v1/initiatives/${item.id}`, { method: 'PATCH', body: JSON.stringify({ description }) });
+      assert.equal(status, 200, JSON.stringify(body));
+    }
+    importFeed(h, 'e2e-conflits', [
+      feature('g1', 4.827, 45.762, { name: 'Grainothèque du marché Saint-Paul', description: 'Graines libres, troc le samedi matin.' }),
+      feature('g2', 4.833, 45.767, { name: 'Compost collectif des Terreaux', description: 'Un bac à compost, ouvert à tous.' }),
+    ]);
+    await logIn(page, h, 'admin', '/workspace/imports');
+    await page.getByRole('heading', { name: 'Imports', level: 1 }).waitFor();
+    const conflict = (name) => page.locator('.ws-conflict', { has: page.getByRole('heading', { name }) });
+    await conflict('Grainothèque du marché Saint-Paul').getByRole('cell', { name: 'Graines libres, troc le samedi matin.' }).waitFor();
+    await conflict('Compost collectif des Terreaux').getByRole('cell', { name: 'Bac à compost, clé à la boulangerie.' }).waitFor();
+    await noSeriousViolation(page, axeSource, 'imports with conflicts');
+    await shot(page, 'workspace-imports');
+    await conflict('Grainothèque du marché Saint-Paul').getByRole('button', { name: /^Prendre celle du flux/ }).click();
+    await page.getByText('Conflit résolu.').waitFor();
+    await conflict('Grainothèque du marché Saint-Paul').waitFor({ state: 'detached' });
+    await conflict('Compost collectif des Terreaux').getByRole('button', { name: /^Garder la nôtre/ }).click();
+    await page.getByText('Aucun conflit ouvert.').waitFor();
+    assert.equal((await h.api(`/api/v1/initiatives/${seeds.id}`)).body.description, 'Graines libres, troc le samedi matin.');
+    assert.equal((await h.api(`/api/v1/initiatives/${compost.id}`)).body.description, 'Bac à compost, clé à la boulangerie.');
+    assert.equal((await h.api('/api/v1/import-conflicts')).body.conflicts.length, 0);
+  });
+
   scenario('workspace-moderator-cannot-edit', async (page, h) => {
     const item = await created(h, { name: 'Fablab de la Duchère', lat: 45.78, lon: 4.8 });
     await logIn(page, h, 'moderator', `/workspace/initiatives/${item.id}`);

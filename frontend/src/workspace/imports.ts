@@ -94,8 +94,9 @@ export async function showImports(ctx: Context, main: HTMLElement): Promise<void
     );
   });
   const conflictItems = conflicts.map((c) => {
-    const ours = button(wt(lang, 'keepOurs'), 'btn btn-small');
-    const theirs = button(wt(lang, 'takeTheirs'), 'btn btn-small btn-primary');
+    const name = shown(c.current.properties?.name);
+    const ours = button(wt(lang, 'keepOurs'), 'btn btn-small', { 'aria-label': `${wt(lang, 'keepOurs')} : ${name}` });
+    const theirs = button(wt(lang, 'takeTheirs'), 'btn btn-small btn-primary', { 'aria-label': `${wt(lang, 'takeTheirs')} : ${name}` });
     const resolve = (keep: 'ours' | 'feed', btn: HTMLButtonElement): void =>
       void busy(ctx, btn, async () => {
         await api.send('PATCH', `/api/v1/import-conflicts/${c.id}`, { status: 'resolved', keep });
@@ -104,7 +105,6 @@ export async function showImports(ctx: Context, main: HTMLElement): Promise<void
       });
     ours.addEventListener('click', () => resolve('ours', ours));
     theirs.addEventListener('click', () => resolve('feed', theirs));
-    const name = shown(c.current.properties?.name);
     return h(
       'li',
       { class: 'ws-item ws-conflict' },
