@@ -307,6 +307,79 @@ export function workspaceScenarios(scenario, { axeSource, assertPageHeaders }) {
     assert.equal((await h.api('/api/v1/import-conflicts')).body.conflicts.length, 0);
   });
 
+  scenario('workspace-draw-a-garden-area', async (page, h) => {
+    const garden = await created(h, { name: 'Jardin partagé de la Sauvegarde', lat: 45.781, lon: 4.806, categories: ['shared-garden'] });
+    await logIn(page, h, 'editor', `/workspace/initiatives/${garden.id}`);
+    await page.getByRole('heading', { name: 'Modifier « Jardin partagé de la Sauvegarde »' }).waitFor();
+    await page.getByRole('radio', { name: /^Une surface/ }).check();
+    await page.getByText('Cliquez sur la carte pour poser le premier coin de la surface.').waitFor();
+    await page.waitForFunction(() => window.__wsMap?.loaded(), null, { timeout: 20000 });
+    await page.locator('.ws-map').scrollIntoViewIfNeeded();
+    const screen = (lon, lat) =>
+      page.evaluate(([lon, lat]) => {
+        const m = window.__wsMap;
+        const p = m.project([lon, lat]);
+        const r = m.getCanvas().getBoundingClientRect();
+        return { x: r.left + p.x, y: r.top + p.y };
+      }, [lon, lat]);
+    const corners = [
+      [4.8056, 45.7807],
+      [4.8064, 45.7807],
+      [4.8064, 45.7813],
+      [4.8056, 45.7813],
+    ];
+    for (const [lon, lat] of corners) {
+      const at = await screen(lon, lat);
+      await page.mouse.click(at.x, at.y);
+    }
+    await page.getByText('4 coin(s) posé(s).', { exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Fermer la surface' }).click();
+    await page.getByText('Surface fermée, 4 coins.', { exact: false }).waitFor();
+    // Edit: drag the third corner east.
+    const box = await page.locator('.ws-vertex[data-corner="2"]').boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    for (let i = 1; i <= 5; i++) await page.mouse.move(box.x + box.width / 2 + 8 * i, box.y + box.height / 2, { steps: 2 });
+    await page.mouse.up();
+    const drawn = JSON.parse(await page.getByLabel('Surface en GeoJSON').inputValue());
+    assert.equal(drawn.type, 'Polygon');
+    assert.ok(drawn.coordinates[0][2][0] > 4.8064 + 1e-5, `the dragged corner moved east: ${JSON.stringify(drawn.coordinates[0][2])}`);
+    await noSeriousViolation(page, axeSource, 'editor drawing an area');
+    await shot(page, 'workspace-area');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText('Modifications enregistrées.').waitFor();
+    const { body } = await h.api(`/api/v1/initiatives/${garden.id}`);
+    assert.equal(body.geometry.type, 'Polygon', JSON.stringify(body.geometry));
+    assert.equal(body.geometry.coordinates[0].length, 5);
+    assert.ok(body.geometry.coordinates[0].some(([lon]) => lon > 4.8064 + 1e-5), 'the dragged corner is stored');
+    assert.ok(body.point.lon > 4.8056 && body.point.lon < 4.808 && body.point.lat > 45.7807 && body.point.lat < 45.7813, `the point is inside: ${JSON.stringify(body.point)}`);
+    // Opened again, it is an area with its four corners.
+    await page.getByText('Surface fermée, 4 coins.', { exact: false }).waitFor();
+    assert.equal(await page.getByRole('radio', { name: /^Une surface/ }).isChecked(), true);
+  });
+
+  scenario('workspace-save-after-someone-else-412', async (page, h) => {
+    const item = await created(h, { name: 'Bricothèque des Brotteaux', lat: 45.767, lon: 4.858, categories: ['tool-library'] });
+    await logIn(page, h, 'editor', `/workspace/initiatives/${item.id}`);
+    await page.getByRole('heading', { name: 'Modifier « Bricothèque des Brotteaux »' }).waitFor();
+    // Someone else saves in the meantime.
+    const other = await h.api(`/api/v1/initiatives/${item.id}`, { method: 'PATCH', body: JSON.stringify({ name: 'Bricothèque des Brotteaux (mairie)' }) });
+    assert.equal(other.status, 200);
+    await page.getByLabel('Téléphone').fill('+33 4 72 11 22 33');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText('Quelqu’un a modifié cette initiative depuis que vous l’avez ouverte', { exact: false }).waitFor();
+    assert.equal((await h.api(`/api/v1/initiatives/${item.id}`)).body.contact.phone, null, 'nothing was overwritten');
+    await noSeriousViolation(page, axeSource, 'editor after a 412');
+    await page.getByRole('button', { name: 'Recharger l’initiative' }).click();
+    await page.getByRole('heading', { name: 'Modifier « Bricothèque des Brotteaux (mairie) »' }).waitFor();
+    await page.getByLabel('Téléphone').fill('+33 4 72 11 22 33');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText('Modifications enregistrées.').waitFor();
+    const { body } = await h.api(`/api/v1/initiatives/${item.id}`);
+    assert.equal(body.contact.phone, '+33 4 72 11 22 33');
+    assert.equal(body.name, 'Bricothèque des Brotteaux (mairie)');
+  });
+
   scenario('workspace-moderator-cannot-edit', async (page, h) => {
     const item = await created(h, { name: 'Fablab de la Duchère', lat: 45.78, lon: 4.8 });
     await logIn(page, h, 'moderator', `/workspace/initiatives/${item.id}`);

@@ -93,6 +93,12 @@ async function problemOf(response: Response, lang: Lang): Promise<Problem> {
 
 /** Fetches `path` and decodes its JSON; throws an `ApiError` with a sentence to show. */
 export async function request<T>(lang: Lang, path: string, init: RequestInit = {}): Promise<T> {
+  return (await requestWithHeaders<T>(lang, path, init)).body;
+}
+
+/** As `request`, with the answer's headers (an `ETag`, for instance). */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the body it expects
+export async function requestWithHeaders<T>(lang: Lang, path: string, init: RequestInit = {}): Promise<{ body: T; headers: Headers }> {
   const headers = new Headers(init.headers);
   headers.set('Accept-Language', lang);
   if (!headers.has('Accept')) headers.set('Accept', 'application/json');
@@ -105,7 +111,7 @@ export async function request<T>(lang: Lang, path: string, init: RequestInit = {
   }
   if (!response.ok) throw new ApiError(await problemOf(response, lang));
   try {
-    return (await response.json()) as T;
+    return { body: (await response.json()) as T, headers: response.headers };
   } catch {
     throw new ApiError({ status: response.status, detail: t(lang, 'errorGeneric', { status: response.status }) });
   }
