@@ -64,6 +64,12 @@ function archipel(h, args) {
  * CLI here), then imported; called again with other features, it imports them again.
  */
 function importFeed(h, id, features) {
+  declareFeed(h, id, features);
+  archipel(h, ['import', id]);
+}
+
+/** Writes the feed of source `id` and declares it, without importing it. */
+function declareFeed(h, id, features) {
   const dir = join(OUT, 'feeds');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${id}.geojson`);
@@ -71,7 +77,6 @@ function importFeed(h, id, features) {
   const mapping = join(dir, `${id}.mapping.json`);
   writeFileSync(mapping, JSON.stringify({ default_category: 'shared-garden', default_country: 'FR' }));
   archipel(h, ['source', 'add', id, '--format', 'geojson', '--url', file, '--mapping', mapping, '--name', `Flux ${id}`, '--licence', 'ODbL-1.0', '--attribution', 'e2e']);
-  archipel(h, ['import', id]);
 }
 
 const feature = (id, lon, lat, properties) => ({ type: 'Feature', id, geometry: { type: 'Point', coordinates: [lon, lat] }, properties });
@@ -305,6 +310,19 @@ export function workspaceScenarios(scenario, { axeSource, assertPageHeaders }) {
     assert.equal((await h.api(`/api/v1/initiatives/${seeds.id}`)).body.description, 'Graines libres, troc le samedi matin.');
     assert.equal((await h.api(`/api/v1/initiatives/${compost.id}`)).body.description, 'Bac à compost, clé à la boulangerie.');
     assert.equal((await h.api('/api/v1/import-conflicts')).body.conflicts.length, 0);
+    // The feed gains a record: a dry run says what an import would do now, and writes nothing.
+    declareFeed(h, 'e2e-conflits', [
+      feature('g1', 4.827, 45.762, { name: 'Grainothèque du marché Saint-Paul', description: 'Graines libres, troc le samedi matin.' }),
+      feature('g2', 4.833, 45.767, { name: 'Compost collectif des Terreaux', description: 'Un bac à compost, ouvert à tous.' }),
+      feature('g3', 4.829, 45.764, { name: 'Boîte à graines de la Martinière' }),
+    ]);
+    const revisions = (await h.api(`/api/v1/initiatives/${seeds.id}/revisions`)).body.revisions.length;
+    await page.getByRole('button', { name: 'Essai à blanc : Flux e2e-conflits' }).click();
+    const report = page.getByRole('region', { name: 'Essai à blanc de « Flux e2e-conflits » : rien n’a été écrit' });
+    await report.getByText(/^3 lues : 1 à créer/).waitFor();
+    assert.equal((await h.api(`/api/v1/initiatives?q=${encodeURIComponent('Boîte à graines de la Martinière')}`)).body.items.length, 0, 'nothing created');
+    await noSeriousViolation(page, axeSource, 'imports with a dry run report');
+    assert.equal((await h.api(`/api/v1/initiatives/${seeds.id}/revisions`)).body.revisions.length, revisions, 'nothing written');
   });
 
   scenario('workspace-draw-a-garden-area', async (page, h) => {
