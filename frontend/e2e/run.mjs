@@ -641,6 +641,43 @@ class Hang extends Error {}
 // The workspace's scenarios, last: they add initiatives and people of their own.
 workspaceScenarios(scenario, { axeSource: () => readFileSync(AXE, 'utf8'), assertPageHeaders });
 
+// After the workspace's (it adds initiatives that the map's scenarios above would count).
+scenario('map-fades-stale-initiatives', async (page, h) => {
+  const make = async (body) => {
+    const { status, body: made } = await h.api('/api/v1/initiatives', { method: 'POST', body: JSON.stringify(body) });
+    assert.equal(status, 201, JSON.stringify(made));
+    return made;
+  };
+  const stale = await make({ name: 'Grainothèque oubliée', lat: 45.7321, lon: 4.8102, categories: ['seed-library'], last_confirmed_at: '2024-03-05T10:00:00Z' });
+  const fresh = await make({ name: 'Grainothèque confirmée', lat: 45.7323, lon: 4.8112, categories: ['seed-library'], last_confirmed_at: new Date().toISOString() });
+  await page.goto(`${h.baseUrl}/?i=${stale.slug}`);
+  const card = page.locator('#card');
+  await card.getByRole('heading', { name: 'Grainothèque oubliée' }).waitFor({ timeout: 20000 });
+  assert.equal(await text(page, '[data-testid="stale"]'), 'Dernière confirmation le 5 mars 2024 : ces informations ont peut-être changé.');
+  await mapReady(page);
+  await page.waitForFunction(() => !window.__archipel.map.isMoving(), null, { timeout: 10000 });
+  // The tiles say the day each was confirmed; the layer fades those before a year ago.
+  const drawn = await waitRendered(page, (f) => [stale.id, fresh.id].every((id) => f.some((x) => x.props.id === id)), 'both seed libraries');
+  const confirmed = Object.fromEntries(drawn.filter((f) => f.layer === 'ar-initiatives').map((f) => [f.props.id, f.props.confirmed]));
+  assert.equal(confirmed[stale.id], '2024-03-05');
+  assert.equal(confirmed[fresh.id], new Date().toISOString().slice(0, 10));
+  const { opacity, cut } = await page.evaluate(() => {
+    const year = new Date();
+    year.setUTCFullYear(year.getUTCFullYear() - 1);
+    return { opacity: window.__archipel.map.getPaintProperty('ar-initiatives', 'circle-opacity'), cut: year.toISOString().slice(0, 10) };
+  });
+  assert.deepEqual(opacity, ['case', ['<', ['coalesce', ['get', 'confirmed'], '9999-12-31'], cut], 0.4, 1]);
+  await page.locator('#card').screenshot({ path: join(OUT, 'map-stale-card.png') });
+  // In English; a recently confirmed one says nothing of the kind.
+  await page.goto(`${h.baseUrl}/?i=${stale.slug}&lang=en`);
+  await card.getByRole('heading', { name: 'Grainothèque oubliée' }).waitFor({ timeout: 20000 });
+  assert.equal(await text(page, '[data-testid="stale"]'), 'Last confirmed 5 March 2024: this may have changed.');
+  await axeViolations(page, 'card of a stale initiative');
+  await page.goto(`${h.baseUrl}/?i=${fresh.slug}`);
+  await card.getByRole('heading', { name: 'Grainothèque confirmée' }).waitFor({ timeout: 20000 });
+  assert.equal(await page.locator('[data-testid="stale"]').count(), 0);
+});
+
 /**
  * The scenario running now. An unhandled rejection or uncaught exception (a route handler that
  * failed, a listener that threw) is charged to it and fails it, instead of ending the whole run.

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHIPEL_BIN, OUT, REPO } from './harness.mjs';
 
@@ -50,6 +50,44 @@ async function created(h, body) {
   const { status, body: made } = await h.api('/api/v1/initiatives', { method: 'POST', body: JSON.stringify(body) });
   assert.equal(status, 201, JSON.stringify(made));
   return made;
+}
+
+/** `archipel …` on the scenarios' database; its output. */
+function archipel(h, args) {
+  const done = spawnSync(ARCHIPEL_BIN, args, { env: { ...process.env, DATABASE_URL: h.databaseUrl }, encoding: 'utf8' });
+  if (done.status !== 0) throw new Error(`archipel ${args.join(' ')}: ${done.stderr}${done.stdout}`);
+  return done.stdout;
+}
+
+/**
+ * A GeoJSON feed in a file, declared as source `id` (as tests/it/imports.rs does, through the
+ * CLI here), then imported; called again with other features, it imports them again.
+ */
+function importFeed(h, id, features) {
+  declareFeed(h, id, features);
+  archipel(h, ['import', id]);
+}
+
+/** Writes the feed of source `id` and declares it, without importing it. */
+function declareFeed(h, id, features) {
+  const dir = join(OUT, 'feeds');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${id}.geojson`);
+  writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features }));
+  const mapping = join(dir, `${id}.mapping.json`);
+  writeFileSync(mapping, JSON.stringify({ default_category: 'shared-garden', default_country: 'FR' }));
+  archipel(h, ['source', 'add', id, '--format', 'geojson', '--url', file, '--mapping', mapping, '--name', `Flux ${id}`, '--licence', 'ODbL-1.0', '--attribution', 'e2e']);
+}
+
+const feature = (id, lon, lat, properties) => ({ type: 'Feature', id, geometry: { type: 'Point', coordinates: [lon, lat] }, properties });
+
+/** The initiative of a source's record, found by its exact name. */
+async function byName(h, name) {
+  const { status, body } = await h.api(`/api/v1/initiatives?q=${encodeURIComponent(name)}&limit=50`);
+  assert.equal(status, 200, JSON.stringify(body));
+  const found = body.items.find((i) => i.name === name);
+  assert.ok(found, `${name} is listed: ${body.items.map((i) => i.name).join(', ')}`);
+  return found;
 }
 
 /** axe-core: no serious or critical violation. */
@@ -178,6 +216,186 @@ export function workspaceScenarios(scenario, { axeSource, assertPageHeaders }) {
     const { body } = await h.api(`/api/v1/initiatives/${item.id}`);
     assert.equal(body.name, 'Jardin des Canuts');
     assert.equal(body.opening_hours, 'Sa 10:00-12:00');
+  });
+
+  scenario('workspace-merge-duplicates', async (page, h) => {
+    // Ours, typed in the directory; the feed's, 30 m away with the same website: a candidate.
+    const ours = await created(h, { name: 'Jardin des Lilas', lat: 45.7405, lon: 4.862, categories: ['shared-garden'], opening_hours: 'Sa 10:00-12:00', contact: { website: 'https://lilas.example.org', email: 'lilas@example.org' } });
+    importFeed(h, 'e2e-doublons', [
+      feature('lilas-1', 4.8623, 45.7407, { name: 'Jardin partagé des Lilas', description: 'Potager partagé du quartier des Lilas.', website: 'https://lilas.example.org/', phone: '+33 4 72 00 00 01', email: 'contact@lilas.example.org' }),
+    ]);
+    const theirs = await byName(h, 'Jardin partagé des Lilas');
+    await logIn(page, h, 'editor', '/workspace/duplicates');
+    await page.getByRole('heading', { name: 'Doublons', level: 1 }).waitFor();
+    await page.getByRole('button', { name: /^Ouvrir .*Jardin partagé des Lilas/ }).click();
+    const pair = page.getByRole('region', { name: /Jardin.*Lilas ↔ Jardin.*Lilas/ });
+    await pair.waitFor();
+    // The score explained: distance, names, what they share.
+    const why = pair.getByRole('list', { name: 'Pourquoi ces deux fiches' });
+    assert.match(await why.innerText(), /\d+ m l’une de l’autre[\s\S]*noms semblables à \d+ %[\s\S]*en commun : site web/);
+    await pair.locator('.ws-map canvas').waitFor();
+    // Keep ours; take the feed's e-mail by choice, its phone and description by default (ours has none).
+    await pair.getByRole('radio', { name: 'Garder « Jardin des Lilas »' }).check();
+    const email = pair.getByRole('group', { name: 'Courriel' });
+    assert.equal(await email.getByRole('radio', { name: /^lilas@example\.org/ }).isChecked(), true, 'the kept entry’s value by default');
+    await email.getByRole('radio', { name: /^contact@lilas\.example\.org/ }).check();
+    assert.equal(await pair.getByRole('group', { name: 'Téléphone' }).getByRole('radio', { name: /^\+33 4 72 00 00 01/ }).isChecked(), true);
+    assert.equal(await pair.getByRole('group', { name: /^Horaires/ }).getByRole('radio', { name: /^Sa 10:00-12:00/ }).isChecked(), true);
+    await pair.getByText('« Jardin partagé des Lilas » sera fusionnée dans « Jardin des Lilas ».').waitFor();
+    await noSeriousViolation(page, axeSource, 'duplicate pair');
+    await page.evaluate(() => document.getElementById('pair-title')?.scrollIntoView());
+    await shot(page, 'workspace-merge');
+    await pair.getByRole('button', { name: 'Fusionner' }).click();
+    await page.getByText('Fusion faite : « Jardin des Lilas » est gardée.').waitFor();
+    await page.getByRole('heading', { name: 'Modifier « Jardin des Lilas »' }).waitFor();
+    const { body: kept } = await h.api(`/api/v1/initiatives/${ours.id}`);
+    assert.equal(kept.contact.email, 'contact@lilas.example.org');
+    assert.equal(kept.contact.phone, '+33 4 72 00 00 01');
+    assert.equal(kept.description, 'Potager partagé du quartier des Lilas.');
+    assert.equal(kept.opening_hours, 'Sa 10:00-12:00');
+    assert.equal(kept.point.lat, 45.7405, 'the kept place');
+    // The merged one's public address answers 301 to the kept one; a browser follows it.
+    const moved = await fetch(`${h.baseUrl}/api/v1/initiatives/${theirs.slug}`, { redirect: 'manual' });
+    assert.equal(moved.status, 301);
+    assert.match(moved.headers.get('location') ?? '', new RegExp(`/api/v1/initiatives/(${ours.id}|${ours.slug})$`));
+    const followed = await page.goto(`${h.baseUrl}/api/v1/initiatives/${theirs.slug}`);
+    assert.equal((await followed.json()).id, ours.id);
+    // The map: its old link opens the kept one, and only the kept one is drawn there.
+    await page.goto(`${h.baseUrl}/?i=${theirs.slug}`);
+    await page.locator('#card').getByRole('heading', { name: 'Jardin des Lilas' }).waitFor({ timeout: 20000 });
+    const ids = await page.waitForFunction(
+      () => {
+        const m = window.__archipel?.map;
+        if (!m || !m.loaded() || m.isMoving() || !m.areTilesLoaded() || m.getZoom() < 14) return null;
+        const drawn = m.queryRenderedFeatures({ layers: ['ar-initiatives'] }).map((f) => f.properties.id);
+        return drawn.length ? drawn : null;
+      },
+      null,
+      { timeout: 20000, polling: 200 },
+    );
+    const drawn = await ids.jsonValue();
+    assert.ok(drawn.includes(ours.id), `the kept one is drawn: ${drawn}`);
+    assert.ok(!drawn.includes(theirs.id), `the merged one is not: ${drawn}`);
+  });
+
+  scenario('workspace-resolve-import-conflicts', async (page, h) => {
+    const before = [
+      feature('g1', 4.827, 45.762, { name: 'Grainothèque du marché Saint-Paul', description: 'Graines libres.' }),
+      feature('g2', 4.833, 45.767, { name: 'Compost collectif des Terreaux', description: 'Un bac à compost.' }),
+    ];
+    importFeed(h, 'e2e-conflits', before);
+    const seeds = await byName(h, 'Grainothèque du marché Saint-Paul');
+    const compost = await byName(h, 'Compost collectif des Terreaux');
+    // The town hall corrects both; then the feed changes the same field.
+    for (const [item, description] of [[seeds, 'Graines libres, à la mairie annexe.'], [compost, 'Bac à compost, clé à la boulangerie.']]) {
+      const { status, body } = await h.api(`/api/v1/initiatives/${item.id}`, { method: 'PATCH', body: JSON.stringify({ description }) });
+      assert.equal(status, 200, JSON.stringify(body));
+    }
+    importFeed(h, 'e2e-conflits', [
+      feature('g1', 4.827, 45.762, { name: 'Grainothèque du marché Saint-Paul', description: 'Graines libres, troc le samedi matin.' }),
+      feature('g2', 4.833, 45.767, { name: 'Compost collectif des Terreaux', description: 'Un bac à compost, ouvert à tous.' }),
+    ]);
+    await logIn(page, h, 'admin', '/workspace/imports');
+    await page.getByRole('heading', { name: 'Imports', level: 1 }).waitFor();
+    const conflict = (name) => page.locator('.ws-conflict', { has: page.getByRole('heading', { name }) });
+    await conflict('Grainothèque du marché Saint-Paul').getByRole('cell', { name: 'Graines libres, troc le samedi matin.' }).waitFor();
+    await conflict('Compost collectif des Terreaux').getByRole('cell', { name: 'Bac à compost, clé à la boulangerie.' }).waitFor();
+    await noSeriousViolation(page, axeSource, 'imports with conflicts');
+    await shot(page, 'workspace-imports');
+    await conflict('Grainothèque du marché Saint-Paul').getByRole('button', { name: /^Prendre celle du flux/ }).click();
+    await page.getByText('Conflit résolu.').waitFor();
+    await conflict('Grainothèque du marché Saint-Paul').waitFor({ state: 'detached' });
+    await conflict('Compost collectif des Terreaux').getByRole('button', { name: /^Garder la nôtre/ }).click();
+    await page.getByText('Aucun conflit ouvert.').waitFor();
+    assert.equal((await h.api(`/api/v1/initiatives/${seeds.id}`)).body.description, 'Graines libres, troc le samedi matin.');
+    assert.equal((await h.api(`/api/v1/initiatives/${compost.id}`)).body.description, 'Bac à compost, clé à la boulangerie.');
+    assert.equal((await h.api('/api/v1/import-conflicts')).body.conflicts.length, 0);
+    // The feed gains a record: a dry run says what an import would do now, and writes nothing.
+    declareFeed(h, 'e2e-conflits', [
+      feature('g1', 4.827, 45.762, { name: 'Grainothèque du marché Saint-Paul', description: 'Graines libres, troc le samedi matin.' }),
+      feature('g2', 4.833, 45.767, { name: 'Compost collectif des Terreaux', description: 'Un bac à compost, ouvert à tous.' }),
+      feature('g3', 4.829, 45.764, { name: 'Boîte à graines de la Martinière' }),
+    ]);
+    const revisions = (await h.api(`/api/v1/initiatives/${seeds.id}/revisions`)).body.revisions.length;
+    await page.getByRole('button', { name: 'Essai à blanc : Flux e2e-conflits' }).click();
+    const report = page.getByRole('region', { name: 'Essai à blanc de « Flux e2e-conflits » : rien n’a été écrit' });
+    await report.getByText(/^3 lues : 1 à créer/).waitFor();
+    assert.equal((await h.api(`/api/v1/initiatives?q=${encodeURIComponent('Boîte à graines de la Martinière')}`)).body.items.length, 0, 'nothing created');
+    await noSeriousViolation(page, axeSource, 'imports with a dry run report');
+    assert.equal((await h.api(`/api/v1/initiatives/${seeds.id}/revisions`)).body.revisions.length, revisions, 'nothing written');
+  });
+
+  scenario('workspace-draw-a-garden-area', async (page, h) => {
+    const garden = await created(h, { name: 'Jardin partagé de la Sauvegarde', lat: 45.781, lon: 4.806, categories: ['shared-garden'] });
+    await logIn(page, h, 'editor', `/workspace/initiatives/${garden.id}`);
+    await page.getByRole('heading', { name: 'Modifier « Jardin partagé de la Sauvegarde »' }).waitFor();
+    await page.getByRole('radio', { name: /^Une surface/ }).check();
+    await page.getByText('Cliquez sur la carte pour poser le premier coin de la surface.').waitFor();
+    await page.waitForFunction(() => window.__wsMap?.loaded(), null, { timeout: 20000 });
+    await page.locator('.ws-map').scrollIntoViewIfNeeded();
+    const screen = (lon, lat) =>
+      page.evaluate(([lon, lat]) => {
+        const m = window.__wsMap;
+        const p = m.project([lon, lat]);
+        const r = m.getCanvas().getBoundingClientRect();
+        return { x: r.left + p.x, y: r.top + p.y };
+      }, [lon, lat]);
+    const corners = [
+      [4.8056, 45.7807],
+      [4.8064, 45.7807],
+      [4.8064, 45.7813],
+      [4.8056, 45.7813],
+    ];
+    for (const [lon, lat] of corners) {
+      const at = await screen(lon, lat);
+      await page.mouse.click(at.x, at.y);
+    }
+    await page.getByText('4 coin(s) posé(s).', { exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Fermer la surface' }).click();
+    await page.getByText('Surface fermée, 4 coins.', { exact: false }).waitFor();
+    // Edit: drag the third corner east.
+    const box = await page.locator('.ws-vertex[data-corner="2"]').boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    for (let i = 1; i <= 5; i++) await page.mouse.move(box.x + box.width / 2 + 8 * i, box.y + box.height / 2, { steps: 2 });
+    await page.mouse.up();
+    const drawn = JSON.parse(await page.getByLabel('Surface en GeoJSON').inputValue());
+    assert.equal(drawn.type, 'Polygon');
+    assert.ok(drawn.coordinates[0][2][0] > 4.8064 + 1e-5, `the dragged corner moved east: ${JSON.stringify(drawn.coordinates[0][2])}`);
+    await noSeriousViolation(page, axeSource, 'editor drawing an area');
+    await shot(page, 'workspace-area');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText('Modifications enregistrées.').waitFor();
+    const { body } = await h.api(`/api/v1/initiatives/${garden.id}`);
+    assert.equal(body.geometry.type, 'Polygon', JSON.stringify(body.geometry));
+    assert.equal(body.geometry.coordinates[0].length, 5);
+    assert.ok(body.geometry.coordinates[0].some(([lon]) => lon > 4.8064 + 1e-5), 'the dragged corner is stored');
+    assert.ok(body.point.lon > 4.8056 && body.point.lon < 4.808 && body.point.lat > 45.7807 && body.point.lat < 45.7813, `the point is inside: ${JSON.stringify(body.point)}`);
+    // Opened again, it is an area with its four corners.
+    await page.getByText('Surface fermée, 4 coins.', { exact: false }).waitFor();
+    assert.equal(await page.getByRole('radio', { name: /^Une surface/ }).isChecked(), true);
+  });
+
+  scenario('workspace-save-after-someone-else-412', async (page, h) => {
+    const item = await created(h, { name: 'Bricothèque des Brotteaux', lat: 45.767, lon: 4.858, categories: ['tool-library'] });
+    await logIn(page, h, 'editor', `/workspace/initiatives/${item.id}`);
+    await page.getByRole('heading', { name: 'Modifier « Bricothèque des Brotteaux »' }).waitFor();
+    // Someone else saves in the meantime.
+    const other = await h.api(`/api/v1/initiatives/${item.id}`, { method: 'PATCH', body: JSON.stringify({ name: 'Bricothèque des Brotteaux (mairie)' }) });
+    assert.equal(other.status, 200);
+    await page.getByLabel('Téléphone').fill('+33 4 72 11 22 33');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText('Quelqu’un a modifié cette initiative depuis que vous l’avez ouverte', { exact: false }).waitFor();
+    assert.equal((await h.api(`/api/v1/initiatives/${item.id}`)).body.contact.phone, null, 'nothing was overwritten');
+    await noSeriousViolation(page, axeSource, 'editor after a 412');
+    await page.getByRole('button', { name: 'Recharger l’initiative' }).click();
+    await page.getByRole('heading', { name: 'Modifier « Bricothèque des Brotteaux (mairie) »' }).waitFor();
+    await page.getByLabel('Téléphone').fill('+33 4 72 11 22 33');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText('Modifications enregistrées.').waitFor();
+    const { body } = await h.api(`/api/v1/initiatives/${item.id}`);
+    assert.equal(body.contact.phone, '+33 4 72 11 22 33');
+    assert.equal(body.name, 'Bricothèque des Brotteaux (mairie)');
   });
 
   scenario('workspace-moderator-cannot-edit', async (page, h) => {

@@ -44,6 +44,8 @@ export interface Initiative {
   name: string;
   description: string;
   point: { lon: number; lat: number };
+  /** GeoJSON: a Point, or the area (Polygon, MultiPolygon) of a garden. */
+  geometry?: { type: string; coordinates: unknown } | null;
   categories: string[];
   tags: string[];
   address: Address;
@@ -56,6 +58,8 @@ export interface Initiative {
   provenance: { source_id: string | null; external_id: string | null; source_url: string | null; fetched_at: string | null };
   last_confirmed_at: string | null;
   updated_at: string;
+  created_at?: string;
+  version?: number;
   distance_m?: number | null;
 }
 
@@ -89,6 +93,12 @@ async function problemOf(response: Response, lang: Lang): Promise<Problem> {
 
 /** Fetches `path` and decodes its JSON; throws an `ApiError` with a sentence to show. */
 export async function request<T>(lang: Lang, path: string, init: RequestInit = {}): Promise<T> {
+  return (await requestWithHeaders<T>(lang, path, init)).body;
+}
+
+/** As `request`, with the answer's headers (an `ETag`, for instance). */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the body it expects
+export async function requestWithHeaders<T>(lang: Lang, path: string, init: RequestInit = {}): Promise<{ body: T; headers: Headers }> {
   const headers = new Headers(init.headers);
   headers.set('Accept-Language', lang);
   if (!headers.has('Accept')) headers.set('Accept', 'application/json');
@@ -101,7 +111,7 @@ export async function request<T>(lang: Lang, path: string, init: RequestInit = {
   }
   if (!response.ok) throw new ApiError(await problemOf(response, lang));
   try {
-    return (await response.json()) as T;
+    return { body: (await response.json()) as T, headers: response.headers };
   } catch {
     throw new ApiError({ status: response.status, detail: t(lang, 'errorGeneric', { status: response.status }) });
   }

@@ -7,6 +7,7 @@ import { swatch } from './filters';
 import { t, weekdayName, weekdayShort, type Lang } from './i18n';
 import { uiIcon } from './icons';
 import { formatMinute, formatSpans, mondayWeekday, openingStatus, parseOpeningHours, type Status } from './opening-hours';
+import { isStale } from './stale';
 
 interface Ctx {
   categories: () => ReadonlyMap<string, Category>;
@@ -196,6 +197,11 @@ export class Card {
     parts.push(item.categories.length ? badges : null);
     if (item.status === 'inactive' || item.status === 'closed') {
       parts.push(h('p', { class: 'badge badge-warning' }, t(lang, item.status === 'closed' ? 'statusClosed' : 'statusInactive')));
+    }
+    const since = item.last_confirmed_at ?? item.created_at ?? null;
+    if (isStale(since, this.ctx.now())) {
+      const day = dateText(lang, since);
+      parts.push(h('p', { class: 'card-stale', 'data-testid': 'stale' }, item.last_confirmed_at ? t(lang, 'staleConfirmed', { date: day ?? '' }) : t(lang, 'staleNever', { date: day ?? '' })));
     }
     if (item.description) parts.push(h('p', { class: 'card-description' }, item.description));
 

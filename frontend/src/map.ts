@@ -19,6 +19,7 @@ import { AJAXError } from 'maplibre-gl';
 import type { Config } from './api';
 import { t, type Lang } from './i18n';
 import { categoryIconPath } from './icons';
+import { staleOpacity } from './stale';
 import { filterQuery, type BBox, type View } from './url-state';
 
 const SOURCE = 'archipel';
@@ -304,6 +305,9 @@ export class ArchipelMap {
         'circle-radius': 11,
         'circle-stroke-color': '#ffffff',
         'circle-stroke-width': 2,
+        // Not confirmed for a year: faded (the card says since when).
+        'circle-opacity': staleOpacity(new Date(), 0.4),
+        'circle-stroke-opacity': staleOpacity(new Date(), 0.5),
       },
     });
     map.addLayer({
@@ -316,6 +320,7 @@ export class ArchipelMap {
         'icon-allow-overlap': true,
         'icon-ignore-placement': true,
       },
+      paint: { 'icon-opacity': staleOpacity(new Date(), 0.55) },
     });
     map.addLayer({
       id: 'ar-marks-points',

@@ -10,7 +10,9 @@
 //! * `clusters`: cells with two or more initiatives — `count`, dominant `category` and its
 //!   `colour`, and the extent of their initiatives `west`, `south`, `east`, `north` (degrees) to
 //!   zoom to;
-//! * `initiatives`: single initiatives — `id`, `slug`, `name`, main `category`, `colour`.
+//! * `initiatives`: single initiatives — `id`, `slug`, `name`, main `category`, `colour`, and
+//!   `confirmed`, the day (YYYY-MM-DD, UTC) it was last confirmed as still active (or created,
+//!   never confirmed): the map fades those older than a year, by its own today.
 
 use crate::domain::Status;
 use crate::error::StoreResult;
@@ -130,7 +132,8 @@ fn points(q: &TileQuery) -> Statement<'static> {
         " AS m)
         SELECT coalesce((SELECT ST_AsMVT(f, 'initiatives', {EXTENT}, 'geom') FROM (
             SELECT ST_AsMVTGeom(i.point_3857, t.e, {EXTENT}, {buffer}, true) AS geom,
-                   i.id::text AS id, i.slug, i.name, i.category, c.colour
+                   i.id::text AS id, i.slug, i.name, i.category, c.colour,
+                   to_char(i.confirmed_on, 'YYYY-MM-DD') AS confirmed
             FROM t, map_points i LEFT JOIN categories c ON c.slug = i.category
             WHERE i.point_3857 && t.m"
     ));
@@ -181,7 +184,8 @@ fn clusters(q: &TileQuery) -> Statement<'static> {
                                         ST_Transform(ST_SetSRID(ST_MakePoint(x1, y1), 3857), 4326) AS ne) AS extent
                    WHERE n > 1 AND geom IS NOT NULL) AS k), ''::bytea)
             || coalesce((SELECT ST_AsMVT(s, 'initiatives', {EXTENT}, 'geom') FROM (
-                   SELECT p.geom, i.id::text AS id, i.slug, i.name, p.category, p.colour
+                   SELECT p.geom, i.id::text AS id, i.slug, i.name, p.category, p.colour,
+                          to_char(i.confirmed_on, 'YYYY-MM-DD') AS confirmed
                    FROM placed p JOIN map_points i ON i.slug = p.slug
                    WHERE p.n = 1 AND p.geom IS NOT NULL) AS s), ''::bytea) AS mvt"
     ));

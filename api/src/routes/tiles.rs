@@ -48,7 +48,7 @@ fn parse_address(z: &str, x: &str, y: &str) -> Result<(u32, u32, u32), ApiError>
         ("status" = Option<String>, Query, description = "Comma-separated: active, inactive, closed"),
     ),
     responses(
-        (status = 200, description = "Mapbox Vector Tile with the layers `clusters` (count, category, colour, west, south, east, north) and `initiatives` (id, slug, name, category, colour)", content_type = "application/vnd.mapbox-vector-tile"),
+        (status = 200, description = "Mapbox Vector Tile with the layers `clusters` (count, category, colour, west, south, east, north) and `initiatives` (id, slug, name, category, colour, confirmed: the day, YYYY-MM-DD, it was last confirmed or else created)", content_type = "application/vnd.mapbox-vector-tile"),
         (status = 204, description = "Nothing in this tile"),
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
         (status = 400, description = "Out-of-range address or malformed filter", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -4,7 +4,7 @@
 import type { Initiative } from '../api';
 import { h } from '../dom';
 import { miniMap } from './mini-map';
-import { wt } from './strings';
+import { wt, wtValue, type WsKey } from './strings';
 import { busy, button, heading, loadFailed, type Context } from './ui';
 
 interface Candidate {
@@ -26,7 +26,7 @@ function reasons(ctx: Context, c: Candidate): string {
   return [
     c.distance_m !== null ? wt(lang, 'distance', { n: Math.round(c.distance_m) }) : null,
     c.name_similarity !== null ? wt(lang, 'similarity', { n: Math.round(c.name_similarity * 100) }) : null,
-    c.shared_contacts.length ? wt(lang, 'shared', { list: c.shared_contacts.join(', ') }) : null,
+    c.shared_contacts.length ? wt(lang, 'shared', { list: c.shared_contacts.map((k) => wtValue(lang, 'contact', k)).join(', ') }) : null,
   ]
     .filter(Boolean)
     .join(' · ');
@@ -60,23 +60,72 @@ export async function showDuplicates(ctx: Context, main: HTMLElement): Promise<v
   );
 }
 
-function column(ctx: Context, item: Initiative, source: string | null): HTMLElement {
+/** The groups of values a merge can take from either side (the API's `fields`), in page order. */
+const GROUPS = ['description', 'location', 'address', 'website', 'email', 'phone', 'links', 'opening_hours', 'tags', 'categories'] as const;
+type Group = (typeof GROUPS)[number];
+type Side = 'a' | 'b';
+
+const GROUP_LABEL: Record<Group, WsKey> = {
+  description: 'fDescription',
+  location: 'fLocation',
+  address: 'fAddress',
+  website: 'fWebsite',
+  email: 'fEmail',
+  phone: 'fPhone',
+  links: 'fLinks',
+  opening_hours: 'fHours',
+  tags: 'fTags',
+  categories: 'fCategories',
+};
+
+/** What a group holds on one side, as text (empty when there is nothing). */
+function groupValue(ctx: Context, item: Initiative, group: Group): string {
+  switch (group) {
+    case 'description':
+      return item.description.trim();
+    case 'location': {
+      const area = item.geometry && item.geometry.type !== 'Point' ? ` (${wt(ctx.lang, 'area')})` : '';
+      return `${item.point.lat.toFixed(5)}, ${item.point.lon.toFixed(5)}${area}`;
+    }
+    case 'address':
+      return [item.address.street, [item.address.postcode, item.address.city].filter(Boolean).join(' ')].filter(Boolean).join(', ');
+    case 'website':
+      return item.contact.website ?? '';
+    case 'email':
+      return item.contact.email ?? '';
+    case 'phone':
+      return item.contact.phone ?? '';
+    case 'links':
+      return item.contact.links.join(', ');
+    case 'opening_hours':
+      return item.opening_hours ?? '';
+    case 'tags':
+      return item.tags.join(', ');
+    case 'categories':
+      return item.categories.join(', ');
+  }
+}
+
+function sideSummary(ctx: Context, item: Initiative, source: string | null, side: Side): HTMLElement {
   const { lang } = ctx;
-  const rows: [string, string | null][] = [
-    [wt(lang, 'fCity'), [item.address.street, item.address.postcode, item.address.city].filter(Boolean).join(', ') || null],
-    [wt(lang, 'fWebsite'), item.contact.website],
-    [wt(lang, 'fEmail'), item.contact.email],
-    [wt(lang, 'fPhone'), item.contact.phone],
-    [wt(lang, 'fHours'), item.opening_hours],
-    [wt(lang, 'fCategories'), item.categories.join(', ') || null],
-  ];
   return h(
     'div',
-    { class: 'ws-side' },
-    h('h3', {}, item.name),
+    { class: `ws-side ws-side-${side}` },
+    h('h3', {}, h('span', { class: `ws-dot ws-dot-${side}`, 'aria-hidden': 'true' }), item.name),
     h('p', { class: 'muted' }, source ? wt(lang, 'source', { source }) : wt(lang, 'ownEntry')),
-    h('dl', { class: 'ws-facts' }, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')])),
+    h('p', { class: 'muted' }, wt(lang, 'publicAddress', { slug: item.slug })),
   );
+}
+
+/** Why the pair was proposed, one reason a line. */
+function explained(ctx: Context, c: Candidate): HTMLElement {
+  const { lang } = ctx;
+  const items = [
+    c.distance_m !== null ? wt(lang, 'distance', { n: Math.round(c.distance_m) }) : null,
+    c.name_similarity !== null ? wt(lang, 'similarity', { n: Math.round(c.name_similarity * 100) }) : null,
+    c.shared_contacts.length ? wt(lang, 'shared', { list: c.shared_contacts.map((k) => wtValue(lang, 'contact', k)).join(', ') }) : wt(lang, 'sharedNone'),
+  ].filter((x): x is string => Boolean(x));
+  return h('ul', { class: 'ws-reasons', 'aria-label': wt(lang, 'whyProposed') }, ...items.map((r) => h('li', {}, r)));
 }
 
 async function openPair(ctx: Context, detail: HTMLElement, c: Candidate, done: () => void): Promise<void> {
@@ -89,16 +138,66 @@ async function openPair(ctx: Context, detail: HTMLElement, c: Candidate, done: (
     detail.replaceChildren(loadFailed(ctx, e, () => void openPair(ctx, detail, c, done)));
     return;
   }
+  const items: Record<Side, Initiative> = { a, b };
   const keepA = h('input', { type: 'radio', name: 'keep', id: 'keep-a', value: 'a', checked: true });
   const keepB = h('input', { type: 'radio', name: 'keep', id: 'keep-b', value: 'b' });
+  const kept = (): Side => (keepB.checked ? 'b' : 'a');
+  const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
+
+  // One radio group per field that differs: the value of either side, the kept side's by default
+  // (the other's when the kept one has none).
+  const picks = new Map<Group, Record<Side, HTMLInputElement>>();
+  const groups = GROUPS.map((group) => {
+    const values: Record<Side, string> = { a: groupValue(ctx, a, group), b: groupValue(ctx, b, group) };
+    const legend = h('legend', {}, wt(lang, GROUP_LABEL[group]));
+    if (values.a === values.b) {
+      return h('fieldset', { class: 'ws-pick ws-pick-same' }, legend, h('p', { class: 'muted' }, values.a ? wt(lang, 'sameValue', { value: values.a }) : wt(lang, 'bothEmpty')));
+    }
+    const radios = {} as Record<Side, HTMLInputElement>;
+    const choices = (['a', 'b'] as const).map((side) => {
+      const id = `pick-${group}-${side}`;
+      const radio = h('input', { type: 'radio', name: `pick-${group}`, id, value: side });
+      radios[side] = radio;
+      return h(
+        'div',
+        { class: `choice ws-pick-${side}` },
+        radio,
+        h('label', { for: id }, h('span', { class: 'ws-pick-value' }, values[side] || wt(lang, 'empty')), ' ', h('span', { class: 'muted' }, wt(lang, 'fromItem', { name: items[side].name }))),
+      );
+    });
+    picks.set(group, radios);
+    return h('fieldset', { class: 'ws-pick', 'data-group': group, 'data-empty-a': values.a ? null : 'true', 'data-empty-b': values.b ? null : 'true' }, legend, h('div', { class: 'ws-pick-options' }, ...choices));
+  });
+  const defaults = (): void => {
+    const keep = kept();
+    for (const [group, radios] of picks) {
+      const emptyKept = groups.find((g) => g.dataset.group === group)?.dataset[keep === 'a' ? 'emptyA' : 'emptyB'] === 'true';
+      radios[emptyKept ? other(keep) : keep].checked = true;
+    }
+  };
+  defaults();
+  const summary = h('p', { class: 'ws-merge-summary', 'aria-live': 'polite' });
+  const describe = (): void => {
+    const keep = kept();
+    summary.textContent = wt(lang, 'mergeSummary', { kept: items[keep].name, gone: items[other(keep)].name });
+  };
+  describe();
+  for (const radio of [keepA, keepB]) radio.addEventListener('change', () => (defaults(), describe()));
+
+  const reason = h('input', { type: 'text', id: 'merge-reason', maxlength: 500 });
   const merge = button(wt(lang, 'merge'), 'btn btn-primary');
   merge.addEventListener('click', () =>
     void busy(ctx, merge, async () => {
-      const [kept, gone] = keepB.checked ? [b, a] : [a, b];
-      await api.send('POST', `/api/v1/initiatives/${gone.id}/merge`, { into: kept.id });
-      ctx.notices.show('duplicates', wt(lang, 'merged', { name: kept.name }), 'info');
+      const keep = kept();
+      const [into, gone] = [items[keep], items[other(keep)]];
+      const fields: Partial<Record<Group, 'kept' | 'merged'>> = {};
+      for (const [group, radios] of picks) fields[group] = radios[keep].checked ? 'kept' : 'merged';
+      const body: Record<string, unknown> = { into: into.id, fields };
+      if (reason.value.trim()) body.reason = reason.value.trim();
+      await api.send('POST', `/api/v1/initiatives/${encodeURIComponent(gone.id)}/merge`, body);
+      ctx.notices.show('duplicates', wt(lang, 'merged', { name: into.name }), 'info');
       ctx.refreshCounts();
-      ctx.navigate(`/workspace/initiatives/${kept.id}`);
+      ctx.navigate(`/workspace/initiatives/${into.id}`);
     }),
   );
   const dismiss = button(wt(lang, 'notDuplicate'));
@@ -118,16 +217,24 @@ async function openPair(ctx: Context, detail: HTMLElement, c: Candidate, done: (
     h(
       'section',
       { class: 'ws-panel', 'aria-labelledby': 'pair-title' },
-      h('h2', { id: 'pair-title', tabindex: '-1' }, `${wt(lang, 'score', { score: c.score.toFixed(2) })} — ${reasons(ctx, c)}`),
-      h('div', { class: 'ws-pair' }, column(ctx, a, c.a_source), column(ctx, b, c.b_source)),
+      h('h2', { id: 'pair-title', tabindex: '-1' }, `${a.name} ↔ ${b.name}`),
+      h('p', {}, wt(lang, 'score', { score: c.score.toFixed(2) })),
+      explained(ctx, c),
+      h('div', { class: 'ws-pair' }, sideSummary(ctx, a, c.a_source, 'a'), sideSummary(ctx, b, c.b_source, 'b')),
       map.element,
       h(
         'fieldset',
-        { class: 'field' },
+        { class: 'field ws-keep' },
         h('legend', {}, wt(lang, 'mergeLegend')),
+        h('p', { class: 'help' }, wt(lang, 'mergeHelp')),
         h('div', { class: 'choice' }, keepA, h('label', { for: 'keep-a' }, wt(lang, 'mergeInto', { name: a.name }))),
         h('div', { class: 'choice' }, keepB, h('label', { for: 'keep-b' }, wt(lang, 'mergeInto', { name: b.name }))),
       ),
+      h('h3', {}, wt(lang, 'mergeValues')),
+      h('p', { class: 'help' }, wt(lang, 'mergeValuesHelp')),
+      h('div', { class: 'ws-picks' }, ...groups),
+      h('div', { class: 'field' }, h('label', { for: 'merge-reason' }, wt(lang, 'fReason')), reason),
+      summary,
       h('div', { class: 'button-row' }, merge, dismiss),
     ),
   );

@@ -2,10 +2,11 @@
 // the place picked on the map, categories, opening hours with a live preview, archive. And its
 // history: who changed what, when and why, field by field, with "Restore this version".
 
-import { categoryName, getCategories, type Category, type Initiative } from '../api';
+import { ApiError, categoryName, getCategories, type Category, type Initiative } from '../api';
 import { statusSentence } from '../card';
 import { h } from '../dom';
 import { openingStatus, parseOpeningHours } from '../opening-hours';
+import { areaEditor } from './area';
 import { miniMap } from './mini-map';
 import { may } from './session';
 import { wt, wtValue } from './strings';
@@ -21,9 +22,13 @@ function text(value: string): string | null {
 export async function showEditor(ctx: Context, main: HTMLElement, key: string | null): Promise<void> {
   const { lang, api } = ctx;
   let item: Initiative | null = null;
+  let etag: string | null = null;
   let categories: Category[];
   try {
-    [item, categories] = await Promise.all([key ? api.get<Initiative>(`/api/v1/initiatives/${encodeURIComponent(key)}`) : Promise.resolve(null), getCategories(lang)]);
+    let read: { body: Initiative; etag: string | null } | null;
+    [read, categories] = await Promise.all([key ? api.getTagged<Initiative>(`/api/v1/initiatives/${encodeURIComponent(key)}`) : Promise.resolve(null), getCategories(lang)]);
+    item = read?.body ?? null;
+    etag = read?.etag ?? null;
   } catch (e) {
     main.replaceChildren(loadFailed(ctx, e, () => void showEditor(ctx, main, key)));
     return;
@@ -72,12 +77,21 @@ export async function showEditor(ctx: Context, main: HTMLElement, key: string | 
   );
   const lat = field(lang, 'f-lat', 'fLat', input('number', item ? String(item.point.lat) : '', { step: 'any', min: '-90', max: '90' }), ['/lat', '/geometry']);
   const lon = field(lang, 'f-lon', 'fLon', input('number', item ? String(item.point.lon) : '', { step: 'any', min: '-180', max: '180' }), ['/lon']);
-  const map = miniMap(lang, wt(lang, 'mapLabel'), item ? [{ lon: item.point.lon, lat: item.point.lat, label: item.name }] : [], editable
-    ? (place) => {
-        lat.input.value = String(place.lat);
-        lon.input.value = String(place.lon);
-      }
-    : undefined);
+  const area = areaEditor(lang, item?.geometry, editable);
+  const initialArea = JSON.stringify(area.polygon());
+  const map = miniMap(
+    lang,
+    wt(lang, 'mapLabel'),
+    item ? [{ lon: item.point.lon, lat: item.point.lat, label: item.name }] : [],
+    editable
+      ? (place) => {
+          lat.input.value = String(place.lat);
+          lon.input.value = String(place.lon);
+        }
+      : undefined,
+    { intercept: (place) => area.click(place) },
+  );
+  area.attach(map);
   for (const f of [lat, lon]) f.input.addEventListener('change', () => {
     const la = Number(lat.input.value);
     const lo = Number(lon.input.value);
@@ -109,7 +123,7 @@ export async function showEditor(ctx: Context, main: HTMLElement, key: string | 
     !editable ? h('p', { class: 'help', role: 'note' }, wt(lang, 'readOnly')) : null,
     name.wrap,
     description.wrap,
-    h('fieldset', { class: 'field ws-location' }, h('legend', {}, wt(lang, 'fLocation')), h('p', { class: 'help' }, wt(lang, 'fLocationHelp')), map.element, h('div', { class: 'field-row' }, lat.wrap, lon.wrap)),
+    h('fieldset', { class: 'field ws-location' }, h('legend', {}, wt(lang, 'fLocation')), h('p', { class: 'help' }, wt(lang, 'fLocationHelp')), map.element, area.element, h('div', { class: 'field-row' }, lat.wrap, lon.wrap)),
     categoryBoxes,
     h('div', { class: 'field-row' }, street.wrap, postcode.wrap, city.wrap),
     h('div', { class: 'field-row' }, website.wrap, email.wrap, phone.wrap),
@@ -127,15 +141,41 @@ export async function showEditor(ctx: Context, main: HTMLElement, key: string | 
       body = Object.fromEntries(Object.entries(doc).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(initial[k])));
       if ('lat' in body || 'lon' in body) Object.assign(body, { lat: doc.lat, lon: doc.lon });
     } else body = doc;
+    // An area is sent as the geometry (the API places the point inside it), when new or redrawn;
+    // back to a point, the point is sent.
+    if (area.isArea()) {
+      const polygon = area.polygon();
+      if (!polygon) {
+        showProblem(lang, form, summary, new ApiError({ status: 422, detail: wt(lang, 'areaNotClosed') }));
+        return;
+      }
+      delete body.lat;
+      delete body.lon;
+      if (!item || JSON.stringify(polygon) !== initialArea) body.geometry = polygon;
+    } else if (item && initialArea !== 'null') Object.assign(body, { lat: doc.lat, lon: doc.lon });
     if (text(reason.input.value)) body.reason = text(reason.input.value);
     submit.disabled = true;
-    const write = item ? api.send<Initiative>('PATCH', `/api/v1/initiatives/${item.id}`, body) : api.send<Initiative>('POST', '/api/v1/initiatives', body);
+    // The version read goes back as If-Match: a newer one (someone else's save) answers 412.
+    const write = item
+      ? api.send<Initiative>('PATCH', `/api/v1/initiatives/${item.id}`, body, etag ? { 'If-Match': etag } : {})
+      : api.send<Initiative>('POST', '/api/v1/initiatives', body);
     write
       .then((saved) => {
         ctx.notices.show('editor', wt(lang, item ? 'saved' : 'created'), 'info');
         ctx.navigate(`/workspace/initiatives/${saved.id}`);
       })
-      .catch((error: unknown) => showProblem(lang, form, summary, error))
+      .catch((error: unknown) => {
+        if (item && error instanceof ApiError && error.status === 412) {
+          const current = item;
+          const reload = button(wt(lang, 'reloadItem'), 'btn btn-primary');
+          reload.addEventListener('click', () => void showEditor(ctx, main, current.id));
+          summary.hidden = false;
+          summary.replaceChildren(h('p', {}, wt(lang, 'staleEdit')), reload);
+          summary.focus();
+          return;
+        }
+        showProblem(lang, form, summary, error);
+      })
       .finally(() => (submit.disabled = !editable));
   });
 

@@ -13,6 +13,15 @@ interface Source {
   last_run_id: number | null;
   last_run_status: string | null;
   last_run_at: string | null;
+  mapping?: unknown;
+}
+
+/** What `POST /api/v1/sources/{id}/runs?dry_run=true` answers: what a run would do, nothing written. */
+interface DryRun {
+  status: string;
+  error: string | null;
+  counts: Record<string, number>;
+  rejects: { external_id: string | null; position: number | null; reason: string }[];
 }
 
 interface Run {
@@ -85,17 +94,47 @@ export async function showImports(ctx: Context, main: HTMLElement): Promise<void
         );
       }),
     );
+    // A dry run: what the next import would do with the source's current mapping, nothing written.
+    const dry = button(wt(lang, 'dryRun'), 'btn btn-small', { 'aria-label': `${wt(lang, 'dryRun')} : ${s.name}` });
+    dry.addEventListener('click', () =>
+      void busy(ctx, dry, async () => {
+        const report = await api.send<DryRun>('POST', `/api/v1/sources/${encodeURIComponent(s.id)}/runs?dry_run=true`);
+        const n = (k: string): number => report.counts[k] ?? 0;
+        runs.replaceChildren(
+          h(
+            'section',
+            { class: 'ws-dry-run', 'aria-labelledby': `dry-${s.id}` },
+            h('h3', { id: `dry-${s.id}` }, wt(lang, 'dryRunTitle', { name: s.name })),
+            report.error ? h('p', { class: 'field-error' }, report.error) : null,
+            report.status === 'not_modified' ? h('p', {}, wt(lang, 'dryRunNotModified')) : null,
+            h('p', {}, wt(lang, 'dryRunCounts', { fetched: n('fetched'), created: n('created'), updated: n('updated'), unchanged: n('unchanged'), withdrawn: n('withdrawn'), rejected: n('rejected'), conflicts: n('conflicts') })),
+            n('to_classify') ? h('p', {}, wt(lang, 'dryRunUnmapped', { n: n('to_classify') })) : null,
+            report.rejects.length
+              ? h('ul', { class: 'ws-rejects', 'aria-label': wt(lang, 'rejects') }, ...report.rejects.map((r) => h('li', {}, `${r.external_id ?? `#${r.position ?? '?'}`} — ${r.reason}`)))
+              : null,
+          ),
+        );
+        runs.querySelector<HTMLElement>('h3')?.setAttribute('tabindex', '-1');
+        runs.querySelector<HTMLElement>('h3')?.focus();
+      }),
+    );
+    const mapping =
+      s.mapping !== undefined && s.mapping !== null
+        ? h('details', { class: 'ws-mapping' }, h('summary', {}, wt(lang, 'mapping')), h('pre', {}, JSON.stringify(s.mapping, null, 2)), h('p', { class: 'help' }, wt(lang, 'dryRunHelp')))
+        : null;
     return h(
       'li',
       { class: 'ws-item ws-source' },
       h('div', {}, h('strong', {}, s.name), ` (${s.format})`, h('p', { class: 'muted' }, s.last_run_at ? wt(lang, 'lastRun', { date: dateText(lang, s.last_run_at), status: s.last_run_status ?? '' }) : wt(lang, 'neverRun'))),
-      h('div', { class: 'button-row' }, run, showRuns),
+      h('div', { class: 'button-row' }, run, dry, showRuns),
+      mapping,
       runs,
     );
   });
   const conflictItems = conflicts.map((c) => {
-    const ours = button(wt(lang, 'keepOurs'), 'btn btn-small');
-    const theirs = button(wt(lang, 'takeTheirs'), 'btn btn-small btn-primary');
+    const name = shown(c.current.properties?.name);
+    const ours = button(wt(lang, 'keepOurs'), 'btn btn-small', { 'aria-label': `${wt(lang, 'keepOurs')} : ${name}` });
+    const theirs = button(wt(lang, 'takeTheirs'), 'btn btn-small btn-primary', { 'aria-label': `${wt(lang, 'takeTheirs')} : ${name}` });
     const resolve = (keep: 'ours' | 'feed', btn: HTMLButtonElement): void =>
       void busy(ctx, btn, async () => {
         await api.send('PATCH', `/api/v1/import-conflicts/${c.id}`, { status: 'resolved', keep });
@@ -104,7 +143,6 @@ export async function showImports(ctx: Context, main: HTMLElement): Promise<void
       });
     ours.addEventListener('click', () => resolve('ours', ours));
     theirs.addEventListener('click', () => resolve('feed', theirs));
-    const name = shown(c.current.properties?.name);
     return h(
       'li',
       { class: 'ws-item ws-conflict' },

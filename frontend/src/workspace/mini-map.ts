@@ -20,13 +20,20 @@ export interface MiniMap {
   element: HTMLElement;
   /** Moves the (first) marker. */
   move: (place: Place) => void;
+  /** The map, once drawn. */
+  ready: Promise<maplibregl.Map>;
+}
+
+export interface MiniMapOptions {
+  /** Sees a click first; returning true keeps it from picking a place (drawing an area, say). */
+  intercept?: (place: Place) => boolean;
 }
 
 /**
  * A map showing `places`; with `onPick`, a click or a drag of the first marker picks a new place.
  * The map is drawn once `element` is in the page.
  */
-export function miniMap(lang: Lang, label: string, places: Place[], onPick?: (place: Place) => void): MiniMap {
+export function miniMap(lang: Lang, label: string, places: Place[], onPick?: (place: Place) => void, options: MiniMapOptions = {}): MiniMap {
   const element = h('div', { class: 'ws-map', role: 'region', 'aria-label': label });
   const markers: maplibregl.Marker[] = [];
   let map: maplibregl.Map | null = null;
@@ -38,6 +45,8 @@ export function miniMap(lang: Lang, label: string, places: Place[], onPick?: (pl
       map?.easeTo({ center: [place.lon, place.lat] });
     } else waiting.place = place;
   };
+  let drawn: (map: maplibregl.Map) => void = () => undefined;
+  const ready = new Promise<maplibregl.Map>((done) => (drawn = done));
   void (async () => {
     config ??= getConfig(lang);
     const [{ style }, conf] = await Promise.all([config.then((c) => loadStyle(c)), config]);
@@ -71,6 +80,7 @@ export function miniMap(lang: Lang, label: string, places: Place[], onPick?: (pl
     if (onPick) {
       const pick = (lngLat: maplibregl.LngLat): void => onPick({ lon: round(lngLat.lng), lat: round(lngLat.lat) });
       map.on('click', (e) => {
+        if (options.intercept?.({ lon: round(e.lngLat.lng), lat: round(e.lngLat.lat) })) return;
         let marker = markers[0];
         if (!marker && map) {
           marker = new maplibregl.Marker({ color: colours[0], draggable: true }).setLngLat(e.lngLat).addTo(map);
@@ -84,8 +94,11 @@ export function miniMap(lang: Lang, label: string, places: Place[], onPick?: (pl
     }
     if (waiting.place) move(waiting.place);
     (window as unknown as { __wsMap?: maplibregl.Map }).__wsMap = map;
+    const loaded = map;
+    if (loaded.loaded()) drawn(loaded);
+    else loaded.on('load', () => drawn(loaded));
   })();
-  return { element, move };
+  return { element, move, ready };
 }
 
 /** Six decimals, as the API keeps them. */

@@ -1,7 +1,7 @@
 // The person logged in, and every call of the workspace to the API: with the session cookie
 // (same origin), the interface language, and on every change the session's CSRF token.
 
-import { ApiError, request } from '../api';
+import { ApiError, request, requestWithHeaders } from '../api';
 import type { Lang } from '../i18n';
 
 export type Role = 'moderator' | 'editor' | 'admin';
@@ -38,6 +38,13 @@ export class Api {
 
   get<T>(path: string): Promise<T> {
     return request<T>(this.lang, path, { credentials: 'same-origin', cache: 'no-store' });
+  }
+
+  /** A read with its `ETag` (to send back as `If-Match` when saving). */
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the body it expects
+  async getTagged<T>(path: string): Promise<{ body: T; etag: string | null }> {
+    const { body, headers } = await requestWithHeaders<T>(this.lang, path, { credentials: 'same-origin', cache: 'no-store' });
+    return { body, etag: headers.get('ETag') };
   }
 
   /** A change: JSON body (merge patch for PATCH), the CSRF token. 204 answers `null`. */

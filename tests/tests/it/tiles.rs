@@ -468,3 +468,83 @@ async fn an_edit_shows_at_once_and_leaves_the_other_tiles_cached() {
     assert_eq!(shown(&app, &lille_tile).await, ["Repair café de Lille"]);
     assert_eq!(app.tiles.builds(), builds + 3);
 }
+
+/// The `confirmed` day of each single initiative of a tile, by name.
+async fn confirmed_in(app: &TestApp, path: &str) -> Vec<(String, String)> {
+    let (status, layers) = tile(app, path).await;
+    assert_eq!(status, 200, "{path}");
+    let mut found: Vec<(String, String)> = layers
+        .iter()
+        .filter(|l| l.name == "initiatives")
+        .flat_map(|l| l.features.iter())
+        .map(|f| {
+            (
+                f.properties["name"].as_str().unwrap().to_string(),
+                f.properties["confirmed"]
+                    .as_str()
+                    .unwrap_or("(none)")
+                    .to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[actix_web::test]
+async fn single_initiatives_say_the_day_they_were_last_confirmed() {
+    let app = TestApp::spawn().await;
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let old = app
+        .create(
+            json!({"name": "Jardin oublié", "lat": 43.6045, "lon": 1.4440,
+                       "last_confirmed_at": "2024-03-05T10:00:00Z"}),
+        )
+        .await;
+    // Never confirmed: counts from its creation, today.
+    app.create(json!({"name": "Jardin neuf", "lat": 43.6046, "lon": 1.4442}))
+        .await;
+    app.create(
+        json!({"name": "Ressourcerie de Lille", "lat": 50.6292, "lon": 3.0573,
+                       "last_confirmed_at": "2025-01-31T23:30:00+01:00"}),
+    )
+    .await;
+    let (x, y) = tile_of(43.6045, 1.4440, 16);
+    let points = format!("/api/v1/tiles/16/{x}/{y}.mvt");
+    assert_eq!(
+        confirmed_in(&app, &points).await,
+        [
+            ("Jardin neuf".to_string(), today.clone()),
+            ("Jardin oublié".to_string(), "2024-03-05".to_string())
+        ]
+    );
+    // A single initiative of the clustered zooms says it too (the day in UTC).
+    let (x, y) = tile_of(50.6292, 3.0573, 10);
+    assert_eq!(
+        confirmed_in(&app, &format!("/api/v1/tiles/10/{x}/{y}.mvt")).await,
+        [(
+            "Ressourcerie de Lille".to_string(),
+            "2025-01-31".to_string()
+        )]
+    );
+    // "Still active" in the workspace: the next tile shows the new day.
+    let now = chrono::Utc::now().to_rfc3339();
+    assert_eq!(
+        patch(
+            &app,
+            old["id"].as_str().unwrap(),
+            json!({"last_confirmed_at": now})
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        confirmed_in(&app, &points).await,
+        [
+            ("Jardin neuf".to_string(), today.clone()),
+            ("Jardin oublié".to_string(), today)
+        ]
+    );
+}
