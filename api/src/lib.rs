@@ -10,6 +10,7 @@ pub mod export_gate;
 pub mod input;
 pub mod lang;
 pub mod list_params;
+pub mod mail;
 pub mod openapi;
 pub mod routes;
 pub mod state;

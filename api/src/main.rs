@@ -36,6 +36,13 @@ struct Cli {
     /// Port of the private cluster (on 127.0.0.1).
     #[arg(long, env = "ARCHIPEL_DB_PORT", default_value_t = 55432, global = true)]
     db_port: u16,
+    /// SMTP server that e-mails invitation and reset links (`smtp://user:pass@host:587`,
+    /// `smtps://…:465`); without it the links are printed.
+    #[arg(long, env = "ARCHIPEL_SMTP_URL", global = true, hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Sender of those e-mails, e.g. `Archipel <archipel@mairie.example>`.
+    #[arg(long, env = "ARCHIPEL_SMTP_FROM", global = true)]
+    smtp_from: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,7 +56,8 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Manage the accounts of people (invitation and reset links are printed, not e-mailed).
+    /// Manage the accounts of people (invitation and reset links are printed, and e-mailed when
+    /// ARCHIPEL_SMTP_URL and ARCHIPEL_SMTP_FROM are set).
     #[command(subcommand)]
     User(UserCommand),
     /// Drive the private PostgreSQL cluster.
@@ -142,6 +150,10 @@ struct ServeArgs {
     /// it.
     #[arg(long, env = "ARCHIPEL_DATABASE_READ_URL", hide_env_values = true)]
     read_database_url: Option<String>,
+    /// The longest a write waits for the replica to show it before answering (then it answers
+    /// anyway, and a warning is logged).
+    #[arg(long, env = "ARCHIPEL_REPLICA_WAIT", default_value = "2s", value_parser = humantime::parse_duration)]
+    replica_wait: std::time::Duration,
     /// Memory for built map tiles, in MiB (0: build every tile afresh). Emptied whenever the
     /// map's data changes.
     #[arg(long, env = "ARCHIPEL_TILE_CACHE_MB", default_value_t = 64)]
@@ -300,6 +312,42 @@ impl Cli {
         LocalCluster::new(&self.data_dir, self.db_port)
     }
 
+    /// The SMTP settings, when both are given (and usable).
+    fn smtp(&self) -> anyhow::Result<Option<archipel_api::mail::SmtpSettings>> {
+        match (&self.smtp_url, &self.smtp_from) {
+            (None, None) => Ok(None),
+            (Some(url), Some(from)) => {
+                let settings = archipel_api::mail::SmtpSettings {
+                    url: url.clone(),
+                    from: from.clone(),
+                };
+                archipel_api::mail::Mailer::new(&settings).map_err(anyhow::Error::msg)?;
+                Ok(Some(settings))
+            }
+            _ => {
+                bail!("ARCHIPEL_SMTP_URL and ARCHIPEL_SMTP_FROM go together: set both, or neither")
+            }
+        }
+    }
+
+    /// E-mails a link when SMTP is configured; says what happened on stderr.
+    fn mail_link(
+        &self,
+        email: &str,
+        name: &str,
+        purpose: LinkPurpose,
+        url: &str,
+    ) -> anyhow::Result<()> {
+        if let Some(settings) = self.smtp()? {
+            let mailer = archipel_api::mail::Mailer::new(&settings).map_err(anyhow::Error::msg)?;
+            match mailer.send_link(email, name, purpose, url) {
+                Ok(()) => eprintln!("E-mailed it to {email}."),
+                Err(e) => eprintln!("Could not e-mail it ({e}); hand it over yourself."),
+            }
+        }
+        Ok(())
+    }
+
     /// `DATABASE_URL`, or the private cluster, started if needed.
     fn database_url(&self) -> anyhow::Result<String> {
         if let Some(url) = &self.database_url {
@@ -408,6 +456,8 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         publisher_url: args.publisher_url.clone(),
         default_licence: args.default_licence.clone(),
         read_database_url: args.read_database_url.clone(),
+        replica_wait: args.replica_wait,
+        smtp: cli.smtp()?,
         fetch: archipel_importer::FetchSettings {
             stall_timeout: args.feed_stall_timeout,
             ..archipel_importer::FetchSettings::default()
@@ -420,9 +470,14 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!("Archipel listening on http://{address} (API docs at /api/docs)");
     let state = AppState::new(&url, settings);
     let pool = state.pool.clone();
-    let _tile_listener = state
-        .tiles
-        .listen(url.clone(), state.settings.read_database_url.clone());
+    let _tile_listener = state.tiles.listen(
+        url.clone(),
+        state
+            .settings
+            .read_database_url
+            .clone()
+            .map(|replica| (replica, state.settings.replica_wait)),
+    );
     let _tile_warmer = match args.tile_prebuild_zoom.0 {
         Some(max_zoom) if args.tile_cache_mb > 0 => Some(archipel_api::tile_warm::spawn(
             state.tiles.clone(),
@@ -583,8 +638,10 @@ fn user_command(cli: &Cli, command: &UserCommand) -> anyhow::Result<()> {
                 created.email
             );
             if let Some(token) = invitation {
+                let url = link(public_url, LinkPurpose::Invitation, &token);
                 eprintln!("Send them this link (valid 7 days, once) to set their password:");
-                println!("{}", link(public_url, LinkPurpose::Invitation, &token));
+                println!("{url}");
+                cli.mail_link(&created.email, &created.name, LinkPurpose::Invitation, &url)?;
             }
         }
         UserCommand::List => {
@@ -618,8 +675,14 @@ fn user_command(cli: &Cli, command: &UserCommand) -> anyhow::Result<()> {
             let Some(token) = user::reset_password(&mut conn, email)? else {
                 bail!("no active account has the e-mail '{email}'");
             };
+            let url = link(public_url, LinkPurpose::Reset, &token);
             eprintln!("Send them this link (valid 1 day, once) to set a new password:");
-            println!("{}", link(public_url, LinkPurpose::Reset, &token));
+            println!("{url}");
+            let name = user::list(&mut conn)?
+                .into_iter()
+                .find(|u| u.email == *email)
+                .map_or_else(|| email.clone(), |u| u.name);
+            cli.mail_link(email, &name, LinkPurpose::Reset, &url)?;
         }
     }
     Ok(())

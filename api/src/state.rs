@@ -53,6 +53,10 @@ pub struct Settings {
     /// A streaming replica for public reads and exports (`ARCHIPEL_DATABASE_READ_URL`); writes,
     /// editors' work and imports stay on the primary.
     pub read_database_url: Option<String>,
+    /// The longest a write waits for the replica to show it (`ARCHIPEL_REPLICA_WAIT`).
+    pub replica_wait: Duration,
+    /// The SMTP server that e-mails invitation and reset links (printed only, without one).
+    pub smtp: Option<crate::mail::SmtpSettings>,
     /// The licence of the directory's own entries (SPDX identifier, e.g. `etalab-2.0` for the
     /// Licence Ouverte, `ODbL-1.0`); imported ones keep their source's.
     pub default_licence: String,
@@ -82,6 +86,8 @@ impl Default for Settings {
             publisher_url: None,
             default_licence: "etalab-2.0".into(),
             read_database_url: None,
+            replica_wait: REPLICA_WAIT,
+            smtp: None,
         }
     }
 }
@@ -102,9 +108,11 @@ pub struct AppState {
     pub exports: Arc<ExportGate>,
     /// Whether `read_pool` and `export_pool` are on a replica.
     pub replicated: bool,
+    /// Sends invitation and reset links, when SMTP is configured.
+    pub mailer: Option<crate::mail::Mailer>,
 }
 
-/// The longest a write waits for the replica to show it before answering.
+/// The longest a write waits, by default, for the replica to show it before answering.
 pub const REPLICA_WAIT: Duration = Duration::from_secs(2);
 
 impl AppState {
@@ -132,7 +140,13 @@ impl AppState {
         );
         let tiles = TileCache::new(settings.tile_cache_bytes);
         let exports = ExportGate::new(settings.export_max, settings.export_max_per_client);
+        let mailer = settings.smtp.as_ref().and_then(|smtp| {
+            crate::mail::Mailer::new(smtp)
+                .map_err(|e| tracing::error!("links will not be e-mailed: {e}"))
+                .ok()
+        });
         Self {
+            mailer,
             replicated: settings.read_database_url.is_some(),
             pool,
             read_pool,
@@ -145,23 +159,24 @@ impl AppState {
     }
 
     /// With a replica, returns once it shows everything committed so far (at most
-    /// [`REPLICA_WAIT`]): a write answers only when what it wrote can be read back, by its author
+    /// `replica_wait`): a write answers only when what it wrote can be read back, by its author
     /// and by everyone. Without one, at once.
     pub async fn await_replica(&self) {
         if !self.replicated {
             return;
         }
         let (primary, replica) = (self.pool.clone(), self.read_pool.clone());
+        let wait = self.settings.replica_wait;
         let waited = actix_web::web::block(move || -> StoreResult<bool> {
             let mut primary = primary.get().map_err(StoreError::from)?;
             let lsn = db::current_lsn(&mut primary)?;
             let mut replica = replica.get().map_err(StoreError::from)?;
-            db::await_replay(&mut replica, &lsn, REPLICA_WAIT)
+            db::await_replay(&mut replica, &lsn, wait)
         })
         .await;
         match waited {
             Ok(Ok(true)) => {}
-            Ok(Ok(false)) => tracing::warn!("the replica lags more than {REPLICA_WAIT:?} behind"),
+            Ok(Ok(false)) => tracing::warn!("the replica lags more than {wait:?} behind"),
             Ok(Err(e)) => tracing::warn!(error = %e, "the replica's position could not be read"),
             Err(e) => tracing::warn!(error = %e, "waiting for the replica failed"),
         }

@@ -310,14 +310,18 @@ impl TileCache {
     ///
     /// With a replica (`replica_url`, where tiles are read from), a change is forgotten once the
     /// replica shows it, so that the tile built next is built from the changed data.
-    pub fn listen(self: &Arc<Self>, database_url: String, replica_url: Option<String>) -> Listener {
+    pub fn listen(
+        self: &Arc<Self>,
+        database_url: String,
+        replica: Option<(String, Duration)>,
+    ) -> Listener {
         if self.budget == 0 {
             return Background::none();
         }
         let cache = Arc::clone(self);
         Background::spawn("tile-cache-listener", move |stop| {
             while !stop.load(Ordering::Acquire) {
-                if let Err(e) = cache.follow(&database_url, replica_url.as_deref(), stop) {
+                if let Err(e) = cache.follow(&database_url, replica.as_ref(), stop) {
                     tracing::warn!("tile cache: change listener stopped: {e}");
                 }
                 cache.set_live(false);
@@ -330,12 +334,13 @@ impl TileCache {
     fn follow(
         &self,
         database_url: &str,
-        replica_url: Option<&str>,
+        replica: Option<&(String, Duration)>,
         stop: &AtomicBool,
     ) -> StoreResult<()> {
         let mut listener = ChangeListener::connect(database_url)?;
-        let mut replica = replica_url
-            .map(|url| {
+        let wait = replica.map_or(Duration::ZERO, |r| r.1);
+        let mut replica = replica
+            .map(|(url, _)| {
                 use diesel::Connection;
                 diesel::PgConnection::establish(url).map_err(|e| {
                     archipel_store::StoreError::Database(diesel::result::Error::QueryBuilderError(
@@ -351,7 +356,12 @@ impl TileCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(sender);
         // Tiles built before LISTEN took effect may predate a change that was never notified.
         self.set_live(true);
-        let result = self.read_changes(&mut listener, replica.as_mut(), &asks, stop);
+        let result = self.read_changes(
+            &mut listener,
+            replica.as_mut().map(|r| (r, wait)),
+            &asks,
+            stop,
+        );
         *self
             .syncs
             .lock()
@@ -362,7 +372,7 @@ impl TileCache {
     fn read_changes(
         &self,
         listener: &mut ChangeListener,
-        mut replica: Option<&mut diesel::PgConnection>,
+        mut replica: Option<(&mut diesel::PgConnection, Duration)>,
         asks: &std::sync::mpsc::Receiver<tokio::sync::oneshot::Sender<()>>,
         stop: &AtomicBool,
     ) -> StoreResult<()> {
@@ -380,10 +390,10 @@ impl TileCache {
             }
             let changes = listener.changes()?;
             if !changes.is_empty()
-                && let Some(replica) = replica.as_deref_mut()
+                && let Some((replica, wait)) = replica.as_mut()
             {
                 let lsn = listener.current_lsn()?;
-                archipel_store::db::await_replay(replica, &lsn, crate::state::REPLICA_WAIT)?;
+                archipel_store::db::await_replay(replica, &lsn, *wait)?;
             }
             self.forget(&changes);
             for done in waiting {

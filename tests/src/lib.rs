@@ -7,6 +7,7 @@
 
 pub mod feeds;
 pub mod mvt;
+pub mod smtp;
 
 use archipel_api::{AppState, Settings};
 use archipel_store::cluster::{LocalCluster, quote_ident};
@@ -299,7 +300,10 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let settings_cache_enabled = settings.tile_cache_bytes > 0;
-        let settings_replica = settings.read_database_url.clone();
+        let settings_replica = settings
+            .read_database_url
+            .clone()
+            .map(|replica| (replica, settings.replica_wait));
         let state = AppState::new(&db.url, settings);
         let pool = state.pool.clone();
         let tiles = state.tiles.clone();

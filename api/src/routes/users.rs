@@ -77,6 +77,9 @@ pub struct AccountLink {
     pub purpose: String,
     pub url: String,
     pub expires_at: DateTime<Utc>,
+    /// Whether the link was also e-mailed to the person (SMTP configured and the message
+    /// accepted); otherwise hand it over yourself.
+    pub emailed: bool,
 }
 
 fn role_of(raw: &str) -> Result<Role, FieldError> {
@@ -101,7 +104,27 @@ fn link(
         purpose: purpose.as_str().to_string(),
         url: format!("{}{}?token={token}", base_url(req, state), purpose.page()),
         expires_at: Utc::now() + purpose.lifetime(),
+        emailed: false,
     }
+}
+
+/// E-mails the link when SMTP is configured (a refusal is logged and reported as not e-mailed).
+async fn mailed(state: &AppState, mut link: AccountLink, purpose: LinkPurpose) -> AccountLink {
+    let Some(mailer) = state.mailer.clone() else {
+        return link;
+    };
+    let (email, name, url) = (
+        link.user.email.clone(),
+        link.user.name.clone(),
+        link.url.clone(),
+    );
+    let sent = actix_web::web::block(move || mailer.send_link(&email, &name, purpose, &url)).await;
+    match sent {
+        Ok(Ok(())) => link.emailed = true,
+        Ok(Err(e)) => tracing::warn!(error = %e, "the link could not be e-mailed"),
+        Err(e) => tracing::warn!(error = %e, "the link could not be e-mailed"),
+    }
+    link
 }
 
 fn no_account() -> ApiError {
@@ -167,7 +190,12 @@ pub async fn invite(
     };
     let (created, token) = state.db(move |conn| user::create(conn, &new, None)).await?;
     let token = token.ok_or_else(|| ApiError::internal("an invitation without its link"))?;
-    let body = link(&req, &state, created, LinkPurpose::Invitation, &token);
+    let body = mailed(
+        &state,
+        link(&req, &state, created, LinkPurpose::Invitation, &token),
+        LinkPurpose::Invitation,
+    )
+    .await;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(body))
@@ -255,7 +283,8 @@ pub async fn new_link(
         .await?
         .ok_or_else(no_account)?;
     let (user, purpose, token) = found;
+    let body = mailed(&state, link(&req, &state, user, purpose, &token), purpose).await;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(link(&req, &state, user, purpose, &token)))
+        .json(body))
 }

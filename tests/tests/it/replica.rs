@@ -22,6 +22,8 @@ async fn public_reads_come_from_the_replica_and_see_every_answered_write() {
     let replica = Replica::start(std::time::Duration::from_millis(200));
     let settings = Settings {
         read_database_url: Some(replica.url(db.name())),
+        // The whole suite runs at once on two cores: the replica may lag seconds behind.
+        replica_wait: std::time::Duration::from_secs(30),
         ..Settings::default()
     };
     let app = TestApp::spawn_on(db, settings).await;

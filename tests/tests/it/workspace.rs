@@ -502,3 +502,109 @@ async fn an_import_conflict_is_resolved_by_taking_the_feeds_values() {
         .await;
     assert_eq!(open["conflicts"], json!([]));
 }
+
+#[actix_web::test]
+async fn with_smtp_invitation_and_reset_links_are_e_mailed() {
+    use archipel_api::Settings;
+    use archipel_api::mail::SmtpSettings;
+    use archipel_tests::smtp::SmtpSink;
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with(Settings {
+        smtp: Some(SmtpSettings {
+            url: sink.url(),
+            from: "Archipel <archipel@mairie.example>".into(),
+        }),
+        ..Settings::default()
+    })
+    .await;
+
+    // An administrator invites someone in the workspace: the link is shown and e-mailed.
+    let (status, invited) = send(
+        &app,
+        Method::POST,
+        "/api/v1/users",
+        &app.admin_token,
+        Some(json!({"email": "lea@mairie.example", "name": "Léa Martin", "role": "moderator", "territories": []})),
+    )
+    .await;
+    assert_eq!(status, 201, "{invited}");
+    assert_eq!(invited["emailed"], true);
+    let url = invited["url"].as_str().unwrap();
+    let mails = sink.received();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, ["lea@mairie.example"]);
+    // The body is quoted-printable or plain: the token is there either way once soft line breaks
+    // are undone.
+    let body = mails[0].data.replace("=\r\n", "").replace("=3D", "=");
+    assert!(
+        body.contains(url),
+        "the link is in the message:\n{}",
+        mails[0].data
+    );
+    assert!(body.contains("From: Archipel <archipel@mairie.example>"));
+
+    // A new link (reset, since no password was ever set it is an invitation again) is e-mailed too.
+    let id = invited["user"]["id"].as_i64().unwrap();
+    let (status, again) = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/users/{id}/link"),
+        &app.admin_token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["emailed"], true);
+    assert_eq!(sink.received().len(), 2);
+
+    // The command line e-mails the links it prints too.
+    let output = std::process::Command::new(archipel_tests::archipel_binary())
+        .args([
+            "user",
+            "create",
+            "--email",
+            "noe@mairie.example",
+            "--name",
+            "Noé",
+            "--role",
+            "editor",
+        ])
+        .env("DATABASE_URL", &app.db.url)
+        .env("ARCHIPEL_SMTP_URL", sink.url())
+        .env("ARCHIPEL_SMTP_FROM", "Archipel <archipel@mairie.example>")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("E-mailed it to noe@mairie.example"));
+    let mails = sink.received();
+    assert_eq!(mails.len(), 3);
+    assert_eq!(mails[2].to, ["noe@mairie.example"]);
+    assert!(
+        mails[2]
+            .data
+            .replace("=\r\n", "")
+            .replace("=3D", "=")
+            .contains(&printed),
+        "{printed}"
+    );
+
+    // Without SMTP nothing is e-mailed, and the answer says so.
+    let plain = TestApp::spawn().await;
+    let (status, invited) = send(
+        &plain,
+        Method::POST,
+        "/api/v1/users",
+        &plain.admin_token,
+        Some(json!({"email": "tom@mairie.example", "name": "Tom", "role": "editor", "territories": []})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(invited["emailed"], false);
+    assert_eq!(sink.received().len(), 3);
+}
