@@ -323,6 +323,29 @@ export function workspaceScenarios(scenario, { axeSource, assertPageHeaders }) {
     assert.equal((await h.api(`/api/v1/initiatives?q=${encodeURIComponent('Boîte à graines de la Martinière')}`)).body.items.length, 0, 'nothing created');
     await noSeriousViolation(page, axeSource, 'imports with a dry run report');
     assert.equal((await h.api(`/api/v1/initiatives/${seeds.id}/revisions`)).body.revisions.length, revisions, 'nothing written');
+    // A mapping change is tried before it is declared: edit it, try it, nothing is written.
+    const source = page.locator('li.ws-source', { hasText: 'Flux e2e-conflits' });
+    await source.locator('summary').click();
+    const editor = source.getByLabel('Correspondance (JSON), modifiable pour un essai');
+    const original = await editor.inputValue();
+    const tryIt = source.getByRole('button', { name: 'Essayer cette correspondance : Flux e2e-conflits' });
+    await editor.fill('{ pas du json');
+    await tryIt.click();
+    await source.getByText('Ce n’est pas du JSON valide').waitFor();
+    const edited = JSON.parse(original);
+    edited.fields = { ...(edited.fields ?? {}), name: 'nom_absent_du_flux' };
+    await editor.fill(JSON.stringify(edited, null, 2));
+    await tryIt.click();
+    const previewed = page.getByRole('region', { name: 'Essai à blanc de « Flux e2e-conflits » avec la correspondance modifiée : rien n’a été écrit' });
+    // No record has a name under that mapping: nothing would be created, and the import would
+    // refuse to withdraw what the feed brought before.
+    await previewed.getByText(/: 0 à créer/).waitFor();
+    await previewed.getByText(/refusing to withdraw/).waitFor();
+    // The declared mapping is unchanged: a plain dry run still finds the new record.
+    await page.getByRole('button', { name: 'Essai à blanc : Flux e2e-conflits' }).click();
+    await report.getByText(/^3 lues : 1 à créer/).waitFor();
+    await noSeriousViolation(page, axeSource, 'imports with a mapping preview');
+    assert.equal((await h.api(`/api/v1/initiatives/${seeds.id}/revisions`)).body.revisions.length, revisions, 'nothing written by the preview');
   });
 
   scenario('workspace-draw-a-garden-area', async (page, h) => {

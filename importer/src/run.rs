@@ -97,6 +97,48 @@ pub struct Started {
     began: Instant,
 }
 
+impl Started {
+    /// For a dry run: reads the feed with `mapping` instead of the source's own, to preview a
+    /// change of mapping before declaring it. The mapping is checked as a declaration would be
+    /// (its shape and its categories, given as `unknown` slugs found by the caller).
+    pub fn preview_mapping(
+        mut self,
+        mapping: serde_json::Value,
+        unknown: &[String],
+    ) -> Result<Self, ImportError> {
+        let checked = Mapping::from_json(&mapping).map_err(|detail| ImportError::Mapping {
+            source_id: self.source.id.clone(),
+            detail,
+        })?;
+        if !unknown.is_empty() {
+            return Err(ImportError::Mapping {
+                source_id: self.source.id.clone(),
+                detail: format!("unknown categories {unknown:?}; see /api/v1/categories"),
+            });
+        }
+        if adapters::for_format(&self.source.format, checked).is_none() {
+            return Err(ImportError::Mapping {
+                source_id: self.source.id.clone(),
+                detail: format!("unknown format '{}'", self.source.format),
+            });
+        }
+        if !self.options.dry_run {
+            return Err(ImportError::Internal(
+                "a mapping is previewed by a dry run only".into(),
+            ));
+        }
+        self.source.mapping = mapping;
+        Ok(self)
+    }
+}
+
+/// The category slugs a mapping names (to check them before [`Started::preview_mapping`]).
+pub fn mapping_categories(mapping: &serde_json::Value) -> Vec<String> {
+    Mapping::from_json(mapping)
+        .map(|m| m.category_slugs())
+        .unwrap_or_default()
+}
+
 /// Starts a run of `source_id`: fails at once when the source is unknown or already importing.
 pub async fn start(
     pool: &Pool,

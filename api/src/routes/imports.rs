@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use archipel_importer::run::{self, Outcome};
 use archipel_importer::{ImportError, RunOptions, Silent};
+use archipel_store::FieldError;
 use archipel_store::initiative;
 use archipel_store::revision::{Action, Author};
 use archipel_store::{duplicate, import_run, source, text};
@@ -23,6 +24,11 @@ fn import_error(err: ImportError) -> ApiError {
             "an import of '{}' is already running; follow it in its run", id;
             "un import de « {} » est déjà en cours ; suivez-le dans son exécution", id)),
         ImportError::Store(e) => e.into(),
+        ImportError::Mapping { detail, .. } => ApiError::Unprocessable(vec![FieldError::new(
+            "/mapping",
+            "invalid_mapping",
+            text!("this mapping cannot be used: {}", detail; "cette correspondance est inutilisable : {}", detail),
+        )]),
         other => ApiError::Internal(other.to_string()),
     }
 }
@@ -49,25 +55,18 @@ pub async fn list_sources(
     Ok(HttpResponse::Ok().json(json!({ "sources": sources })))
 }
 
-/// Import a source now. The run goes on in the background: follow it at the `Location` given.
-/// With `?dry_run=true` the answer waits and reports what would change, writing nothing.
-#[utoipa::path(post, path = "/api/v1/sources/{id}/runs", tag = "imports",
-    params(("id" = String, Path, description = "The source's id"), ("dry_run" = Option<bool>, Query, description = "Report only, write nothing")),
-    responses(
-        (status = 202, description = "Started; see Location"),
-        (status = 200, description = "Dry run report"),
-        (status = 404, description = "No such source", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already running", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
-pub async fn start_run(
-    state: web::Data<AppState>,
-    _admin: Admin,
-    id: web::Path<String>,
-    query: web::Query<Vec<(String, String)>>,
-) -> Result<HttpResponse, ApiError> {
+/// A dry run's optional body: a mapping to preview instead of the source's own.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Preview {
+    /// The mapping to try (same shape as a source's `mapping`); nothing is declared or written.
+    #[schema(value_type = Object)]
+    pub mapping: Value,
+}
+
+fn run_options(query: &[(String, String)]) -> Result<RunOptions, ApiError> {
     let mut dry_run = false;
-    for (key, value) in query.iter() {
+    for (key, value) in query {
         match (key.as_str(), value.as_str()) {
             ("dry_run", "true" | "1") => dry_run = true,
             ("dry_run", "false" | "0") => dry_run = false,
@@ -80,13 +79,75 @@ pub async fn start_run(
             }
         }
     }
-    let options = RunOptions {
+    Ok(RunOptions {
         dry_run,
         trigger: "api".into(),
+    })
+}
+
+fn preview_of(body: &[u8], dry_run: bool) -> Result<Option<Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let preview: Preview = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_body",
+            text!("the body, when given, is {{\"mapping\": {{…}}}}: {}", e;
+                  "le corps, s'il y en a un, est {{\"mapping\": {{…}}}} : {}", e),
+        )
+    })?;
+    if !dry_run {
+        return Err(ApiError::bad_request(
+            "preview_needs_dry_run",
+            text!("a mapping in the body is previewed by a dry run: add dry_run=true (to change the mapping for good, declare the source again)";
+                  "une correspondance dans le corps se prévisualise par un essai : ajoutez dry_run=true (pour la changer vraiment, déclarez à nouveau la source)"),
+        ));
+    }
+    Ok(Some(preview.mapping))
+}
+
+/// Import a source now. The run goes on in the background: follow it at the `Location` given.
+/// With `?dry_run=true` the answer waits and reports what would change, writing nothing; a body
+/// `{"mapping": {…}}` then previews that mapping instead of the source's own.
+#[utoipa::path(post, path = "/api/v1/sources/{id}/runs", tag = "imports",
+    params(("id" = String, Path, description = "The source's id"), ("dry_run" = Option<bool>, Query, description = "Report only, write nothing")),
+    request_body(content = Option<Preview>, description = "With dry_run=true only: a mapping to preview", content_type = "application/json"),
+    responses(
+        (status = 202, description = "Started; see Location"),
+        (status = 200, description = "Dry run report"),
+        (status = 400, description = "An unknown parameter, a malformed body, or a mapping without dry_run", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such source", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already running", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The mapping to preview is invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn start_run(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<String>,
+    query: web::Query<Vec<(String, String)>>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let options = run_options(&query)?;
+    let dry_run = options.dry_run;
+    let preview = preview_of(&body, dry_run)?;
+    let unknown = match &preview {
+        Some(mapping) => {
+            let slugs = run::mapping_categories(mapping);
+            state
+                .db(move |conn| archipel_store::category::unknown_slugs(conn, &slugs))
+                .await?
+        }
+        None => Vec::new(),
     };
-    let started = run::start(&state.pool, state.fetcher.clone(), &id, options)
+    let mut started = run::start(&state.pool, state.fetcher.clone(), &id, options)
         .await
         .map_err(import_error)?;
+    if let Some(mapping) = preview {
+        started = started
+            .preview_mapping(mapping, &unknown)
+            .map_err(import_error)?;
+    }
     if dry_run {
         let outcome = started.finish(Arc::new(Silent)).await;
         return Ok(HttpResponse::Ok().json(outcome_json(&outcome)));

@@ -1,6 +1,7 @@
 // Imports: the sources with their last run, Run now (or a dry run), run reports, and the
 // conflicts between a feed and a person's corrections (Keep ours / Take the feed's).
 
+import { messageOf } from '../api';
 import { h } from '../dom';
 import { may } from './session';
 import { wt } from './strings';
@@ -94,34 +95,72 @@ export async function showImports(ctx: Context, main: HTMLElement): Promise<void
         );
       }),
     );
-    // A dry run: what the next import would do with the source's current mapping, nothing written.
+    // A dry run: what the next import would do, nothing written — with the source's mapping, or
+    // with an edited one to preview a change before declaring it.
+    const showDryRun = (report: DryRun, previewed: boolean): void => {
+      const n = (k: string): number => report.counts[k] ?? 0;
+      runs.replaceChildren(
+        h(
+          'section',
+          { class: 'ws-dry-run', 'aria-labelledby': `dry-${s.id}` },
+          h('h3', { id: `dry-${s.id}` }, wt(lang, previewed ? 'dryRunPreviewTitle' : 'dryRunTitle', { name: s.name })),
+          report.error ? h('p', { class: 'field-error' }, report.error) : null,
+          report.status === 'not_modified' ? h('p', {}, wt(lang, 'dryRunNotModified')) : null,
+          h('p', {}, wt(lang, 'dryRunCounts', { fetched: n('fetched'), created: n('created'), updated: n('updated'), unchanged: n('unchanged'), withdrawn: n('withdrawn'), rejected: n('rejected'), conflicts: n('conflicts') })),
+          n('to_classify') ? h('p', {}, wt(lang, 'dryRunUnmapped', { n: n('to_classify') })) : null,
+          report.rejects.length
+            ? h('ul', { class: 'ws-rejects', 'aria-label': wt(lang, 'rejects') }, ...report.rejects.map((r) => h('li', {}, `${r.external_id ?? `#${r.position ?? '?'}`} — ${r.reason}`)))
+            : null,
+        ),
+      );
+      runs.querySelector<HTMLElement>('h3')?.setAttribute('tabindex', '-1');
+      runs.querySelector<HTMLElement>('h3')?.focus();
+    };
+    const dryPath = `/api/v1/sources/${encodeURIComponent(s.id)}/runs?dry_run=true`;
     const dry = button(wt(lang, 'dryRun'), 'btn btn-small', { 'aria-label': `${wt(lang, 'dryRun')} : ${s.name}` });
     dry.addEventListener('click', () =>
       void busy(ctx, dry, async () => {
-        const report = await api.send<DryRun>('POST', `/api/v1/sources/${encodeURIComponent(s.id)}/runs?dry_run=true`);
-        const n = (k: string): number => report.counts[k] ?? 0;
-        runs.replaceChildren(
-          h(
-            'section',
-            { class: 'ws-dry-run', 'aria-labelledby': `dry-${s.id}` },
-            h('h3', { id: `dry-${s.id}` }, wt(lang, 'dryRunTitle', { name: s.name })),
-            report.error ? h('p', { class: 'field-error' }, report.error) : null,
-            report.status === 'not_modified' ? h('p', {}, wt(lang, 'dryRunNotModified')) : null,
-            h('p', {}, wt(lang, 'dryRunCounts', { fetched: n('fetched'), created: n('created'), updated: n('updated'), unchanged: n('unchanged'), withdrawn: n('withdrawn'), rejected: n('rejected'), conflicts: n('conflicts') })),
-            n('to_classify') ? h('p', {}, wt(lang, 'dryRunUnmapped', { n: n('to_classify') })) : null,
-            report.rejects.length
-              ? h('ul', { class: 'ws-rejects', 'aria-label': wt(lang, 'rejects') }, ...report.rejects.map((r) => h('li', {}, `${r.external_id ?? `#${r.position ?? '?'}`} — ${r.reason}`)))
-              : null,
-          ),
-        );
-        runs.querySelector<HTMLElement>('h3')?.setAttribute('tabindex', '-1');
-        runs.querySelector<HTMLElement>('h3')?.focus();
+        showDryRun(await api.send<DryRun>('POST', dryPath), false);
       }),
     );
-    const mapping =
-      s.mapping !== undefined && s.mapping !== null
-        ? h('details', { class: 'ws-mapping' }, h('summary', {}, wt(lang, 'mapping')), h('pre', {}, JSON.stringify(s.mapping, null, 2)), h('p', { class: 'help' }, wt(lang, 'dryRunHelp')))
-        : null;
+    let mapping: HTMLElement | null = null;
+    if (s.mapping !== undefined && s.mapping !== null) {
+      const editorId = `mapping-${s.id}`;
+      const errorId = `mapping-error-${s.id}`;
+      const editor = h('textarea', { id: editorId, class: 'ws-mapping-editor', rows: '12', spellcheck: 'false', 'aria-describedby': errorId });
+      editor.value = JSON.stringify(s.mapping, null, 2);
+      const problem = h('p', { id: errorId, class: 'field-error', role: 'alert' });
+      const preview = button(wt(lang, 'previewMapping'), 'btn btn-small', { 'aria-label': `${wt(lang, 'previewMapping')} : ${s.name}` });
+      preview.addEventListener('click', () =>
+        void busy(ctx, preview, async () => {
+          problem.textContent = '';
+          let edited: unknown;
+          try {
+            edited = JSON.parse(editor.value);
+          } catch {
+            problem.textContent = wt(lang, 'mappingNotJson');
+            editor.focus();
+            return;
+          }
+          try {
+            showDryRun(await api.send<DryRun>('POST', dryPath, { mapping: edited }), true);
+          } catch (e) {
+            problem.textContent = messageOf(e, lang);
+            editor.focus();
+          }
+        }),
+      );
+      mapping = h(
+        'details',
+        { class: 'ws-mapping' },
+        h('summary', {}, wt(lang, 'mapping')),
+        h('label', { for: editorId }, wt(lang, 'mappingEdit')),
+        editor,
+        problem,
+        h('div', { class: 'button-row' }, preview),
+        h('p', { class: 'help' }, wt(lang, 'dryRunHelp')),
+      );
+    }
     return h(
       'li',
       { class: 'ws-item ws-source' },

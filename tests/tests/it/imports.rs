@@ -922,6 +922,38 @@ async fn admins_run_imports_through_the_api() {
         0
     );
 
+    // A mapping change is previewed before it is declared: the same dry run, with another
+    // mapping in the body (here one that reads names from a property the feed does not have).
+    let mut changed = toulouse();
+    changed["fields"]["name"] = json!("nom_du_jardin");
+    let preview = |body: Value, query: &'static str| {
+        app.client
+            .post(app.url(&format!("/api/v1/sources/toulouse/runs{query}")))
+            .bearer_auth(&app.admin_token)
+            .json(&body)
+            .send()
+    };
+    let previewed: Value = preview(json!({"mapping": changed}), "?dry_run=true")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(previewed["dry_run"], true, "{previewed}");
+    assert_eq!(previewed["counts"]["created"], 0, "{previewed}");
+    assert_eq!(previewed["counts"]["rejected"], 12, "{previewed}");
+    let mut unknown_category = toulouse();
+    unknown_category["default_category"] = json!("no-such-practice");
+    let refused = preview(json!({"mapping": unknown_category}), "?dry_run=true")
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let not_dry = preview(json!({"mapping": toulouse()}), "").await.unwrap();
+    assert_eq!(not_dry.status(), 400);
+    // Nothing was declared: the source keeps its mapping.
+    let sources: Value = app.get_json_as("/api/v1/sources", &app.admin_token).await;
+    assert_eq!(sources["sources"][0]["mapping"]["fields"]["name"], "nom");
+
     let started = app
         .client
         .post(app.url("/api/v1/sources/toulouse/runs"))
