@@ -5,7 +5,7 @@ use crate::lang::Lang;
 use crate::openapi::ApiDoc;
 use crate::routes::{
     catalog, categories, changes, export, frontend, health, imports, initiatives, ogc, session,
-    suggestions, tiles, tokens,
+    suggestions, territories, tiles, tokens,
 };
 use crate::routes::{ogc_html, ogc_openapi};
 use crate::state::AppState;
@@ -111,6 +111,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::delete().to(initiatives::archive)),
             )
             .service(web::resource("/categories").route(web::get().to(categories::list)))
+            .service(web::resource("/territories").route(web::get().to(territories::list)))
+            .service(
+                web::resource("/territories/{code}").route(web::get().to(territories::get_one)),
+            )
             .service(web::resource("/changes").route(web::get().to(changes::feed)))
             .service(web::resource("/config").route(web::get().to(frontend::config)))
             .service(

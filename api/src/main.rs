@@ -78,6 +78,9 @@ enum Command {
     /// Demo data.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Territories: the boundaries of communes, EPCI, départements and régions.
+    #[command(subcommand)]
+    Territory(TerritoryCommand),
     /// Personal data of visitors (suggesters' and reporters' e-mails, rate-limit records).
     #[command(subcommand)]
     Privacy(PrivacyCommand),
@@ -91,6 +94,21 @@ enum PrivacyCommand {
         /// e.g. 12months, 90days, 6weeks.
         #[arg(long, value_parser = humantime::parse_duration)]
         older_than: std::time::Duration,
+    },
+}
+
+#[derive(Subcommand)]
+enum TerritoryCommand {
+    /// Import (or update) boundaries from a GeoJSON FeatureCollection shaped like Etalab's
+    /// "contours administratifs": properties `code` and `nom`, optionally `population`, `epci`,
+    /// `departement`, `region`. Then every initiative is assigned to its territories.
+    Import {
+        #[arg(long, value_parser = ["commune", "epci", "departement", "region"])]
+        level: String,
+        /// Millésime of the file (year of the reference).
+        #[arg(long)]
+        year: Option<i16>,
+        file: PathBuf,
     },
 }
 
@@ -703,6 +721,10 @@ async fn main() -> anyhow::Result<()> {
             let pool = db::pool(&cli.database_url()?, 2);
             let fetcher = import_cli::fetcher(200, std::time::Duration::from_secs(60))?;
             import_cli::demo_load(&pool, fetcher, dir, *if_empty).await
+        }
+        Command::Territory(TerritoryCommand::Import { level, year, file }) => {
+            let mut conn = cli.connect()?;
+            import_cli::territory_import(&mut conn, level, *year, file)
         }
         Command::Privacy(PrivacyCommand::Purge { older_than }) => {
             let mut conn = cli.connect()?;

@@ -29,6 +29,8 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::catalog::catalog,
         routes::categories::list,
         routes::tiles::tile,
+        routes::territories::list,
+        routes::territories::get_one,
         routes::frontend::config,
         routes::suggestions::suggest,
         routes::suggestions::list_suggestions,
@@ -59,6 +61,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         (name = "initiatives", description = "The directory's entries"),
         (name = "categories", description = "The taxonomy of collaborative practices"),
         (name = "map", description = "Vector tiles for the map"),
+        (name = "territories", description = "Communes, EPCI, départements and régions: what each has and lacks"),
         (name = "contributions", description = "Suggestions and corrections from visitors, reviewed by editors"),
         (name = "imports", description = "Open-data sources, import runs, conflicts and duplicates"),
         (name = "tokens", description = "Administrators manage who may write"),
@@ -225,6 +228,11 @@ pub struct ListParamsDoc {
     moderation: Option<String>,
     /// Only initiatives changed at or after this RFC 3339 date-time (incremental harvest).
     updated_since: Option<String>,
+    /// Only initiatives in this territory: an INSEE commune code (31555), an EPCI SIREN
+    /// (243100518), a département (31) or, after its level, any territory (`region:76`). A bare
+    /// code names the smallest level that has it. Unknown territories are refused (400).
+    #[param(pattern = r"^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$")]
+    territory: Option<String>,
     /// Page size, default 100; larger than 10000 is reduced to 10000.
     limit: Option<i64>,
     /// Opaque position of the next page; follow the `next` link rather than building it.
@@ -246,6 +254,9 @@ pub struct ExportParamsDoc {
     status: Option<String>,
     /// Only initiatives changed at or after this RFC 3339 date-time (incremental harvest).
     updated_since: Option<String>,
+    /// Only initiatives in this territory (as in the listings: `31555`, `243100518`, `region:76`).
+    #[param(pattern = r"^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$")]
+    territory: Option<String>,
     /// `fr` or `en`: language of error messages (default from Accept-Language).
     lang: Option<String>,
 }
@@ -480,4 +491,67 @@ pub struct RevisionDoc {
 #[allow(dead_code)]
 pub struct RevisionListDoc {
     revisions: Vec<RevisionDoc>,
+}
+
+/// A territory found by a search.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TerritorySummaryDoc {
+    /// commune, epci, departement or region.
+    level: String,
+    /// INSEE code (commune, département, région) or SIREN (EPCI).
+    code: String,
+    name: String,
+    population: Option<i64>,
+    /// Millésime of the imported boundaries.
+    year: Option<i32>,
+    /// Published initiatives in it.
+    initiatives: i64,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TerritoryListDoc {
+    territories: Vec<TerritorySummaryDoc>,
+}
+
+/// A territory's dashboard figures.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TerritoryDoc {
+    level: String,
+    code: String,
+    name: String,
+    population: Option<i64>,
+    year: Option<i32>,
+    /// `[west, south, east, north]` in degrees.
+    bbox: Vec<f64>,
+    /// The boundary, a GeoJSON MultiPolygon (5 decimals).
+    #[schema(value_type = Object)]
+    geometry: serde_json::Value,
+    /// Higher levels by code (`name` when their boundary is imported too).
+    #[schema(value_type = Vec<Object>)]
+    parents: Vec<serde_json::Value>,
+    /// Communes of an EPCI or département, départements of a région.
+    children: Vec<TerritorySummaryDoc>,
+    /// `total`, `per_10000` (null without a population), `reference_per_10000` (over every
+    /// territory of the same level in the data) and `all_data` (every published initiative).
+    #[schema(value_type = Object)]
+    initiatives: serde_json::Value,
+    /// Published initiatives per practice and family slug, and `total`.
+    #[schema(value_type = Object)]
+    counts: serde_json::Value,
+    /// Families with their practices: `count`, `per_10000`, `reference_per_10000`, `gap`
+    /// (`absent`, `below_reference` — under half the reference density — or null).
+    #[schema(value_type = Vec<Object>)]
+    families: Vec<serde_json::Value>,
+    /// Slugs of the practices `absent` here and `below_reference`.
+    #[schema(value_type = Object)]
+    gaps: serde_json::Value,
+    /// `confirmed_last_12_months`, `total`, `share` (null without initiatives).
+    #[schema(value_type = Object)]
+    freshness: serde_json::Value,
+    /// `[{"month": "YYYY-MM", "count"}]`, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    creations_per_month: Vec<serde_json::Value>,
 }

@@ -29,6 +29,7 @@ pub mod source;
 pub mod statement;
 pub mod suggestion;
 pub mod sync;
+pub mod territory;
 pub mod text;
 pub mod tiles;
 pub mod token;

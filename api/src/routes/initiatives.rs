@@ -13,7 +13,7 @@ use archipel_store::initiative::{self, Found, Key, Representation};
 use archipel_store::listing::{self, Page};
 use archipel_store::revision::{self, Action, Author};
 use archipel_store::token::Caller;
-use archipel_store::{StoreError, category, text};
+use archipel_store::{StoreError, category, territory, text};
 use serde_json::Value;
 
 pub const GEOJSON: &str = "application/geo+json";
@@ -92,11 +92,13 @@ async fn fetch_page(
     let ListRequest {
         mut query,
         category_slugs,
+        territory,
         ..
     } = request;
     let outcome = state
         .read(move |conn| {
             query.category_ids = category::filter_ids(conn, &category_slugs)?;
+            query.territory = territory::filter(conn, territory.as_ref())?;
             Ok(listing::list(conn, &query, repr))
         })
         .await?;

@@ -11,5 +11,6 @@ pub mod ogc_html;
 pub mod ogc_openapi;
 pub mod session;
 pub mod suggestions;
+pub mod territories;
 pub mod tiles;
 pub mod tokens;

@@ -19,6 +19,7 @@ mod peer_imports;
 mod privacy;
 mod sessions;
 mod stories;
+mod territories;
 mod tiles;
 
 use serde_json::{Value, json};
