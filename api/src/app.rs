@@ -4,8 +4,8 @@ use crate::error::{ApiError, localise};
 use crate::lang::Lang;
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    catalog, categories, changes, export, frontend, health, imports, initiatives, ogc, session,
-    suggestions, territories, tiles, tokens,
+    catalog, categories, changes, evaluation, export, frontend, health, imports, initiatives, ogc,
+    session, suggestions, territories, tiles, tokens,
 };
 use crate::routes::{ogc_html, ogc_openapi};
 use crate::state::AppState;
@@ -90,6 +90,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/initiatives/{key}/revisions")
                     .route(web::get().to(initiatives::revisions)),
+            )
+            .service(
+                web::resource("/initiatives/{key}/assessments")
+                    .route(web::get().to(evaluation::assessments))
+                    .route(web::post().to(evaluation::assess)),
+            )
+            .service(
+                web::resource("/evaluation/criteria")
+                    .route(web::get().to(evaluation::criteria))
+                    .route(web::post().to(evaluation::add_criterion)),
+            )
+            .service(
+                web::resource("/evaluation/criteria/{slug}")
+                    .route(web::put().to(evaluation::revise_criterion)),
+            )
+            .service(
+                web::resource("/territories/{code}/evaluation.csv")
+                    .route(web::get().to(evaluation::territory_csv)),
             )
             .service(
                 web::resource("/initiatives/{key}/reports")
@@ -258,7 +276,7 @@ pub fn build(
             .wrap(
                 actix_cors::Cors::default()
                     .allow_any_origin()
-                    .allowed_methods(["GET", "HEAD", "POST", "PATCH", "DELETE"])
+                    .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
                     .allow_any_header()
                     .expose_headers(["ETag", "Link", "Location"])
                     .max_age(3600),

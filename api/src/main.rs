@@ -146,6 +146,10 @@ struct ServeArgs {
     /// Take client addresses from Forwarded / X-Forwarded-For (only behind a trusted reverse proxy).
     #[arg(long, env = "ARCHIPEL_TRUST_FORWARDED")]
     trust_forwarded: bool,
+    /// Make the individual assessments of initiatives public (by default only editors read
+    /// them; the means per territory are public either way).
+    #[arg(long, env = "ARCHIPEL_ASSESSMENTS_PUBLIC")]
+    assessments_public: bool,
     /// MapLibre style URL for the basemap (default: OpenStreetMap raster tiles).
     #[arg(long, env = "ARCHIPEL_BASEMAP_STYLE")]
     basemap_style: Option<String>,
@@ -406,6 +410,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.clone(),
         frontend_dir,
         trust_forwarded: args.trust_forwarded,
+        assessments_public: args.assessments_public,
         basemap_style: args.basemap_style.clone(),
         default_view: parse_view(&args.default_view)?,
         tile_cache_bytes: args.tile_cache_mb << 20,

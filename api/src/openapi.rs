@@ -31,6 +31,12 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::tiles::tile,
         routes::territories::list,
         routes::territories::get_one,
+        routes::evaluation::territory_csv,
+        routes::evaluation::criteria,
+        routes::evaluation::add_criterion,
+        routes::evaluation::revise_criterion,
+        routes::evaluation::assess,
+        routes::evaluation::assessments,
         routes::frontend::config,
         routes::suggestions::suggest,
         routes::suggestions::list_suggestions,
@@ -62,6 +68,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         (name = "categories", description = "The taxonomy of collaborative practices"),
         (name = "map", description = "Vector tiles for the map"),
         (name = "territories", description = "Communes, EPCI, départements and régions: what each has and lacks"),
+        (name = "evaluation", description = "The evaluation grid and the assessments of initiatives"),
         (name = "contributions", description = "Suggestions and corrections from visitors, reviewed by editors"),
         (name = "imports", description = "Open-data sources, import runs, conflicts and duplicates"),
         (name = "tokens", description = "Administrators manage who may write"),
@@ -554,4 +561,128 @@ pub struct TerritoryDoc {
     /// `[{"month": "YYYY-MM", "count"}]`, oldest first.
     #[schema(value_type = Vec<Object>)]
     creations_per_month: Vec<serde_json::Value>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ScaleDoc {
+    #[schema(example = -1)]
+    min: i32,
+    #[schema(example = 2)]
+    max: i32,
+    /// Always true: `null` scores mean "not applicable".
+    not_applicable: bool,
+}
+
+/// A criterion of the grid.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct GridCriterionDoc {
+    slug: String,
+    /// In the request's language.
+    name: String,
+    /// The guiding question, in the request's language.
+    question: String,
+    name_fr: String,
+    name_en: String,
+    question_fr: String,
+    question_en: String,
+    scale: ScaleDoc,
+    version: i32,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct GridDimensionDoc {
+    slug: String,
+    name: String,
+    name_fr: String,
+    name_en: String,
+    criteria: Vec<GridCriterionDoc>,
+}
+
+/// The evaluation grid.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct GridDoc {
+    /// Grows with every criterion added or changed.
+    version: i64,
+    dimensions: Vec<GridDimensionDoc>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TextsDoc {
+    fr: String,
+    en: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ScaleInputDoc {
+    min: i32,
+    max: i32,
+}
+
+/// A criterion as administrators write it (`slug` only when adding).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CriterionInputDoc {
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", example = "repair-rate")]
+    slug: Option<String>,
+    /// environment, social, economy, governance or territorial-anchoring.
+    dimension: String,
+    name: TextsDoc,
+    question: TextsDoc,
+    /// Default −1 to 2.
+    scale: Option<ScaleInputDoc>,
+    position: Option<i32>,
+}
+
+/// A stored version of a criterion.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CriterionDoc {
+    slug: String,
+    version: i32,
+    dimension: String,
+    name_fr: String,
+    name_en: String,
+    question_fr: String,
+    question_en: String,
+    scale_min: i32,
+    scale_max: i32,
+    position: i32,
+}
+
+/// An assessment as an editor sends it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AssessmentInputDoc {
+    /// Criterion slug → a whole number of its scale, or null for "not applicable".
+    #[schema(value_type = Object, example = json!({"longer-life": 2, "waste-avoided": 1, "local-jobs": null}))]
+    scores: serde_json::Value,
+    /// What the scores rest on (at most 10000 characters).
+    evidence: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AssessmentDoc {
+    id: i64,
+    assessor: String,
+    evidence: String,
+    created_at: String,
+    /// Criterion slug → score (null: not applicable).
+    #[schema(value_type = Object)]
+    scores: serde_json::Value,
+    /// Criterion slug → the version of the criterion scored.
+    #[schema(value_type = Object)]
+    versions: serde_json::Value,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AssessmentListDoc {
+    assessments: Vec<AssessmentDoc>,
 }

@@ -53,6 +53,9 @@ pub struct Settings {
     /// The licence of the directory's own entries (SPDX identifier, e.g. `etalab-2.0` for the
     /// Licence Ouverte, `ODbL-1.0`); imported ones keep their source's.
     pub default_licence: String,
+    /// Whether the individual assessments of initiatives are public (their means per territory
+    /// always are); by default only editors read them.
+    pub assessments_public: bool,
 }
 
 impl Default for Settings {
@@ -78,6 +81,7 @@ impl Default for Settings {
             publisher_name: "Archipel".into(),
             publisher_url: None,
             default_licence: "etalab-2.0".into(),
+            assessments_public: false,
         }
     }
 }

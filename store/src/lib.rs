@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod duplicate;
 pub mod error;
+pub mod evaluation;
 pub mod export;
 pub mod filter;
 pub mod form_limit;

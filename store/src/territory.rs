@@ -153,6 +153,45 @@ pub fn resolve(conn: &mut PgConnection, r: &TerritoryRef) -> StoreResult<Option<
     }))
 }
 
+#[derive(QueryableByName)]
+struct ParentCodes {
+    #[diesel(sql_type = Nullable<Text>)]
+    epci: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    departement: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    region: Option<String>,
+}
+
+/// The codes of a territory's parents, smallest level first (as its file gave them; a
+/// département's région also through its own row).
+pub fn parent_codes(
+    conn: &mut PgConnection,
+    t: &TerritoryFilter,
+) -> StoreResult<Vec<(Level, String)>> {
+    let row: Option<ParentCodes> = Statement::new(
+        "SELECT epci, departement, coalesce(region, (SELECT d.region FROM territories d WHERE d.level = 'departement' AND d.code = t.departement)) AS region
+         FROM territories t WHERE level = ",
+    )
+    .bind::<Text, _>(t.level.as_str())
+    .sql(" AND code = ")
+    .bind::<Text, _>(t.code.clone())
+    .get_result(conn)
+    .optional()?;
+    let Some(row) = row else {
+        return Ok(Vec::new());
+    };
+    Ok([
+        (Level::Epci, row.epci),
+        (Level::Departement, row.departement),
+        (Level::Region, row.region),
+    ]
+    .into_iter()
+    .filter(|(level, _)| *level as u8 > t.level as u8)
+    .filter_map(|(level, code)| code.map(|c| (level, c)))
+    .collect())
+}
+
 /// The filter of a listing's `territory=`: unknown territories fail with
 /// [`StoreError::UnknownTerritory`].
 pub fn filter(

@@ -1,6 +1,7 @@
 pub mod catalog;
 pub mod categories;
 pub mod changes;
+pub mod evaluation;
 pub mod export;
 pub mod frontend;
 pub mod health;

@@ -2,6 +2,7 @@
 //! (counts per practice and family, densities, coverage gaps, freshness, creations).
 
 use crate::error::ApiError;
+use crate::routes::evaluation;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -103,21 +104,38 @@ pub async fn get_one(
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let reference = parse_reference(&code)?;
-    let figures = state
+    let body = state
         .read(move |conn| {
             let Some(found) = territory::resolve(conn, &reference)? else {
                 return Ok(None);
             };
-            territory::figures(conn, &found)
+            let Some(figures) = territory::figures(conn, &found)? else {
+                return Ok(None);
+            };
+            let parents = territory::parent_codes(conn, &found)?;
+            let parent = evaluation::comparison_parent(conn, &found, &parents)?;
+            let grid = archipel_store::evaluation::grid(conn)?;
+            let here = archipel_store::evaluation::means(conn, Some(&found))?;
+            let compared = archipel_store::evaluation::means(conn, parent.as_ref())?;
+            let summary = evaluation::summary(
+                &grid,
+                &here,
+                &compared,
+                parent.as_ref(),
+                figures.initiatives.total,
+            );
+            let mut body = serde_json::to_value(&figures).unwrap_or_default();
+            body["evaluation"] = summary;
+            Ok(Some(body))
         })
         .await?
         .ok_or_else(no_territory)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .json(figures))
+        .json(body))
 }
 
-fn no_territory() -> ApiError {
+pub fn no_territory() -> ApiError {
     ApiError::NotFound(text!(
         "no territory has this code; territories are imported with `archipel territory import`, see /api/v1/territories";
         "aucun territoire n'a ce code ; les territoires sont importés par `archipel territory import`, voir /api/v1/territories"))

@@ -6,6 +6,7 @@ mod bad_input;
 mod catalog;
 mod changes;
 mod contributions;
+mod evaluation;
 mod exports;
 mod faults;
 mod hardening;
