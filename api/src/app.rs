@@ -4,8 +4,8 @@ use crate::error::{ApiError, localise};
 use crate::lang::Lang;
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    catalog, categories, changes, evaluation, export, frontend, health, imports, initiatives, ogc,
-    session, suggestions, territories, tiles, tokens,
+    catalog, categories, changes, evaluation, export, frontend, health, imports, initiatives,
+    links, ogc, session, suggestions, territories, tiles, tokens,
 };
 use crate::routes::{ogc_html, ogc_openapi};
 use crate::state::AppState;
@@ -90,6 +90,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/initiatives/{key}/revisions")
                     .route(web::get().to(initiatives::revisions)),
+            )
+            .service(
+                web::resource("/initiatives/{key}/links")
+                    .route(web::get().to(links::list))
+                    .route(web::post().to(links::add)),
+            )
+            .service(
+                web::resource("/initiatives/{key}/links/{link_id}")
+                    .route(web::delete().to(links::remove)),
             )
             .service(
                 web::resource("/initiatives/{key}/assessments")

@@ -21,6 +21,9 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::initiatives::update,
         routes::initiatives::archive,
         routes::initiatives::revisions,
+        routes::links::add,
+        routes::links::list,
+        routes::links::remove,
         routes::export::geojson,
         routes::export::geojsonseq,
         routes::export::csv,
@@ -685,4 +688,56 @@ pub struct AssessmentDoc {
 #[allow(dead_code)]
 pub struct AssessmentListDoc {
     assessments: Vec<AssessmentDoc>,
+}
+
+/// A link as an editor sends it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct LinkInputDoc {
+    /// The other initiative's id (or slug).
+    to: String,
+    #[schema(
+        pattern = "^(partner|member_of|spin_off_of|shares_premises_with|supplies)$",
+        example = "member_of"
+    )]
+    kind: String,
+    /// At most 1000 characters.
+    note: Option<String>,
+    /// YYYY-MM-DD.
+    since: Option<String>,
+    /// YYYY-MM-DD, not before `since`.
+    until: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct LinkedInitiativeDoc {
+    id: String,
+    slug: String,
+    name: String,
+    lon: f64,
+    lat: f64,
+}
+
+/// A link as one of its initiatives sees it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct InitiativeLinkDoc {
+    id: i64,
+    /// partner, member_of, has_member, spin_off_of, has_spin_off, shares_premises_with, supplies
+    /// or supplied_by: the kind read from this initiative's side.
+    kind: String,
+    /// `outgoing` when this initiative named the link, `incoming` otherwise.
+    direction: String,
+    initiative: LinkedInitiativeDoc,
+    note: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    created_at: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct LinkListDoc {
+    links: Vec<InitiativeLinkDoc>,
 }

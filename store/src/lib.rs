@@ -18,6 +18,7 @@ pub mod form_limit;
 pub mod geometry;
 pub mod import_run;
 pub mod initiative;
+pub mod link;
 pub mod listing;
 pub mod map_changes;
 pub mod migrate;

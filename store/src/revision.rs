@@ -16,6 +16,10 @@ pub enum Action {
     Import,
     Withdraw,
     Restore,
+    /// A link to another initiative added (recorded on both).
+    Link,
+    /// A link removed (recorded on both).
+    Unlink,
 }
 
 impl Action {
@@ -27,6 +31,8 @@ impl Action {
             Action::Import => "import",
             Action::Withdraw => "withdraw",
             Action::Restore => "restore",
+            Action::Link => "link",
+            Action::Unlink => "unlink",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod frontend;
 pub mod health;
 pub mod imports;
 pub mod initiatives;
+pub mod links;
 pub mod ogc;
 pub mod ogc_html;
 pub mod ogc_openapi;

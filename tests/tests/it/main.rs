@@ -11,6 +11,7 @@ mod exports;
 mod faults;
 mod hardening;
 mod imports;
+mod links;
 mod listing;
 mod migrations;
 mod ogc;
