@@ -564,6 +564,13 @@ pub struct TerritoryDoc {
     /// `[{"month": "YYYY-MM", "count"}]`, oldest first.
     #[schema(value_type = Vec<Object>)]
     creations_per_month: Vec<serde_json::Value>,
+    /// `assessed`, `share_assessed`, `compared_with` (the parent, or `all`), `compared_assessed`,
+    /// and per dimension (with its criteria) `mean`, `assessed`, `compared_mean`.
+    #[schema(value_type = Object)]
+    evaluation: serde_json::Value,
+    /// The most linked initiatives here: `id`, `slug`, `name`, `links`, `kinds`.
+    #[schema(value_type = Vec<Object>)]
+    networks: Vec<serde_json::Value>,
 }
 
 #[derive(ToSchema)]

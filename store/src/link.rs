@@ -349,3 +349,45 @@ pub fn remove(conn: &mut PgConnection, id: Uuid, link_id: i64, author: &Author) 
         )
     })
 }
+
+/// An initiative of a territory with many links: a network, a hub.
+#[derive(Debug, Clone, Serialize, QueryableByName)]
+pub struct Hub {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub slug: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    /// Live links to published initiatives.
+    #[diesel(sql_type = BigInt)]
+    pub links: i64,
+    /// The kinds of these links, from this initiative's side.
+    #[diesel(sql_type = diesel::sql_types::Array<Text>)]
+    pub kinds: Vec<String>,
+}
+
+/// The published initiatives of a territory with the most links, most linked first.
+pub fn hubs(
+    conn: &mut PgConnection,
+    territory: &crate::territory::TerritoryFilter,
+    limit: i64,
+) -> StoreResult<Vec<Hub>> {
+    let mut st = Statement::new(
+        "SELECT i.id, i.slug, i.name, count(*) AS links,
+                array_agg(DISTINCT CASE WHEN l.from_id = i.id THEN l.kind
+                                        ELSE CASE l.kind WHEN 'member_of' THEN 'has_member'
+                                                         WHEN 'spin_off_of' THEN 'has_spin_off'
+                                                         WHEN 'supplies' THEN 'supplied_by'
+                                                         ELSE l.kind END END) AS kinds
+         FROM initiatives i
+         JOIN initiative_links l ON (l.from_id = i.id OR l.to_id = i.id) AND l.removed_at IS NULL
+         JOIN initiatives o ON o.id = CASE WHEN l.from_id = i.id THEN l.to_id ELSE l.from_id END
+                           AND o.moderation = 'published'
+         WHERE i.moderation = 'published'",
+    );
+    territory.push(&mut st);
+    st.push_sql(" GROUP BY i.id, i.slug, i.name ORDER BY count(*) DESC, i.name LIMIT ");
+    st.push_bind::<BigInt, _>(limit);
+    Ok(st.load(conn)?)
+}

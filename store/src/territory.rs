@@ -109,7 +109,7 @@ pub struct TerritoryFilter {
 
 impl TerritoryFilter {
     /// `AND` the initiative is in this territory (an index lookup on the initiative's column).
-    pub(crate) fn push(&self, st: &mut Statement<'static>) {
+    pub fn push(&self, st: &mut Statement<'static>) {
         st.push_sql(" AND ");
         st.push_sql(self.level.column());
         st.push_sql(" = ");

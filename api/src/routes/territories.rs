@@ -124,8 +124,10 @@ pub async fn get_one(
                 parent.as_ref(),
                 figures.initiatives.total,
             );
+            let hubs = archipel_store::link::hubs(conn, &found, 5)?;
             let mut body = serde_json::to_value(&figures).unwrap_or_default();
             body["evaluation"] = summary;
+            body["networks"] = serde_json::to_value(hubs).unwrap_or_default();
             Ok(Some(body))
         })
         .await?

@@ -252,3 +252,33 @@ async fn malformed_links_are_refused() {
     assert_eq!(nowhere.status(), 404);
     assert_eq!(links_of(&app, &a).await, owned(&[]));
 }
+
+#[actix_web::test]
+async fn a_territory_names_its_most_linked_initiatives() {
+    let app = TestApp::spawn().await;
+    let status = std::process::Command::new(archipel_tests::archipel_binary())
+        .env("DATABASE_URL", &app.db.url)
+        .args(["territory", "import", "--level", "commune"])
+        .arg(archipel_tests::repo_file(
+            "tests/fixtures/territories/communes.geojson",
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let hub = app.create(initiative("Tiers-lieu", 48.40, -4.50)).await; // Brest
+    let a = app.create(initiative("Atelier", 48.41, -4.50)).await; // Brest
+    let b = app.create(initiative("Ressourcerie", 48.40, -4.35)).await; // Guipavas
+    for (from, kind) in [(&a, "member_of"), (&b, "supplies")] {
+        let r = link(&app, from, json!({"to": hub["id"], "kind": kind})).await;
+        assert_eq!(r.status(), 201);
+    }
+    let brest = app.get_json("/api/v1/territories/29019").await;
+    assert_eq!(brest["networks"][0]["name"], "Tiers-lieu");
+    assert_eq!(brest["networks"][0]["links"], 2);
+    assert_eq!(
+        brest["networks"][0]["kinds"],
+        json!(["has_member", "supplied_by"])
+    );
+    assert_eq!(brest["networks"][1]["name"], "Atelier");
+    assert_eq!(brest["networks"].as_array().unwrap().len(), 2);
+}
