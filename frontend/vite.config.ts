@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-// Two pages: the map application and the chrome-less map other sites frame.
+// Three pages: the map application, the chrome-less map other sites frame, and the territory
+// dashboards (/territories/{code}).
 export default defineConfig({
   base: '/',
   build: {
@@ -14,6 +15,7 @@ export default defineConfig({
       input: {
         index: resolve(import.meta.dirname, 'index.html'),
         embed: resolve(import.meta.dirname, 'embed.html'),
+        territory: resolve(import.meta.dirname, 'territory.html'),
       },
       output: {
         // MapLibre in a chunk of its own: it changes less often than our code, so it stays cached.

@@ -73,7 +73,7 @@ function builtinStyle(withOsm: boolean): StyleSpecification {
 }
 
 /** The configured style, or the built-in one; falls back to a plain background if it fails. */
-async function loadStyle(config: Config): Promise<{ style: StyleSpecification; failed: boolean }> {
+export async function loadStyle(config: Config): Promise<{ style: StyleSpecification; failed: boolean }> {
   if (!config.basemap_style) return { style: builtinStyle(true), failed: false };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 8000);
