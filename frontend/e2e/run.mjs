@@ -616,6 +616,15 @@ scenario('territory-dashboard', async (page, h) => {
   assert.match(await text(page, '#children'), /Toulouse/);
   await page.goto(`${h.baseUrl}/territories/99999?lang=en`);
   await page.getByRole('alert').filter({ hasText: 'Archipel does not know this territory' }).waitFor();
+  // The card of the map shows the linked initiative, and opens it.
+  await page.goto(`${h.baseUrl}/?i=${cafe.slug}`);
+  const links = page.locator('#card .card-links');
+  await links.getByRole('heading', { name: 'Initiatives liées' }).waitFor();
+  assert.match(await links.innerText(), /Partenaire : Fablab de la Prairie/);
+  await links.getByRole('link', { name: 'Fablab de la Prairie' }).click();
+  await page.locator('#card h2', { hasText: 'Fablab de la Prairie' }).waitFor();
+  await page.locator('#card .card-links', { hasText: 'Repair Café Toulouse Saint-Cyprien' }).waitFor();
+  await waitForUrl(page, (p) => p.get('i') === fablab.slug, 'the linked initiative selected');
 });
 
 scenario('accessibility-axe', async (page, h) => {

@@ -103,6 +103,8 @@ export class App {
       },
       onLoaded: (item) => this.onCardLoaded(item),
       onReport: (item) => openReportForm(this.lang, this.dialog, item),
+      hrefOf: (slug) => `${location.origin}/${serializeState({ view: null, categories: [], q: '', selected: slug, lang: currentState().lang })}`,
+      openLinked: (slug) => this.navigate({ selected: slug }),
       permalink: (item) => {
         const s = currentState();
         return `${location.origin}/${serializeState({ view: null, categories: [], q: '', selected: item.slug, lang: s.lang })}`;
