@@ -625,6 +625,11 @@ scenario('territory-dashboard', async (page, h) => {
   await page.locator('#card h2', { hasText: 'Fablab de la Prairie' }).waitFor();
   await page.locator('#card .card-links', { hasText: 'Repair Café Toulouse Saint-Cyprien' }).waitFor();
   await waitForUrl(page, (p) => p.get('i') === fablab.slug, 'the linked initiative selected');
+  // On the map, a line from the selected initiative to the one it is linked with.
+  await mapReady(page);
+  await page.waitForFunction(() => window.__archipel.map.queryRenderedFeatures({ layers: ['ar-links'] }).length > 0, null, { timeout: 20000 });
+  await page.locator('#card .card-close').click();
+  await page.waitForFunction(() => window.__archipel.map.queryRenderedFeatures({ layers: ['ar-links'] }).length === 0, null, { timeout: 10000 });
 });
 
 scenario('accessibility-axe', async (page, h) => {

@@ -21,12 +21,14 @@ interface Ctx {
   /** The URL of another initiative (a linked one), and how to open it in place. */
   hrefOf: (slug: string) => string;
   openLinked?: (slug: string) => void;
+  /** The linked initiatives of the card shown (none: an empty list), to draw on the map. */
+  onLinks?: (item: Initiative, ends: [number, number][]) => void;
 }
 
 interface LinkView {
   id: number;
   kind: string;
-  initiative: { slug: string; name: string };
+  initiative: { slug: string; name: string; lon: number; lat: number };
 }
 
 const LINK_KINDS: Record<string, Key> = {
@@ -207,7 +209,12 @@ export class Card {
     } catch {
       return;
     }
-    if (!links.length || this.item?.id !== item.id) return;
+    if (this.item?.id !== item.id) return;
+    this.ctx.onLinks?.(
+      item,
+      links.map((l) => [l.initiative.lon, l.initiative.lat]),
+    );
+    if (!links.length) return;
     const list = h(
       'ul',
       { class: 'plain' },
