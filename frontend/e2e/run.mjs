@@ -630,6 +630,12 @@ scenario('territory-dashboard', async (page, h) => {
   await page.waitForFunction(() => window.__archipel.map.queryRenderedFeatures({ layers: ['ar-links'] }).length > 0, null, { timeout: 20000 });
   await page.locator('#card .card-close').click();
   await page.waitForFunction(() => window.__archipel.map.queryRenderedFeatures({ layers: ['ar-links'] }).length === 0, null, { timeout: 10000 });
+  // From the map's search, a territory opens its dashboard.
+  await page.locator('#search-input').fill('Toulouse Métro');
+  const suggestion = page.getByRole('option', { name: /Toulouse Métropole.*Territoire · 243100518/ });
+  await suggestion.click();
+  await page.waitForURL(/\/territories\/epci%3A243100518\?lang=fr$/);
+  await page.locator('h1', { hasText: 'Toulouse Métropole' }).waitFor();
 });
 
 scenario('accessibility-axe', async (page, h) => {
