@@ -510,7 +510,7 @@ mod tests {
             (Some(10_000), Some(10))
         );
         let items = &doc["paths"]["/collections/{collectionId}/items"]["get"];
-        assert_eq!(items["parameters"].as_array().map(Vec::len), Some(12));
+        assert_eq!(items["parameters"].as_array().map(Vec::len), Some(13));
         for status in ["200", "400", "404", "503"] {
             assert!(items["responses"].get(status).is_some(), "{status}");
         }
