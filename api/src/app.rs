@@ -152,6 +152,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(export::geojsonseq)),
             )
             .service(web::resource("/export/initiatives.csv").route(web::get().to(export::csv)))
+            .service(web::resource("/export/links.csv").route(web::get().to(links::export_csv)))
             .service(
                 web::resource("/export/initiatives.schema.json")
                     .route(web::get().to(export::csv_schema)),

@@ -24,6 +24,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::links::add,
         routes::links::list,
         routes::links::remove,
+        routes::links::export_csv,
         routes::export::geojson,
         routes::export::geojsonseq,
         routes::export::csv,

@@ -391,3 +391,31 @@ pub fn hubs(
     st.push_bind::<BigInt, _>(limit);
     Ok(st.load(conn)?)
 }
+
+/// The live links between published initiatives, as CSV lines (RFC 4180, text quoted), oldest
+/// first: `id,from_id,from_slug,kind,to_id,to_slug,note,since,until,created_at`.
+pub fn csv_lines(conn: &mut PgConnection) -> StoreResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = Text)]
+        line: String,
+    }
+    let q = |e: &str| format!("'\"' || replace(coalesce({e}, ''), '\"', '\"\"') || '\"'");
+    let sql = format!(
+        "SELECT concat_ws(',', l.id::text, f.id::text, {}, {}, t.id::text, {}, {}, coalesce(l.since::text, ''),
+                coalesce(l.until::text, ''), to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')) AS line
+         FROM initiative_links l
+         JOIN initiatives f ON f.id = l.from_id AND f.moderation = 'published'
+         JOIN initiatives t ON t.id = l.to_id AND t.moderation = 'published'
+         WHERE l.removed_at IS NULL ORDER BY l.id",
+        q("f.slug"),
+        q("l.kind"),
+        q("t.slug"),
+        q("l.note"),
+    );
+    let lines: Vec<Line> = diesel::sql_query(sql).load(conn)?;
+    Ok(lines.into_iter().map(|l| l.line).collect())
+}
+
+/// The header of [`csv_lines`].
+pub const CSV_HEADER: &str = "id,from_id,from_slug,kind,to_id,to_slug,note,since,until,created_at";

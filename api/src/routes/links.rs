@@ -235,3 +235,28 @@ pub async fn remove(
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Every live link between published initiatives, as CSV (RFC 4180): `id,from_id,from_slug,kind,`
+/// `to_id,to_slug,note,since,until,created_at` — `kind` as stored, from the `from` side.
+#[utoipa::path(
+    get, path = "/api/v1/export/links.csv", tag = "open data",
+    responses((status = 200, description = "The links, oldest first", content_type = "text/csv"))
+)]
+pub async fn export_csv(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let lines = state.read(link::csv_lines).await?;
+    let mut body = String::with_capacity(64 + lines.iter().map(|l| l.len() + 2).sum::<usize>());
+    body.push_str(link::CSV_HEADER);
+    body.push_str("\r\n");
+    for line in lines {
+        body.push_str(&line);
+        body.push_str("\r\n");
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"links.csv\"",
+        ))
+        .body(body))
+}

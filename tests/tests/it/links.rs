@@ -282,3 +282,60 @@ async fn a_territory_names_its_most_linked_initiatives() {
     assert_eq!(brest["networks"][1]["name"], "Atelier");
     assert_eq!(brest["networks"].as_array().unwrap().len(), 2);
 }
+
+#[actix_web::test]
+async fn the_links_between_published_initiatives_are_exported_as_csv() {
+    let app = TestApp::spawn().await;
+    let a = app
+        .create(initiative("Café \"Vélo\", réparations", 48.40, -4.50))
+        .await;
+    let b = app.create(initiative("Réseau", 48.41, -4.50)).await;
+    let c = app.create(initiative("Brouillon", 48.42, -4.50)).await;
+    let r = link(
+        &app,
+        &a,
+        json!({"to": b["id"], "kind": "member_of", "note": "depuis \"toujours\", ou presque", "since": "2020-01-31"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(
+        link(&app, &c, json!({"to": b["id"], "kind": "partner"}))
+            .await
+            .status(),
+        201
+    );
+    diesel::sql_query("UPDATE initiatives SET moderation = 'pending' WHERE name = 'Brouillon'")
+        .execute(&mut app.db.connect())
+        .unwrap();
+    let response = app.get("/api/v1/export/links.csv").await;
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "id",
+            "from_id",
+            "from_slug",
+            "kind",
+            "to_id",
+            "to_slug",
+            "note",
+            "since",
+            "until",
+            "created_at"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(
+        rows.len(),
+        1,
+        "the link to an unpublished initiative is left out: {body}"
+    );
+    assert_eq!(&rows[0][1], a["id"].as_str().unwrap());
+    assert_eq!(&rows[0][3], "member_of");
+    assert_eq!(&rows[0][5], b["slug"].as_str().unwrap());
+    assert_eq!(&rows[0][6], "depuis \"toujours\", ou presque");
+    assert_eq!(&rows[0][7], "2020-01-31");
+    assert_eq!(&rows[0][8], "");
+}
