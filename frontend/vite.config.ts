@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-// Three pages: the map application, the chrome-less map other sites frame, and the workspace
-// of the authority's staff.
+// Four pages: the map application, the chrome-less map other sites frame, the workspace of the
+// authority's staff, and the territory dashboards (/territories/{code}).
 export default defineConfig({
   base: '/',
   build: {
@@ -16,6 +16,7 @@ export default defineConfig({
         index: resolve(import.meta.dirname, 'index.html'),
         embed: resolve(import.meta.dirname, 'embed.html'),
         workspace: resolve(import.meta.dirname, 'workspace.html'),
+        territory: resolve(import.meta.dirname, 'territory.html'),
       },
       output: {
         // MapLibre in a chunk of its own: it changes less often than our code, so it stays cached.

@@ -4,8 +4,8 @@ use crate::error::{ApiError, localise};
 use crate::lang::Lang;
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    catalog, categories, changes, export, frontend, health, imports, initiatives, ogc, session,
-    suggest, suggestions, tiles, tokens, users,
+    catalog, categories, changes, evaluation, export, frontend, health, imports, initiatives,
+    links, ogc, session, suggest, suggestions, territories, tiles, tokens, users,
 };
 use crate::routes::{ogc_html, ogc_openapi};
 use crate::state::AppState;
@@ -107,6 +107,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/users/{id}").route(web::patch().to(users::change)))
             .service(web::resource("/users/{id}/link").route(web::post().to(users::new_link)))
             .service(
+                web::resource("/initiatives/{key}/links")
+                    .route(web::get().to(links::list))
+                    .route(web::post().to(links::add)),
+            )
+            .service(
+                web::resource("/initiatives/{key}/links/{link_id}")
+                    .route(web::delete().to(links::remove)),
+            )
+            .service(
+                web::resource("/initiatives/{key}/assessments")
+                    .route(web::get().to(evaluation::assessments))
+                    .route(web::post().to(evaluation::assess)),
+            )
+            .service(
+                web::resource("/evaluation/criteria")
+                    .route(web::get().to(evaluation::criteria))
+                    .route(web::post().to(evaluation::add_criterion)),
+            )
+            .service(
+                web::resource("/evaluation/criteria/{slug}")
+                    .route(web::put().to(evaluation::revise_criterion)),
+            )
+            .service(
+                web::resource("/territories/{code}/evaluation.csv")
+                    .route(web::get().to(evaluation::territory_csv)),
+            )
+            .service(
                 web::resource("/initiatives/{key}/reports")
                     .route(web::post().to(suggestions::report_correction)),
             )
@@ -126,6 +153,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::delete().to(initiatives::archive)),
             )
             .service(web::resource("/categories").route(web::get().to(categories::list)))
+            .service(web::resource("/territories").route(web::get().to(territories::list)))
+            .service(
+                web::resource("/territories/{code}").route(web::get().to(territories::get_one)),
+            )
             .service(web::resource("/changes").route(web::get().to(changes::feed)))
             .service(web::resource("/suggest").route(web::get().to(suggest::suggest)))
             .service(web::resource("/config").route(web::get().to(frontend::config)))
@@ -137,6 +168,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(export::geojsonseq)),
             )
             .service(web::resource("/export/initiatives.csv").route(web::get().to(export::csv)))
+            .service(web::resource("/export/links.csv").route(web::get().to(links::export_csv)))
             .service(
                 web::resource("/export/initiatives.schema.json")
                     .route(web::get().to(export::csv_schema)),
@@ -270,7 +302,7 @@ pub fn build(
             .wrap(
                 actix_cors::Cors::default()
                     .allow_any_origin()
-                    .allowed_methods(["GET", "HEAD", "POST", "PATCH", "DELETE"])
+                    .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
                     .allow_any_header()
                     .expose_headers(["ETag", "Link", "Location"])
                     .max_age(3600),

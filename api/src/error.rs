@@ -274,6 +274,11 @@ impl From<StoreError> for ApiError {
                 text!("unknown category: {}; see /api/v1/categories", unknown.join(", ");
                       "catégorie inconnue : {} ; voir /api/v1/categories", unknown.join(", ")),
             ),
+            StoreError::UnknownTerritory(code) => ApiError::bad_request(
+                "unknown_territory",
+                text!("no territory has the code {}; see /api/v1/territories", code;
+                      "aucun territoire n'a le code {} ; voir /api/v1/territories", code),
+            ),
             StoreError::Invalid(errors) => ApiError::Unprocessable(errors),
             StoreError::Stale { current } => ApiError::PreconditionFailed(text!(
                 "the initiative has changed since you read it (it is now at version {}); read it again, reapply your change and send it with the new ETag", current;

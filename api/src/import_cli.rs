@@ -7,7 +7,7 @@ use archipel_importer::run::{self, Outcome};
 use archipel_importer::{FetchSettings, Fetcher, Progress, RunOptions};
 use archipel_store::Pool;
 use archipel_store::import_run::RunStatus;
-use archipel_store::source;
+use archipel_store::{source, territory};
 use clap::Subcommand;
 use diesel::{PgConnection, QueryDsl, RunQueryDsl};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -302,6 +302,75 @@ pub async fn import(
 }
 
 /// Loads the demo data (real open data shipped in `demo/`) as imports of its sources.
+/// `archipel territory import`: reads, checks and imports a file of boundaries.
+pub fn territory_import(
+    conn: &mut PgConnection,
+    level: &str,
+    year: Option<i16>,
+    file: &Path,
+) -> anyhow::Result<()> {
+    let level = territory::Level::parse(level).context("unknown level")?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let boundaries = territory::read_boundaries(level, &bytes).map_err(|errors| {
+        anyhow::anyhow!(
+            "{} was not imported:\n  {}",
+            file.display(),
+            errors.join("\n  ")
+        )
+    })?;
+    let report = territory::import(conn, level, year, &boundaries)?;
+    eprintln!(
+        "{}: {} {} territories added, {} updated; {} initiatives assigned again.",
+        file.display(),
+        level.as_str(),
+        report.inserted,
+        report.updated,
+        report.assigned
+    );
+    Ok(())
+}
+
+/// The demo's boundaries (`DIR/territories/<level>-<year>.geojson`), imported when no territory
+/// is known yet.
+fn demo_territories(conn: &mut PgConnection, dir: &Path) -> anyhow::Result<()> {
+    let known: i64 = diesel::sql_query("SELECT count(*) AS n FROM territories")
+        .get_result::<Count>(conn)?
+        .n;
+    let folder = dir.join("territories");
+    if known > 0 || !folder.is_dir() {
+        return Ok(());
+    }
+    // Larger levels first: communes then name their parents.
+    for level in territory::Level::ALL.into_iter().rev() {
+        let mut files: Vec<_> = std::fs::read_dir(&folder)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension().is_some_and(|e| e == "geojson")
+                    && p.file_stem()
+                        .and_then(|s| s.to_str())
+                        .is_some_and(|s| s.split('-').next() == Some(level.as_str()))
+            })
+            .collect();
+        files.sort();
+        for file in files {
+            let year = file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.rsplit('-').next())
+                .and_then(|y| y.parse::<i16>().ok());
+            territory_import(conn, level.as_str(), year, &file)?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
 pub async fn demo_load(
     pool: &Pool,
     fetcher: Arc<Fetcher>,
@@ -310,6 +379,7 @@ pub async fn demo_load(
 ) -> anyhow::Result<()> {
     let file = dir.join("sources.toml");
     let mut conn = pool.get().context("connecting to the database")?;
+    demo_territories(&mut conn, dir)?;
     if if_empty {
         let count: i64 = archipel_store::schema::initiatives::table
             .count()

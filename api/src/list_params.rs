@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use archipel_store::domain::{Moderation, Status, parse_category_slug};
 use archipel_store::listing::{Bbox, Cursor, DEFAULT_LIMIT, ListQuery, MAX_LIMIT, Near};
+use archipel_store::territory::{self, TerritoryRef};
 use archipel_store::{Text, text};
 use chrono::{DateTime, Utc};
 
@@ -16,6 +17,7 @@ pub const LIST_PARAMS: &[&str] = &[
     "status",
     "moderation",
     "updated_since",
+    "territory",
     "limit",
     "cursor",
     "lang",
@@ -31,6 +33,8 @@ const MAX_WORDS: usize = 10;
 pub struct ListRequest {
     pub query: ListQuery,
     pub category_slugs: Vec<String>,
+    /// `territory=`, still to be resolved by the store (`territory::filter`).
+    pub territory: Option<TerritoryRef>,
     /// Whether a moderation state other than `published` was asked for (editors only).
     pub wants_unpublished: bool,
 }
@@ -140,6 +144,19 @@ fn parse_updated_since(raw: &str) -> Result<DateTime<Utc>, ApiError> {
         .map_err(|_| bad("invalid_updated_since", text!(
             "updated_since must be an RFC 3339 date-time such as 2026-05-01T10:00:00Z; got '{}'", raw;
             "updated_since doit être une date RFC 3339 comme 2026-05-01T10:00:00Z ; reçu « {} »", raw)))
+}
+
+/// The `territory` parameter of a query string: `CODE` or `LEVEL:CODE` (400 when malformed).
+pub fn parse_territory(pairs: &[(String, String)]) -> Result<Option<TerritoryRef>, ApiError> {
+    let Some((_, raw)) = pairs.iter().find(|(k, _)| k == "territory") else {
+        return Ok(None);
+    };
+    TerritoryRef::parse(raw).map(Some).ok_or_else(|| {
+        bad(
+            "invalid_territory",
+            territory::invalid_reference("territory", raw).message,
+        )
+    })
 }
 
 /// Parses the pairs of a listing's query string.
@@ -255,6 +272,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListRequest, ApiError> {
     Ok(ListRequest {
         query,
         category_slugs,
+        territory: parse_territory(pairs)?,
         wants_unpublished,
     })
 }

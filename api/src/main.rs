@@ -86,6 +86,9 @@ enum Command {
     /// Demo data.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Territories: the boundaries of communes, EPCI, départements and régions.
+    #[command(subcommand)]
+    Territory(TerritoryCommand),
     /// Personal data of visitors (suggesters' and reporters' e-mails, rate-limit records).
     #[command(subcommand)]
     Privacy(PrivacyCommand),
@@ -99,6 +102,21 @@ enum PrivacyCommand {
         /// e.g. 12months, 90days, 6weeks.
         #[arg(long, value_parser = humantime::parse_duration)]
         older_than: std::time::Duration,
+    },
+}
+
+#[derive(Subcommand)]
+enum TerritoryCommand {
+    /// Import (or update) boundaries from a GeoJSON FeatureCollection shaped like Etalab's
+    /// "contours administratifs": properties `code` and `nom`, optionally `population`, `epci`,
+    /// `departement`, `region`. Then every initiative is assigned to its territories.
+    Import {
+        #[arg(long, value_parser = ["commune", "epci", "departement", "region"])]
+        level: String,
+        /// Millésime of the file (year of the reference).
+        #[arg(long)]
+        year: Option<i16>,
+        file: PathBuf,
     },
 }
 
@@ -136,6 +154,10 @@ struct ServeArgs {
     /// Take client addresses from Forwarded / X-Forwarded-For (only behind a trusted reverse proxy).
     #[arg(long, env = "ARCHIPEL_TRUST_FORWARDED")]
     trust_forwarded: bool,
+    /// Make the individual assessments of initiatives public (by default only editors read
+    /// them; the means per territory are public either way).
+    #[arg(long, env = "ARCHIPEL_ASSESSMENTS_PUBLIC")]
+    assessments_public: bool,
     /// MapLibre style URL for the basemap (default: OpenStreetMap raster tiles).
     #[arg(long, env = "ARCHIPEL_BASEMAP_STYLE")]
     basemap_style: Option<String>,
@@ -441,6 +463,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.clone(),
         frontend_dir,
         trust_forwarded: args.trust_forwarded,
+        assessments_public: args.assessments_public,
         basemap_style: args.basemap_style.clone(),
         default_view: parse_view(&args.default_view)?,
         tile_cache_bytes: args.tile_cache_mb << 20,
@@ -792,6 +815,10 @@ async fn main() -> anyhow::Result<()> {
             let pool = db::pool(&cli.database_url()?, 2);
             let fetcher = import_cli::fetcher(200, std::time::Duration::from_secs(60))?;
             import_cli::demo_load(&pool, fetcher, dir, *if_empty).await
+        }
+        Command::Territory(TerritoryCommand::Import { level, year, file }) => {
+            let mut conn = cli.connect()?;
+            import_cli::territory_import(&mut conn, level, *year, file)
         }
         Command::Privacy(PrivacyCommand::Purge { older_than }) => {
             let mut conn = cli.connect()?;

@@ -28,6 +28,10 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::users::invite,
         routes::users::change,
         routes::users::new_link,
+        routes::links::add,
+        routes::links::list,
+        routes::links::remove,
+        routes::links::export_csv,
         routes::export::geojson,
         routes::export::geojsonseq,
         routes::export::csv,
@@ -37,6 +41,14 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::catalog::catalog,
         routes::categories::list,
         routes::tiles::tile,
+        routes::territories::list,
+        routes::territories::get_one,
+        routes::evaluation::territory_csv,
+        routes::evaluation::criteria,
+        routes::evaluation::add_criterion,
+        routes::evaluation::revise_criterion,
+        routes::evaluation::assess,
+        routes::evaluation::assessments,
         routes::frontend::config,
         routes::suggestions::suggest,
         routes::suggestions::list_suggestions,
@@ -67,6 +79,8 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         (name = "initiatives", description = "The directory's entries"),
         (name = "categories", description = "The taxonomy of collaborative practices"),
         (name = "map", description = "Vector tiles for the map"),
+        (name = "territories", description = "Communes, EPCI, départements and régions: what each has and lacks"),
+        (name = "evaluation", description = "The evaluation grid and the assessments of initiatives"),
         (name = "contributions", description = "Suggestions and corrections from visitors, reviewed by editors"),
         (name = "imports", description = "Open-data sources, import runs, conflicts and duplicates"),
         (name = "tokens", description = "Administrators manage who may write"),
@@ -234,6 +248,11 @@ pub struct ListParamsDoc {
     moderation: Option<String>,
     /// Only initiatives changed at or after this RFC 3339 date-time (incremental harvest).
     updated_since: Option<String>,
+    /// Only initiatives in this territory: an INSEE commune code (31555), an EPCI SIREN
+    /// (243100518), a département (31) or, after its level, any territory (`region:76`). A bare
+    /// code names the smallest level that has it. Unknown territories are refused (400).
+    #[param(pattern = r"^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$")]
+    territory: Option<String>,
     /// Page size, default 100; larger than 10000 is reduced to 10000.
     limit: Option<i64>,
     /// Opaque position of the next page; follow the `next` link rather than building it.
@@ -255,6 +274,9 @@ pub struct ExportParamsDoc {
     status: Option<String>,
     /// Only initiatives changed at or after this RFC 3339 date-time (incremental harvest).
     updated_since: Option<String>,
+    /// Only initiatives in this territory (as in the listings: `31555`, `243100518`, `region:76`).
+    #[param(pattern = r"^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$")]
+    territory: Option<String>,
     /// `fr` or `en`: language of error messages (default from Accept-Language).
     lang: Option<String>,
 }
@@ -508,4 +530,250 @@ pub struct RevisionDoc {
 #[allow(dead_code)]
 pub struct RevisionListDoc {
     revisions: Vec<RevisionDoc>,
+}
+
+/// A territory found by a search.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TerritorySummaryDoc {
+    /// commune, epci, departement or region.
+    level: String,
+    /// INSEE code (commune, département, région) or SIREN (EPCI).
+    code: String,
+    name: String,
+    population: Option<i64>,
+    /// Millésime of the imported boundaries.
+    year: Option<i32>,
+    /// Published initiatives in it.
+    initiatives: i64,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TerritoryListDoc {
+    territories: Vec<TerritorySummaryDoc>,
+}
+
+/// A territory's dashboard figures.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TerritoryDoc {
+    level: String,
+    code: String,
+    name: String,
+    population: Option<i64>,
+    year: Option<i32>,
+    /// `[west, south, east, north]` in degrees.
+    bbox: Vec<f64>,
+    /// The boundary, a GeoJSON MultiPolygon (5 decimals).
+    #[schema(value_type = Object)]
+    geometry: serde_json::Value,
+    /// Higher levels by code (`name` when their boundary is imported too).
+    #[schema(value_type = Vec<Object>)]
+    parents: Vec<serde_json::Value>,
+    /// Communes of an EPCI or département, départements of a région.
+    children: Vec<TerritorySummaryDoc>,
+    /// `total`, `per_10000` (null without a population), `reference_per_10000` (over every
+    /// territory of the same level in the data) and `all_data` (every published initiative).
+    #[schema(value_type = Object)]
+    initiatives: serde_json::Value,
+    /// Published initiatives per practice and family slug, and `total`.
+    #[schema(value_type = Object)]
+    counts: serde_json::Value,
+    /// Families with their practices: `count`, `per_10000`, `reference_per_10000`, `gap`
+    /// (`absent`, `below_reference` — under half the reference density — or null).
+    #[schema(value_type = Vec<Object>)]
+    families: Vec<serde_json::Value>,
+    /// Slugs of the practices `absent` here and `below_reference`.
+    #[schema(value_type = Object)]
+    gaps: serde_json::Value,
+    /// `confirmed_last_12_months`, `total`, `share` (null without initiatives).
+    #[schema(value_type = Object)]
+    freshness: serde_json::Value,
+    /// `[{"month": "YYYY-MM", "count"}]`, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    creations_per_month: Vec<serde_json::Value>,
+    /// `assessed`, `share_assessed`, `compared_with` (the parent, or `all`), `compared_assessed`,
+    /// and per dimension (with its criteria) `mean`, `assessed`, `compared_mean`.
+    #[schema(value_type = Object)]
+    evaluation: serde_json::Value,
+    /// The most linked initiatives here: `id`, `slug`, `name`, `links`, `kinds`.
+    #[schema(value_type = Vec<Object>)]
+    networks: Vec<serde_json::Value>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ScaleDoc {
+    #[schema(example = -1)]
+    min: i32,
+    #[schema(example = 2)]
+    max: i32,
+    /// Always true: `null` scores mean "not applicable".
+    not_applicable: bool,
+}
+
+/// A criterion of the grid.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct GridCriterionDoc {
+    slug: String,
+    /// In the request's language.
+    name: String,
+    /// The guiding question, in the request's language.
+    question: String,
+    name_fr: String,
+    name_en: String,
+    question_fr: String,
+    question_en: String,
+    scale: ScaleDoc,
+    version: i32,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct GridDimensionDoc {
+    slug: String,
+    name: String,
+    name_fr: String,
+    name_en: String,
+    criteria: Vec<GridCriterionDoc>,
+}
+
+/// The evaluation grid.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct GridDoc {
+    /// Grows with every criterion added or changed.
+    version: i64,
+    dimensions: Vec<GridDimensionDoc>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TextsDoc {
+    fr: String,
+    en: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ScaleInputDoc {
+    min: i32,
+    max: i32,
+}
+
+/// A criterion as administrators write it (`slug` only when adding).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CriterionInputDoc {
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", example = "repair-rate")]
+    slug: Option<String>,
+    /// environment, social, economy, governance or territorial-anchoring.
+    dimension: String,
+    name: TextsDoc,
+    question: TextsDoc,
+    /// Default −1 to 2.
+    scale: Option<ScaleInputDoc>,
+    position: Option<i32>,
+}
+
+/// A stored version of a criterion.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CriterionDoc {
+    slug: String,
+    version: i32,
+    dimension: String,
+    name_fr: String,
+    name_en: String,
+    question_fr: String,
+    question_en: String,
+    scale_min: i32,
+    scale_max: i32,
+    position: i32,
+}
+
+/// An assessment as an editor sends it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AssessmentInputDoc {
+    /// Criterion slug → a whole number of its scale, or null for "not applicable".
+    #[schema(value_type = Object, example = json!({"longer-life": 2, "waste-avoided": 1, "local-jobs": null}))]
+    scores: serde_json::Value,
+    /// What the scores rest on (at most 10000 characters).
+    evidence: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AssessmentDoc {
+    id: i64,
+    assessor: String,
+    evidence: String,
+    created_at: String,
+    /// Criterion slug → score (null: not applicable).
+    #[schema(value_type = Object)]
+    scores: serde_json::Value,
+    /// Criterion slug → the version of the criterion scored.
+    #[schema(value_type = Object)]
+    versions: serde_json::Value,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AssessmentListDoc {
+    assessments: Vec<AssessmentDoc>,
+}
+
+/// A link as an editor sends it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct LinkInputDoc {
+    /// The other initiative's id (or slug).
+    to: String,
+    #[schema(
+        pattern = "^(partner|member_of|spin_off_of|shares_premises_with|supplies)$",
+        example = "member_of"
+    )]
+    kind: String,
+    /// At most 1000 characters.
+    note: Option<String>,
+    /// YYYY-MM-DD.
+    since: Option<String>,
+    /// YYYY-MM-DD, not before `since`.
+    until: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct LinkedInitiativeDoc {
+    id: String,
+    slug: String,
+    name: String,
+    lon: f64,
+    lat: f64,
+}
+
+/// A link as one of its initiatives sees it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct InitiativeLinkDoc {
+    id: i64,
+    /// partner, member_of, has_member, spin_off_of, has_spin_off, shares_premises_with, supplies
+    /// or supplied_by: the kind read from this initiative's side.
+    kind: String,
+    /// `outgoing` when this initiative named the link, `incoming` otherwise.
+    direction: String,
+    initiative: LinkedInitiativeDoc,
+    note: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    created_at: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct LinkListDoc {
+    links: Vec<InitiativeLinkDoc>,
 }

@@ -60,6 +60,9 @@ pub struct Settings {
     /// The licence of the directory's own entries (SPDX identifier, e.g. `etalab-2.0` for the
     /// Licence Ouverte, `ODbL-1.0`); imported ones keep their source's.
     pub default_licence: String,
+    /// Whether the individual assessments of initiatives are public (their means per territory
+    /// always are); by default only editors read them.
+    pub assessments_public: bool,
 }
 
 impl Default for Settings {
@@ -88,6 +91,7 @@ impl Default for Settings {
             read_database_url: None,
             replica_wait: REPLICA_WAIT,
             smtp: None,
+            assessments_public: false,
         }
     }
 }

@@ -130,6 +130,7 @@ fn warm(
             category_ids: None,
             words: Vec::new(),
             statuses: Vec::new(),
+            territory: None,
         };
         let tile = tiles::tile(&mut conn, &query)?;
         cache.put(key, Bytes::from(tile), Some(generation));

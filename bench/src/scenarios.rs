@@ -282,6 +282,7 @@ pub fn cases(conn: &mut PgConnection, server: &Server, dataset: u64) -> anyhow::
             category_ids: None,
             words: vec![],
             statuses: vec![],
+            territory: None,
         };
         cases.push(Case {
             scenario: format!("Q6 tile z{z}"),

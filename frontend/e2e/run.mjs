@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { bundleGzipBytes, Harness, OUT, tolerant } from './harness.mjs';
+import { spawnSync } from 'node:child_process';
+import { ARCHIPEL_BIN, bundleGzipBytes, Harness, OUT, REPO, tolerant } from './harness.mjs';
 import { workspaceScenarios } from './workspace.mjs';
 
 const require = createRequire(import.meta.url);
@@ -559,6 +560,83 @@ scenario('near-me-refused', async (page, h) => {
   });
   await page.getByRole('button', { name: 'Autour de moi' }).click();
   await page.getByRole('alert').filter({ hasText: 'Vous avez refusé de partager votre position' }).waitFor();
+});
+
+/** The demo's simplified outlines of Toulouse Métropole (idempotent: a retry imports them again). */
+function importDemoTerritories(h) {
+  for (const [level, file] of [['epci', 'epci-2024.geojson'], ['commune', 'commune-2024.geojson']]) {
+    const args = ['territory', 'import', '--level', level, '--year', '2024', join(REPO, 'demo', 'territories', file)];
+    const run = spawnSync(ARCHIPEL_BIN, args, { env: { ...process.env, DATABASE_URL: h.databaseUrl }, encoding: 'utf8' });
+    assert.equal(run.status, 0, `territory import of ${file}: ${run.stderr}`);
+  }
+}
+
+scenario('territory-dashboard', async (page, h) => {
+  importDemoTerritories(h);
+  const cafe = h.ids.get('Repair Café Toulouse Saint-Cyprien');
+  const fablab = h.ids.get('Fablab de la Prairie');
+  const scores = { 'longer-life': 2, 'waste-avoided': 1, 'ties-created': 2, 'local-jobs': 0, openness: 1, 'local-networks': 2 };
+  const assessed = await h.api(`/api/v1/initiatives/${cafe.id}/assessments`, { method: 'POST', body: JSON.stringify({ scores, evidence: 'e2e' }) });
+  assert.equal(assessed.status, 201, JSON.stringify(assessed.body));
+  const linked = await h.api(`/api/v1/initiatives/${fablab.id}/links`, { method: 'POST', body: JSON.stringify({ to: cafe.id, kind: 'partner' }) });
+  assert.ok([201, 409].includes(linked.status), JSON.stringify(linked.body));
+  const { body: figures } = await h.api('/api/v1/territories/31555');
+  assert.ok(figures.initiatives.total >= 2, `the Toulouse fixtures are in Toulouse: ${JSON.stringify(figures.initiatives)}`);
+
+  const response = await page.goto(`${h.baseUrl}/territories/31555?lang=fr`);
+  assertPageHeaders(response, '*');
+  await page.locator('h1', { hasText: 'Toulouse' }).waitFor();
+  assert.equal(await page.locator('html').getAttribute('lang'), 'fr');
+  const values = await page.locator('#figures .tb-value').allInnerTexts();
+  assert.equal(values[0].replace(/\s/g, ''), '504078', `population: ${values}`);
+  assert.equal(values[1], String(figures.initiatives.total), `initiatives: ${values}`);
+  assert.match(await text(page, '#figures'), /Référence/);
+  assert.match(await text(page, '.tb-parents'), /Toulouse Métropole/);
+  // Practices present as bars, missing ones named.
+  assert.ok((await page.locator('#practices svg.bars rect').count()) >= 2, 'a bar per practice present');
+  assert.match(await text(page, '#missing'), /Absentes/);
+  // The radar: five dimensions, this territory's means drawn.
+  const radar = page.locator('#evaluation svg.radar');
+  await radar.waitFor();
+  assert.match(await radar.getAttribute('aria-label'), /Environnement 1,5/);
+  const vertices = (await page.locator('#evaluation .radar-here').getAttribute('points')).split(' ');
+  assert.equal(vertices.length, 5, 'one vertex per dimension');
+  assert.equal(await page.locator('#evaluation .radar-label').count(), 5);
+  assert.match(await text(page, '#evaluation table'), /Environnement\s+1,5/);
+  assert.match(await text(page, '#networks'), /Fablab de la Prairie|Repair Café Toulouse Saint-Cyprien/);
+  // The map draws the outline and every initiative of the territory.
+  await page.waitForFunction((n) => window.__archipelTerritory?.points === n, figures.initiatives.total, { timeout: 20000 });
+  await axeViolations(page, 'territory dashboard');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  await axeViolations(page, 'territory dashboard on a phone');
+  // In English, and an unknown territory says so.
+  await page.goto(`${h.baseUrl}/territories/243100518?lang=en`);
+  await page.locator('h1', { hasText: 'Toulouse Métropole' }).waitFor();
+  await page.getByRole('heading', { name: 'Key figures' }).waitFor();
+  assert.match(await text(page, '#children'), /Toulouse/);
+  await page.goto(`${h.baseUrl}/territories/99999?lang=en`);
+  await page.getByRole('alert').filter({ hasText: 'Archipel does not know this territory' }).waitFor();
+  // The card of the map shows the linked initiative, and opens it.
+  await page.goto(`${h.baseUrl}/?i=${cafe.slug}`);
+  const links = page.locator('#card .card-links');
+  await links.getByRole('heading', { name: 'Initiatives liées' }).waitFor();
+  assert.match(await links.innerText(), /Partenaire : Fablab de la Prairie/);
+  await links.getByRole('link', { name: 'Fablab de la Prairie' }).click();
+  await page.locator('#card h2', { hasText: 'Fablab de la Prairie' }).waitFor();
+  await page.locator('#card .card-links', { hasText: 'Repair Café Toulouse Saint-Cyprien' }).waitFor();
+  await waitForUrl(page, (p) => p.get('i') === fablab.slug, 'the linked initiative selected');
+  // On the map, a line from the selected initiative to the one it is linked with.
+  await mapReady(page);
+  await page.waitForFunction(() => window.__archipel.map.queryRenderedFeatures({ layers: ['ar-links'] }).length > 0, null, { timeout: 20000 });
+  await page.locator('#card .card-close').click();
+  await page.waitForFunction(() => window.__archipel.map.queryRenderedFeatures({ layers: ['ar-links'] }).length === 0, null, { timeout: 10000 });
+  // From the map's search, a territory opens its dashboard.
+  await page.locator('#search-input').fill('Toulouse Métro');
+  const suggestion = page.getByRole('option', { name: /Toulouse Métropole.*Territoire · 243100518/ });
+  await suggestion.click();
+  await page.waitForURL(/\/territories\/epci%3A243100518\?lang=fr$/);
+  await page.locator('h1', { hasText: 'Toulouse Métropole' }).waitFor();
 });
 
 scenario('accessibility-axe', async (page, h) => {

@@ -103,6 +103,9 @@ export class App {
       },
       onLoaded: (item) => this.onCardLoaded(item),
       onReport: (item) => openReportForm(this.lang, this.dialog, item),
+      hrefOf: (slug) => `${location.origin}/${serializeState({ view: null, categories: [], q: '', selected: slug, lang: currentState().lang })}`,
+      openLinked: (slug) => this.navigate({ selected: slug }),
+      onLinks: (item, ends) => this.map?.showLinks([item.point.lon, item.point.lat], ends),
       permalink: (item) => {
         const s = currentState();
         return `${location.origin}/${serializeState({ view: null, categories: [], q: '', selected: item.slug, lang: s.lang })}`;
@@ -227,7 +230,10 @@ export class App {
         if (motion === 'fly') this.map.flyTo(state.view);
         else this.map.jumpTo(state.view);
       }
-      if (!state.selected) this.map.mark('selected', null);
+      if (!state.selected) {
+        this.map.mark('selected', null);
+        this.map.showLinks(null, []);
+      }
     }
     const focus = this.focusCard;
     this.focusCard = false;

@@ -1,10 +1,10 @@
 // The details of one initiative: what it is, where, when it is open (computed in the browser's
 // time zone), how to reach it, where the data comes from, and a permanent link.
 
-import { categoryName, getInitiative, isAbort, messageOf, type Category, type Initiative } from './api';
+import { categoryName, getInitiative, isAbort, messageOf, request, type Category, type Initiative } from './api';
 import { copyText, h, mailtoHref, safeHref } from './dom';
 import { swatch } from './filters';
-import { t, weekdayName, weekdayShort, type Lang } from './i18n';
+import { t, weekdayName, weekdayShort, type Key, type Lang } from './i18n';
 import { uiIcon } from './icons';
 import { formatMinute, formatSpans, mondayWeekday, openingStatus, parseOpeningHours, type Status } from './opening-hours';
 import { isStale } from './stale';
@@ -19,7 +19,29 @@ interface Ctx {
   permalink: (item: Initiative) => string;
   /** In the embed: a link to the full map instead of the permalink box. */
   compact?: boolean;
+  /** The URL of another initiative (a linked one), and how to open it in place. */
+  hrefOf: (slug: string) => string;
+  openLinked?: (slug: string) => void;
+  /** The linked initiatives of the card shown (none: an empty list), to draw on the map. */
+  onLinks?: (item: Initiative, ends: [number, number][]) => void;
 }
+
+interface LinkView {
+  id: number;
+  kind: string;
+  initiative: { slug: string; name: string; lon: number; lat: number };
+}
+
+const LINK_KINDS: Record<string, Key> = {
+  partner: 'linkPartner',
+  member_of: 'linkMemberOf',
+  has_member: 'linkHasMember',
+  spin_off_of: 'linkSpinOffOf',
+  has_spin_off: 'linkHasSpinOff',
+  shares_premises_with: 'linkSharesPremises',
+  supplies: 'linkSupplies',
+  supplied_by: 'linkSuppliedBy',
+};
 
 /** "Open now · closes at 18:00" and friends. */
 export function statusSentence(lang: Lang, status: Status): { open: boolean; text: string } | null {
@@ -180,6 +202,42 @@ export class Card {
     return close;
   }
 
+  /** Fills `section` with the initiatives linked to `item` (left hidden when there are none). */
+  private async loadLinks(lang: Lang, item: Initiative, section: HTMLElement): Promise<void> {
+    let links: LinkView[];
+    try {
+      links = (await request<{ links: LinkView[] }>(lang, `/api/v1/initiatives/${encodeURIComponent(item.id)}/links`)).links;
+    } catch {
+      return;
+    }
+    if (this.item?.id !== item.id) return;
+    this.ctx.onLinks?.(
+      item,
+      links.map((l) => [l.initiative.lon, l.initiative.lat]),
+    );
+    if (!links.length) return;
+    const list = h(
+      'ul',
+      { class: 'plain' },
+      ...links.map((link) => {
+        const kind = LINK_KINDS[link.kind];
+        const anchor = h('a', { href: this.ctx.hrefOf(link.initiative.slug) }, link.initiative.name);
+        if (this.ctx.openLinked) {
+          anchor.addEventListener('click', (e) => {
+            e.preventDefault();
+            this.ctx.openLinked?.(link.initiative.slug);
+          });
+        } else {
+          anchor.target = '_blank';
+          anchor.rel = 'noopener';
+        }
+        return h('li', {}, kind ? `${t(lang, kind)} ` : '', anchor);
+      }),
+    );
+    section.replaceChildren(h('h3', { id: 'card-links-title' }, uiIcon('link'), t(lang, 'linkedTitle')), list);
+    section.hidden = false;
+  }
+
   private render(lang: Lang, focus: boolean): void {
     const item = this.item;
     if (!item) return;
@@ -232,6 +290,10 @@ export class Card {
     if (contact.childElementCount) {
       parts.push(h('section', { class: 'card-section', 'aria-labelledby': 'card-contact-title' }, h('h3', { id: 'card-contact-title' }, t(lang, 'contact')), contact));
     }
+
+    const linked = h('section', { class: 'card-section card-links', hidden: true, 'aria-labelledby': 'card-links-title' });
+    parts.push(linked);
+    void this.loadLinks(lang, item, linked);
 
     const meta = h('dl', { class: 'meta' });
     const p = item.provenance;

@@ -46,6 +46,7 @@ async function start(): Promise<void> {
     },
     onLoaded: (item) => map?.mark('selected', [item.point.lon, item.point.lat]),
     permalink: (item) => `${location.origin}/${serializeState({ ...fullState, selected: item.slug })}`,
+    hrefOf: (slug) => `${location.origin}/${serializeState({ ...fullState, selected: slug })}`,
   });
   try {
     map = await ArchipelMap.create({

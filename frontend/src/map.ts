@@ -24,6 +24,8 @@ import { filterQuery, type BBox, type View } from './url-state';
 
 const SOURCE = 'archipel';
 const MARKS = 'archipel-marks';
+const LINKS = 'archipel-links';
+export const LINK_LAYER = 'ar-links';
 export const CLUSTER_LAYER = 'ar-clusters';
 export const POINT_LAYER = 'ar-initiatives';
 const INTERACTIVE = [CLUSTER_LAYER, POINT_LAYER];
@@ -259,6 +261,15 @@ export class ArchipelMap {
       promoteId: { initiatives: 'id' },
     });
     map.addSource(MARKS, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    map.addSource(LINKS, { type: 'geojson', data: { type: 'FeatureCollection', features: this.linkLines() } });
+    // Lines from the selected initiative to those it is linked with, under the points.
+    map.addLayer({
+      id: LINK_LAYER,
+      type: 'line',
+      source: LINKS,
+      layout: { 'line-cap': 'round' },
+      paint: { 'line-color': '#111827', 'line-width': 2, 'line-dasharray': [2, 2], 'line-opacity': 0.8 },
+    });
     map.addLayer({
       id: CLUSTER_LAYER,
       type: 'circle',
@@ -445,6 +456,18 @@ export class ArchipelMap {
   }
 
   /** Puts (or removes, with null) a mark at [lon, lat]. */
+  /** Draws lines from `from` to each of `to` (the selected initiative's links); null clears. */
+  showLinks(from: [number, number] | null, to: readonly [number, number][]): void {
+    this.links = from ? to.map((end) => [from, end]) : [];
+    this.map.getSource<GeoJSONSource>(LINKS)?.setData({ type: 'FeatureCollection', features: this.linkLines() });
+  }
+
+  private links: [number, number][][] = [];
+
+  private linkLines(): GeoJSON.Feature[] {
+    return this.links.map((coordinates) => ({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates } }));
+  }
+
   mark(kind: MarkKind, at: [number, number] | null): void {
     if (at) this.marks.set(kind, at);
     else this.marks.delete(kind);

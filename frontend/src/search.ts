@@ -1,7 +1,8 @@
 // The search box: suggestions as you type (the API's accent-insensitive prefix search) in an
 // ARIA 1.2 combobox; choosing one flies to the initiative, submitting the words filters the map.
+// Territories whose name or code matches follow the initiatives: choosing one opens its dashboard.
 
-import { categoryName, isAbort, messageOf, suggestInitiatives, type Category, type Initiative } from './api';
+import { categoryName, isAbort, messageOf, request, suggestInitiatives, type Category, type Initiative } from './api';
 import { debounce, h } from './dom';
 import { t, type Lang } from './i18n';
 import { MAX_Q } from './url-state';
@@ -15,8 +16,19 @@ interface Ctx {
   onPick: (item: Initiative) => void;
 }
 
+/** A territory suggested by `/api/v1/territories`. */
+interface TerritoryHit {
+  level: string;
+  code: string;
+  name: string;
+}
+
+type Option = { initiative: Initiative } | { territory: TerritoryHit };
+
+const TERRITORY_SUGGESTIONS = 3;
+
 export class Search {
-  private items: Initiative[] = [];
+  private items: Option[] = [];
   private active = -1;
   private controller: AbortController | null = null;
   private readonly suggest = debounce((text: string) => void this.fetch(text), 180);
@@ -73,10 +85,16 @@ export class Search {
     const controller = new AbortController();
     this.controller = controller;
     const lang = this.ctx.lang();
+    const territoryParams = new URLSearchParams({ q: text, limit: String(TERRITORY_SUGGESTIONS) });
+    // Territories are a bonus: their failure leaves the initiatives.
+    const territories = request<{ territories: TerritoryHit[] }>(lang, `/api/v1/territories?${territoryParams.toString()}`, { signal: controller.signal })
+      .then((r) => r.territories)
+      .catch(() => [] as TerritoryHit[]);
     try {
       const result = await suggestInitiatives(lang, text, 8, controller.signal);
+      const found = await territories;
       if (controller.signal.aborted) return;
-      this.show(lang, text, result.items);
+      this.show(lang, text, [...result.items.map((initiative) => ({ initiative })), ...found.map((territory) => ({ territory }))]);
     } catch (e) {
       if (isAbort(e)) return;
       this.items = [];
@@ -86,7 +104,7 @@ export class Search {
     }
   }
 
-  private show(lang: Lang, text: string, items: Initiative[]): void {
+  private show(lang: Lang, text: string, items: Option[]): void {
     this.items = items;
     this.active = -1;
     this.input.removeAttribute('aria-activedescendant');
@@ -98,13 +116,22 @@ export class Search {
       return;
     }
     this.listbox.replaceChildren(
-      ...items.map((item, i) => {
-        const main = index.get(item.categories[0] ?? '');
-        const detail = [main ? categoryName(main, lang) : null, item.address.city].filter(Boolean).join(' · ');
+      ...items.map((choice, i) => {
+        let name: string;
+        let detail: string;
+        if ('initiative' in choice) {
+          const item = choice.initiative;
+          const main = index.get(item.categories[0] ?? '');
+          name = item.name;
+          detail = [main ? categoryName(main, lang) : null, item.address.city].filter(Boolean).join(' · ');
+        } else {
+          name = choice.territory.name;
+          detail = t(lang, 'searchTerritory', { code: choice.territory.code });
+        }
         const option = h(
           'li',
           { role: 'option', id: `suggestion-${i}`, class: 'suggestion', 'aria-selected': 'false' },
-          h('span', { class: 'suggestion-name' }, item.name),
+          h('span', { class: 'suggestion-name' }, name),
           detail ? h('span', { class: 'suggestion-detail' }, detail) : null,
         );
         option.addEventListener('mousedown', (e) => e.preventDefault());
@@ -143,9 +170,15 @@ export class Search {
   }
 
   private pick(i: number): void {
-    const item = this.items[i];
-    if (!item) return;
+    const choice = this.items[i];
+    if (!choice) return;
     this.close();
+    if ('territory' in choice) {
+      const { level, code } = choice.territory;
+      location.assign(`/territories/${encodeURIComponent(`${level}:${code}`)}?lang=${this.ctx.lang()}`);
+      return;
+    }
+    const item = choice.initiative;
     this.input.value = item.name;
     this.clear.hidden = false;
     this.ctx.onPick(item);

@@ -9,5 +9,5 @@ DROP FUNCTION archipel_recount_after_taxonomy();
 DROP FUNCTION archipel_count_links();
 DROP FUNCTION archipel_count_map_points();
 DROP FUNCTION archipel_recount_category_counts();
-DROP FUNCTION archipel_category_closure();
+DROP FUNCTION archipel_category_ancestry();
 DROP TABLE category_count_deltas;

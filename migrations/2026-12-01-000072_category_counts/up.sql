@@ -14,7 +14,7 @@ CREATE TABLE category_count_deltas (
 CREATE INDEX category_count_deltas_category_idx ON category_count_deltas (category_id);
 
 -- Every category with each of its ancestors and itself.
-CREATE FUNCTION archipel_category_closure() RETURNS TABLE (ancestor integer, descendant integer)
+CREATE FUNCTION archipel_category_ancestry() RETURNS TABLE (ancestor integer, descendant integer)
     LANGUAGE sql STABLE AS $$
     WITH RECURSIVE closure (ancestor, descendant) AS (
         SELECT id, id FROM categories
@@ -30,7 +30,7 @@ CREATE FUNCTION archipel_recount_category_counts() RETURNS void
     DELETE FROM category_count_deltas;
     INSERT INTO category_count_deltas (category_id, delta)
     SELECT cl.ancestor, count(DISTINCT ic.initiative_id)
-    FROM archipel_category_closure() cl
+    FROM archipel_category_ancestry() cl
     JOIN initiative_categories ic ON ic.category_id = cl.descendant
     JOIN map_points m ON m.id = ic.initiative_id
     GROUP BY cl.ancestor;
@@ -45,7 +45,7 @@ BEGIN
     FROM (SELECT DISTINCT cl.ancestor, ic.initiative_id
           FROM changed ch
           JOIN initiative_categories ic ON ic.initiative_id = ch.id
-          JOIN archipel_category_closure() cl ON cl.descendant = ic.category_id) AS cl
+          JOIN archipel_category_ancestry() cl ON cl.descendant = ic.category_id) AS cl
     GROUP BY cl.ancestor;
     RETURN NULL;
 END $$;
@@ -73,10 +73,10 @@ BEGIN
         WHERE TG_OP = 'DELETE'
     ), now_counts AS (
         SELECT DISTINCT n.initiative_id, cl.ancestor FROM now_links n
-        JOIN archipel_category_closure() cl ON cl.descendant = n.category_id
+        JOIN archipel_category_ancestry() cl ON cl.descendant = n.category_id
     ), before_counts AS (
         SELECT DISTINCT b.initiative_id, cl.ancestor FROM before_links b
-        JOIN archipel_category_closure() cl ON cl.descendant = b.category_id
+        JOIN archipel_category_ancestry() cl ON cl.descendant = b.category_id
     ), moves AS (
         SELECT ancestor, 1 AS d FROM (SELECT * FROM now_counts EXCEPT SELECT * FROM before_counts) AS gained
         UNION ALL

@@ -36,6 +36,9 @@ pub enum StoreError {
     /// field errors).
     #[error("unknown categories: {0:?}")]
     UnknownCategories(Vec<String>),
+    /// A territory code (of a filter) that names no imported territory.
+    #[error("unknown territory: {0}")]
+    UnknownTerritory(String),
     #[error("conflict: {0:?}")]
     Conflict(Text),
     #[error("database: {0}")]

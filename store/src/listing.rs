@@ -7,6 +7,7 @@ use crate::error::{FieldError, StoreError, StoreResult};
 use crate::filter::Filter;
 use crate::initiative::Representation;
 use crate::statement::Statement;
+use crate::territory::TerritoryFilter;
 use crate::text;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -95,6 +96,8 @@ pub struct ListQuery {
     pub updated_until: Option<DateTime<Utc>>,
     /// A CQL2 filter (OGC API `filter`), already checked.
     pub filter: Option<Filter>,
+    /// Only initiatives in this territory (resolved by `territory::filter`).
+    pub territory: Option<TerritoryFilter>,
     pub limit: i64,
     pub cursor: Option<Cursor>,
 }
@@ -111,6 +114,7 @@ impl Default for ListQuery {
             updated_since: None,
             updated_until: None,
             filter: None,
+            territory: None,
             limit: DEFAULT_LIMIT,
             cursor: None,
         }
@@ -255,6 +259,9 @@ pub(crate) fn push_filters(st: &mut Statement<'static>, q: &ListQuery) {
     if let Some(filter) = &q.filter {
         st.push_sql(" AND ");
         filter.push(st);
+    }
+    if let Some(territory) = &q.territory {
+        territory.push(st);
     }
 }
 

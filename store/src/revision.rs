@@ -19,6 +19,10 @@ pub enum Action {
     Restore,
     /// The initiative absorbed another one (named by the revision's `merged_from`).
     Merge,
+    /// A link to another initiative added (recorded on both).
+    Link,
+    /// A link removed (recorded on both).
+    Unlink,
 }
 
 impl Action {
@@ -31,6 +35,8 @@ impl Action {
             Action::Withdraw => "withdraw",
             Action::Restore => "restore",
             Action::Merge => "merge",
+            Action::Link => "link",
+            Action::Unlink => "unlink",
         }
     }
 }

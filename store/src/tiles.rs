@@ -18,6 +18,7 @@ use crate::domain::Status;
 use crate::error::StoreResult;
 use crate::listing;
 use crate::statement::Statement;
+use crate::territory::TerritoryFilter;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Binary, Integer, Text};
 
@@ -38,6 +39,8 @@ pub struct TileQuery {
     pub category_ids: Option<Vec<i32>>,
     pub words: Vec<String>,
     pub statuses: Vec<Status>,
+    /// Only initiatives in this territory.
+    pub territory: Option<TerritoryFilter>,
 }
 
 impl TileQuery {
@@ -64,6 +67,9 @@ fn push_filters(st: &mut Statement<'static>, q: &TileQuery) {
     }
     if !q.statuses.is_empty() {
         listing::push_status_filter(st, &q.statuses);
+    }
+    if let Some(territory) = &q.territory {
+        territory.push_by_id(st);
     }
 }
 

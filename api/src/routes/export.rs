@@ -19,7 +19,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use archipel_store::export::Format;
 use archipel_store::listing::ListQuery;
-use archipel_store::{StoreError, category, export, text};
+use archipel_store::{StoreError, category, export, territory, text};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,7 +49,14 @@ fn refused(why: Refused, gate: &ExportGate) -> ApiError {
 }
 
 /// Parameters of the exports: the listing's filters that make sense for a whole download.
-pub const EXPORT_PARAMS: &[&str] = &["bbox", "category", "status", "updated_since", "lang"];
+pub const EXPORT_PARAMS: &[&str] = &[
+    "bbox",
+    "category",
+    "status",
+    "updated_since",
+    "territory",
+    "lang",
+];
 
 /// The export's filters, parsed as the listing's are; category slugs resolved (unknown: 400).
 async fn export_query(state: &AppState, pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
@@ -67,9 +74,17 @@ async fn export_query(state: &AppState, pairs: &[(String, String)]) -> Result<Li
     let request = list_params::parse(pairs)?;
     let mut query = request.query;
     let slugs = request.category_slugs;
-    query.category_ids = state
-        .read(move |conn| category::filter_ids(conn, &slugs))
+    let territory = request.territory;
+    let (category_ids, territory) = state
+        .read(move |conn| {
+            Ok((
+                category::filter_ids(conn, &slugs)?,
+                territory::filter(conn, territory.as_ref())?,
+            ))
+        })
         .await?;
+    query.category_ids = category_ids;
+    query.territory = territory;
     Ok(query)
 }
 

@@ -1,6 +1,6 @@
 //! The built front end (`frontend/dist`): hashed assets cached for a year, HTML never cached,
-//! unknown non-API paths answered with the app (its router reads the URL), and `/embed` the only
-//! page other sites may frame.
+//! unknown non-API paths answered with the app (its router reads the URL), and `/embed` and the
+//! territory dashboards (`/territories/{code}`) the only pages other sites may frame.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -110,6 +110,10 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
     // The workspace is one page; its views (and the invitation and reset links) are its routes.
     if path == "/workspace" || path.starts_with("/workspace/") {
         return page(&req, &state, root.join("workspace.html"), false);
+    }
+    // A territory's dashboard: embeddable like the map.
+    if path.starts_with("/territories/") {
+        return page(&req, &state, root.join("territory.html"), true);
     }
     if let Some(file) = inside(root, path).filter(|f| f.is_file()) {
         if file.extension().is_some_and(|e| e == "html") {

@@ -14,7 +14,7 @@ use archipel_store::listing::{self, Page};
 use archipel_store::merge::{self, MergeField};
 use archipel_store::revision::{self, Action, Author};
 use archipel_store::token::Caller;
-use archipel_store::{StoreError, category, text};
+use archipel_store::{StoreError, category, territory, text};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -95,11 +95,13 @@ async fn fetch_page(
     let ListRequest {
         mut query,
         category_slugs,
+        territory,
         ..
     } = request;
     let outcome = state
         .read(move |conn| {
             query.category_ids = category::filter_ids(conn, &category_slugs)?;
+            query.territory = territory::filter(conn, territory.as_ref())?;
             Ok(listing::list(conn, &query, repr))
         })
         .await?;

@@ -38,6 +38,7 @@ const ITEM_PARAMS: &[&str] = &[
     "cursor",
     "f",
     "lang",
+    "territory",
 ];
 
 const CONFORMANCE: &[&str] = &[
@@ -369,7 +370,7 @@ fn parse_items(pairs: &[(String, String)]) -> Result<ItemsRequest, ApiError> {
                 }
             }
             "f" if matches!(value.as_str(), "json" | "geojson" | "html") => {}
-            "lang" | "bbox" | "crs" | "bbox-crs" | "filter-lang" => {}
+            "lang" | "bbox" | "crs" | "bbox-crs" | "filter-lang" | "territory" => {}
             name => match filter::QUERYABLES
                 .iter()
                 .find(|q| q.name == name && q.kind == filter::Kind::Text)
@@ -447,9 +448,11 @@ pub async fn items(
         bbox,
         crs,
     } = parse_items(&pairs)?;
+    let territory = crate::list_params::parse_territory(&pairs)?;
     let limit = query.limit;
     let page = state
         .read(move |conn| {
+            query.territory = archipel_store::territory::filter(conn, territory.as_ref())?;
             if let Some((corners, bbox_crs)) = bbox {
                 query.bbox = Some(crs::bbox_to_crs84(conn, corners, bbox_crs)?);
             }

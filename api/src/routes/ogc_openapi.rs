@@ -226,7 +226,7 @@ fn items() -> Value {
         "get": get(
             "getFeatures", "The collection's published initiatives, a page at a time (follow the `next` link)",
             "Data",
-            &["collectionId", "limit", "bbox", "bbox-crs", "datetime", "filter", "filter-lang", "filter-crs", "crs", "cursor", "f", "lang"],
+            &["collectionId", "limit", "bbox", "bbox-crs", "datetime", "filter", "filter-lang", "filter-crs", "crs", "cursor", "territory", "f", "lang"],
             ok("A page of initiatives, with a `next` link while more follow", GEOJSON, "featureCollectionGeoJSON"),
             &["400", "404", "503"],
         ),
@@ -298,6 +298,10 @@ fn parameters() -> Value {
             "A CQL2 filter on the queryables (see `/collections/{collectionId}/queryables`), e.g. \
              `city = 'Lyon' AND S_INTERSECTS(geometry, BBOX(4.8, 45.7, 4.9, 45.8))`",
             json!({ "type": "string" })),
+        "territory": query("territory",
+            "Only initiatives in this territory: INSEE commune code, EPCI SIREN, département, or `LEVEL:CODE` \
+             (e.g. `region:76`); see /api/v1/territories",
+            json!({ "type": "string", "pattern": "^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$" })),
         "filter-lang": query("filter-lang",
             "The language of `filter`",
             json!({ "type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text" })),
@@ -506,7 +510,7 @@ mod tests {
             (Some(10_000), Some(10))
         );
         let items = &doc["paths"]["/collections/{collectionId}/items"]["get"];
-        assert_eq!(items["parameters"].as_array().map(Vec::len), Some(12));
+        assert_eq!(items["parameters"].as_array().map(Vec::len), Some(13));
         for status in ["200", "400", "404", "503"] {
             assert!(items["responses"].get(status).is_some(), "{status}");
         }

@@ -9,12 +9,12 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use archipel_store::domain::{Status, parse_category_slug};
 use archipel_store::tiles::{self, TileQuery};
-use archipel_store::{category, text};
+use archipel_store::{category, territory, text};
 use bytes::Bytes;
 use std::hash::{Hash, Hasher};
 
 pub const MVT: &str = "application/vnd.mapbox-vector-tile";
-const TILE_PARAMS: &[&str] = &["category", "q", "status", "lang"];
+const TILE_PARAMS: &[&str] = &["category", "q", "status", "territory", "lang"];
 
 fn bad_address() -> ApiError {
     ApiError::bad_request(
@@ -46,6 +46,7 @@ fn parse_address(z: &str, x: &str, y: &str) -> Result<(u32, u32, u32), ApiError>
         ("category" = Option<String>, Query, description = "Comma-separated category slugs; a family includes its practices"),
         ("q" = Option<String>, Query, description = "Words to find (as in the listings)"),
         ("status" = Option<String>, Query, description = "Comma-separated: active, inactive, closed"),
+        ("territory" = Option<String>, Query, description = "Only initiatives in this territory: an INSEE commune code, an EPCI SIREN, a département or, after `region:`, a région code (see /api/v1/territories)", pattern = r"^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$"),
     ),
     responses(
         (status = 200, description = "Mapbox Vector Tile with the layers `clusters` (count, category, colour, west, south, east, north) and `initiatives` (id, slug, name, category, colour, confirmed: the day, YYYY-MM-DD, it was last confirmed or else created)", content_type = "application/vnd.mapbox-vector-tile"),
@@ -69,7 +70,9 @@ pub async fn tile(
         category_ids: None,
         words: Vec::new(),
         statuses: Vec::new(),
+        territory: None,
     };
+    let territory = crate::list_params::parse_territory(&pairs)?;
     let mut slugs = Vec::new();
     for (key, value) in pairs.iter() {
         match key.as_str() {
@@ -105,13 +108,18 @@ pub async fn tile(
     slugs.dedup();
     query.statuses.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     query.statuses.dedup();
-    let key = tile_key(z, x, y, &slugs, &query.words, &query.statuses);
+    let mut key = tile_key(z, x, y, &slugs, &query.words, &query.statuses);
+    if let Some(t) = &territory {
+        let level = t.level.map_or("", |l| l.as_str());
+        key.push_str(&format!("&t={level}:{}", t.code));
+    }
     let bytes = state
         .tiles
         .get_or_build(&key, || async {
             let tile = state
                 .read(move |conn| {
                     query.category_ids = category::filter_ids(conn, &slugs)?;
+                    query.territory = territory::filter(conn, territory.as_ref())?;
                     tiles::tile(conn, &query)
                 })
                 .await?;

@@ -31,10 +31,7 @@ export interface AreaEditor {
 }
 
 const SOURCE = 'ws-area';
-interface Data {
-  type: 'FeatureCollection';
-  features: { type: 'Feature'; properties: { kind: string }; geometry: { type: string; coordinates: unknown } }[];
-}
+type Data = GeoJSON.FeatureCollection<GeoJSON.LineString | GeoJSON.Polygon, { kind: string }>;
 
 /** The outer ring of a Polygon or of a MultiPolygon's first polygon, without its closing position. */
 export function ringOf(geometry: { type: string; coordinates: unknown } | null | undefined): Position[] | null {

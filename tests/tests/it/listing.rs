@@ -329,7 +329,7 @@ async fn kept_category_counts_equal_a_recount_after_every_kind_of_change() {
     let recount = |app: &TestApp| {
         diesel::sql_query(
             "SELECT c.slug, count(DISTINCT ic.initiative_id) AS n FROM categories c
-             LEFT JOIN archipel_category_closure() cl ON cl.ancestor = c.id
+             LEFT JOIN archipel_category_ancestry() cl ON cl.ancestor = c.id
              LEFT JOIN initiative_categories ic ON ic.category_id = cl.descendant
                   AND EXISTS (SELECT 1 FROM map_points m WHERE m.id = ic.initiative_id)
              GROUP BY c.slug ORDER BY c.slug",

@@ -1,0 +1,506 @@
+//! The evaluation grid (`/api/v1/evaluation/criteria`), the assessments of an initiative
+//! (`/api/v1/initiatives/{key}/assessments`) and a territory's evaluation as CSV.
+
+use crate::auth::{self, Admin, Editor, MaybeCaller};
+use crate::error::ApiError;
+use crate::lang::Lang;
+use crate::routes::initiatives::resolve_id;
+use crate::routes::territories::{no_territory, parse_reference};
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use archipel_store::evaluation::{self, CriterionDraft, Grid, Means};
+use archipel_store::territory::{self, Level, TerritoryFilter};
+use archipel_store::{FieldError, StoreError, text};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+fn grid_body(grid: &Grid, lang: Lang) -> Value {
+    let pick = |fr: &str, en: &str| match lang {
+        Lang::Fr => fr.to_string(),
+        Lang::En => en.to_string(),
+    };
+    json!({
+        "version": grid.version,
+        "dimensions": grid.dimensions.iter().map(|(d, criteria)| json!({
+            "slug": d.slug,
+            "name": pick(&d.name_fr, &d.name_en),
+            "name_fr": d.name_fr,
+            "name_en": d.name_en,
+            "criteria": criteria.iter().map(|c| json!({
+                "slug": c.slug,
+                "name": pick(&c.name_fr, &c.name_en),
+                "question": pick(&c.question_fr, &c.question_en),
+                "name_fr": c.name_fr,
+                "name_en": c.name_en,
+                "question_fr": c.question_fr,
+                "question_en": c.question_en,
+                "scale": {"min": c.scale_min, "max": c.scale_max, "not_applicable": true},
+                "version": c.version,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The evaluation grid: dimensions, each with its current criteria (`name` and `question` in
+/// the request's language, both languages beside), their scale (`null` scores: not applicable).
+#[utoipa::path(
+    get, path = "/api/v1/evaluation/criteria", tag = "evaluation",
+    params(("lang" = Option<String>, Query, description = "`fr` or `en` (default from Accept-Language)")),
+    responses((status = 200, description = "The grid", body = crate::openapi::GridDoc))
+)]
+pub async fn criteria(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let lang = Lang::from_request(req.headers(), req.query_string());
+    let grid = state.read(evaluation::grid).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::VARY, "Accept-Language"))
+        .json(grid_body(&grid, lang)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Texts {
+    fr: String,
+    en: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scale {
+    min: i64,
+    max: i64,
+}
+
+/// A criterion as an administrator sends it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriterionInput {
+    slug: Option<String>,
+    dimension: String,
+    name: Texts,
+    question: Texts,
+    scale: Option<Scale>,
+    position: Option<i16>,
+}
+
+fn checked_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            "invalid_text",
+            text!("{} must hold 1 to {} characters", field, max;
+                  "{} doit contenir de 1 à {} caractères", field, max),
+        ));
+    }
+    value.to_string()
+}
+
+fn draft(input: &CriterionInput) -> Result<CriterionDraft, ApiError> {
+    let mut errors = Vec::new();
+    let name_fr = checked_text("/name/fr", &input.name.fr, 200, &mut errors);
+    let name_en = checked_text("/name/en", &input.name.en, 200, &mut errors);
+    let question_fr = checked_text("/question/fr", &input.question.fr, 500, &mut errors);
+    let question_en = checked_text("/question/en", &input.question.en, 500, &mut errors);
+    let (min, max) = input.scale.as_ref().map_or((-1, 2), |s| (s.min, s.max));
+    if !(-10..=10).contains(&min) || !(-10..=10).contains(&max) || min >= max {
+        errors.push(FieldError::new(
+            "/scale",
+            "invalid_scale",
+            text!("the scale goes from min to max, whole numbers from -10 to 10 with min < max";
+                  "l'échelle va de min à max, entiers de -10 à 10 avec min < max"),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Unprocessable(errors));
+    }
+    Ok(CriterionDraft {
+        dimension: input.dimension.clone(),
+        name_fr,
+        name_en,
+        question_fr,
+        question_en,
+        scale_min: min as i16,
+        scale_max: max as i16,
+        position: input.position.unwrap_or(0),
+    })
+}
+
+fn checked_slug(raw: &str) -> Result<String, ApiError> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 60
+        && raw.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if ok {
+        Ok(raw.to_string())
+    } else {
+        Err(ApiError::Unprocessable(vec![FieldError::new(
+            "/slug",
+            "invalid_slug",
+            text!("a slug is lower-case letters and digits separated by single hyphens, at most 60 characters; got '{}'", raw;
+                  "un identifiant est fait de minuscules et de chiffres séparés par des tirets simples, 60 caractères au plus ; reçu « {} »", raw),
+        )]))
+    }
+}
+
+/// Add a criterion to the grid (administrators).
+#[utoipa::path(
+    post, path = "/api/v1/evaluation/criteria", tag = "evaluation",
+    request_body(content = crate::openapi::CriterionInputDoc),
+    responses(
+        (status = 201, description = "Added (version 1)", body = crate::openapi::CriterionDoc),
+        (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn add_criterion(
+    state: web::Data<AppState>,
+    admin: Admin,
+    body: web::Json<CriterionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = checked_slug(body.slug.as_deref().unwrap_or_default())?;
+    let draft = draft(&body)?;
+    let author = admin.0.name;
+    let criterion = state
+        .db(move |conn| evaluation::add_criterion(conn, &slug, &draft, &author))
+        .await?;
+    Ok(HttpResponse::Created().json(criterion))
+}
+
+/// Change a criterion (administrators): a new version; assessments keep the version they scored.
+#[utoipa::path(
+    put, path = "/api/v1/evaluation/criteria/{slug}", tag = "evaluation",
+    params(("slug" = String, Path, description = "The criterion", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")),
+    request_body(content = crate::openapi::CriterionInputDoc),
+    responses(
+        (status = 200, description = "The new version", body = crate::openapi::CriterionDoc),
+        (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such criterion", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn revise_criterion(
+    state: web::Data<AppState>,
+    admin: Admin,
+    slug: web::Path<String>,
+    body: web::Json<CriterionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    if body.slug.as_deref().is_some_and(|s| s != slug) {
+        return Err(ApiError::Unprocessable(vec![FieldError::new(
+            "/slug",
+            "slug_mismatch",
+            text!("a criterion keeps its slug; leave out /slug or repeat the one of the path";
+                  "un critère garde son identifiant ; omettez /slug ou répétez celui du chemin"),
+        )]));
+    }
+    let draft = draft(&body)?;
+    let author = admin.0.name;
+    let criterion = state
+        .db(move |conn| evaluation::revise_criterion(conn, &slug, &draft, &author))
+        .await?;
+    Ok(HttpResponse::Ok().json(criterion))
+}
+
+/// An assessment as an editor sends it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentInput {
+    scores: serde_json::Map<String, Value>,
+    #[serde(default)]
+    evidence: String,
+}
+
+fn scores(input: &AssessmentInput) -> Result<BTreeMap<String, Option<i16>>, ApiError> {
+    let mut errors = Vec::new();
+    let mut scores = BTreeMap::new();
+    if input.scores.is_empty() {
+        errors.push(FieldError::new(
+            "/scores",
+            "no_scores",
+            text!("give at least one score: {{\"criterion-slug\": value or null}}";
+                  "donnez au moins une note : {{\"identifiant-du-critère\": valeur ou null}}"),
+        ));
+    }
+    for (slug, value) in &input.scores {
+        let field = format!("/scores/{slug}");
+        match value {
+            Value::Null => {
+                scores.insert(slug.clone(), None);
+            }
+            Value::Number(n) => match n.as_i64() {
+                Some(v) => {
+                    // Out of range of any scale: the store reports it against the criterion's.
+                    scores.insert(slug.clone(), Some(v.clamp(-1000, 1000) as i16));
+                }
+                None => errors.push(FieldError::new(
+                    field,
+                    "not_a_whole_number",
+                    text!("a score is a whole number of the criterion's scale, or null for not applicable";
+                          "une note est un entier de l'échelle du critère, ou null si non applicable"),
+                )),
+            },
+            _ => errors.push(FieldError::new(
+                field,
+                "not_a_whole_number",
+                text!("a score is a whole number of the criterion's scale, or null for not applicable";
+                      "une note est un entier de l'échelle du critère, ou null si non applicable"),
+            )),
+        }
+    }
+    if input.evidence.chars().count() > 10_000 {
+        errors.push(FieldError::new(
+            "/evidence",
+            "too_long",
+            text!("evidence is limited to 10000 characters"; "la justification est limitée à 10000 caractères"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(scores)
+    } else {
+        Err(ApiError::Unprocessable(errors))
+    }
+}
+
+/// Assess an initiative (editors): scores by criterion slug (a whole number of its scale, or
+/// `null` for not applicable) and the evidence. Every assessment is kept; the latest counts.
+#[utoipa::path(
+    post, path = "/api/v1/initiatives/{key}/assessments", tag = "evaluation",
+    params(("key" = String, Path, description = "The initiative's id or slug")),
+    request_body(content = crate::openapi::AssessmentInputDoc),
+    responses(
+        (status = 201, description = "Recorded", body = crate::openapi::AssessmentDoc),
+        (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an editor", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown criterion, value outside its scale, or no score", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn assess(
+    state: web::Data<AppState>,
+    editor: Editor,
+    key: web::Path<String>,
+    body: web::Json<AssessmentInput>,
+) -> Result<HttpResponse, ApiError> {
+    let scores = scores(&body)?;
+    let id = resolve_id(&state, key.into_inner()).await?;
+    let evidence = body.evidence.trim().to_string();
+    let assessor = editor.0.name;
+    let assessment = state
+        .db(move |conn| {
+            exists(conn, id)?;
+            evaluation::assess(conn, id, &scores, &evidence, &assessor)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(assessment))
+}
+
+fn exists(conn: &mut diesel::PgConnection, id: uuid::Uuid) -> Result<(), StoreError> {
+    use archipel_store::initiative::{self, Key, Representation};
+    initiative::get(conn, &Key::Id(id), Representation::Json)?
+        .map(|_| ())
+        .ok_or(StoreError::NotFound)
+}
+
+/// The assessments of an initiative, newest first: editors only, unless the authority made them
+/// public (`ARCHIPEL_ASSESSMENTS_PUBLIC`); the means per territory are always public.
+#[utoipa::path(
+    get, path = "/api/v1/initiatives/{key}/assessments", tag = "evaluation",
+    params(("key" = String, Path, description = "The initiative's id or slug")),
+    responses(
+        (status = 200, description = "Assessments, newest first", body = crate::openapi::AssessmentListDoc),
+        (status = 401, description = "No token while assessments are not public", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an editor while assessments are not public", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn assessments(
+    state: web::Data<AppState>,
+    caller: MaybeCaller,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if !state.settings.assessments_public {
+        match &caller.0 {
+            None => {
+                return Err(ApiError::Unauthorized(text!(
+                    "the assessments of an initiative are for editors; send an editor token";
+                    "les évaluations d'une initiative sont réservées aux éditeurs ; envoyez un jeton d'éditeur")));
+            }
+            Some(c) => auth::require_editor(c)?,
+        }
+    }
+    let id = resolve_id(&state, key.into_inner()).await?;
+    let history = state
+        .db(move |conn| {
+            exists(conn, id)?;
+            evaluation::history(conn, id)
+        })
+        .await?;
+    let cache = if state.settings.assessments_public {
+        "public, no-cache"
+    } else {
+        "private, no-store"
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, cache))
+        .json(json!({ "assessments": history })))
+}
+
+/// The parent a territory is compared with: its EPCI, else its département, else its région
+/// (when imported); `None`: compared with every assessed initiative.
+pub fn comparison_parent(
+    conn: &mut diesel::PgConnection,
+    found: &TerritoryFilter,
+    parents: &[(Level, String)],
+) -> Result<Option<TerritoryFilter>, StoreError> {
+    for (level, code) in parents {
+        if *level as u8 <= found.level as u8 {
+            continue;
+        }
+        let r = territory::TerritoryRef {
+            level: Some(*level),
+            code: code.clone(),
+        };
+        if let Some(parent) = territory::resolve(conn, &r)? {
+            return Ok(Some(parent));
+        }
+    }
+    Ok(None)
+}
+
+/// The evaluation part of a territory's figures: means per dimension and criterion, how many
+/// initiatives are assessed, beside the parent's (or all data's).
+pub fn summary(
+    grid: &Grid,
+    here: &Means,
+    parent: &Means,
+    parent_ref: Option<&TerritoryFilter>,
+    initiatives: i64,
+) -> Value {
+    let mean = |m: &Means, dim: bool, slug: &str| {
+        let map = if dim { &m.dimensions } else { &m.criteria };
+        map.get(slug).map(|(mean, _)| *mean)
+    };
+    let scored = |m: &Means, dim: bool, slug: &str| {
+        let map = if dim { &m.dimensions } else { &m.criteria };
+        map.get(slug).map_or(0, |(_, n)| *n)
+    };
+    json!({
+        "assessed": here.assessed,
+        "share_assessed": (initiatives > 0).then(|| (here.assessed as f64 / initiatives as f64 * 1000.0).round() / 1000.0),
+        "compared_with": match parent_ref {
+            Some(p) => json!({"level": p.level, "code": p.code}),
+            None => json!({"level": "all", "code": null}),
+        },
+        "compared_assessed": parent.assessed,
+        "dimensions": grid.dimensions.iter().map(|(d, criteria)| json!({
+            "slug": d.slug,
+            "name_fr": d.name_fr,
+            "name_en": d.name_en,
+            "mean": mean(here, true, &d.slug),
+            "assessed": scored(here, true, &d.slug),
+            "compared_mean": mean(parent, true, &d.slug),
+            "criteria": criteria.iter().map(|c| json!({
+                "slug": c.slug,
+                "name_fr": c.name_fr,
+                "name_en": c.name_en,
+                "mean": mean(here, false, &c.slug),
+                "assessed": scored(here, false, &c.slug),
+                "compared_mean": mean(parent, false, &c.slug),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The evaluation of a territory, as CSV: one row per dimension and per criterion.
+#[utoipa::path(
+    get, path = "/api/v1/territories/{code}/evaluation.csv", tag = "territories",
+    params(("code" = String, Path, description = "A territory code, as in /api/v1/territories/{code}", pattern = r"^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$")),
+    responses(
+        (status = 200, description = "level,code,dimension,criterion,name_fr,name_en,mean,assessed,compared_level,compared_code,compared_mean", content_type = "text/csv"),
+        (status = 400, description = "Not a territory code", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No territory has this code", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn territory_csv(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reference = parse_reference(&code)?;
+    let found = state
+        .read(move |conn| {
+            let Some(found) = territory::resolve(conn, &reference)? else {
+                return Ok(None);
+            };
+            let parents = territory::parent_codes(conn, &found)?;
+            let parent = comparison_parent(conn, &found, &parents)?;
+            let grid = evaluation::grid(conn)?;
+            let here = evaluation::means(conn, Some(&found))?;
+            let compared = evaluation::means(conn, parent.as_ref())?;
+            Ok(Some((found, parent, grid, here, compared)))
+        })
+        .await?
+        .ok_or_else(no_territory)?;
+    let (found, parent, grid, here, compared) = found;
+    let (parent_level, parent_code) = parent.as_ref().map_or(("all", String::new()), |p| {
+        (p.level.as_str(), p.code.clone())
+    });
+    let mut csv = String::from(
+        "level,code,dimension,criterion,name_fr,name_en,mean,assessed,compared_level,compared_code,compared_mean\r\n",
+    );
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let number = |v: Option<&(f64, i64)>| v.map(|(m, _)| m.to_string()).unwrap_or_default();
+    let mut row = |dimension: &str, criterion: &str, fr: &str, en: &str, key: &str, dim: bool| {
+        let (mine, theirs) = if dim {
+            (here.dimensions.get(key), compared.dimensions.get(key))
+        } else {
+            (here.criteria.get(key), compared.criteria.get(key))
+        };
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{}\r\n",
+            found.level.as_str(),
+            quote(&found.code),
+            quote(dimension),
+            quote(criterion),
+            quote(fr),
+            quote(en),
+            number(mine),
+            mine.map_or(0, |(_, n)| *n),
+            parent_level,
+            quote(&parent_code),
+            number(theirs),
+        ));
+    };
+    for (d, criteria) in &grid.dimensions {
+        row(&d.slug, "", &d.name_fr, &d.name_en, &d.slug, true);
+        for c in criteria {
+            row(&d.slug, &c.slug, &c.name_fr, &c.name_en, &c.slug, false);
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"evaluation-{}-{}.csv\"",
+                found.level.as_str(),
+                found.code
+            ),
+        ))
+        .body(csv))
+}
