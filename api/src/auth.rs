@@ -163,6 +163,7 @@ async fn caller(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
     Ok(Some(Caller {
         name: session.user.name.clone(),
         role: session.role,
+        territories: session.user.territories.clone(),
     }))
 }
 
@@ -183,6 +184,46 @@ fn require(found: Option<Caller>, role: Role) -> Result<Caller, ApiError> {
 /// Refuses a caller below the editor role (for handlers that take a [`Moderator`] and decide later).
 pub fn require_editor(caller: &Caller) -> Result<(), ApiError> {
     require(Some(caller.clone()), Role::Editor).map(drop)
+}
+
+fn outside(caller: &Caller) -> ApiError {
+    let codes = caller.territories.join(", ");
+    ApiError::Forbidden(text!(
+        "your account covers the territories {}; this initiative is outside them, ask someone who covers it", codes;
+        "votre compte couvre les territoires {} ; cette initiative est en dehors, demandez à quelqu'un qui la couvre", codes))
+}
+
+/// Refuses a person limited to some territories (their account's) a change to an initiative
+/// outside them. Tokens and unlimited accounts pass.
+pub async fn within_scope(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    id: uuid::Uuid,
+) -> Result<(), ApiError> {
+    if caller.territories.is_empty() {
+        return Ok(());
+    }
+    let codes = caller.territories.clone();
+    let inside = state
+        .db(move |conn| archipel_store::territory::initiative_within(conn, id, &codes))
+        .await?;
+    if inside { Ok(()) } else { Err(outside(caller)) }
+}
+
+/// The same for a place an initiative is created at or moved to.
+pub async fn place_within_scope(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    location: &archipel_store::geometry::Location,
+) -> Result<(), ApiError> {
+    if caller.territories.is_empty() {
+        return Ok(());
+    }
+    let (codes, ewkt) = (caller.territories.clone(), location.to_ewkt());
+    let inside = state
+        .db(move |conn| archipel_store::territory::place_within(conn, &ewkt, &codes))
+        .await?;
+    if inside { Ok(()) } else { Err(outside(caller)) }
 }
 
 /// Members of an initiative a moderator may change by PATCH.
@@ -303,10 +344,12 @@ mod tests {
         let moderator = Caller {
             name: "Mo".into(),
             role: Role::Moderator,
+            territories: Vec::new(),
         };
         let editor = Caller {
             name: "Ed".into(),
             role: Role::Editor,
+            territories: Vec::new(),
         };
         let publish = serde_json::json!({"moderation": "published", "reason": "checked"});
         let rename = serde_json::json!({"moderation": "published", "name": "X"});

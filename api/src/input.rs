@@ -86,6 +86,11 @@ macro_rules! set_if {
 }
 
 impl Changes {
+    /// The new place, when the changes move the initiative.
+    pub fn location(&self) -> Option<&Location> {
+        self.location.as_ref()
+    }
+
     /// The changes on top of `draft`.
     pub fn apply(self, mut draft: InitiativeDraft) -> InitiativeDraft {
         set_if!(draft.name, self.name);

@@ -867,3 +867,37 @@ mod tests {
         assert_eq!(errors.len(), 2, "{errors:?}");
     }
 }
+
+#[derive(QueryableByName)]
+struct Inside {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    inside: bool,
+}
+
+/// Whether initiative `id` lies in one of the territories `codes` (commune, EPCI, département or
+/// région codes): an account limited to them may change it.
+pub fn initiative_within(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+    codes: &[String],
+) -> StoreResult<bool> {
+    Ok(diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM initiatives WHERE id = $1 AND (commune_code = ANY($2) OR epci_code = ANY($2) \
+         OR departement_code = ANY($2) OR region_code = ANY($2))) AS inside",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(codes.to_vec())
+    .get_result::<Inside>(conn)?
+    .inside)
+}
+
+/// Whether a place (EWKT, SRID 4326) lies in one of the territories `codes`.
+pub fn place_within(conn: &mut PgConnection, ewkt: &str, codes: &[String]) -> StoreResult<bool> {
+    Ok(diesel::sql_query(
+        "SELECT coalesce(archipel_locate(ST_PointOnSurface(ST_GeomFromEWKT($1))) && $2, false) AS inside",
+    )
+    .bind::<diesel::sql_types::Text, _>(ewkt)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(codes.to_vec())
+    .get_result::<Inside>(conn)?
+    .inside)
+}

@@ -46,6 +46,9 @@ impl Role {
 pub struct Caller {
     pub name: String,
     pub role: Role,
+    /// The INSEE commune or EPCI (SIREN) codes a person's account is limited to; empty: everywhere
+    /// (and always for tokens).
+    pub territories: Vec<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -132,7 +135,11 @@ pub fn authenticate(conn: &mut PgConnection, token: &str) -> StoreResult<Option<
             .set(api_tokens::last_used_at.eq(diesel::dsl::now))
             .execute(conn)?;
     }
-    Ok(Role::parse(&role).map(|role| Caller { name, role }))
+    Ok(Role::parse(&role).map(|role| Caller {
+        name,
+        role,
+        territories: Vec::new(),
+    }))
 }
 
 pub fn list(conn: &mut PgConnection) -> StoreResult<Vec<TokenInfo>> {

@@ -369,6 +369,7 @@ pub(crate) async fn create_from(
     let changes = input::parse(body).map_err(ApiError::Unprocessable)?;
     let reason = changes.reason.clone();
     let draft = changes.into_draft().map_err(ApiError::Unprocessable)?;
+    auth::place_within_scope(state, &editor.0, &draft.location).await?;
     let author = Author::person(editor.0.name);
     let written = state
         .db(move |conn| initiative::create(conn, &draft, &author, reason.as_deref()))
@@ -443,6 +444,10 @@ pub(crate) async fn correct(
     }
     auth::moderator_may_only_moderate(&editor.0, body)?;
     let changes = input::parse(body).map_err(ApiError::Unprocessable)?;
+    auth::within_scope(state, &editor.0, id).await?;
+    if let Some(moved) = changes.location() {
+        auth::place_within_scope(state, &editor.0, moved).await?;
+    }
     let expected = conditional::if_match_version(req)?;
     let author = Author::person(editor.0.name);
     state
@@ -499,6 +504,7 @@ pub(crate) async fn archive_by(
     id: uuid::Uuid,
 ) -> Result<HttpResponse, ApiError> {
     let expected = conditional::if_match_version(req)?;
+    auth::within_scope(state, &editor.0, id).await?;
     let author = Author::person(editor.0.name);
     let reason = req
         .headers()
@@ -601,6 +607,11 @@ pub async fn merge(
         .filter_map(|(field, pick)| (pick == Some(Pick::Merged)).then_some(field))
         .collect();
     let id = resolve_id(&state, key.into_inner()).await?;
+    auth::within_scope(&state, &editor.0, id).await?;
+    if !editor.0.territories.is_empty() {
+        let kept = resolve_id(&state, into.clone()).await?;
+        auth::within_scope(&state, &editor.0, kept).await?;
+    }
     let author = Author::person(editor.0.name);
     let into = Key::parse(&into);
     let kept = state
@@ -684,6 +695,7 @@ pub async fn restore(
 ) -> Result<HttpResponse, ApiError> {
     let (key, revision_id) = path.into_inner();
     let id = resolve_id(&state, key).await?;
+    auth::within_scope(&state, &editor.0, id).await?;
     let mut feature = state
         .db(move |conn| revision::state_after(conn, id, revision_id))
         .await?

@@ -799,3 +799,114 @@ async fn a_moderator_token_moderates_like_a_moderator_person() {
         .await;
     assert_eq!(reject.status(), 200);
 }
+
+#[actix_web::test]
+async fn a_person_limited_to_a_territory_changes_only_what_is_there() {
+    let app = TestApp::spawn().await;
+    crate::territories::import_all(&app);
+    let brest = app
+        .create(json!({"name": "Repair café de Brest", "lat": 48.39, "lon": -4.5}))
+        .await;
+    let guipavas = app
+        .create(json!({"name": "Jardin de Guipavas", "lat": 48.40, "lon": -4.35}))
+        .await;
+    let laval = app
+        .create(json!({"name": "Recyclerie de Laval", "lat": 48.05, "lon": -0.75}))
+        .await;
+    let path = |v: &Value| format!("/api/v1/initiatives/{}", v["id"].as_str().unwrap());
+    let scoped = |email: &str, codes: &[&str]| {
+        let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+        let new = NewUser::parse(email, "Élu de secteur", Role::Editor, &codes).unwrap();
+        user::create(&mut app.db.connect(), &new, Some(PASSWORD)).unwrap();
+    };
+    scoped("brest@mairie.example", &["29019"]);
+    scoped("metropole@mairie.example", &["242900314"]);
+
+    // Limited to the commune of Brest.
+    let commune = Browser::log_in(&app, "brest@mairie.example").await;
+    let rename = json!({"description": "Le samedi matin"});
+    assert_eq!(
+        commune
+            .write(Method::PATCH, &path(&brest), Some(rename.clone()))
+            .await
+            .status(),
+        200
+    );
+    let before = app.db.fingerprint();
+    let refused = commune
+        .write(Method::PATCH, &path(&laval), Some(rename.clone()))
+        .await;
+    let body = problem(refused, 403).await;
+    assert!(body.to_string().contains("29019"), "{body}");
+    problem(
+        commune
+            .write(Method::PATCH, &path(&guipavas), Some(rename.clone()))
+            .await,
+        403,
+    )
+    .await;
+    problem(
+        commune.write(Method::DELETE, &path(&laval), None).await,
+        403,
+    )
+    .await;
+    // Moving one of its own out of the territory, or creating elsewhere, is refused too.
+    problem(
+        commune
+            .write(
+                Method::PATCH,
+                &path(&brest),
+                Some(json!({"lat": 48.05, "lon": -0.75})),
+            )
+            .await,
+        403,
+    )
+    .await;
+    problem(
+        commune
+            .write(
+                Method::POST,
+                "/api/v1/initiatives",
+                Some(json!({"name": "Ailleurs", "lat": 48.05, "lon": -0.75})),
+            )
+            .await,
+        403,
+    )
+    .await;
+    assert_eq!(
+        app.db.fingerprint(),
+        before,
+        "a refused change changes nothing"
+    );
+    assert_eq!(
+        commune
+            .write(
+                Method::POST,
+                "/api/v1/initiatives",
+                Some(json!({"name": "Troc de Brest", "lat": 48.40, "lon": -4.48}))
+            )
+            .await
+            .status(),
+        201
+    );
+
+    // Limited to the EPCI (Brest métropole): both of its communes.
+    let epci = Browser::log_in(&app, "metropole@mairie.example").await;
+    assert_eq!(
+        epci.write(Method::PATCH, &path(&guipavas), Some(rename.clone()))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        epci.write(Method::PATCH, &path(&brest), Some(rename.clone()))
+            .await
+            .status(),
+        200
+    );
+    problem(
+        epci.write(Method::PATCH, &path(&laval), Some(rename)).await,
+        403,
+    )
+    .await;
+}

@@ -26,7 +26,7 @@ fn import(app: &TestApp, level: &str, year: Option<i16>, file: &str) -> String {
     stderr
 }
 
-fn import_all(app: &TestApp) {
+pub(crate) fn import_all(app: &TestApp) {
     import(app, "region", None, "regions.geojson");
     import(app, "departement", None, "departements.geojson");
     import(app, "epci", None, "epci.geojson");
