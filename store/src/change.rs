@@ -67,6 +67,10 @@ pub fn statement(after: Cursor, limit: i64) -> Statement<'static> {
                 || coalesce(',\"merged_into\":\"' || c.merged_into || '\"', '')
                 || CASE WHEN c.change IN ('created', 'updated')
                         THEN ',\"feature\":' || coalesce(i.feature, 'null') ELSE '' END
+                || CASE WHEN c.change IN ('linked', 'unlinked')
+                        THEN ',\"link\":' || json_build_object('id', l.id, 'from', l.from_id, 'to', l.to_id,
+                             'kind', l.kind, 'note', l.note, 'since', l.since, 'until', l.until)::text
+                        ELSE '' END
                 || '}', ',' ORDER BY c.seq, c.id), '') AS items,
             count(*) AS returned,
             (array_agg(c.seq ORDER BY c.seq DESC, c.id DESC))[1] AS last_seq,
@@ -81,7 +85,10 @@ pub fn statement(after: Cursor, limit: i64) -> Statement<'static> {
     .bind::<BigInt, _>(after.id)
     .sql(") ORDER BY b.seq, ch.id LIMIT ")
     .bind::<BigInt, _>(limit.clamp(1, MAX_LIMIT))
-    .sql(") AS c LEFT JOIN initiatives i ON i.id = c.initiative_id AND i.moderation = 'published'")
+    .sql(
+        ") AS c LEFT JOIN initiatives i ON i.id = c.initiative_id AND i.moderation = 'published' \
+         LEFT JOIN initiative_links l ON l.id = c.link_id",
+    )
 }
 
 /// The changes after `after`, at most `limit`; `next` is where to continue (the same position

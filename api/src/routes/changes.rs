@@ -29,12 +29,14 @@ pub struct ChangesParams {
 /// What happened to the published initiatives, in a fixed order: `created` (published),
 /// `updated`, `deleted` (unpublished, archived or withdrawn: gone for the public) and `merged`
 /// (with `merged_into`); created and updated ones carry the initiative's GeoJSON Feature.
-/// Replaying the feed from the start yields exactly the published set.
+/// Replaying the feed from the start yields exactly the published set. Links between published
+/// initiatives come as `linked` and `unlinked`, with the `link` (`id`, `from`, `to`, `kind`,
+/// `note`, `since`, `until`; `id` of the change is `from`).
 #[utoipa::path(
     get, path = "/api/v1/changes", tag = "initiatives",
     params(ChangesParams),
     responses(
-        (status = 200, description = "`{\"changes\": [{\"id\", \"change\", \"at\", \"merged_into\"?, \"feature\"?}], \"next\": \"<url>\"}`; `next` is always there"),
+        (status = 200, description = "`{\"changes\": [{\"id\", \"change\", \"at\", \"merged_into\"?, \"feature\"?, \"link\"?}], \"next\": \"<url>\"}`; `next` is always there"),
         (status = 400, description = "A malformed cursor or limit, or an unknown parameter", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]

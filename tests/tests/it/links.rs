@@ -339,3 +339,80 @@ async fn the_links_between_published_initiatives_are_exported_as_csv() {
     assert_eq!(&rows[0][7], "2020-01-31");
     assert_eq!(&rows[0][8], "");
 }
+
+/// The `linked` and `unlinked` changes of the public feed, in order.
+async fn link_changes(app: &TestApp) -> Vec<Value> {
+    let body = app.get_json("/api/v1/changes?limit=1000").await;
+    body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["change"] == "linked" || c["change"] == "unlinked")
+        .cloned()
+        .collect()
+}
+
+#[actix_web::test]
+async fn links_between_published_initiatives_are_in_the_change_feed() {
+    let app = TestApp::spawn().await;
+    let network = app
+        .create(initiative("Réseau des repair cafés", 45.76, 4.83))
+        .await;
+    let member = app
+        .create(initiative("Repair café de la Guillotière", 45.75, 4.84))
+        .await;
+    let draft = app.create(initiative("Brouillon", 45.74, 4.85)).await;
+    app.patch(
+        &format!("/api/v1/initiatives/{}", draft["id"].as_str().unwrap()),
+        &json!({"moderation": "pending"}),
+    )
+    .await;
+    let made = link(
+        &app,
+        &member,
+        json!({"to": network["id"], "kind": "member_of", "note": "Depuis 2019"}),
+    )
+    .await;
+    assert_eq!(made.status(), 201);
+    let made: Value = made.json().await.unwrap();
+    // A link to an unpublished initiative is not public.
+    assert_eq!(
+        link(&app, &member, json!({"to": draft["id"], "kind": "partner"}))
+            .await
+            .status(),
+        201
+    );
+
+    let linked = link_changes(&app).await;
+    assert_eq!(linked.len(), 1, "{linked:?}");
+    assert_eq!(linked[0]["change"], "linked");
+    assert_eq!(linked[0]["id"], member["id"]);
+    assert_eq!(linked[0]["link"]["to"], network["id"]);
+    assert_eq!(linked[0]["link"]["kind"], "member_of");
+    assert_eq!(linked[0]["link"]["note"], "Depuis 2019");
+    assert!(
+        !serde_json::to_string(&linked)
+            .unwrap()
+            .contains(draft["id"].as_str().unwrap())
+    );
+
+    let link_id = made["id"]
+        .as_i64()
+        .unwrap_or_else(|| made["link"]["id"].as_i64().unwrap());
+    let removed = app
+        .send_as(
+            Method::DELETE,
+            &format!(
+                "/api/v1/initiatives/{}/links/{link_id}",
+                member["id"].as_str().unwrap()
+            ),
+            &app.editor_token,
+            &json!({}),
+        )
+        .await;
+    assert!(removed.status().is_success(), "{}", removed.status());
+    let changes = link_changes(&app).await;
+    assert_eq!(changes.len(), 2);
+    assert_eq!(changes[1]["change"], "unlinked");
+    assert_eq!(changes[1]["link"]["id"], link_id);
+}
