@@ -90,6 +90,30 @@ async function byName(h, name) {
   return found;
 }
 
+/**
+ * The API as the administrator of the scenarios, through a session like the workspace's (cookie
+ * and CSRF token): for what the harness's editor token may not do, such as changing the grid.
+ */
+async function asAdmin(h) {
+  makePeople(h);
+  const opened = await fetch(`${h.baseUrl}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Origin: h.baseUrl },
+    body: JSON.stringify({ email: PEOPLE.admin.email, password: PASSWORD }),
+  });
+  const session = await opened.json();
+  assert.equal(opened.status, 200, JSON.stringify(session));
+  const cookie = opened.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  return async (path, init = {}) => {
+    const r = await fetch(`${h.baseUrl}${path}`, {
+      ...init,
+      headers: { 'Content-Type': 'application/json', Origin: h.baseUrl, Cookie: cookie, 'X-CSRF-Token': session.csrf_token, ...(init.headers ?? {}) },
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : null };
+  };
+}
+
 /** axe-core: no serious or critical violation. */
 async function noSeriousViolation(page, axeSource, context) {
   if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axeSource());
@@ -421,6 +445,144 @@ export function workspaceScenarios(scenario, { axeSource, assertPageHeaders }) {
     assert.equal(body.name, 'Bricothèque des Brotteaux (mairie)');
   });
 
+  scenario('workspace-evaluate-an-initiative', async (page, h) => {
+    const item = await created(h, { name: 'Ressourcerie des Pentes', lat: 45.771, lon: 4.832, categories: ['repair-cafe'] });
+    await logIn(page, h, 'editor', `/workspace/initiatives/${item.id}`);
+    await page.getByRole('heading', { name: 'Modifier « Ressourcerie des Pentes »' }).waitFor();
+    await page.getByRole('button', { name: 'Évaluer' }).click();
+    await page.getByRole('heading', { name: 'Évaluer « Ressourcerie des Pentes »', level: 1 }).waitFor();
+    await page.getByText('Pas encore évaluée.').waitFor();
+    // Nothing scored: the API's message below the grid.
+    await page.getByRole('button', { name: 'Enregistrer l’évaluation' }).click();
+    const none = page.locator('#f-scores-error');
+    await none.waitFor();
+    assert.match(await none.innerText(), /au moins une note/);
+    const group = (name) => page.getByRole('group', { name, exact: true });
+    // Each criterion with its guiding question.
+    await group('Durée de vie des biens').getByText(/fait-elle durer les objets/).waitFor();
+    await group('Durée de vie des biens').getByLabel('+2', { exact: true }).check();
+    await group('Déchets évités').getByLabel('+1', { exact: true }).check();
+    await group('Effets rebond').getByLabel('−1', { exact: true }).check();
+    await group('Déplacements induits').getByLabel('sans objet', { exact: true }).check();
+    await page.getByLabel('Justification (sources, observations, entretiens)').fill('Visite du 12 mars : 340 objets réparés en 2025.');
+    await noSeriousViolation(page, axeSource, 'evaluation form');
+    // The grid changed meanwhile (an administrator narrowed a scale): the message next to that criterion.
+    const admin = await asAdmin(h);
+    const grid = (await admin('/api/v1/evaluation/criteria')).body;
+    // Its place in its dimension kept (positions count from 1, as seeded), so that the grid reads the same after.
+    const rebound = grid.dimensions.flatMap((d) => d.criteria.map((c, i) => ({ ...c, dimension: d.slug, position: i + 1 }))).find((c) => c.slug === 'rebound-effects');
+    const revise = (min) =>
+      admin('/api/v1/evaluation/criteria/rebound-effects', {
+        method: 'PUT',
+        body: JSON.stringify({ dimension: rebound.dimension, name: { fr: rebound.name_fr, en: rebound.name_en }, question: { fr: rebound.question_fr, en: rebound.question_en }, scale: { min, max: rebound.scale.max }, position: rebound.position }),
+      });
+    const narrowed = await revise(0);
+    assert.equal(narrowed.status, 200, JSON.stringify(narrowed.body));
+    try {
+      await page.getByRole('button', { name: 'Enregistrer l’évaluation' }).click();
+      const inline = page.locator('#score-rebound-effects-error');
+      await inline.waitFor();
+      assert.ok((await inline.innerText()).length > 5);
+      assert.equal(await page.locator('#f-scores-error').isVisible(), false, 'the message is next to the criterion, not below the grid');
+      assert.equal((await h.api(`/api/v1/initiatives/${item.id}/assessments`)).body.assessments.length, 0, 'nothing recorded');
+      await noSeriousViolation(page, axeSource, 'evaluation form with an error');
+    } finally {
+      const restored = await revise(rebound.scale.min);
+      assert.equal(restored.status, 200, JSON.stringify(restored.body));
+    }
+    const after = (await admin('/api/v1/evaluation/criteria')).body;
+    assert.deepEqual(
+      after.dimensions.map((d) => d.criteria.map((c) => `${c.slug} ${String(c.scale.min)}..${String(c.scale.max)}`)),
+      grid.dimensions.map((d) => d.criteria.map((c) => `${c.slug} ${String(c.scale.min)}..${String(c.scale.max)}`)),
+      'the grid reads as before',
+    );
+    await group('Effets rebond').getByLabel('0', { exact: true }).check();
+    await page.getByRole('button', { name: 'Enregistrer l’évaluation' }).click();
+    await page.getByText('Évaluation enregistrée.').waitFor();
+    await page.getByRole('heading', { name: 'Évaluations (1)' }).waitFor();
+    const { body } = await h.api(`/api/v1/initiatives/${item.id}/assessments`);
+    assert.equal(body.assessments.length, 1);
+    assert.deepEqual(body.assessments[0].scores, { 'longer-life': 2, 'waste-avoided': 1, 'rebound-effects': 0, 'transport-induced': null });
+    assert.equal(body.assessments[0].evidence, 'Visite du 12 mars : 340 objets réparés en 2025.');
+    assert.equal(body.assessments[0].assessor, PEOPLE.editor.name);
+    // After a reload: the latest scores fill the form, the history says who, when and what.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Évaluer « Ressourcerie des Pentes »', level: 1 }).waitFor();
+    assert.equal(await group('Durée de vie des biens').getByLabel('+2', { exact: true }).isChecked(), true);
+    assert.equal(await group('Déplacements induits').getByLabel('sans objet', { exact: true }).isChecked(), true);
+    assert.equal(await page.getByLabel('Justification (sources, observations, entretiens)').inputValue(), 'Visite du 12 mars : 340 objets réparés en 2025.');
+    const latest = page.locator('.ws-assessment').first();
+    await latest.getByRole('heading', { name: /^Évaluation de Édith Éditrice, le .*\(la plus récente\)$/ }).waitFor();
+    await latest.getByText('Justification : Visite du 12 mars', { exact: false }).waitFor();
+    await latest.getByRole('row', { name: /Durée de vie des biens \+2/ }).waitFor();
+    await latest.getByRole('row', { name: /Déplacements induits sans objet/ }).waitFor();
+    await noSeriousViolation(page, axeSource, 'evaluation with its history');
+    await shot(page, 'workspace-evaluate');
+    // A moderator neither sees the button nor the grid.
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await logIn(page, h, 'moderator', `/workspace/initiatives/${item.id}`);
+    await page.getByRole('heading', { name: 'Modifier « Ressourcerie des Pentes »' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Évaluer' }).count(), 0);
+    await page.goto(`${h.baseUrl}/workspace/initiatives/${item.id}/evaluate`);
+    await page.getByText('L’évaluation est réservée aux personnes qui éditent.').waitFor();
+  });
+
+  scenario('workspace-link-two-initiatives', async (page, h) => {
+    const network = await created(h, { name: 'Zéphyr réseau des ateliers', lat: 45.765, lon: 4.835, categories: ['repair-cafe'] });
+    const member = await created(h, { name: 'Zéphyr atelier vélo', lat: 45.766, lon: 4.836, categories: ['repair-cafe'] });
+    await logIn(page, h, 'editor', `/workspace/initiatives/${member.id}`);
+    await page.getByRole('heading', { name: 'Modifier « Zéphyr atelier vélo »' }).waitFor();
+    await page.getByRole('button', { name: 'Liens' }).click();
+    await page.getByRole('heading', { name: 'Liens de « Zéphyr atelier vélo »', level: 1 }).waitFor();
+    await page.getByText('Aucun lien pour l’instant.').waitFor();
+    await page.getByLabel('Cette initiative est…').selectOption('member_of');
+    await page.getByLabel('Autre initiative (nom)').fill('Zéphyr');
+    const found = page.getByRole('group', { name: 'Initiatives trouvées' });
+    // Itself first: the API refuses, the message next to the search.
+    await found.getByLabel(/^Zéphyr atelier vélo.*celle-ci$/).check();
+    await page.getByRole('button', { name: 'Ajouter le lien' }).click();
+    const toError = page.locator('#l-search-error');
+    await toError.waitFor();
+    assert.match(await toError.innerText(), /elle-même/);
+    await found.getByLabel(/^Zéphyr réseau des ateliers/).check();
+    await page.getByLabel('Note (facultative)').fill('Adhérent depuis la création');
+    await page.getByLabel('Depuis le (facultatif)').fill('2024-03-01');
+    await page.getByRole('button', { name: 'Ajouter le lien' }).click();
+    await page.getByText('Lien ajouté.').waitFor();
+    await page.getByRole('heading', { name: 'Initiatives liées (1)' }).waitFor();
+    const item = page.locator('.ws-link').first();
+    await item.getByText('Membre de', { exact: true }).waitFor();
+    await item.getByText('Adhérent depuis la création').waitFor();
+    await item.getByText(/^depuis le 1(er)? mars 2024$/).waitFor();
+    await noSeriousViolation(page, axeSource, 'links');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, 'workspace-links');
+    // Again: already linked so, said in the form.
+    await page.getByLabel('Cette initiative est…').selectOption('member_of');
+    await page.getByLabel('Autre initiative (nom)').fill('Zéphyr réseau');
+    await page.getByRole('group', { name: 'Initiatives trouvées' }).getByLabel(/^Zéphyr réseau des ateliers/).check();
+    await page.getByRole('button', { name: 'Ajouter le lien' }).click();
+    await page.locator('.ws-link-form .form-summary', { hasText: 'déjà liées' }).waitFor();
+    // The other side: "has as member", reached through the link.
+    await item.getByRole('link', { name: 'Zéphyr réseau des ateliers' }).click();
+    await page.getByRole('heading', { name: 'Modifier « Zéphyr réseau des ateliers »' }).waitFor();
+    await page.getByRole('button', { name: 'Liens' }).click();
+    await page.getByRole('heading', { name: 'Liens de « Zéphyr réseau des ateliers »', level: 1 }).waitFor();
+    const other = page.locator('.ws-link').first();
+    await other.getByText('A pour membre', { exact: true }).waitFor();
+    await other.getByRole('link', { name: 'Zéphyr atelier vélo' }).waitFor();
+    // On the public card.
+    await page.goto(`${h.baseUrl}/?i=${member.slug}`);
+    await page.locator('#card .card-links').getByRole('link', { name: 'Zéphyr réseau des ateliers' }).waitFor({ timeout: 20000 });
+    // Removed from the network's side: gone from both.
+    await page.goto(`${h.baseUrl}/workspace/initiatives/${network.id}/links`);
+    await page.getByRole('button', { name: 'Retirer le lien avec « Zéphyr atelier vélo »' }).click();
+    await page.getByText('Lien avec « Zéphyr atelier vélo » retiré.').waitFor();
+    await page.getByText('Aucun lien pour l’instant.').waitFor();
+    assert.deepEqual((await h.api(`/api/v1/initiatives/${member.id}/links`)).body.links, []);
+    assert.deepEqual((await h.api(`/api/v1/initiatives/${network.id}/links`)).body.links, []);
+  });
+
   scenario('workspace-moderator-cannot-edit', async (page, h) => {
     const item = await created(h, { name: 'Fablab de la Duchère', lat: 45.78, lon: 4.8 });
     await logIn(page, h, 'moderator', `/workspace/initiatives/${item.id}`);
@@ -453,6 +615,8 @@ export function workspaceScenarios(scenario, { axeSource, assertPageHeaders }) {
     for (const [path, title, name] of [
       [`/workspace/initiatives/${item.id}`, 'Modifier « Recyclerie de Vaise »', 'editor'],
       [`/workspace/initiatives/${item.id}/history`, 'Historique de « Recyclerie de Vaise »', 'history'],
+      [`/workspace/initiatives/${item.id}/evaluate`, 'Évaluer « Recyclerie de Vaise »', 'evaluate'],
+      [`/workspace/initiatives/${item.id}/links`, 'Liens de « Recyclerie de Vaise »', 'links'],
       ['/workspace/to-check', 'À vérifier', 'to check'],
       ['/workspace/duplicates', 'Doublons', 'duplicates'],
       ['/workspace/imports', 'Imports', 'imports'],

@@ -185,6 +185,14 @@ export async function showEditor(ctx: Context, main: HTMLElement, key: string | 
     const historyLink = button(wt(lang, 'history'));
     historyLink.addEventListener('click', () => ctx.navigate(`/workspace/initiatives/${current.id}/history`));
     tools.append(historyLink);
+    if (editable) {
+      const evaluate = button(wt(lang, 'evaluate'));
+      evaluate.addEventListener('click', () => ctx.navigate(`/workspace/initiatives/${current.id}/evaluate`));
+      tools.append(evaluate);
+    }
+    const links = button(wt(lang, 'links'));
+    links.addEventListener('click', () => ctx.navigate(`/workspace/initiatives/${current.id}/links`));
+    tools.append(links);
     if (current.moderation === 'published') tools.append(h('a', { class: 'btn', href: `/?i=${encodeURIComponent(current.slug)}` }, wt(lang, 'viewOnMap')));
     if (editable && current.moderation !== 'archived') {
       const archive = button(wt(lang, 'archive'));

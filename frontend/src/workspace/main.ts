@@ -10,8 +10,10 @@ import { browserLang, isLang, type Lang } from '../i18n';
 import { Notices } from '../notices';
 import { showDuplicates } from './duplicates';
 import { showEditor, showHistory } from './editor';
+import { showEvaluation } from './evaluation';
 import { showImports } from './imports';
 import { showInbox } from './inbox';
+import { showLinks } from './links';
 import { Api, may, type Role, type Session } from './session';
 import { wt, wtValue, type WsKey } from './strings';
 import { showToCheck } from './to-check';
@@ -119,7 +121,7 @@ class Workspace {
     }
     this.api.token = session.csrf_token;
     const ctx = this.context(session);
-    const edit = /^\/workspace\/initiatives\/([^/]+)(\/history)?$/.exec(path);
+    const edit = /^\/workspace\/initiatives\/([^/]+)(?:\/(history|evaluate|links))?$/.exec(path);
     this.main.replaceChildren(h('p', { role: 'status' }, wt(this.lang, 'loading')));
     if (path === '/workspace') await showInbox(ctx, this.main);
     else if (path === '/workspace/to-check') await showToCheck(ctx, this.main);
@@ -127,7 +129,9 @@ class Workspace {
     else if (path === '/workspace/imports') await showImports(ctx, this.main);
     else if (path === '/workspace/users') await showUsers(ctx, this.main);
     else if (path === '/workspace/new') await showEditor(ctx, this.main, null);
-    else if (edit?.[1] && edit[2]) await showHistory(ctx, this.main, decodeURIComponent(edit[1]));
+    else if (edit?.[1] && edit[2] === 'history') await showHistory(ctx, this.main, decodeURIComponent(edit[1]));
+    else if (edit?.[1] && edit[2] === 'evaluate') await showEvaluation(ctx, this.main, decodeURIComponent(edit[1]));
+    else if (edit?.[1] && edit[2] === 'links') await showLinks(ctx, this.main, decodeURIComponent(edit[1]));
     else if (edit?.[1]) await showEditor(ctx, this.main, decodeURIComponent(edit[1]));
     else this.main.replaceChildren(heading(wt(this.lang, 'notFound')));
     this.markCurrent(path);
