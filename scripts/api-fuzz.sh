@@ -116,6 +116,10 @@ done
 # (see prepare.py).
 FUZZ_TOKEN=$token step python3 "$repo/tests/fuzz/prepare.py" "$base" "$out/schemathesis.toml"
 
+# The stateful phase is left out: the document declares no OpenAPI links, so it has no scenario
+# of its own, and the links it infers from Location headers (the 301 of a merged initiative) name
+# parameters the target operations do not have, which schemathesis reports as an error of the
+# document. Declaring real links (a #9 task) brings it back.
 echo "api-fuzz: schemathesis on $base/api/openapi.json (checks: $checks; $max_examples examples per operation; seed $seed; $workers workers)"
 started=$(date +%s)
 set +e
@@ -125,6 +129,7 @@ SCHEMATHESIS_HOOKS="$repo/tests/fuzz/hooks.py" FUZZ_TOKEN_NAME="$token_name" \
   --url "$base" \
   -H "Authorization: Bearer $token" \
   --checks "$checks" \
+  --phases examples,coverage,fuzzing \
   --max-examples "$max_examples" \
   --seed "$seed" \
   --workers "$workers" \
