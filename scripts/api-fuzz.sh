@@ -17,7 +17,8 @@
 #
 # Settings (environment):
 #   FUZZ_CHECKS        schemathesis checks, comma-separated, or `all` (default: not_a_server_error)
-#   FUZZ_MAX_EXAMPLES  test cases per operation and phase (default: 800, about 2 minutes here)
+#   FUZZ_MAX_EXAMPLES  test cases per operation and phase (default: 500, about 3.5 minutes here
+#                      for the ~60 operations)
 #   FUZZ_SEED          hypothesis seed, for repeatable runs (default: 1)
 #   FUZZ_WORKERS       concurrent schemathesis workers (default: 2, the machine's cores)
 #   FUZZ_OUT           report directory (default: tests/output/api-fuzz)
@@ -34,7 +35,7 @@ absolute() { case "$1" in /*) echo "$1" ;; *) echo "$here/$1" ;; esac; }
 bin=$(absolute "${1:-${ARCHIPEL_BIN:-$repo/target/debug/archipel}}")
 schemathesis=$(absolute "${SCHEMATHESIS:-$repo/tests/fuzz/.venv/bin/schemathesis}")
 checks=${FUZZ_CHECKS:-not_a_server_error}
-max_examples=${FUZZ_MAX_EXAMPLES:-800}
+max_examples=${FUZZ_MAX_EXAMPLES:-500}
 seed=${FUZZ_SEED:-1}
 workers=${FUZZ_WORKERS:-2}
 out=$(absolute "${FUZZ_OUT:-$repo/tests/output/api-fuzz}")
@@ -122,24 +123,38 @@ FUZZ_TOKEN=$token step python3 "$repo/tests/fuzz/prepare.py" "$base" "$out/schem
 # document. Declaring real links (a #9 task) brings it back.
 echo "api-fuzz: schemathesis on $base/api/openapi.json (checks: $checks; $max_examples examples per operation; seed $seed; $workers workers)"
 started=$(date +%s)
+fuzz() {
+  # shellcheck disable=SC2086 # FUZZ_EXTRA_ARGS is a list of options
+  SCHEMATHESIS_HOOKS="$repo/tests/fuzz/hooks.py" FUZZ_TOKEN_NAME="$token_name" \
+    "$schemathesis" --config-file "$out/schemathesis.toml" run "$base/api/openapi.json" \
+    --url "$base" \
+    -H "Authorization: Bearer $token" \
+    --checks "$checks" \
+    --phases examples,coverage,fuzzing \
+    --max-examples "$max_examples" \
+    --seed "$seed" \
+    --workers "$workers" \
+    --generation-database none \
+    --request-timeout 30 \
+    --no-color \
+    --report junit --report-junit-path "$out/junit.xml" \
+    ${FUZZ_EXTRA_ARGS:-} \
+    2>&1 | tee "$out/schemathesis.txt"
+  return "${PIPESTATUS[0]}"
+}
 set +e
-# shellcheck disable=SC2086 # FUZZ_EXTRA_ARGS is a list of options
-SCHEMATHESIS_HOOKS="$repo/tests/fuzz/hooks.py" FUZZ_TOKEN_NAME="$token_name" \
-  "$schemathesis" --config-file "$out/schemathesis.toml" run "$base/api/openapi.json" \
-  --url "$base" \
-  -H "Authorization: Bearer $token" \
-  --checks "$checks" \
-  --phases examples,coverage,fuzzing \
-  --max-examples "$max_examples" \
-  --seed "$seed" \
-  --workers "$workers" \
-  --generation-database none \
-  --request-timeout 30 \
-  --no-color \
-  --report junit --report-junit-path "$out/junit.xml" \
-  ${FUZZ_EXTRA_ARGS:-} \
-  2>&1 | tee "$out/schemathesis.txt"
-status=${PIPESTATUS[0]}
+fuzz
+status=$?
+# Hypothesis sometimes fails inside itself while describing a strategy ("Runtime Error … AST
+# constructor recursion depth mismatch"), depending on how the workers interleave: that is no
+# finding about the server. Such a run, with no failed check, is run once more.
+if [ "$status" -ne 0 ] && grep -q "Runtime Error" "$out/schemathesis.txt" \
+   && ! grep -q "^Failures:" "$out/schemathesis.txt"; then
+  echo "api-fuzz: schemathesis failed inside itself (no check failed); running it once more" >&2
+  cp "$out/schemathesis.txt" "$out/schemathesis.first-attempt.txt"
+  fuzz
+  status=$?
+fi
 set -e
 elapsed=$(($(date +%s) - started))
 if [ "$status" -ne 0 ]; then
