@@ -200,14 +200,10 @@ pub async fn within_scope(
     caller: &Caller,
     id: uuid::Uuid,
 ) -> Result<(), ApiError> {
-    if caller.territories.is_empty() {
-        return Ok(());
-    }
-    let codes = caller.territories.clone();
-    let inside = state
-        .db(move |conn| archipel_store::territory::initiative_within(conn, id, &codes))
-        .await?;
-    if inside { Ok(()) } else { Err(outside(caller)) }
+    scope(state, caller, move |conn, codes| {
+        archipel_store::territory::initiative_within(conn, id, codes)
+    })
+    .await
 }
 
 /// The same for a place an initiative is created at or moved to.
@@ -216,14 +212,32 @@ pub async fn place_within_scope(
     caller: &Caller,
     location: &archipel_store::geometry::Location,
 ) -> Result<(), ApiError> {
+    let ewkt = location.to_ewkt();
+    scope(state, caller, move |conn, codes| {
+        archipel_store::territory::place_within(conn, &ewkt, codes)
+    })
+    .await
+}
+
+async fn scope<F>(
+    state: &crate::state::AppState,
+    caller: &Caller,
+    inside: F,
+) -> Result<(), ApiError>
+where
+    F: FnOnce(&mut diesel::PgConnection, &[String]) -> archipel_store::error::StoreResult<bool>
+        + Send
+        + 'static,
+{
     if caller.territories.is_empty() {
         return Ok(());
     }
-    let (codes, ewkt) = (caller.territories.clone(), location.to_ewkt());
-    let inside = state
-        .db(move |conn| archipel_store::territory::place_within(conn, &ewkt, &codes))
-        .await?;
-    if inside { Ok(()) } else { Err(outside(caller)) }
+    let codes = caller.territories.clone();
+    if state.db(move |conn| inside(conn, &codes)).await? {
+        Ok(())
+    } else {
+        Err(outside(caller))
+    }
 }
 
 /// Members of an initiative a moderator may change by PATCH.

@@ -340,14 +340,7 @@ impl TileCache {
         let mut listener = ChangeListener::connect(database_url)?;
         let wait = replica.map_or(Duration::ZERO, |r| r.1);
         let mut replica = replica
-            .map(|(url, _)| {
-                use diesel::Connection;
-                diesel::PgConnection::establish(url).map_err(|e| {
-                    archipel_store::StoreError::Database(diesel::result::Error::QueryBuilderError(
-                        e.into(),
-                    ))
-                })
-            })
+            .map(|(url, _)| archipel_store::db::connect(url))
             .transpose()?;
         let (sender, asks) = std::sync::mpsc::channel::<tokio::sync::oneshot::Sender<()>>();
         *self

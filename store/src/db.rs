@@ -126,3 +126,11 @@ pub fn await_replay(
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
 }
+
+/// One connection of its own (outside the pools), its failure as a store error.
+pub fn connect(database_url: &str) -> crate::error::StoreResult<PgConnection> {
+    use diesel::Connection;
+    PgConnection::establish(database_url).map_err(|e| {
+        crate::error::StoreError::Database(diesel::result::Error::QueryBuilderError(e.into()))
+    })
+}

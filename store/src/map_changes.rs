@@ -3,8 +3,8 @@
 //! (or the box around them) in Web Mercator metres as payload (migration 70); a
 //! [`ChangeListener`] receives them on a connection of its own.
 
-use crate::error::{StoreError, StoreResult};
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use crate::error::StoreResult;
+use diesel::{PgConnection, RunQueryDsl};
 
 /// The channel the triggers notify.
 pub const CHANNEL: &str = "archipel_map";
@@ -17,9 +17,7 @@ pub struct ChangeListener {
 impl ChangeListener {
     /// Connects and starts listening: changes committed from now on are received.
     pub fn connect(database_url: &str) -> StoreResult<Self> {
-        let mut conn = PgConnection::establish(database_url).map_err(|e| {
-            StoreError::Database(diesel::result::Error::QueryBuilderError(e.into()))
-        })?;
+        let mut conn = crate::db::connect(database_url)?;
         diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn)?;
         Ok(Self { conn })
     }

@@ -312,19 +312,23 @@ fn parse_corners(raw: &str, crs: Crs) -> Result<[f64; 4], ApiError> {
     }
 }
 
-fn parse_filter(raw: &str, language: Option<&str>) -> Result<Filter, ApiError> {
-    let language = match language {
-        None => Language::Text,
-        Some(name) => Language::parse(name).ok_or_else(|| {
-            bad(
-                "invalid_filter_lang",
-                text!(
-                "filter-lang must be cql2-text or cql2-json; got '{}'", name;
-                "filter-lang doit être cql2-text ou cql2-json ; reçu « {} »", name),
-            )
-        })?,
+/// `filter-lang` (cql2-text when absent).
+fn parse_language(name: Option<&str>) -> Result<Language, ApiError> {
+    let Some(name) = name else {
+        return Ok(Language::Text);
     };
-    Filter::parse(raw, language).map_err(|message| bad("invalid_filter", message))
+    Language::parse(name).ok_or_else(|| {
+        bad(
+            "invalid_filter_lang",
+            text!(
+            "filter-lang must be cql2-text or cql2-json; got '{}'", name;
+            "filter-lang doit être cql2-text ou cql2-json ; reçu « {} »", name),
+        )
+    })
+}
+
+fn parse_filter(raw: &str, language: Option<&str>) -> Result<Filter, ApiError> {
+    Filter::parse(raw, parse_language(language)?).map_err(|message| bad("invalid_filter", message))
 }
 
 fn parse_items(pairs: &[(String, String)]) -> Result<ItemsRequest, ApiError> {
@@ -396,18 +400,8 @@ fn parse_items(pairs: &[(String, String)]) -> Result<ItemsRequest, ApiError> {
             },
         }
     }
-    if let Some(raw) = get("filter-lang")
-        && get("filter").is_none()
-    {
-        Language::parse(raw).ok_or_else(|| {
-            bad(
-                "invalid_filter_lang",
-                text!(
-            "filter-lang must be cql2-text or cql2-json; got '{}'", raw;
-            "filter-lang doit être cql2-text ou cql2-json ; reçu « {} »", raw),
-            )
-        })?;
-    }
+    // A filter-lang without a filter is still checked.
+    parse_language(get("filter-lang"))?;
     query.filter = match conditions.len() {
         0 => None,
         1 => conditions.pop(),
