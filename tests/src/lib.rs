@@ -52,30 +52,55 @@ fn admin_url() -> String {
     cluster.url("postgres")
 }
 
-/// A real streaming replica (hot standby) of the tests' cluster, on a port of its own; stopped
-/// and removed when dropped.
+/// A PostgreSQL cluster of one test's own (initdb on a free port), stopped and removed when
+/// dropped: a replica of it follows that test's writes only, not the whole suite's.
+pub struct PrivateCluster {
+    cluster: LocalCluster,
+}
+
+impl PrivateCluster {
+    pub fn start() -> Self {
+        let dir = workspace_root()
+            .join(".archipel")
+            .join(format!("primary-{}", uuid::Uuid::new_v4().simple()));
+        let cluster = LocalCluster::new(dir, free_port());
+        cluster
+            .ensure_running()
+            .unwrap_or_else(|e| panic!("a private PostgreSQL cluster starts: {e}"));
+        Self { cluster }
+    }
+
+    /// A migrated database of its own in this cluster.
+    pub fn database(&self) -> TestDb {
+        let db = TestDb::create(self.cluster.url("postgres"), None);
+        migrate::run_pending(&mut db.connect()).expect("migrate the private cluster's database");
+        db
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        remove_cluster(&self.cluster);
+    }
+}
+
+/// A real streaming replica (hot standby) of a cluster, on a port of its own; stopped and removed
+/// when dropped.
 pub struct Replica {
     cluster: LocalCluster,
 }
 
 impl Replica {
-    /// A base backup of the tests' cluster as it is now (the databases created so far included),
-    /// started and following the primary's log, applying each commit `apply_delay` late (as a
-    /// distant or busy replica would).
-    pub fn start(apply_delay: std::time::Duration) -> Self {
-        assert!(
-            std::env::var("ARCHIPEL_TEST_DATABASE_URL").is_err(),
-            "a replica is made from the project's private cluster; unset ARCHIPEL_TEST_DATABASE_URL"
-        );
-        let primary = test_cluster();
-        primary.ensure_running().expect("the tests' cluster runs");
+    /// A base backup of `primary` as it is now (its databases included), started and following
+    /// its log, applying each commit `apply_delay` late (as a distant or busy replica would).
+    pub fn start(primary: &PrivateCluster, apply_delay: std::time::Duration) -> Self {
         let dir = workspace_root()
             .join(".archipel")
             .join(format!("replica-{}", uuid::Uuid::new_v4().simple()));
         let cluster = LocalCluster::new(dir, free_port());
         cluster
-            .start_replica_of(&primary, Some(apply_delay))
-            .unwrap_or_else(|e| panic!("a streaming replica of the tests' cluster starts: {e}"));
+            .start_replica_of(&primary.cluster, Some(apply_delay))
+            .unwrap_or_else(|e| panic!("a streaming replica starts: {e}"));
         Self { cluster }
     }
 
@@ -87,15 +112,21 @@ impl Replica {
 
 impl Drop for Replica {
     fn drop(&mut self) {
-        let _ = self.cluster.stop();
-        let data = self.cluster.dir().join("pgdata");
-        if let Ok(outside) = std::fs::canonicalize(&data)
-            && outside != data
-        {
-            let _ = std::fs::remove_dir_all(outside);
-        }
-        let _ = std::fs::remove_dir_all(self.cluster.dir());
+        remove_cluster(&self.cluster);
     }
+}
+
+/// Stops a throwaway cluster and removes its files (and its data directory, when that lives
+/// outside the project for the server's user).
+fn remove_cluster(cluster: &LocalCluster) {
+    let _ = cluster.stop();
+    let data = cluster.dir().join("pgdata");
+    if let Ok(outside) = std::fs::canonicalize(&data)
+        && outside != data
+    {
+        let _ = std::fs::remove_dir_all(outside);
+    }
+    let _ = std::fs::remove_dir_all(cluster.dir());
 }
 
 /// `url` with another database name.

@@ -3,7 +3,7 @@
 //! replica shows it — so its author, and everyone after, reads it back at once.
 
 use archipel_api::state::Settings;
-use archipel_tests::{Replica, TestApp, TestDb, tile_of};
+use archipel_tests::{PrivateCluster, Replica, TestApp, tile_of};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use serde_json::{Value, json};
@@ -16,10 +16,13 @@ struct Recovery {
 
 #[actix_web::test]
 async fn public_reads_come_from_the_replica_and_see_every_answered_write() {
-    let db = TestDb::new();
+    // A primary of this test's own: the replica replays this test's writes, not the whole
+    // suite's (every other test's database copies would make it lag behind on a busy machine).
+    let primary = PrivateCluster::start();
+    let db = primary.database();
     // Each commit reaches the replica's readers 200 ms late: without waiting for it, every read
     // below would miss the write just answered.
-    let replica = Replica::start(std::time::Duration::from_millis(200));
+    let replica = Replica::start(&primary, std::time::Duration::from_millis(200));
     let settings = Settings {
         read_database_url: Some(replica.url(db.name())),
         // The whole suite runs at once on two cores: the replica may lag seconds behind.
