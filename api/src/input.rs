@@ -5,15 +5,17 @@
 //! clears it. Every problem is collected, so one 422 lists all the fields to correct.
 
 use archipel_store::domain::{
-    Email, Moderation, Name, OpeningHours, Phone, Status, WebUrl, parse_category_slug,
-    parse_country_code, parse_insee_code, parse_long_text, parse_short_text, parse_tag,
+    Moderation, Name, Status, WebUrl, parse_category_slug, parse_long_text, parse_short_text,
+    parse_tag,
 };
+use archipel_store::fields::{Field, Group};
 use archipel_store::geometry::Location;
 use archipel_store::initiative::InitiativeDraft;
 use archipel_store::{FieldError, text};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+/// Top-level members besides the attributes of [`Group::Top`].
 const TOP_LEVEL: &[&str] = &[
     "name",
     "description",
@@ -22,7 +24,6 @@ const TOP_LEVEL: &[&str] = &[
     "lon",
     "address",
     "contact",
-    "opening_hours",
     "tags",
     "categories",
     "status",
@@ -43,8 +44,15 @@ const READ_ONLY: &[&str] = &[
     "updated_at",
     "version",
 ];
-const ADDRESS: &[&str] = &["street", "postcode", "city", "country_code", "insee_code"];
-const CONTACT: &[&str] = &["website", "email", "phone", "links"];
+
+/// The members an object of the document may hold: `fixed` and the attributes of `group`.
+fn known(fixed: &[&'static str], group: Group) -> Vec<&'static str> {
+    fixed
+        .iter()
+        .copied()
+        .chain(Field::of(group).map(|f| f.name))
+        .collect()
+}
 
 pub const MAX_TAGS: usize = 30;
 pub const MAX_LINKS: usize = 20;
@@ -56,16 +64,9 @@ pub struct Changes {
     name: Option<Name>,
     description: Option<String>,
     location: Option<Location>,
-    street: Option<Option<String>>,
-    postcode: Option<Option<String>>,
-    city: Option<Option<String>>,
-    country_code: Option<Option<String>>,
-    insee_code: Option<Option<String>>,
-    website: Option<Option<WebUrl>>,
-    email: Option<Option<Email>>,
-    phone: Option<Option<Phone>>,
+    /// Attributes given, with their new value (`None` clears one).
+    attributes: Vec<(&'static Field, Option<String>)>,
     links: Option<Vec<WebUrl>>,
-    opening_hours: Option<Option<OpeningHours>>,
     tags: Option<Vec<String>>,
     categories: Option<Vec<String>>,
     status: Option<Status>,
@@ -86,6 +87,11 @@ macro_rules! set_if {
 }
 
 impl Changes {
+    /// Clears every attribute of `group`.
+    fn clear(&mut self, group: Group) {
+        self.attributes.extend(Field::of(group).map(|f| (f, None)));
+    }
+
     /// The new place, when the changes move the initiative.
     pub fn location(&self) -> Option<&Location> {
         self.location.as_ref()
@@ -96,16 +102,10 @@ impl Changes {
         set_if!(draft.name, self.name);
         set_if!(draft.description, self.description);
         set_if!(draft.location, self.location);
-        set_if!(draft.address.street, self.street);
-        set_if!(draft.address.postcode, self.postcode);
-        set_if!(draft.address.city, self.city);
-        set_if!(draft.address.country_code, self.country_code);
-        set_if!(draft.address.insee_code, self.insee_code);
-        set_if!(draft.contact.website, self.website);
-        set_if!(draft.contact.email, self.email);
-        set_if!(draft.contact.phone, self.phone);
-        set_if!(draft.contact.links, self.links);
-        set_if!(draft.opening_hours, self.opening_hours);
+        for (field, value) in self.attributes {
+            draft.attributes.set(field, value);
+        }
+        set_if!(draft.links, self.links);
         set_if!(draft.tags, self.tags);
         set_if!(draft.categories, self.categories);
         set_if!(draft.status, self.status);
@@ -265,25 +265,19 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The attributes of `group` this object gives: absent ones are left out, null clears.
+    fn attributes(&mut self, group: Group) -> Vec<(&'static Field, Option<String>)> {
+        Field::of(group)
+            .filter_map(|field| {
+                self.optional(field.name, |p, v| field.parse(p, as_str(p, v)?))
+                    .map(|value| (field, value))
+            })
+            .collect()
+    }
+
     fn short_text(&mut self, key: &str, max: usize) -> Option<Option<String>> {
         self.optional(key, |path, v| parse_short_text(path, as_str(path, v)?, max))
     }
-}
-
-fn parse_postcode(path: &str, value: &Value) -> Result<Option<String>, FieldError> {
-    let postcode = parse_short_text(path, as_str(path, value)?, 12)?;
-    if let Some(code) = &postcode
-        && !code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
-    {
-        return Err(FieldError::new(
-            path,
-            "invalid_postcode",
-            text!("'{}' is not a postcode", code; "« {} » n'est pas un code postal", code),
-        ));
-    }
-    Ok(postcode)
 }
 
 fn parse_timestamp(path: &str, value: &Value) -> Result<Option<DateTime<Utc>>, FieldError> {
@@ -405,9 +399,10 @@ fn document_of_feature(feature: &Map<String, Value>) -> Result<Value, Vec<FieldE
                 Value::Object(properties) => {
                     for (name, value) in properties {
                         let name = name.as_str();
-                        let target = if ADDRESS.contains(&name) {
+                        let group = Field::named(name).map(|f| f.group);
+                        let target = if group == Some(Group::Address) {
                             &mut address
-                        } else if CONTACT.contains(&name) {
+                        } else if group == Some(Group::Contact) || name == "links" {
                             &mut contact
                         } else if FEATURE_READ_ONLY.contains(&name) {
                             continue;
@@ -477,7 +472,7 @@ fn parse_document(body: &Value) -> Result<Changes, Vec<FieldError>> {
     let Some(object) = body.as_object() else {
         return Err(vec![type_error("/", "a JSON object", "un objet JSON")]);
     };
-    let mut r = Reader::new(object, "", TOP_LEVEL, READ_ONLY);
+    let mut r = Reader::new(object, "", &known(TOP_LEVEL, Group::Top), READ_ONLY);
     let mut changes = Changes {
         name: r.required("name", |p, v| Name::parse(p, as_str(p, v)?)),
         description: r
@@ -485,14 +480,6 @@ fn parse_document(body: &Value) -> Result<Changes, Vec<FieldError>> {
                 parse_long_text(p, as_str(p, v)?, 10_000).map(Some)
             })
             .map(Option::unwrap_or_default),
-        opening_hours: r.optional("opening_hours", |p, v| {
-            let raw = as_str(p, v)?;
-            if raw.trim().is_empty() {
-                Ok(None)
-            } else {
-                OpeningHours::parse(p, raw).map(Some)
-            }
-        }),
         tags: r
             .optional("tags", |p, v| {
                 parse_list(p, v, MAX_TAGS, parse_tag).map(dedup).map(Some)
@@ -516,28 +503,15 @@ fn parse_document(body: &Value) -> Result<Changes, Vec<FieldError>> {
         ..Changes::default()
     };
     changes.location = read_location(&mut r);
+    changes.attributes = r.attributes(Group::Top);
     let mut errors = std::mem::take(&mut r.errors);
 
     match r.get("address") {
         None => {}
-        Some(None) => {
-            changes.street = Some(None);
-            changes.postcode = Some(None);
-            changes.city = Some(None);
-            changes.country_code = Some(None);
-            changes.insee_code = Some(None);
-        }
+        Some(None) => changes.clear(Group::Address),
         Some(Some(Value::Object(address))) => {
-            let mut a = Reader::new(address, "/address", ADDRESS, &[]);
-            changes.street = a.short_text("street", 200);
-            changes.postcode = a.optional("postcode", parse_postcode);
-            changes.city = a.short_text("city", 100);
-            changes.country_code = a.optional("country_code", |p, v| {
-                parse_country_code(p, as_str(p, v)?).map(Some)
-            });
-            changes.insee_code = a.optional("insee_code", |p, v| {
-                parse_insee_code(p, as_str(p, v)?).map(Some)
-            });
+            let mut a = Reader::new(address, "/address", &known(&[], Group::Address), &[]);
+            changes.attributes.extend(a.attributes(Group::Address));
             errors.append(&mut a.errors);
         }
         Some(Some(_)) => errors.push(type_error("/address", "an object", "un objet")),
@@ -546,17 +520,12 @@ fn parse_document(body: &Value) -> Result<Changes, Vec<FieldError>> {
     match r.get("contact") {
         None => {}
         Some(None) => {
-            changes.website = Some(None);
-            changes.email = Some(None);
-            changes.phone = Some(None);
+            changes.clear(Group::Contact);
             changes.links = Some(Vec::new());
         }
         Some(Some(Value::Object(contact))) => {
-            let mut c = Reader::new(contact, "/contact", CONTACT, &[]);
-            changes.website =
-                c.optional("website", |p, v| WebUrl::parse(p, as_str(p, v)?).map(Some));
-            changes.email = c.optional("email", |p, v| Email::parse(p, as_str(p, v)?).map(Some));
-            changes.phone = c.optional("phone", |p, v| Phone::parse(p, as_str(p, v)?).map(Some));
+            let mut c = Reader::new(contact, "/contact", &known(&["links"], Group::Contact), &[]);
+            changes.attributes.extend(c.attributes(Group::Contact));
             changes.links = c
                 .optional("links", |p, v| {
                     parse_list(p, v, MAX_LINKS, WebUrl::parse)
@@ -612,7 +581,7 @@ mod tests {
     #[test]
     fn null_clears_an_optional_field_but_not_the_name() {
         let changes = parse(&json!({"opening_hours": null})).unwrap();
-        assert!(matches!(changes.opening_hours, Some(None)));
+        assert!(matches!(changes.attributes[..], [(f, None)] if f.name == "opening_hours"));
         assert_eq!(
             codes(parse(&json!({"name": null}))),
             vec![("/name".into(), "required")]

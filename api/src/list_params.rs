@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use archipel_store::domain::{Moderation, Status, parse_category_slug};
+use archipel_store::fields::{FIELDS, Field};
 use archipel_store::listing::{Bbox, Cursor, DEFAULT_LIMIT, ListQuery, MAX_LIMIT, Near};
 use archipel_store::territory::{self, TerritoryRef};
 use archipel_store::{Text, text};
@@ -159,16 +160,55 @@ pub fn parse_territory(pairs: &[(String, String)]) -> Result<Option<TerritoryRef
     })
 }
 
+/// The attribute a listing filters on with parameter `key` (`wheelchair=yes,limited`).
+pub fn filter_field(key: &str) -> Option<&'static Field> {
+    Field::named(key).filter(|f| f.filter)
+}
+
+/// `fixed` and the attribute filters, comma-separated, for messages.
+pub fn known_parameters(fixed: &[&str]) -> String {
+    let filters = FIELDS.iter().filter(|f| f.filter).map(|f| f.name);
+    fixed
+        .iter()
+        .copied()
+        .chain(filters)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The attribute filters of a query string: each a comma-separated list of accepted values.
+pub fn parse_attribute_filters(
+    pairs: &[(String, String)],
+) -> Result<Vec<(&'static Field, Vec<String>)>, ApiError> {
+    let mut filters = Vec::new();
+    for (key, raw) in pairs {
+        let Some(field) = filter_field(key) else {
+            continue;
+        };
+        let values = parse_list(raw, |v| match field.parse(field.name, v) {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Ok(String::new()),
+            Err(e) => Err(bad(e.code, e.message)),
+        })?;
+        let values: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
+        if !values.is_empty() {
+            filters.push((field, values));
+        }
+    }
+    Ok(filters)
+}
+
 /// Parses the pairs of a listing's query string.
 pub fn parse(pairs: &[(String, String)]) -> Result<ListRequest, ApiError> {
     let mut seen: Vec<&str> = Vec::new();
     for (key, _) in pairs {
-        if !LIST_PARAMS.contains(&key.as_str()) {
+        if !LIST_PARAMS.contains(&key.as_str()) && filter_field(key).is_none() {
+            let known = known_parameters(LIST_PARAMS);
             return Err(bad(
                 "unknown_parameter",
                 text!(
-                "'{}' is not a parameter of this listing; known parameters: {}", key, LIST_PARAMS.join(", ");
-                "« {} » n'est pas un paramètre de cette liste ; paramètres connus : {}", key, LIST_PARAMS.join(", ")),
+                "'{}' is not a parameter of this listing; known parameters: {}", key, known;
+                "« {} » n'est pas un paramètre de cette liste ; paramètres connus : {}", key, known),
             ));
         }
         if seen.contains(&key.as_str()) {
@@ -261,6 +301,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListRequest, ApiError> {
     if let Some(raw) = get("updated_since") {
         query.updated_since = Some(parse_updated_since(raw)?);
     }
+    query.attributes = parse_attribute_filters(pairs)?;
     if let Some(raw) = get("limit") {
         query.limit = parse_limit(raw)?;
     }
@@ -299,6 +340,15 @@ mod tests {
         assert_eq!(parse_limit("99999999999999999999999").unwrap(), MAX_LIMIT);
         assert!(parse_limit("0").is_err());
         assert!(parse_limit("ten").is_err());
+    }
+
+    #[test]
+    fn attribute_filters_take_their_values_only() {
+        let r = parse(&pairs("wheelchair=yes,limited")).unwrap();
+        assert_eq!(r.query.attributes[0].0.name, "wheelchair");
+        assert_eq!(r.query.attributes[0].1, ["yes", "limited"]);
+        assert!(parse(&pairs("wheelchair=maybe")).is_err());
+        assert!(parse(&pairs("city=Toulouse")).is_err(), "not a filter");
     }
 
     #[test]

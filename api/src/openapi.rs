@@ -3,7 +3,10 @@
 //! to produce them; the API tests check real responses against the same field names.
 
 use crate::routes;
+use archipel_store::fields::{FIELDS, Group};
+use serde_json::{Value, json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{RefOr, schema::Schema};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
 #[derive(OpenApi)]
@@ -74,7 +77,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::health::readyz,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
-    modifiers(&BearerAuth, &SessionAlternative, &StandardProblems),
+    modifiers(&BearerAuth, &SessionAlternative, &StandardProblems, &AttributeFilters),
     tags(
         (name = "initiatives", description = "The directory's entries"),
         (name = "categories", description = "The taxonomy of collaborative practices"),
@@ -108,6 +111,49 @@ impl Modify for BearerAuth {
                 crate::auth::SESSION_COOKIE,
             ))),
         );
+    }
+}
+
+/// Listings and exports filter on the attributes declared filterable (`wheelchair=yes,limited`):
+/// one query parameter each, added to every operation that has the listing's `bbox` and
+/// `updated_since`.
+struct AttributeFilters;
+
+impl Modify for AttributeFilters {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Parameter, ParameterIn};
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item) {
+                let Some(parameters) = operation.parameters.as_mut() else {
+                    continue;
+                };
+                let has = |name: &str| {
+                    parameters
+                        .iter()
+                        .any(|p| matches!(p, RefOr::T(p) if p.name == name))
+                };
+                if !has("bbox") || !has("updated_since") {
+                    continue;
+                }
+                for field in FIELDS.iter().filter(|f| f.filter) {
+                    let mut parameter = Parameter::new(field.name);
+                    parameter.parameter_in = ParameterIn::Query;
+                    parameter.description = Some(format!(
+                        "{}. Comma-separated values: only initiatives with one of them",
+                        field.about
+                    ));
+                    let values = match field.kind {
+                        archipel_store::fields::Kind::Choice(values, _) => values.join("|"),
+                        _ => ".+".into(),
+                    };
+                    parameter.schema = Some(from_json(json!({
+                        "type": "string",
+                        "pattern": format!("^({values})(,({values}))*$"),
+                    })));
+                    parameters.push(RefOr::T(parameter));
+                }
+            }
+        }
     }
 }
 
@@ -291,25 +337,79 @@ pub struct GeometryDoc {
     coordinates: serde_json::Value,
 }
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct AddressDoc {
-    street: Option<String>,
-    postcode: Option<String>,
-    city: Option<String>,
-    /// ISO 3166-1 alpha-2.
-    country_code: Option<String>,
-    /// French INSEE commune code.
-    insee_code: Option<String>,
+/// The `address` object: the attributes of [`Group::Address`].
+pub struct AddressDoc;
+
+impl utoipa::PartialSchema for AddressDoc {
+    fn schema() -> RefOr<Schema> {
+        let mut object = json!({"type": "object", "properties": {}});
+        add_attributes(&mut object, &[Group::Address], true);
+        from_json(object)
+    }
 }
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ContactDoc {
-    website: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    links: Vec<String>,
+impl ToSchema for AddressDoc {}
+
+/// The `contact` object: the attributes of [`Group::Contact`] and the other links.
+pub struct ContactDoc;
+
+impl utoipa::PartialSchema for ContactDoc {
+    fn schema() -> RefOr<Schema> {
+        let mut object = json!({"type": "object", "properties": {}});
+        add_attributes(&mut object, &[Group::Contact], true);
+        object["properties"]["links"] = json!({
+            "type": "array", "items": {"type": "string", "format": "uri"},
+            "description": "Other web addresses",
+        });
+        object["required"]
+            .as_array_mut()
+            .expect("required")
+            .push(json!("links"));
+        from_json(object)
+    }
+}
+
+impl ToSchema for ContactDoc {}
+
+/// Adds the attributes of `groups` (see `archipel_store::fields`) to an object schema.
+fn add_attributes(object: &mut Value, groups: &[Group], required: bool) {
+    for field in FIELDS.iter().filter(|f| groups.contains(&f.group)) {
+        object["properties"][field.name] = field.json_schema();
+        if required {
+            match object.get_mut("required").and_then(Value::as_array_mut) {
+                Some(list) => list.push(json!(field.name)),
+                None => object["required"] = json!([field.name]),
+            }
+        }
+    }
+}
+
+fn from_json(schema: Value) -> RefOr<Schema> {
+    serde_json::from_value(schema).expect("a schema utoipa reads")
+}
+
+/// A documentation type whose schema is a derived `$core`'s with attributes added by `$add`.
+macro_rules! with_attributes {
+    ($(#[$meta:meta])* $doc:ident = $core:ty, $add:expr) => {
+        $(#[$meta])*
+        pub struct $doc;
+
+        impl utoipa::PartialSchema for $doc {
+            fn schema() -> RefOr<Schema> {
+                let mut object = serde_json::to_value(<$core as utoipa::PartialSchema>::schema())
+                    .expect("a schema serialises");
+                let add: fn(&mut Value) = $add;
+                add(&mut object);
+                from_json(object)
+            }
+        }
+
+        impl ToSchema for $doc {
+            fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+                <$core as ToSchema>::schemas(schemas);
+            }
+        }
+    };
 }
 
 #[derive(ToSchema)]
@@ -330,10 +430,16 @@ pub struct PointDoc {
     lat: f64,
 }
 
-/// An initiative as JSON.
+with_attributes!(
+    /// An initiative as JSON.
+    InitiativeDoc = InitiativeCoreDoc,
+    |o| add_attributes(o, &[Group::Top], true)
+);
+
+/// An initiative as JSON, its top-level attributes aside.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct InitiativeDoc {
+struct InitiativeCoreDoc {
     #[schema(format = Uuid)]
     id: String,
     slug: String,
@@ -346,8 +452,6 @@ pub struct InitiativeDoc {
     categories: Vec<String>,
     address: AddressDoc,
     contact: ContactDoc,
-    /// OpenStreetMap opening_hours syntax.
-    opening_hours: Option<String>,
     tags: Vec<String>,
     #[schema(example = "active")]
     status: String,
@@ -364,10 +468,15 @@ pub struct InitiativeDoc {
     distance_m: Option<f64>,
 }
 
-/// The body of POST and PATCH: the writable members of the JSON representation.
+with_attributes!(
+    /// The body of POST and PATCH: the writable members of the JSON representation.
+    InitiativeInputDoc = InitiativeInputCoreDoc,
+    |o| add_attributes(o, &[Group::Top], false)
+);
+
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct InitiativeInputDoc {
+struct InitiativeInputCoreDoc {
     /// 1 to 200 characters. Required on creation.
     name: Option<String>,
     description: Option<String>,
@@ -377,8 +486,6 @@ pub struct InitiativeInputDoc {
     lon: Option<f64>,
     address: Option<AddressDoc>,
     contact: Option<ContactDoc>,
-    /// OpenStreetMap opening_hours syntax, e.g. `Mo-Fr 09:00-18:00; Sa 10:00-12:00`.
-    opening_hours: Option<String>,
     tags: Option<Vec<String>>,
     /// Existing category slugs, main category first.
     categories: Option<Vec<String>>,
@@ -402,10 +509,29 @@ pub struct FeatureInputDoc {
     r#type: String,
     /// GeoJSON Point, Polygon or MultiPolygon in CRS84. Required on creation.
     geometry: Option<GeometryDoc>,
-    /// `name`, `description`, `categories`, `street`, `postcode`, `city`, `country_code`,
-    /// `insee_code`, `website`, `email`, `phone`, `links`, `opening_hours`, `tags`, `status`,
-    /// `moderation`, `licence`, `attribution`, `last_confirmed_at`, `reason`.
-    properties: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    properties: Option<FeaturePropertiesInputDoc>,
+}
+
+with_attributes!(
+    /// The writable properties of a Feature: the members of the JSON body, flat.
+    FeaturePropertiesInputDoc = FeaturePropertiesInputCoreDoc,
+    |o| add_attributes(o, &[Group::Address, Group::Contact, Group::Top], false)
+);
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct FeaturePropertiesInputCoreDoc {
+    name: Option<String>,
+    description: Option<String>,
+    categories: Option<Vec<String>>,
+    links: Option<Vec<String>>,
+    tags: Option<Vec<String>>,
+    status: Option<String>,
+    moderation: Option<String>,
+    licence: Option<String>,
+    attribution: Option<String>,
+    last_confirmed_at: Option<String>,
+    reason: Option<String>,
 }
 
 #[derive(ToSchema)]
@@ -417,25 +543,21 @@ pub struct InitiativeListDoc {
     next: Option<String>,
 }
 
-/// Flat properties of a GeoJSON Feature.
+with_attributes!(
+    /// Flat properties of a GeoJSON Feature.
+    FeaturePropertiesDoc = FeaturePropertiesCoreDoc,
+    |o| add_attributes(o, &[Group::Address, Group::Contact, Group::Top], true)
+);
+
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct FeaturePropertiesDoc {
+struct FeaturePropertiesCoreDoc {
     name: String,
     slug: String,
     description: String,
     categories: Vec<String>,
     main_category: Option<String>,
-    street: Option<String>,
-    postcode: Option<String>,
-    city: Option<String>,
-    country_code: Option<String>,
-    insee_code: Option<String>,
-    website: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
     links: Vec<String>,
-    opening_hours: Option<String>,
     tags: Vec<String>,
     status: String,
     moderation: String,

@@ -51,6 +51,7 @@ export interface Initiative {
   address: Address;
   contact: { website: string | null; email: string | null; phone: string | null; links: string[] };
   opening_hours: string | null;
+  wheelchair?: 'yes' | 'limited' | 'no' | null;
   status: string;
   moderation: string;
   licence: string | null;

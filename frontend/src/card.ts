@@ -276,6 +276,12 @@ export class Card {
       );
     }
     if (item.opening_hours) parts.push(hoursBlock(lang, item.opening_hours, this.ctx.now()));
+    if (item.wheelchair) {
+      // OpenStreetMap's wheelchair=*: the sign, then what it means in words.
+      parts.push(
+        h('p', { class: `card-access access-${item.wheelchair}`, 'data-testid': 'wheelchair' }, h('span', { class: 'access-sign', 'aria-hidden': 'true' }, '♿'), t(lang, `wheelchair_${item.wheelchair}`)),
+      );
+    }
 
     const contact = h('dl', { class: 'contact' });
     const c = item.contact;

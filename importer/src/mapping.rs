@@ -17,6 +17,7 @@
 //! ouvert = "active"
 //! ```
 
+use archipel_store::fields::{FIELDS, Field};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -39,21 +40,15 @@ impl Fields {
 
 /// Where each member is read from. Unset members are looked for under usual names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default, try_from = "RawFieldMap")]
 pub struct FieldMap {
     pub id: Option<Fields>,
     pub name: Option<Fields>,
     pub description: Option<Fields>,
-    pub street: Option<Fields>,
-    pub postcode: Option<Fields>,
-    pub city: Option<Fields>,
-    pub country_code: Option<Fields>,
-    pub insee_code: Option<Fields>,
-    pub website: Option<Fields>,
-    pub email: Option<Fields>,
-    pub phone: Option<Fields>,
+    /// The initiative's attributes (`street`, `website`, `wheelchair`…: see
+    /// `archipel_store::fields`), by name.
+    pub attributes: BTreeMap<String, Fields>,
     pub links: Option<Fields>,
-    pub opening_hours: Option<Fields>,
     pub tags: Option<Fields>,
     pub status: Option<Fields>,
     pub lat: Option<Fields>,
@@ -62,6 +57,71 @@ pub struct FieldMap {
     pub latlon: Option<Fields>,
     /// One column holding WKT (optionally `SRID=4326;`).
     pub wkt: Option<Fields>,
+}
+
+/// [`FieldMap`] as written: the attributes beside the other members, checked by name.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawFieldMap {
+    id: Option<Fields>,
+    name: Option<Fields>,
+    description: Option<Fields>,
+    links: Option<Fields>,
+    tags: Option<Fields>,
+    status: Option<Fields>,
+    lat: Option<Fields>,
+    lon: Option<Fields>,
+    latlon: Option<Fields>,
+    wkt: Option<Fields>,
+    #[serde(flatten)]
+    attributes: BTreeMap<String, Fields>,
+}
+
+impl TryFrom<RawFieldMap> for FieldMap {
+    type Error = String;
+
+    fn try_from(raw: RawFieldMap) -> Result<Self, String> {
+        if let Some(unknown) = raw.attributes.keys().find(|k| Field::named(k).is_none()) {
+            let known: Vec<&str> = ["id", "name", "description", "links", "tags", "status"]
+                .into_iter()
+                .chain(FIELDS.iter().map(|f| f.name))
+                .chain(["lat", "lon", "latlon", "wkt"])
+                .collect();
+            return Err(format!(
+                "unknown field `{unknown}`, expected one of {}",
+                known.join(", ")
+            ));
+        }
+        Ok(FieldMap {
+            id: raw.id,
+            name: raw.name,
+            description: raw.description,
+            attributes: raw.attributes,
+            links: raw.links,
+            tags: raw.tags,
+            status: raw.status,
+            lat: raw.lat,
+            lon: raw.lon,
+            latlon: raw.latlon,
+            wkt: raw.wkt,
+        })
+    }
+}
+
+impl FieldMap {
+    /// Where attribute `name` is read from, when the mapping says.
+    pub fn attribute(&self, name: &str) -> Option<&Fields> {
+        self.attributes.get(name)
+    }
+
+    /// Reads attribute `name` from `fields`.
+    pub fn set_attribute(&mut self, name: &str, fields: Option<Fields>) {
+        debug_assert!(Field::named(name).is_some(), "{name} is not an attribute");
+        match fields {
+            Some(fields) => self.attributes.insert(name.to_string(), fields),
+            None => self.attributes.remove(name),
+        };
+    }
 }
 
 /// What to do with records that no category matches.
@@ -217,16 +277,7 @@ impl Mapping {
             id,
             name,
             description,
-            street,
-            postcode,
-            city,
-            country_code,
-            insee_code,
-            website,
-            email,
-            phone,
             links,
-            opening_hours,
             tags,
             status,
             lat,
@@ -234,6 +285,9 @@ impl Mapping {
             latlon,
             wkt
         );
+        for (k, v) in base.fields.attributes {
+            self.fields.attributes.entry(k).or_insert(v);
+        }
         self.category_field = self.category_field.or(base.category_field);
         for (k, v) in base.categories {
             self.categories.entry(k).or_insert(v);

@@ -3,6 +3,7 @@
 
 use crate::mapping::{Fields, Mapping};
 use crate::record::{Position, Record, split_values};
+use archipel_store::fields::FIELDS;
 use geo::{Geometry, Point};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -26,32 +27,6 @@ pub mod usual {
         "presentation",
         "resume",
     ];
-    pub const STREET: &[&str] = &[
-        "street",
-        "adresse",
-        "address",
-        "addr",
-        "voie",
-        "adresse_postale",
-    ];
-    pub const POSTCODE: &[&str] = &[
-        "postcode",
-        "cp",
-        "code_postal",
-        "zip",
-        "postal_code",
-        "codepostal",
-    ];
-    pub const CITY: &[&str] = &["city", "commune", "ville", "town", "localite"];
-    pub const COUNTRY: &[&str] = &["country_code", "country", "pays"];
-    pub const INSEE: &[&str] = &[
-        "insee_code",
-        "code_insee",
-        "insee",
-        "insee_com",
-        "com_insee",
-        "code_commune",
-    ];
     pub const WEBSITE: &[&str] = &[
         "website",
         "site",
@@ -71,7 +46,6 @@ pub mod usual {
     ];
     pub const PHONE: &[&str] = &["phone", "tel", "telephone", "téléphone", "tél"];
     pub const LINKS: &[&str] = &["links", "liens"];
-    pub const OPENING_HOURS: &[&str] = &["opening_hours", "horaires", "hours", "horaires_osm"];
     pub const TAGS: &[&str] = &["tags", "mots_cles", "keywords", "etiquettes"];
     pub const STATUS: &[&str] = &["status", "statut", "etat"];
     pub const LAT: &[&str] = &["latitude", "lat", "y", "lat_wgs84"];
@@ -122,7 +96,7 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn names(&self, mapped: &'a Option<Fields>, usual: &'a [&'a str]) -> Vec<&'a str> {
+    fn names(&self, mapped: Option<&'a Fields>, usual: &'a [&'a str]) -> Vec<&'a str> {
         match mapped {
             Some(fields) => fields.names(),
             None => usual.to_vec(),
@@ -130,14 +104,14 @@ impl<'a> Reader<'a> {
     }
 
     /// The first non-empty value among the member's fields.
-    pub fn first(&self, mapped: &'a Option<Fields>, usual: &'a [&'a str]) -> Option<String> {
+    pub fn first(&self, mapped: Option<&'a Fields>, usual: &'a [&'a str]) -> Option<String> {
         self.names(mapped, usual)
             .into_iter()
             .find_map(|name| get(self.props, name).and_then(text_of))
     }
 
     /// Every non-empty value among the member's fields.
-    pub fn all(&self, mapped: &'a Option<Fields>, usual: &'a [&'a str]) -> Vec<String> {
+    pub fn all(&self, mapped: Option<&'a Fields>, usual: &'a [&'a str]) -> Vec<String> {
         let names = self.names(mapped, usual);
         // With usual names, one match is enough (several usual names are synonyms).
         let values = names
@@ -151,7 +125,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Values of a multi-valued member, split on the mapping's separators.
-    pub fn split(&self, mapped: &'a Option<Fields>, usual: &'a [&'a str]) -> Vec<String> {
+    pub fn split(&self, mapped: Option<&'a Fields>, usual: &'a [&'a str]) -> Vec<String> {
         let separators = self.mapping.separators();
         self.all(mapped, usual)
             .iter()
@@ -235,8 +209,8 @@ impl Reader<'_> {
     /// `decimal_comma`: numbers like "43,6" (CSV separated by semicolons).
     pub fn position(&self, decimal_comma: bool) -> Position {
         let fields = &self.mapping.fields;
-        let lat = self.first(&fields.lat, usual::LAT);
-        let lon = self.first(&fields.lon, usual::LON);
+        let lat = self.first(fields.lat.as_ref(), usual::LAT);
+        let lon = self.first(fields.lon.as_ref(), usual::LON);
         match (&lat, &lon) {
             (Some(lat), Some(lon)) => {
                 return match (number(lat, decimal_comma), number(lon, decimal_comma)) {
@@ -266,7 +240,7 @@ impl Reader<'_> {
                 None => Position::Invalid(format!("'{value}' is not a latitude,longitude pair")),
             };
         }
-        if let Some(wkt) = self.first(&fields.wkt, usual::WKT) {
+        if let Some(wkt) = self.first(fields.wkt.as_ref(), usual::WKT) {
             return parse_wkt(&wkt);
         }
         Position::Missing
@@ -275,16 +249,21 @@ impl Reader<'_> {
     /// Fills the members every property-based format shares.
     pub fn fill(&self, record: &mut Record) {
         let f = &self.mapping.fields;
-        record.name = self.first(&f.name, usual::NAME);
-        record.description = self.all(&f.description, usual::DESCRIPTION);
-        record.street =
-            Some(self.all(&f.street, usual::STREET).join(", ")).filter(|s| !s.is_empty());
-        record.postcode = self.first(&f.postcode, usual::POSTCODE);
-        record.city = self.first(&f.city, usual::CITY);
-        record.country_code = self
-            .first(&f.country_code, usual::COUNTRY)
-            .or_else(|| self.mapping.default_country.clone());
-        record.insee_code = self.first(&f.insee_code, usual::INSEE);
+        record.name = self.first(f.name.as_ref(), usual::NAME);
+        record.description = self.all(f.description.as_ref(), usual::DESCRIPTION);
+        for field in FIELDS.iter().filter(|f| !f.feed_names.is_empty()) {
+            let mapped = f.attribute(field.name);
+            // A street may be spread over several fields (number, street, complement).
+            let value = if field.name == "street" {
+                Some(self.all(mapped, field.feed_names).join(", ")).filter(|s| !s.is_empty())
+            } else {
+                self.first(mapped, field.feed_names)
+            };
+            record.set(field.name, value);
+        }
+        if !record.attributes.contains_key("country_code") {
+            record.set("country_code", self.mapping.default_country.clone());
+        }
         let separators = self.mapping.separators();
         let url_separators: Vec<char> = separators
             .iter()
@@ -293,25 +272,24 @@ impl Reader<'_> {
             .chain([' '])
             .collect();
         record.websites = self
-            .all(&f.website, usual::WEBSITE)
+            .all(f.attribute("website"), usual::WEBSITE)
             .iter()
             .flat_map(|v| split_values(v, &url_separators))
             .collect();
         record.websites.extend(
-            self.all(&f.links, usual::LINKS)
+            self.all(f.links.as_ref(), usual::LINKS)
                 .iter()
                 .flat_map(|v| split_values(v, &url_separators)),
         );
-        record.emails = self.all(&f.email, usual::EMAIL);
+        record.emails = self.all(f.attribute("email"), usual::EMAIL);
         record.phones = self
-            .all(&f.phone, usual::PHONE)
+            .all(f.attribute("phone"), usual::PHONE)
             .iter()
             .flat_map(|v| split_values(v, &['|', ';', '/']))
             .collect();
-        record.opening_hours = self.first(&f.opening_hours, usual::OPENING_HOURS);
-        record.tags = self.split(&f.tags, usual::TAGS);
+        record.tags = self.split(f.tags.as_ref(), usual::TAGS);
         record.status = self
-            .first(&f.status, usual::STATUS)
+            .first(f.status.as_ref(), usual::STATUS)
             .and_then(|s| self.mapping.status_for(&s));
         let values: Vec<String> = match &self.mapping.category_field {
             Some(fields) => fields
@@ -339,7 +317,7 @@ impl Reader<'_> {
     /// Feature's id), else a digest of its name and position (so it stays stable as long as they
     /// do).
     pub fn identifier(&self, fallback: Option<String>, record: &Record) -> Option<String> {
-        self.first(&self.mapping.fields.id, usual::ID)
+        self.first(self.mapping.fields.id.as_ref(), usual::ID)
             .or(fallback)
             .or_else(|| {
                 let name = record.name.as_deref()?;

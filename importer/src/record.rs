@@ -5,14 +5,14 @@
 //! rejected with a reason; a bad optional value (an e-mail written "hidden", a website without a
 //! scheme that cannot be repaired…) is dropped rather than rejecting the whole record.
 
-use archipel_store::domain::{
-    Email, Name, OpeningHours, Phone, WebUrl, parse_country_code, parse_insee_code,
-    parse_long_text, parse_short_text, parse_tag,
-};
+use archipel_store::domain::{Email, Name, Phone, WebUrl, parse_long_text, parse_tag};
+use archipel_store::fields::{Attributes, FIELDS, Field, Kind};
 use archipel_store::geometry::Location;
 use archipel_store::sync::{StagedRecord, TO_CLASSIFY};
 use geo::Geometry;
+use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// Where a record's position came from.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -34,16 +34,13 @@ pub struct Record {
     /// Paragraphs of the description, joined with blank lines.
     pub description: Vec<String>,
     pub location: Position,
-    pub street: Option<String>,
-    pub postcode: Option<String>,
-    pub city: Option<String>,
-    pub country_code: Option<String>,
-    pub insee_code: Option<String>,
+    /// Attributes as the feed gave them, by name (see `archipel_store::fields`); the contact
+    /// details are the candidate lists below.
+    pub attributes: BTreeMap<&'static str, String>,
     /// Candidate websites: the first valid one becomes the website, the others links.
     pub websites: Vec<String>,
     pub emails: Vec<String>,
     pub phones: Vec<String>,
-    pub opening_hours: Option<String>,
     pub tags: Vec<String>,
     /// Category slugs, main first (already mapped by the adapter).
     pub categories: Vec<String>,
@@ -58,6 +55,28 @@ pub struct Record {
     pub source_url: Option<String>,
     /// The record as received, for the rejects report.
     pub raw: String,
+}
+
+impl Record {
+    /// Sets attribute `name` to what the feed gave, if anything.
+    pub fn set(&mut self, name: &'static str, value: Option<String>) {
+        debug_assert!(Field::named(name).is_some(), "{name} is not an attribute");
+        match value {
+            Some(value) => self.attributes.insert(name, value),
+            None => self.attributes.remove(name),
+        };
+    }
+
+    /// The same record with these attributes set.
+    pub fn with(
+        mut self,
+        attributes: impl IntoIterator<Item = (&'static str, Option<String>)>,
+    ) -> Self {
+        for (name, value) in attributes {
+            self.set(name, value);
+        }
+        self
+    }
 }
 
 /// What an adapter hands over for each element of a feed.
@@ -187,26 +206,19 @@ pub fn normalise(record: Record) -> Result<StagedRecord, Reject> {
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty())
         .collect();
-    let opening_hours = match record
-        .opening_hours
-        .as_deref()
-        .map(str::trim)
-        .filter(|o| !o.is_empty())
-    {
-        None => None,
-        Some(raw) => match OpeningHours::parse("opening_hours", raw) {
-            Ok(oh) => Some(oh.as_str().to_string()),
-            // Free-text hours are still useful to people: keep them in the description.
-            Err(_) => {
-                description.push(format!("Horaires / opening hours: {raw}"));
-                None
-            }
-        },
-    };
+    // Free-text hours are still useful to people: what is not in OpenStreetMap's syntax goes
+    // into the description.
+    for field in FIELDS.iter().filter(|f| f.kind == Kind::OpeningHours) {
+        if let Some(raw) = record.attributes.get(field.name).map(|v| v.trim())
+            && !raw.is_empty()
+            && field.from_feed(raw).is_none()
+        {
+            description.push(format!("Horaires / opening hours: {raw}"));
+        }
+    }
     let description = clip_chars(&description.join("\n\n"), 10_000);
     let description = parse_long_text("description", &description, 10_000).unwrap_or_default();
 
-    let (website, links) = first_website(&record.websites);
     let email = record
         .emails
         .iter()
@@ -216,14 +228,20 @@ pub fn normalise(record: Record) -> Result<StagedRecord, Reject> {
         .phones
         .iter()
         .find_map(|p| Phone::parse("phone", p).ok());
-    let short = |v: &Option<String>, max: usize| {
-        v.as_deref()
-            .and_then(|v| parse_short_text("", v, max).ok().flatten())
-    };
-    let postcode = short(&record.postcode, 12).filter(|p| {
-        p.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
-    });
+    let (website, links) = first_website(&record.websites);
+    let mut attributes = Attributes::default();
+    for field in FIELDS {
+        let value = match field.kind {
+            Kind::Url => website.as_ref().map(|w| w.as_str().to_string()),
+            Kind::Email => email.as_ref().map(|e| e.as_str().to_string()),
+            Kind::Phone => phone.as_ref().map(|p| p.as_str().to_string()),
+            _ => record
+                .attributes
+                .get(field.name)
+                .and_then(|raw| field.from_feed(raw)),
+        };
+        attributes.set(field, value);
+    }
     // The `to-classify` mark is the importer's alone: a feed's own tag of that name is dropped.
     let mut tags: Vec<String> = Vec::new();
     if record.to_classify {
@@ -247,22 +265,8 @@ pub fn normalise(record: Record) -> Result<StagedRecord, Reject> {
         name: name.as_str().to_string(),
         description,
         location,
-        street: short(&record.street, 200),
-        postcode,
-        city: short(&record.city, 100),
-        country_code: record
-            .country_code
-            .as_deref()
-            .and_then(|c| parse_country_code("", c).ok()),
-        insee_code: record
-            .insee_code
-            .as_deref()
-            .and_then(|c| parse_insee_code("", c).ok()),
-        website: website.map(|w| w.as_str().to_string()),
-        email: email.map(|e| e.as_str().to_string()),
-        phone: phone.map(|p| p.as_str().to_string()),
+        attributes,
         links: links.iter().map(|l| l.as_str().to_string()).collect(),
-        opening_hours,
         tags,
         categories,
         status: record.status.unwrap_or("active"),
@@ -276,27 +280,35 @@ pub fn normalise(record: Record) -> Result<StagedRecord, Reject> {
     Ok(staged)
 }
 
+/// How many attributes the first version of [`content_hash`] knew.
+const FIRST_HASHED: usize = 9;
+
 /// A digest of everything an import writes: equal digests mean the record did not change.
 pub fn content_hash(r: &StagedRecord) -> String {
-    let canonical = serde_json::json!([
-        r.name,
-        r.description,
-        r.location.to_ewkt(),
-        r.street,
-        r.postcode,
-        r.city,
-        r.country_code,
-        r.insee_code,
-        r.website,
-        r.email,
-        r.phone,
-        r.links,
-        r.opening_hours,
-        r.tags,
-        r.categories,
-        r.status,
-        r.source_url,
+    // The attributes of the first version of this digest in their places (null included), so
+    // that declaring a new attribute does not make every record of every feed look changed; the
+    // later ones join it only when set.
+    let mut canonical = vec![
+        json!(r.name),
+        json!(r.description),
+        json!(r.location.to_ewkt()),
+    ];
+    let values = r.attributes.values();
+    canonical.extend(values[..8].iter().map(|v| json!(v)));
+    canonical.push(json!(r.links));
+    canonical.push(json!(values[8]));
+    canonical.extend([
+        json!(r.tags),
+        json!(r.categories),
+        json!(r.status),
+        json!(r.source_url),
     ]);
+    for (field, value) in r.attributes.iter().skip(FIRST_HASHED) {
+        if let Some(value) = value {
+            canonical.push(json!([field.name, value]));
+        }
+    }
+    let canonical = serde_json::Value::Array(canonical);
     let digest = Sha256::digest(canonical.to_string().as_bytes());
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -324,8 +336,11 @@ mod tests {
             ..record()
         })
         .unwrap();
-        assert_eq!(staged.email.as_deref(), Some("contact@example.org"));
-        assert_eq!(staged.website.as_deref(), Some("https://www.example.org/"));
+        assert_eq!(staged.attributes.get("email"), Some("contact@example.org"));
+        assert_eq!(
+            staged.attributes.get("website"),
+            Some("https://www.example.org/")
+        );
     }
 
     #[test]
@@ -335,17 +350,15 @@ mod tests {
             ..record()
         })
         .unwrap();
-        assert_eq!(staged.email.as_deref(), Some("jardin@example.org"));
+        assert_eq!(staged.attributes.get("email"), Some("jardin@example.org"));
     }
 
     #[test]
     fn free_text_hours_move_to_the_description() {
-        let staged = normalise(Record {
-            opening_hours: Some("le jeudi de 18h à 19h".into()),
-            ..record()
-        })
-        .unwrap();
-        assert_eq!(staged.opening_hours, None);
+        let staged =
+            normalise(record().with([("opening_hours", Some("le jeudi de 18h à 19h".into()))]))
+                .unwrap();
+        assert_eq!(staged.attributes.get("opening_hours"), None);
         assert!(staged.description.contains("le jeudi de 18h à 19h"));
     }
 
@@ -403,6 +416,49 @@ mod tests {
         })
         .unwrap();
         assert!(mapped.tags.is_empty(), "a feed cannot mark its own records");
+    }
+
+    #[test]
+    fn wheelchair_values_are_read_leniently_and_change_the_hash() {
+        let plain = normalise(record()).unwrap();
+        let staged = normalise(record().with([("wheelchair", Some("Oui".into()))])).unwrap();
+        assert_eq!(staged.attributes.get("wheelchair"), Some("yes"));
+        assert_ne!(staged.content_hash, plain.content_hash);
+        let unknown = normalise(record().with([("wheelchair", Some("?".into()))])).unwrap();
+        assert_eq!(unknown.attributes.get("wheelchair"), None);
+        assert_eq!(unknown.content_hash, plain.content_hash);
+    }
+
+    #[test]
+    fn the_hash_of_a_record_without_new_attributes_is_the_first_versions() {
+        let r = normalise(record().with([
+            ("city", Some("Toulouse".into())),
+            ("opening_hours", Some("Mo 10:00-12:00".into())),
+        ]))
+        .unwrap();
+        // The digest as its first version wrote it, members by name.
+        let first = serde_json::json!([
+            r.name,
+            r.description,
+            r.location.to_ewkt(),
+            None::<String>,
+            None::<String>,
+            "Toulouse",
+            None::<String>,
+            None::<String>,
+            None::<String>,
+            None::<String>,
+            None::<String>,
+            r.links,
+            "Mo 10:00-12:00",
+            r.tags,
+            r.categories,
+            r.status,
+            r.source_url,
+        ]);
+        let digest = Sha256::digest(first.to_string().as_bytes());
+        let expected: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(r.content_hash, expected);
     }
 
     #[test]

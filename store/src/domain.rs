@@ -362,4 +362,4 @@ macro_rules! trusted {
         })+
     };
 }
-trusted!(Name, WebUrl, Email, Phone, OpeningHours);
+trusted!(Name, WebUrl);

@@ -7,12 +7,14 @@
 
 use crate::domain::Moderation;
 use crate::error::StoreResult;
+use crate::fields::{FIELDS, Group};
 use crate::listing::{ListQuery, push_filters};
 use crate::representation::Representation;
 use crate::statement::Statement;
 use diesel::pg::PgRowByRowLoadingMode;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 #[derive(QueryableByName)]
@@ -35,12 +37,12 @@ pub enum Format {
 pub const CSV_SEPARATOR: char = '|';
 
 /// How a CSV column is written.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum CsvValue {
     /// A text column, always quoted (when not empty).
-    Text(&'static str),
+    Text(Cow<'static, str>),
     /// A number or date that never needs quoting (NULL: empty).
-    Plain(&'static str),
+    Plain(Cow<'static, str>),
     /// A `text[]` whose items cannot hold `|`, `\`, commas or quotes (category slugs).
     Slugs(&'static str),
     /// A `text[]` of free text, joined by `|` with `\` and `|` escaped, then quoted.
@@ -49,96 +51,109 @@ pub enum CsvValue {
 
 /// One column of the CSV export: its name (in the header), its value, and its Frictionless
 /// Table Schema field (JSON, without the name).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CsvColumn {
     pub name: &'static str,
     pub value: CsvValue,
-    pub field: &'static str,
+    pub field: Cow<'static, str>,
 }
 
-const fn column(name: &'static str, value: CsvValue, field: &'static str) -> CsvColumn {
-    CsvColumn { name, value, field }
+fn column(name: &'static str, value: CsvValue, field: &'static str) -> CsvColumn {
+    CsvColumn {
+        name,
+        value,
+        field: Cow::Borrowed(field),
+    }
 }
 
-use CsvValue::{List, Plain, Slugs, Text as Free};
+#[allow(non_snake_case)]
+fn Plain(expr: &'static str) -> CsvValue {
+    CsvValue::Plain(Cow::Borrowed(expr))
+}
+
+#[allow(non_snake_case)]
+fn Free(expr: &'static str) -> CsvValue {
+    CsvValue::Text(Cow::Borrowed(expr))
+}
+
+use CsvValue::{List, Slugs};
+
+/// The CSV columns of the attributes of `groups` (see `fields`).
+fn attribute_columns(groups: &[Group]) -> impl Iterator<Item = CsvColumn> {
+    FIELDS
+        .iter()
+        .filter(|f| groups.contains(&f.group))
+        .map(|f| {
+            let expr = Cow::Owned(format!("i.{}", f.name));
+            CsvColumn {
+                name: f.name,
+                value: if f.is_free_text() {
+                    CsvValue::Text(expr)
+                } else {
+                    CsvValue::Plain(expr)
+                },
+                field: Cow::Owned(f.table_schema().to_string()),
+            }
+        })
+}
 
 /// The CSV columns in order. The header line is their names; the Table Schema their fields.
-pub const CSV_COLUMNS: &[CsvColumn] = &[
-    column(
-        "id",
-        Plain("i.id::text"),
-        r#"{"type":"string","format":"uuid","description":"Identifier of the initiative (UUID), stable","constraints":{"required":true,"unique":true}}"#,
-    ),
-    column(
-        "slug",
-        Plain("i.slug"),
-        r#"{"type":"string","description":"Identifier in URLs, unique","constraints":{"required":true,"unique":true,"pattern":"[a-z0-9]+(-[a-z0-9]+)*"}}"#,
-    ),
-    column(
-        "name",
-        Free("i.name"),
-        r#"{"type":"string","constraints":{"required":true,"minLength":1,"maxLength":200}}"#,
-    ),
-    column(
-        "description",
-        Free("i.description"),
-        r#"{"type":"string","constraints":{"maxLength":10000}}"#,
-    ),
-    column(
-        "lon",
-        Plain("trim_scale(round(ST_X(i.point)::numeric, 6))::text"),
-        r#"{"type":"number","description":"Longitude (WGS 84 degrees, 6 decimals) of the map point: the place, or a point inside its area","constraints":{"required":true,"minimum":-180,"maximum":180}}"#,
-    ),
-    column(
-        "lat",
-        Plain("trim_scale(round(ST_Y(i.point)::numeric, 6))::text"),
-        r#"{"type":"number","description":"Latitude (WGS 84 degrees, 6 decimals) of the map point","constraints":{"required":true,"minimum":-90,"maximum":90}}"#,
-    ),
-    column(
-        "geometry_type",
-        Plain("replace(initcap(GeometryType(i.geom)), 'polygon', 'Polygon')"),
-        r#"{"type":"string","description":"Point, or the kind of area the initiative covers (its outline is in the GeoJSON exports)","constraints":{"required":true,"enum":["Point","Polygon","MultiPolygon"]}}"#,
-    ),
-    column(
-        "categories",
-        Slugs("i.category_slugs"),
-        r#"{"type":"string","description":"Category slugs, main category first, separated by |","constraints":{"pattern":"[a-z0-9]+(-[a-z0-9]+)*(\\|[a-z0-9]+(-[a-z0-9]+)*)*"}}"#,
-    ),
-    column(
-        "main_category",
-        Plain("i.category_slugs[1]"),
-        r#"{"type":"string","description":"Slug of the main category (its colour on the map)"}"#,
-    ),
-    column("street", Free("i.street"), r#"{"type":"string"}"#),
-    column("postcode", Free("i.postcode"), r#"{"type":"string"}"#),
-    column("city", Free("i.city"), r#"{"type":"string"}"#),
-    column(
-        "country_code",
-        Plain("i.country_code"),
-        r#"{"type":"string","description":"ISO 3166-1 alpha-2","constraints":{"pattern":"[A-Z]{2}"}}"#,
-    ),
-    column(
-        "insee_code",
-        Plain("i.insee_code"),
-        r#"{"type":"string","description":"INSEE code of the commune","constraints":{"pattern":"[0-9]{5}|2[AB][0-9]{3}"}}"#,
-    ),
-    column("website", Free("i.website"), r#"{"type":"string"}"#),
-    column(
-        "email",
-        Free("i.email"),
-        r#"{"type":"string","description":"Public contact address of the initiative"}"#,
-    ),
-    column("phone", Free("i.phone"), r#"{"type":"string"}"#),
-    column(
+pub static CSV_COLUMNS: LazyLock<Vec<CsvColumn>> = LazyLock::new(|| {
+    let mut columns = vec![
+        column(
+            "id",
+            Plain("i.id::text"),
+            r#"{"type":"string","format":"uuid","description":"Identifier of the initiative (UUID), stable","constraints":{"required":true,"unique":true}}"#,
+        ),
+        column(
+            "slug",
+            Plain("i.slug"),
+            r#"{"type":"string","description":"Identifier in URLs, unique","constraints":{"required":true,"unique":true,"pattern":"[a-z0-9]+(-[a-z0-9]+)*"}}"#,
+        ),
+        column(
+            "name",
+            Free("i.name"),
+            r#"{"type":"string","constraints":{"required":true,"minLength":1,"maxLength":200}}"#,
+        ),
+        column(
+            "description",
+            Free("i.description"),
+            r#"{"type":"string","constraints":{"maxLength":10000}}"#,
+        ),
+        column(
+            "lon",
+            Plain("trim_scale(round(ST_X(i.point)::numeric, 6))::text"),
+            r#"{"type":"number","description":"Longitude (WGS 84 degrees, 6 decimals) of the map point: the place, or a point inside its area","constraints":{"required":true,"minimum":-180,"maximum":180}}"#,
+        ),
+        column(
+            "lat",
+            Plain("trim_scale(round(ST_Y(i.point)::numeric, 6))::text"),
+            r#"{"type":"number","description":"Latitude (WGS 84 degrees, 6 decimals) of the map point","constraints":{"required":true,"minimum":-90,"maximum":90}}"#,
+        ),
+        column(
+            "geometry_type",
+            Plain("replace(initcap(GeometryType(i.geom)), 'polygon', 'Polygon')"),
+            r#"{"type":"string","description":"Point, or the kind of area the initiative covers (its outline is in the GeoJSON exports)","constraints":{"required":true,"enum":["Point","Polygon","MultiPolygon"]}}"#,
+        ),
+        column(
+            "categories",
+            Slugs("i.category_slugs"),
+            r#"{"type":"string","description":"Category slugs, main category first, separated by |","constraints":{"pattern":"[a-z0-9]+(-[a-z0-9]+)*(\\|[a-z0-9]+(-[a-z0-9]+)*)*"}}"#,
+        ),
+        column(
+            "main_category",
+            Plain("i.category_slugs[1]"),
+            r#"{"type":"string","description":"Slug of the main category (its colour on the map)"}"#,
+        ),
+    ];
+    columns.extend(attribute_columns(&[Group::Address, Group::Contact]));
+    columns.push(column(
         "links",
         List("i.links"),
         r#"{"type":"string","description":"Other web addresses, separated by | (within one, \\ is written \\\\ and | is written \\|)"}"#,
-    ),
-    column(
-        "opening_hours",
-        Free("i.opening_hours"),
-        r#"{"type":"string","description":"OpenStreetMap opening_hours syntax"}"#,
-    ),
+    ));
+    columns.extend(attribute_columns(&[Group::Top]));
+    columns.extend([
     column(
         "tags",
         List("i.tags"),
@@ -190,7 +205,9 @@ pub const CSV_COLUMNS: &[CsvColumn] = &[
         Plain("archipel_rfc3339(i.updated_at)"),
         r#"{"type":"datetime","constraints":{"required":true}}"#,
     ),
-];
+]);
+    columns
+});
 
 /// The header line of the CSV export, without its line break.
 pub fn csv_header() -> String {
@@ -209,7 +226,7 @@ fn quoted(expr: &str) -> String {
     format!("coalesce('\"' || replace(nullif({expr}, ''), '\"', '\"\"') || '\"', '')")
 }
 
-fn csv_value(value: CsvValue) -> String {
+fn csv_value(value: &CsvValue) -> String {
     match value {
         CsvValue::Plain(expr) => format!("coalesce({expr}, '')"),
         CsvValue::Text(expr) => quoted(expr),
@@ -232,7 +249,7 @@ fn csv_value(value: CsvValue) -> String {
 
 /// The SQL expression of one CSV line (table alias `i`).
 static CSV_LINE: LazyLock<String> = LazyLock::new(|| {
-    let values: Vec<String> = CSV_COLUMNS.iter().map(|c| csv_value(c.value)).collect();
+    let values: Vec<String> = CSV_COLUMNS.iter().map(|c| csv_value(&c.value)).collect();
     format!("({})", values.join(" || ',' || "))
 });
 
@@ -251,7 +268,7 @@ pub fn csv_table_schema() -> serde_json::Value {
         .iter()
         .map(|c| {
             let mut field: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(c.field).unwrap_or_default();
+                serde_json::from_str(&c.field).unwrap_or_default();
             field.insert("name".into(), c.name.into());
             serde_json::Value::Object(field)
         })
@@ -330,7 +347,7 @@ mod tests {
         let schema = csv_table_schema();
         let fields = schema["fields"].as_array().unwrap();
         assert_eq!(fields.len(), CSV_COLUMNS.len());
-        for (field, column) in fields.iter().zip(CSV_COLUMNS) {
+        for (field, column) in fields.iter().zip(CSV_COLUMNS.iter()) {
             assert!(
                 field["type"].is_string(),
                 "{}: {}",

@@ -7,12 +7,15 @@
 //! Anything outside what is translated (an unknown property, a function, arithmetic, a comparison
 //! of two values of different kinds) is refused with a message that says what to write instead.
 
+use crate::fields::{self, FIELDS};
 use crate::statement::Statement;
 use crate::text;
 use crate::text::Text;
 use chrono::{DateTime, NaiveDate, Utc};
 use cql2::Expr;
 use diesel::sql_types::{Array, Date, Double, Text as SqlText, Timestamptz};
+use std::borrow::Cow;
+use std::sync::LazyLock;
 
 /// What a queryable holds, which decides the values it can be compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,11 +29,11 @@ pub enum Kind {
 
 /// A property a filter may name: its name in the Feature, its kind, the SQL that reads it (alias
 /// `i`) and a description for `/queryables`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queryable {
     pub name: &'static str,
     pub kind: Kind,
-    sql: &'static str,
+    sql: Cow<'static, str>,
     pub description: &'static str,
     /// The values it may take, when they are a closed list.
     pub values: &'static [&'static str],
@@ -45,102 +48,99 @@ const fn q(
     Queryable {
         name,
         kind,
-        sql,
+        sql: Cow::Borrowed(sql),
         description,
         values: &[],
     }
 }
 
+/// The queryable attributes (see `fields`).
+fn attributes() -> impl Iterator<Item = Queryable> {
+    FIELDS.iter().filter(|f| f.queryable).map(|f| Queryable {
+        name: f.name,
+        kind: Kind::Text,
+        sql: Cow::Owned(format!("i.{}", f.name)),
+        description: f.about,
+        values: match f.kind {
+            fields::Kind::Choice(values, _) => values,
+            _ => &[],
+        },
+    })
+}
+
 /// Every property a filter may use.
-pub const QUERYABLES: &[Queryable] = &[
-    q(
-        "geometry",
-        Kind::Geometry,
-        "i.geom",
-        "Where the initiative is (point or area), in CRS84",
-    ),
-    q("id", Kind::Text, "i.id::text", "Its identifier"),
-    q("name", Kind::Text, "i.name", "Its name"),
-    q("slug", Kind::Text, "i.slug", "Its name in URLs"),
-    q("description", Kind::Text, "i.description", "What it does"),
-    q(
-        "categories",
-        Kind::TextList,
-        "i.category_slugs",
-        "Its categories (slugs), main one first",
-    ),
-    q(
-        "main_category",
-        Kind::Text,
-        "i.category_slugs[1]",
-        "Its main category (slug)",
-    ),
-    q("tags", Kind::TextList, "i.tags", "Free tags"),
-    q("street", Kind::Text, "i.street", "Street address"),
-    q("postcode", Kind::Text, "i.postcode", "Postcode"),
-    q("city", Kind::Text, "i.city", "Commune or city"),
-    q(
-        "country_code",
-        Kind::Text,
-        "i.country_code",
-        "ISO 3166-1 alpha-2 country code",
-    ),
-    q(
-        "insee_code",
-        Kind::Text,
-        "i.insee_code",
-        "INSEE code of the commune",
-    ),
-    q("website", Kind::Text, "i.website", "Website"),
-    q("phone", Kind::Text, "i.phone", "Phone number"),
-    q(
-        "opening_hours",
-        Kind::Text,
-        "i.opening_hours",
-        "Opening hours (OpenStreetMap syntax)",
-    ),
-    Queryable {
-        values: &["active", "inactive", "closed"],
-        ..q("status", Kind::Text, "i.status", "Whether it is active")
-    },
-    q("licence", Kind::Text, "i.licence", "Licence of the record"),
-    q(
-        "attribution",
-        Kind::Text,
-        "i.attribution",
-        "Attribution of the record",
-    ),
-    q(
-        "source_id",
-        Kind::Text,
-        "i.source_id",
-        "The import source it comes from",
-    ),
-    q(
-        "created_at",
-        Kind::Time,
-        "i.created_at",
-        "When it was added",
-    ),
-    q(
-        "updated_at",
-        Kind::Time,
-        "i.updated_at",
-        "When it last changed",
-    ),
-    q(
-        "last_confirmed_at",
-        Kind::Time,
-        "i.last_confirmed_at",
-        "When it was last confirmed active",
-    ),
-    q(
-        "fetched_at",
-        Kind::Time,
-        "i.fetched_at",
-        "When its source was last read",
-    ),
-];
+pub static QUERYABLES: LazyLock<Vec<Queryable>> = LazyLock::new(|| {
+    let mut all = vec![
+        q(
+            "geometry",
+            Kind::Geometry,
+            "i.geom",
+            "Where the initiative is (point or area), in CRS84",
+        ),
+        q("id", Kind::Text, "i.id::text", "Its identifier"),
+        q("name", Kind::Text, "i.name", "Its name"),
+        q("slug", Kind::Text, "i.slug", "Its name in URLs"),
+        q("description", Kind::Text, "i.description", "What it does"),
+        q(
+            "categories",
+            Kind::TextList,
+            "i.category_slugs",
+            "Its categories (slugs), main one first",
+        ),
+        q(
+            "main_category",
+            Kind::Text,
+            "i.category_slugs[1]",
+            "Its main category (slug)",
+        ),
+        q("tags", Kind::TextList, "i.tags", "Free tags"),
+    ];
+    all.extend(attributes());
+    all.extend([
+        Queryable {
+            values: &["active", "inactive", "closed"],
+            ..q("status", Kind::Text, "i.status", "Whether it is active")
+        },
+        q("licence", Kind::Text, "i.licence", "Licence of the record"),
+        q(
+            "attribution",
+            Kind::Text,
+            "i.attribution",
+            "Attribution of the record",
+        ),
+        q(
+            "source_id",
+            Kind::Text,
+            "i.source_id",
+            "The import source it comes from",
+        ),
+        q(
+            "created_at",
+            Kind::Time,
+            "i.created_at",
+            "When it was added",
+        ),
+        q(
+            "updated_at",
+            Kind::Time,
+            "i.updated_at",
+            "When it last changed",
+        ),
+        q(
+            "last_confirmed_at",
+            Kind::Time,
+            "i.last_confirmed_at",
+            "When it was last confirmed active",
+        ),
+        q(
+            "fetched_at",
+            Kind::Time,
+            "i.fetched_at",
+            "When its source was last read",
+        ),
+    ]);
+    all
+});
 
 fn queryable(name: &str) -> Option<&'static Queryable> {
     QUERYABLES.iter().find(|q| q.name == name)
@@ -353,7 +353,7 @@ impl Filter {
             }
             Filter::IsNull(property) => {
                 st.push_sql("(");
-                st.push_sql(property.sql);
+                st.push_sql(property.sql.clone());
                 st.push_sql(if property.kind == Kind::TextList {
                     " = '{}')"
                 } else {
@@ -387,7 +387,7 @@ impl Filter {
                 values,
             } => {
                 st.push_sql("(");
-                st.push_sql(property.sql);
+                st.push_sql(property.sql.clone());
                 st.push_sql(*operator);
                 st.push_bind::<Array<SqlText>, _>(values.clone());
                 st.push_sql(")");
@@ -411,7 +411,7 @@ fn push_property(st: &mut Statement<'static>, property: &Queryable, fold: Fold) 
     if fold.case {
         st.push_sql("lower(");
     }
-    st.push_sql(property.sql);
+    st.push_sql(property.sql.clone());
     if fold.case {
         st.push_sql(")");
     }

@@ -3,37 +3,21 @@
 //! PostGIS.
 
 use crate::category;
-use crate::domain::{Email, Moderation, Name, OpeningHours, Phone, Status, WebUrl};
+use crate::domain::{Moderation, Name, Status, WebUrl};
 use crate::error::{FieldError, StoreError, StoreResult};
+use crate::fields::{self, Attributes};
 use crate::geometry::{self, Location};
 use crate::revision::{self, Action, Author};
-use crate::schema::initiatives;
 use crate::statement::Statement;
 use crate::text;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use postgis_diesel::types::{GeometryContainer, Point};
+use std::sync::LazyLock;
 use uuid::Uuid;
 
 pub use crate::representation::Representation;
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Address {
-    pub street: Option<String>,
-    pub postcode: Option<String>,
-    pub city: Option<String>,
-    pub country_code: Option<String>,
-    pub insee_code: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Contact {
-    pub website: Option<WebUrl>,
-    pub email: Option<Email>,
-    pub phone: Option<Phone>,
-    pub links: Vec<WebUrl>,
-}
 
 /// Everything a person can set on an initiative, already validated (except that its categories
 /// exist, which the store checks).
@@ -42,9 +26,10 @@ pub struct InitiativeDraft {
     pub name: Name,
     pub description: String,
     pub location: Location,
-    pub address: Address,
-    pub contact: Contact,
-    pub opening_hours: Option<OpeningHours>,
+    /// Address, contact details, opening hours… (see `fields`).
+    pub attributes: Attributes,
+    /// Other web addresses than the website.
+    pub links: Vec<WebUrl>,
     pub tags: Vec<String>,
     /// Category slugs, main category first.
     pub categories: Vec<String>,
@@ -62,9 +47,8 @@ impl InitiativeDraft {
             name,
             description: String::new(),
             location,
-            address: Address::default(),
-            contact: Contact::default(),
-            opening_hours: None,
+            attributes: Attributes::default(),
+            links: Vec::new(),
             tags: Vec::new(),
             categories: Vec::new(),
             status: Status::Active,
@@ -221,13 +205,16 @@ pub fn create(
         check_categories(conn, draft)?;
         let id = Uuid::now_v7();
         let slug = unique_slug(conn, &draft.name, id)?;
-        diesel::insert_into(initiatives::table)
-            .values((
-                initiatives::id.eq(id),
-                initiatives::slug.eq(&slug),
-                Fields::of(draft),
-            ))
-            .execute(conn)?;
+        let mut insert = Statement::new(format!(
+            "INSERT INTO initiatives (id, slug, {}) VALUES (",
+            *DRAFT_COLUMNS
+        ))
+        .bind::<SqlUuid, _>(id)
+        .sql(", ")
+        .bind::<Text, _>(slug.clone())
+        .sql(", ");
+        push_draft_values(&mut insert, draft);
+        insert.sql(")").execute(conn)?;
         let after = snapshot(conn, id)?;
         revision::record(conn, id, Action::Create, author, reason, None, &after)?;
         Ok(Written {
@@ -239,88 +226,100 @@ pub fn create(
     })
 }
 
-/// The columns a draft sets, for both INSERT and UPDATE.
-#[derive(Insertable, AsChangeset)]
-#[diesel(table_name = initiatives, treat_none_as_null = true)]
-pub(crate) struct Fields<'a> {
-    name: &'a str,
-    description: &'a str,
-    geom: GeometryContainer<Point>,
-    street: Option<&'a str>,
-    postcode: Option<&'a str>,
-    city: Option<&'a str>,
-    country_code: Option<&'a str>,
-    insee_code: Option<&'a str>,
-    website: Option<&'a str>,
-    email: Option<&'a str>,
-    phone: Option<&'a str>,
-    links: Vec<String>,
-    opening_hours: Option<&'a str>,
-    tags: &'a [String],
-    category_slugs: &'a [String],
-    status: &'static str,
-    moderation: &'static str,
-    licence: Option<&'a str>,
-    attribution: Option<&'a str>,
-    last_confirmed_at: Option<DateTime<Utc>>,
-}
+/// The columns a draft sets, in the order of [`push_draft_values`].
+static DRAFT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "name, description, geom, links, tags, category_slugs, status, moderation, licence, \
+         attribution, last_confirmed_at, {}",
+        fields::columns("")
+    )
+});
 
-impl<'a> Fields<'a> {
-    pub(crate) fn of(draft: &'a InitiativeDraft) -> Self {
-        Self {
-            name: draft.name.as_str(),
-            description: &draft.description,
-            geom: draft.location.to_postgis(),
-            street: draft.address.street.as_deref(),
-            postcode: draft.address.postcode.as_deref(),
-            city: draft.address.city.as_deref(),
-            country_code: draft.address.country_code.as_deref(),
-            insee_code: draft.address.insee_code.as_deref(),
-            website: draft.contact.website.as_ref().map(WebUrl::as_str),
-            email: draft.contact.email.as_ref().map(Email::as_str),
-            phone: draft.contact.phone.as_ref().map(Phone::as_str),
-            links: draft
-                .contact
-                .links
-                .iter()
-                .map(|l| l.as_str().to_string())
-                .collect(),
-            opening_hours: draft.opening_hours.as_ref().map(OpeningHours::as_str),
-            tags: &draft.tags,
-            category_slugs: &draft.categories,
-            status: draft.status.as_str(),
-            moderation: draft.moderation.as_str(),
-            licence: draft.licence.as_deref(),
-            attribution: draft.attribution.as_deref(),
-            last_confirmed_at: draft.last_confirmed_at,
-        }
+/// Pushes the values of [`DRAFT_COLUMNS`], comma-separated, for INSERT and UPDATE alike.
+pub(crate) fn push_draft_values(st: &mut Statement<'static>, draft: &InitiativeDraft) {
+    st.push_bind::<Text, _>(draft.name.as_str().to_string());
+    st.push_sql(", ");
+    st.push_bind::<Text, _>(draft.description.clone());
+    st.push_sql(", ST_GeomFromEWKT(");
+    st.push_bind::<Text, _>(draft.location.to_ewkt());
+    st.push_sql("), ");
+    let links: Vec<String> = draft.links.iter().map(|l| l.as_str().to_string()).collect();
+    st.push_bind::<Array<Text>, _>(links);
+    st.push_sql(", ");
+    st.push_bind::<Array<Text>, _>(draft.tags.clone());
+    st.push_sql(", ");
+    st.push_bind::<Array<Text>, _>(draft.categories.clone());
+    st.push_sql(", ");
+    st.push_bind::<Text, _>(draft.status.as_str());
+    st.push_sql(", ");
+    st.push_bind::<Text, _>(draft.moderation.as_str());
+    st.push_sql(", ");
+    st.push_bind::<Nullable<Text>, _>(draft.licence.clone());
+    st.push_sql(", ");
+    st.push_bind::<Nullable<Text>, _>(draft.attribution.clone());
+    st.push_sql(", ");
+    st.push_bind::<Nullable<Timestamptz>, _>(draft.last_confirmed_at);
+    for (_, value) in draft.attributes.iter() {
+        st.push_sql(", ");
+        st.push_bind::<Nullable<Text>, _>(value.map(str::to_string));
     }
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = initiatives)]
+/// Writes `draft` over initiative `id` (revision aside); `by_person` marks it a person's
+/// correction, which outranks the feed until the next import (see `sync`).
+pub(crate) fn write_draft(
+    conn: &mut PgConnection,
+    id: Uuid,
+    draft: &InitiativeDraft,
+    by_person: bool,
+) -> StoreResult<()> {
+    let mut update = Statement::new(format!(
+        "UPDATE initiatives SET ({}) = ROW(",
+        *DRAFT_COLUMNS
+    ));
+    push_draft_values(&mut update, draft);
+    update
+        .sql("), version = version + 1, updated_at = now()")
+        .sql(if by_person {
+            ", person_edited_at = now()"
+        } else {
+            ""
+        })
+        .sql(" WHERE id = ")
+        .bind::<SqlUuid, _>(id)
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
 struct DraftRow {
+    #[diesel(sql_type = Text)]
     slug: String,
+    #[diesel(sql_type = Text)]
     name: String,
+    #[diesel(sql_type = Text)]
     description: String,
+    #[diesel(sql_type = postgis_diesel::sql_types::Geometry)]
     geom: GeometryContainer<Point>,
-    street: Option<String>,
-    postcode: Option<String>,
-    city: Option<String>,
-    country_code: Option<String>,
-    insee_code: Option<String>,
-    website: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
+    #[diesel(sql_type = Array<Text>)]
     links: Vec<String>,
-    opening_hours: Option<String>,
+    #[diesel(sql_type = Array<Text>)]
     tags: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
     category_slugs: Vec<String>,
+    #[diesel(sql_type = Text)]
     status: String,
+    #[diesel(sql_type = Text)]
     moderation: String,
+    #[diesel(sql_type = Nullable<Text>)]
     licence: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
     attribution: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
     last_confirmed_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Array<Nullable<Text>>)]
+    attributes: Vec<Option<String>>,
+    #[diesel(sql_type = Integer)]
     version: i32,
 }
 
@@ -339,33 +338,25 @@ pub(crate) fn load_for_update(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> StoreResult<(InitiativeDraft, String, i32)> {
-    let row: DraftRow = initiatives::table
-        .find(id)
-        .select(DraftRow::as_select())
-        .for_update()
-        .first(conn)
-        .optional()?
-        .ok_or(StoreError::NotFound)?;
+    let row: DraftRow = Statement::new(format!(
+        "SELECT slug, name, description, geom, links, tags, category_slugs, status, moderation, \
+         licence, attribution, last_confirmed_at, {} AS attributes, version \
+         FROM initiatives WHERE id = ",
+        fields::array_sql("")
+    ))
+    .bind::<SqlUuid, _>(id)
+    .sql(" FOR UPDATE")
+    .get_result(conn)
+    .optional()?
+    .ok_or(StoreError::NotFound)?;
     let geometry = geometry::from_postgis(&row.geom)
         .ok_or_else(|| StoreError::Corrupt("initiatives.geom of an unexpected type".into()))?;
     let draft = InitiativeDraft {
         name: Name::trusted(row.name),
         description: row.description,
         location: Location::from_stored(geometry),
-        address: Address {
-            street: row.street,
-            postcode: row.postcode,
-            city: row.city,
-            country_code: row.country_code,
-            insee_code: row.insee_code,
-        },
-        contact: Contact {
-            website: row.website.map(WebUrl::trusted),
-            email: row.email.map(Email::trusted),
-            phone: row.phone.map(Phone::trusted),
-            links: row.links.into_iter().map(WebUrl::trusted).collect(),
-        },
-        opening_hours: row.opening_hours.map(OpeningHours::trusted),
+        attributes: Attributes::trusted(row.attributes),
+        links: row.links.into_iter().map(WebUrl::trusted).collect(),
         tags: row.tags,
         categories: row.category_slugs,
         status: stored(Status::parse, "initiatives.status", &row.status)?,
@@ -418,15 +409,7 @@ where
         }
         check_categories(conn, &next)?;
         let before = snapshot(conn, id)?;
-        diesel::update(initiatives::table.find(id))
-            .set((
-                Fields::of(&next),
-                initiatives::version.eq(initiatives::version + 1),
-                initiatives::updated_at.eq(diesel::dsl::now),
-                // A person's correction outranks the feed until the next import (see `sync`).
-                initiatives::person_edited_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)?;
+        write_draft(conn, id, &next, true)?;
         let after = snapshot(conn, id)?;
         revision::record(conn, id, action, author, reason, Some(&before), &after)?;
         Ok(Written {

@@ -13,6 +13,7 @@ pub mod duplicate;
 pub mod error;
 pub mod evaluation;
 pub mod export;
+pub mod fields;
 pub mod filter;
 pub mod form_limit;
 pub mod geometry;

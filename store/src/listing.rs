@@ -4,6 +4,7 @@
 
 use crate::domain::{Moderation, Status};
 use crate::error::{FieldError, StoreError, StoreResult};
+use crate::fields::Field;
 use crate::filter::Filter;
 use crate::initiative::Representation;
 use crate::statement::Statement;
@@ -98,6 +99,8 @@ pub struct ListQuery {
     pub filter: Option<Filter>,
     /// Only initiatives in this territory (resolved by `territory::filter`).
     pub territory: Option<TerritoryFilter>,
+    /// Attributes that must hold one of the values (`wheelchair=yes,limited`).
+    pub attributes: Vec<(&'static Field, Vec<String>)>,
     pub limit: i64,
     pub cursor: Option<Cursor>,
 }
@@ -115,6 +118,7 @@ impl Default for ListQuery {
             updated_until: None,
             filter: None,
             territory: None,
+            attributes: Vec::new(),
             limit: DEFAULT_LIMIT,
             cursor: None,
         }
@@ -262,6 +266,11 @@ pub(crate) fn push_filters(st: &mut Statement<'static>, q: &ListQuery) {
     }
     if let Some(territory) = &q.territory {
         territory.push(st);
+    }
+    for (field, values) in &q.attributes {
+        st.push_sql(format!(" AND i.{} = ANY(", field.name));
+        st.push_bind::<Array<Text>, _>(values.clone());
+        st.push_sql(")");
     }
 }
 

@@ -9,7 +9,8 @@
 
 use crate::domain::Moderation;
 use crate::error::{FieldError, StoreError, StoreResult};
-use crate::initiative::{self, Fields, InitiativeDraft, Key, Written};
+use crate::fields::{FIELDS, Field, Group};
+use crate::initiative::{self, InitiativeDraft, Key, Written};
 use crate::revision::{self, Author};
 use crate::schema::initiatives;
 use crate::statement::Statement;
@@ -19,38 +20,111 @@ use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
 use serde::Deserialize;
 use uuid::Uuid;
 
-/// A group of values the kept initiative may take from the merged one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// A value, or group of values, the kept initiative may take from the merged one: one of the
+/// members named here, or an attribute (see `fields`) outside the address.
+#[derive(Debug, Clone, Copy)]
 pub enum MergeField {
     Description,
     Location,
-    /// Street, postcode, city, country and INSEE code together.
+    /// Every attribute of the address together.
     Address,
-    Website,
-    Email,
-    Phone,
     Links,
-    OpeningHours,
     Tags,
     Categories,
+    Attribute(&'static Field),
 }
 
+const MEMBERS: &[(&str, MergeField)] = &[
+    ("description", MergeField::Description),
+    ("location", MergeField::Location),
+    ("address", MergeField::Address),
+    ("links", MergeField::Links),
+    ("tags", MergeField::Tags),
+    ("categories", MergeField::Categories),
+];
+
 impl MergeField {
+    /// Every name a merge request may use, in order.
+    pub fn names() -> Vec<&'static str> {
+        let attributes = FIELDS
+            .iter()
+            .filter(|f| f.group != Group::Address)
+            .map(|f| f.name);
+        MEMBERS
+            .iter()
+            .map(|(name, _)| *name)
+            .chain(attributes)
+            .collect()
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match MEMBERS.iter().find(|(n, _)| *n == name) {
+            Some((_, field)) => Some(*field),
+            None => Field::named(name)
+                .filter(|f| f.group != Group::Address)
+                .map(MergeField::Attribute),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MergeField::Attribute(field) => field.name,
+            member => MEMBERS
+                .iter()
+                .find(|(_, m)| std::mem::discriminant(m) == std::mem::discriminant(&member))
+                .map(|(name, _)| *name)
+                .expect("every member is named"),
+        }
+    }
+
     /// Copies this field's value from `merged` into `kept`.
     fn take(self, kept: &mut InitiativeDraft, merged: &InitiativeDraft) {
         match self {
             MergeField::Description => kept.description.clone_from(&merged.description),
             MergeField::Location => kept.location = merged.location.clone(),
-            MergeField::Address => kept.address.clone_from(&merged.address),
-            MergeField::Website => kept.contact.website.clone_from(&merged.contact.website),
-            MergeField::Email => kept.contact.email.clone_from(&merged.contact.email),
-            MergeField::Phone => kept.contact.phone.clone_from(&merged.contact.phone),
-            MergeField::Links => kept.contact.links.clone_from(&merged.contact.links),
-            MergeField::OpeningHours => kept.opening_hours.clone_from(&merged.opening_hours),
+            MergeField::Address => {
+                for field in Field::of(Group::Address) {
+                    let value = merged.attributes.get(field.name).map(str::to_string);
+                    kept.attributes.set(field, value);
+                }
+            }
+            MergeField::Links => kept.links.clone_from(&merged.links),
             MergeField::Tags => kept.tags.clone_from(&merged.tags),
             MergeField::Categories => kept.categories.clone_from(&merged.categories),
+            MergeField::Attribute(field) => {
+                let value = merged.attributes.get(field.name).map(str::to_string);
+                kept.attributes.set(field, value);
+            }
         }
+    }
+}
+
+impl PartialEq for MergeField {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+impl Eq for MergeField {}
+impl PartialOrd for MergeField {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for MergeField {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for MergeField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        MergeField::parse(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown field `{name}`, expected one of {}",
+                MergeField::names().join(", ")
+            ))
+        })
     }
 }
 
@@ -127,19 +201,8 @@ pub fn merge(
             ))
             .execute(conn)?;
         let took_values = next != kept;
-        diesel::update(initiatives::table.find(kept_id))
-            .set((
-                Fields::of(&next),
-                initiatives::version.eq(initiatives::version + 1),
-                initiatives::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)?;
-        if took_values {
-            // Values a person chose outrank the feed until the next import (see `sync`).
-            diesel::update(initiatives::table.find(kept_id))
-                .set(initiatives::person_edited_at.eq(diesel::dsl::now))
-                .execute(conn)?;
-        }
+        // Values a person chose outrank the feed until the next import (see `sync`).
+        initiative::write_draft(conn, kept_id, &next, took_values)?;
         let after = initiative::snapshot(conn, kept_id)?;
         revision::record_merge(conn, kept_id, merged_id, author, reason, &before, &after)?;
         confirm_duplicate(conn, merged_id, kept_id)?;

@@ -18,6 +18,7 @@
 
 use crate::domain::Moderation;
 use crate::error::{StoreError, StoreResult};
+use crate::fields::{Attributes, FIELDS, Field};
 use crate::geometry::Location;
 use crate::schema::import_staging;
 use crate::statement::Statement;
@@ -26,6 +27,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 use std::io::{self, Write};
+use std::sync::LazyLock;
 use uuid::Uuid;
 
 /// The tag of imported records that no category of the directory matched: they are stored
@@ -41,16 +43,9 @@ pub struct StagedRecord {
     pub name: String,
     pub description: String,
     pub location: Location,
-    pub street: Option<String>,
-    pub postcode: Option<String>,
-    pub city: Option<String>,
-    pub country_code: Option<String>,
-    pub insee_code: Option<String>,
-    pub website: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
+    /// Address, contact details, opening hours… (see `fields`).
+    pub attributes: Attributes,
     pub links: Vec<String>,
-    pub opening_hours: Option<String>,
     pub tags: Vec<String>,
     /// Category slugs, main first.
     pub categories: Vec<String>,
@@ -85,23 +80,17 @@ pub fn copy_field(line: &mut String, value: Option<&str>) {
 impl CopyWriter<'_> {
     pub fn write(&mut self, r: &StagedRecord) -> io::Result<()> {
         let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
-        let fields: [Option<String>; 20] = [
+        let attributes =
+            serde_json::to_string(r.attributes.values()).unwrap_or_else(|_| "[]".into());
+        let fields: [Option<String>; 12] = [
             Some(r.external_id.clone()),
             Some(r.content_hash.clone()),
             Some(Uuid::now_v7().to_string()),
             Some(r.name.clone()),
             Some(r.description.clone()),
             Some(r.location.to_ewkt()),
-            r.street.clone(),
-            r.postcode.clone(),
-            r.city.clone(),
-            r.country_code.clone(),
-            r.insee_code.clone(),
-            r.website.clone(),
-            r.email.clone(),
-            r.phone.clone(),
+            Some(attributes),
             Some(json(&r.links)),
-            r.opening_hours.clone(),
             Some(json(&r.tags)),
             Some(json(&r.categories)),
             Some(r.status.to_string()),
@@ -125,9 +114,7 @@ pub fn create_staging(conn: &mut PgConnection) -> StoreResult<()> {
         "CREATE TEMP TABLE import_staging (
             external_id text NOT NULL, content_hash text NOT NULL, new_id uuid NOT NULL,
             name text NOT NULL, description text NOT NULL, geom geometry(Geometry, 4326) NOT NULL,
-            street text, postcode text, city text, country_code text, insee_code text,
-            website text, email text, phone text, links jsonb NOT NULL, opening_hours text,
-            tags jsonb NOT NULL, categories jsonb NOT NULL, status text NOT NULL, source_url text
+            attributes jsonb NOT NULL, links jsonb NOT NULL, tags jsonb NOT NULL, categories jsonb NOT NULL, status text NOT NULL, source_url text
         ) ON COMMIT DROP",
     )
     .execute(conn)?;
@@ -188,15 +175,47 @@ fn json_of(alias_query: &str) -> String {
     format!("SELECT i.id, i.feature::jsonb AS doc FROM initiatives i WHERE i.id IN ({alias_query})")
 }
 
-/// SQL of the columns an import sets from staging row `s` (the record's provenance aside: see
-/// `update_and_restore`).
-const SET_FROM_STAGING: &str =
-    "name = s.name, description = s.description, geom = s.geom, street = s.street,
-    postcode = s.postcode, city = s.city, country_code = s.country_code, insee_code = s.insee_code,
-    website = s.website, email = s.email, phone = s.phone,
-    links = ARRAY(SELECT jsonb_array_elements_text(s.links)), opening_hours = s.opening_hours,
-    tags = ARRAY(SELECT jsonb_array_elements_text(s.tags)), status = s.status,
-    category_slugs = ARRAY(SELECT jsonb_array_elements_text(s.categories))";
+/// The staged value of each attribute (see `fields`): `(s.attributes->>0)`, …
+fn staged_attributes() -> impl Iterator<Item = (&'static Field, String)> {
+    FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f, format!("(s.attributes->>{i})")))
+}
+
+/// The columns an import sets from staging row `s`, and their values (the record's provenance
+/// aside: see `update_and_restore`).
+static FROM_STAGING: LazyLock<Vec<(&'static str, String)>> = LazyLock::new(|| {
+    let mut columns = vec![
+        ("name", "s.name".to_string()),
+        ("description", "s.description".to_string()),
+        ("geom", "s.geom".to_string()),
+        (
+            "links",
+            "ARRAY(SELECT jsonb_array_elements_text(s.links))".to_string(),
+        ),
+        (
+            "tags",
+            "ARRAY(SELECT jsonb_array_elements_text(s.tags))".to_string(),
+        ),
+        ("status", "s.status".to_string()),
+        (
+            "category_slugs",
+            "ARRAY(SELECT jsonb_array_elements_text(s.categories))".to_string(),
+        ),
+    ];
+    columns.extend(staged_attributes().map(|(f, value)| (f.name, value)));
+    columns
+});
+
+/// `name = s.name, …`: what an update sets from staging row `s`.
+static SET_FROM_STAGING: LazyLock<String> = LazyLock::new(|| {
+    FROM_STAGING
+        .iter()
+        .map(|(column, value)| format!("{column} = {value}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+});
 
 /// Revisions of the initiatives picked by `ids` (SQL), with `before` documents from
 /// `import_before` when present.
@@ -346,16 +365,15 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
 
 fn create(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
     Statement::new(
-        "INSERT INTO initiatives (id, slug, name, description, geom, street, postcode, city, country_code, insee_code,
-             website, email, phone, links, opening_hours, tags, status, category_slugs, moderation, licence, attribution,
+        format!("INSERT INTO initiatives (id, slug, {columns}, moderation, licence, attribution,
              source_id, external_id, content_hash, source_url, fetched_at, imported_at)
          SELECT s.new_id,
                 CASE WHEN s.n = 1 AND NOT EXISTS (SELECT 1 FROM initiatives x WHERE x.slug = s.base_slug) THEN s.base_slug
                      ELSE s.base_slug || '-' || substr(replace(s.new_id::text, '-', ''), 25, 8) END,
-                s.name, s.description, s.geom, s.street, s.postcode, s.city, s.country_code, s.insee_code,
-                s.website, s.email, s.phone, ARRAY(SELECT jsonb_array_elements_text(s.links)), s.opening_hours,
-                ARRAY(SELECT jsonb_array_elements_text(s.tags)), s.status,
-                ARRAY(SELECT jsonb_array_elements_text(s.categories)), CASE WHEN s.tags @> jsonb_build_array(",
+                {values}, CASE WHEN s.tags @> jsonb_build_array(",
+            columns = FROM_STAGING.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", "),
+            values = FROM_STAGING.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", "),
+        ),
     )
     .bind::<Text, _>(TO_CLASSIFY)
     .sql("::text) THEN 'pending' ELSE ")
@@ -393,8 +411,9 @@ fn update_and_restore(conn: &mut PgConnection, target: &Target) -> StoreResult<(
     // A record to classify is pending; once the mapping classifies it, it takes the source's
     // moderation again (unless an editor already moderated it). Restored records start afresh.
     Statement::new(format!(
-        "UPDATE initiatives i SET {SET_FROM_STAGING}, moderation = CASE
-             WHEN s.tags @> jsonb_build_array("
+        "UPDATE initiatives i SET {set}, moderation = CASE
+             WHEN s.tags @> jsonb_build_array(",
+        set = *SET_FROM_STAGING
     ))
     .bind::<Text, _>(TO_CLASSIFY)
     .sql(
@@ -432,34 +451,45 @@ fn update_and_restore(conn: &mut PgConnection, target: &Target) -> StoreResult<(
     )
 }
 
+/// What a conflict records: the incoming values, the current Feature, and which fields differ.
+static CONFLICT_VALUES: LazyLock<String> = LazyLock::new(|| {
+    let incoming: Vec<String> = staged_attributes()
+        .map(|(f, value)| format!("'{}', {value}", f.name))
+        .collect();
+    let differs: Vec<String> = staged_attributes()
+        .map(|(f, value)| {
+            format!(
+                "('{name}', {value} IS DISTINCT FROM i.{name})",
+                name = f.name
+            )
+        })
+        .collect();
+    format!(
+        ", i.id, s.content_hash,
+           jsonb_build_object('name', s.name, 'description', s.description,
+               'geometry', ST_AsGeoJSON(s.geom, 6)::jsonb, 'links', s.links, 'tags', s.tags,
+               'categories', s.categories, 'status', s.status) || jsonb_build_object({incoming}),
+           i.feature::jsonb,
+           ARRAY(SELECT f FROM (VALUES
+               ('name', s.name IS DISTINCT FROM i.name),
+               ('description', s.description IS DISTINCT FROM i.description),
+               ('geometry', NOT ST_Equals(s.geom, i.geom)),
+               ('links', ARRAY(SELECT jsonb_array_elements_text(s.links)) IS DISTINCT FROM i.links),
+               ('tags', ARRAY(SELECT jsonb_array_elements_text(s.tags)) IS DISTINCT FROM i.tags),
+               ('categories', ARRAY(SELECT jsonb_array_elements_text(s.categories)) IS DISTINCT FROM i.category_slugs),
+               ('status', s.status IS DISTINCT FROM i.status),
+               {differs}) AS d(f, differs) WHERE differs)",
+        incoming = incoming.join(", "),
+        differs = differs.join(",\n               "),
+    )
+});
+
 fn record_conflicts(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
     Statement::new("INSERT INTO import_conflicts (run_id, initiative_id, incoming_hash, incoming, current, fields) SELECT ")
         .bind::<BigInt, _>(target.run_id)
+        .sql(CONFLICT_VALUES.as_str())
         .sql(
-            ", i.id, s.content_hash,
-               jsonb_build_object('name', s.name, 'description', s.description,
-                   'geometry', ST_AsGeoJSON(s.geom, 6)::jsonb, 'street', s.street, 'postcode', s.postcode,
-                   'city', s.city, 'country_code', s.country_code, 'insee_code', s.insee_code,
-                   'website', s.website, 'email', s.email, 'phone', s.phone, 'links', s.links,
-                   'opening_hours', s.opening_hours, 'tags', s.tags, 'categories', s.categories, 'status', s.status),
-               i.feature::jsonb,
-               ARRAY(SELECT f FROM (VALUES
-                   ('name', s.name IS DISTINCT FROM i.name),
-                   ('description', s.description IS DISTINCT FROM i.description),
-                   ('geometry', NOT ST_Equals(s.geom, i.geom)),
-                   ('street', s.street IS DISTINCT FROM i.street),
-                   ('postcode', s.postcode IS DISTINCT FROM i.postcode),
-                   ('city', s.city IS DISTINCT FROM i.city),
-                   ('country_code', s.country_code IS DISTINCT FROM i.country_code),
-                   ('insee_code', s.insee_code IS DISTINCT FROM i.insee_code),
-                   ('website', s.website IS DISTINCT FROM i.website),
-                   ('email', s.email IS DISTINCT FROM i.email),
-                   ('phone', s.phone IS DISTINCT FROM i.phone),
-                   ('links', ARRAY(SELECT jsonb_array_elements_text(s.links)) IS DISTINCT FROM i.links),
-                   ('opening_hours', s.opening_hours IS DISTINCT FROM i.opening_hours),
-                   ('tags', ARRAY(SELECT jsonb_array_elements_text(s.tags)) IS DISTINCT FROM i.tags),
-                   ('categories', ARRAY(SELECT jsonb_array_elements_text(s.categories)) IS DISTINCT FROM i.category_slugs),
-                   ('status', s.status IS DISTINCT FROM i.status)) AS d(f, differs) WHERE differs)
+            "
              FROM import_plan p
              JOIN import_staging s ON s.external_id = p.external_id
              JOIN initiatives i ON i.id = p.initiative_id

@@ -60,15 +60,15 @@ pub const EXPORT_PARAMS: &[&str] = &[
 
 /// The export's filters, parsed as the listing's are; category slugs resolved (unknown: 400).
 async fn export_query(state: &AppState, pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
-    if let Some((key, _)) = pairs
-        .iter()
-        .find(|(k, _)| !EXPORT_PARAMS.contains(&k.as_str()))
-    {
+    if let Some((key, _)) = pairs.iter().find(|(k, _)| {
+        !EXPORT_PARAMS.contains(&k.as_str()) && list_params::filter_field(k).is_none()
+    }) {
+        let known = list_params::known_parameters(EXPORT_PARAMS);
         return Err(ApiError::bad_request(
             "unknown_parameter",
             text!(
-            "'{}' is not a parameter of this export; known parameters: {}", key, EXPORT_PARAMS.join(", ");
-            "« {} » n'est pas un paramètre de cet export ; paramètres connus : {}", key, EXPORT_PARAMS.join(", ")),
+            "'{}' is not a parameter of this export; known parameters: {}", key, known;
+            "« {} » n'est pas un paramètre de cet export ; paramètres connus : {}", key, known),
         ));
     }
     let request = list_params::parse(pairs)?;

@@ -16,7 +16,7 @@ use archipel_store::revision::{self, Action, Author};
 use archipel_store::token::Caller;
 use archipel_store::{StoreError, category, territory, text};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 pub const GEOJSON: &str = "application/geo+json";
@@ -542,22 +542,35 @@ pub struct MergeRequest {
 }
 
 /// Values the kept initiative takes from the merged one (`"merged"`); by default (`"kept"`, or
-/// null) it keeps its own. The OpenAPI mirror of the store's `MergeField`s.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct MergeFieldsDoc {
-    description: Option<Pick>,
-    location: Option<Pick>,
-    /// Street, postcode, city, country and INSEE code together.
-    address: Option<Pick>,
-    website: Option<Pick>,
-    email: Option<Pick>,
-    phone: Option<Pick>,
-    links: Option<Pick>,
-    opening_hours: Option<Pick>,
-    tags: Option<Pick>,
-    categories: Option<Pick>,
+/// null) it keeps its own: one member per `MergeField` of the store.
+pub struct MergeFieldsDoc;
+
+impl utoipa::PartialSchema for MergeFieldsDoc {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let pick = json!({"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Pick"}]});
+        let properties: serde_json::Map<String, serde_json::Value> = MergeField::names()
+            .into_iter()
+            .map(|name| (name.to_string(), pick.clone()))
+            .collect();
+        serde_json::from_value(json!({
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": false,
+        }))
+        .expect("a schema utoipa reads")
+    }
+}
+
+impl utoipa::ToSchema for MergeFieldsDoc {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push(("Pick".into(), Pick::schema()));
+    }
 }
 
 /// Merge an initiative into another one (editor): they are one place.

@@ -56,6 +56,7 @@ export async function showEditor(ctx: Context, main: HTMLElement, key: string | 
   hours.input.addEventListener('input', updatePreview);
   updatePreview();
   hours.wrap.append(preview);
+  const wheelchair = field(lang, 'f-wheelchair', 'fWheelchair', h('select', { disabled: !editable }, ...['', 'yes', 'limited', 'no'].map((v) => h('option', { value: v, selected: (item?.wheelchair ?? '') === v }, wtValue(lang, 'wheelchair', v || 'unknown')))), ['/wheelchair']);
   const tags = field(lang, 'f-tags', 'fTags', input('text', item?.tags.join(', ') ?? ''), ['/tags']);
   const status = field(lang, 'f-status', 'fStatus', h('select', { disabled: !editable }, ...['active', 'inactive', 'closed'].map((s) => h('option', { value: s, selected: (item?.status ?? 'active') === s }, wtValue(lang, 'status', s)))), ['/status']);
   const chosen = new Set(item?.categories ?? []);
@@ -106,6 +107,7 @@ export async function showEditor(ctx: Context, main: HTMLElement, key: string | 
     address: { street: text(street.input.value), postcode: text(postcode.input.value), city: text(city.input.value) },
     contact: { website: text(website.input.value), email: text(email.input.value), phone: text(phone.input.value) },
     opening_hours: text(hours.input.value),
+    wheelchair: text(wheelchair.input.value),
     tags: tags.input.value.split(',').map((s) => s.trim()).filter(Boolean),
     status: status.input.value,
     categories: [...categoryBoxes.querySelectorAll<HTMLInputElement>('input[type=checkbox]:checked')].map((b) => b.value),
@@ -128,6 +130,7 @@ export async function showEditor(ctx: Context, main: HTMLElement, key: string | 
     h('div', { class: 'field-row' }, street.wrap, postcode.wrap, city.wrap),
     h('div', { class: 'field-row' }, website.wrap, email.wrap, phone.wrap),
     hours.wrap,
+    wheelchair.wrap,
     h('div', { class: 'field-row' }, tags.wrap, status.wrap),
     reason.wrap,
     h('div', { class: 'form-actions' }, submit),

@@ -46,14 +46,16 @@ fn mednum() -> Mapping {
     f.id = one("id");
     f.name = one("nom");
     f.description = many(&["presentation_resume", "presentation_detail"]);
-    f.street = many(&["adresse", "complement_adresse"]);
-    f.postcode = one("code_postal");
-    f.city = one("commune");
-    f.insee_code = one("code_insee");
-    f.website = one("site_web");
-    f.email = one("courriels");
-    f.phone = one("telephone");
-    f.opening_hours = one("horaires");
+    f.set_attribute("street", many(&["adresse", "complement_adresse"]));
+    f.set_attribute("postcode", one("code_postal"));
+    f.set_attribute("city", one("commune"));
+    f.set_attribute("insee_code", one("code_insee"));
+    f.set_attribute("website", one("site_web"));
+    f.set_attribute("email", one("courriels"));
+    f.set_attribute("phone", one("telephone"));
+    f.set_attribute("opening_hours", one("horaires"));
+    // The place's accessibility record on acceslibre.beta.gouv.fr (the schema has no yes/no field).
+    f.links = one("fiche_acces_libre");
     f.tags = one("services");
     f.lat = one("latitude");
     f.lon = one("longitude");

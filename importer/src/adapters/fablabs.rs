@@ -67,10 +67,6 @@ impl Fablabs {
                 .flatten()
                 .collect(),
             location,
-            street: (!street.is_empty()).then_some(street),
-            postcode: s("postal_code"),
-            city: s("city"),
-            country_code: s("country_code").or_else(|| self.mapping.default_country.clone()),
             websites,
             emails: s("email").into_iter().collect(),
             phones: s("phone").into_iter().collect(),
@@ -91,7 +87,16 @@ impl Fablabs {
             source_url: slug.map(|slug| format!("https://www.fablabs.io/labs/{slug}")),
             raw,
             ..Record::default()
-        };
+        }
+        .with([
+            ("street", (!street.is_empty()).then_some(street)),
+            ("postcode", s("postal_code")),
+            ("city", s("city")),
+            (
+                "country_code",
+                s("country_code").or_else(|| self.mapping.default_country.clone()),
+            ),
+        ]);
         Item::Record(Box::new(record))
     }
 }

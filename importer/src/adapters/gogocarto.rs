@@ -118,19 +118,27 @@ impl GoGoCarto {
                 number(geo.and_then(|g| g.get("latitude"))),
                 number(geo.and_then(|g| g.get("longitude"))),
             ),
-            street: a("streetAddress"),
-            postcode: a("postalCode"),
-            city: a("addressLocality"),
-            country_code: a("addressCountry").or_else(|| self.mapping.default_country.clone()),
             websites: s("website").into_iter().collect(),
             // GoGoCarto writes "hidden" for private addresses: the normaliser drops non-addresses.
             emails: s("email").into_iter().collect(),
             phones: s("telephone").into_iter().collect(),
-            opening_hours: opening_hours(e.get("openHours")).or_else(|| s("openHoursMoreInfos")),
             source_url: id.as_deref().and_then(|id| self.mapping.source_url(id)),
             raw,
             ..Record::default()
-        };
+        }
+        .with([
+            ("street", a("streetAddress")),
+            ("postcode", a("postalCode")),
+            ("city", a("addressLocality")),
+            (
+                "country_code",
+                a("addressCountry").or_else(|| self.mapping.default_country.clone()),
+            ),
+            (
+                "opening_hours",
+                opening_hours(e.get("openHours")).or_else(|| s("openHoursMoreInfos")),
+            ),
+        ]);
         // Option ids (older servers), category names (newer ones), or full category objects.
         let mut values: Vec<String> = Vec::new();
         for key in ["optionValues", "categories", "categoriesFull"] {
@@ -162,11 +170,11 @@ impl GoGoCarto {
             position_in_feed: format!("element {index}"),
             name: e.get(1).and_then(text_of),
             location: point(number(e.get(2)), number(e.get(3))),
-            country_code: self.mapping.default_country.clone(),
             source_url: id.as_deref().and_then(|id| self.mapping.source_url(id)),
             raw,
             ..Record::default()
-        };
+        }
+        .with([("country_code", self.mapping.default_country.clone())]);
         let values: Vec<String> = e
             .get(4)
             .and_then(Value::as_array)

@@ -115,14 +115,15 @@ fn csv_mapping(mapping: &Mapping) -> Mapping {
     base.fields.name = one("title");
     base.fields.lat = one("lat");
     base.fields.lon = one("lng");
-    base.fields.street = one("street");
-    base.fields.postcode = one("zip");
-    base.fields.city = one("city");
-    base.fields.country_code = one("country");
-    base.fields.email = one("contact_email");
-    base.fields.phone = one("contact_phone");
-    base.fields.opening_hours = one("opening_hours");
-    base.fields.website = one("homepage");
+    base.fields.set_attribute("street", one("street"));
+    base.fields.set_attribute("postcode", one("zip"));
+    base.fields.set_attribute("city", one("city"));
+    base.fields.set_attribute("country_code", one("country"));
+    base.fields.set_attribute("email", one("contact_email"));
+    base.fields.set_attribute("phone", one("contact_phone"));
+    base.fields
+        .set_attribute("opening_hours", one("opening_hours"));
+    base.fields.set_attribute("website", one("homepage"));
     base.fields.tags = one("tags");
     base.category_field = one("tags");
     for (rule, slug) in TAG_RULES {
@@ -167,7 +168,6 @@ impl OpenFairDb {
             name: s("title"),
             description: s("description").into_iter().collect(),
             location,
-            country_code: self.mapping.default_country.clone(),
             categories: categories(&tags, &kvm, &self.mapping),
             source_url: id.as_deref().map(|id| {
                 self.mapping
@@ -176,7 +176,8 @@ impl OpenFairDb {
             }),
             raw,
             ..Record::default()
-        };
+        }
+        .with([("country_code", self.mapping.default_country.clone())]);
         record.tags = tags.into_iter().filter(|t| !t.trim().is_empty()).collect();
         if record.categories.is_empty() {
             record.category_hint = Some(format!("the tags {:?}", record.tags));

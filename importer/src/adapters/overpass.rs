@@ -8,6 +8,7 @@ use crate::error::FeedError;
 use crate::json_stream;
 use crate::mapping::{Mapping, Unmapped};
 use crate::record::{Item, Position, Record, Reject, clip_raw};
+use archipel_store::fields::FIELDS;
 use geo::{Geometry, Point};
 use serde_json::{Map, Value};
 use std::io::BufReader;
@@ -193,11 +194,6 @@ impl Overpass {
                 .into_iter()
                 .collect(),
             location: position(kind, &element),
-            street,
-            postcode: tag("addr:postcode"),
-            city: tag("addr:city"),
-            country_code: country.or_else(|| self.mapping.default_country.clone()),
-            insee_code: tag("ref:INSEE"),
             websites: ["website", "contact:website", "url", "contact:facebook"]
                 .iter()
                 .filter_map(|k| tag(k))
@@ -211,12 +207,23 @@ impl Overpass {
                 .filter_map(|k| tag(k))
                 .flat_map(|p| p.split(';').map(str::to_string).collect::<Vec<_>>())
                 .collect(),
-            opening_hours: tag("opening_hours"),
             categories: categories(tags, &self.mapping),
             source_url: Some(format!("https://www.openstreetmap.org/{kind}/{id}")),
             raw,
             ..Record::default()
-        };
+        }
+        .with(
+            FIELDS
+                .iter()
+                .filter_map(|f| Some((f.name, tag(f.osm_tag?)))),
+        )
+        .with([
+            ("street", street),
+            (
+                "country_code",
+                country.or_else(|| self.mapping.default_country.clone()),
+            ),
+        ]);
         if record.categories.is_empty() {
             let summary: Vec<String> = tags
                 .iter()

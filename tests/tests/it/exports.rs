@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const CSV_HEADER: &str = "id,slug,name,description,lon,lat,geometry_type,categories,main_category,street,postcode,city,country_code,insee_code,website,email,phone,links,opening_hours,tags,status,licence,attribution,source_id,external_id,source_url,fetched_at,last_confirmed_at,created_at,updated_at";
+const CSV_HEADER: &str = "id,slug,name,description,lon,lat,geometry_type,categories,main_category,street,postcode,city,country_code,insee_code,website,email,phone,links,opening_hours,wheelchair,tags,status,licence,attribution,source_id,external_id,source_url,fetched_at,last_confirmed_at,created_at,updated_at";
 
 const TRICKY_NAME: &str = "Atelier \"Vélo\", Pignon & Cie";
 const TRICKY_DESCRIPTION: &str =

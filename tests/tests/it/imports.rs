@@ -721,9 +721,13 @@ async fn every_adapter_reads_its_real_sample() {
         json!(["digital-inclusion", "tiers-lieu"])
     );
     assert_eq!(place["contact"]["email"], "contact@laquincaillerie.tl");
+    // The schema has no wheelchair value; its acceslibre record is kept among the links.
     assert_eq!(
         place["contact"]["links"],
-        json!(["https://m.facebook.com/laquincaillerienumerique/"])
+        json!([
+            "https://m.facebook.com/laquincaillerienumerique/",
+            "https://acceslibre.beta.gouv.fr/app/29-lampaul-plouarzel/a/bibliotheque-mediatheque/erp/mediatheque-13/"
+        ])
     );
     assert_eq!(
         place["opening_hours"],

@@ -26,6 +26,7 @@ mod stories;
 mod suggest;
 mod territories;
 mod tiles;
+mod wheelchair;
 mod workspace;
 
 use serde_json::{Value, json};
