@@ -47,9 +47,10 @@ export interface Config {
   default_view: { lat: number; lon: number; zoom: number };
 }
 
-// TODO(#9): `POST /api/v1/suggestions` and `POST /api/v1/initiatives/{key}/reports` have no response schema.
+// TODO(#9): `POST /api/v1/suggestions` (`{id: uuid, moderation, message}`) and
+// `POST /api/v1/initiatives/{key}/reports` (`{id: integer, status, message}`) have no response schema.
 export interface Created {
-  id: string;
+  id: string | number;
   message: string;
 }
 
