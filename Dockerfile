@@ -5,6 +5,8 @@ FROM node:20-bookworm-slim AS frontend
 WORKDIR /src/frontend
 COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci --no-audit --no-fund
+# The build generates the API's types from the committed OpenAPI document (`npm run gen`).
+COPY docs/openapi.json /src/docs/openapi.json
 COPY frontend/ ./
 RUN npm run build
 

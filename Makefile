@@ -133,4 +133,4 @@ db-stop:
 
 clean:
 	$(CARGO) clean
-	rm -rf frontend/node_modules frontend/dist tests/output $(FUZZ_VENV) $(FRICTIONLESS_VENV)
+	rm -rf frontend/node_modules frontend/dist frontend/src/generated tests/output $(FUZZ_VENV) $(FRICTIONLESS_VENV)

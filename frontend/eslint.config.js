@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/generated/**'] },
   js.configs.recommended,
   {
     files: ['src/**/*.ts', 'test/**/*.ts', 'vite.config.ts'],

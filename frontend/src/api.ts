@@ -2,14 +2,14 @@
 // errors in it) and every failure becomes an `ApiError` whose message is the server's localised
 // `detail`, or our own sentence when the server could not be reached.
 
+import type { components } from './generated/openapi';
 import { t, type Lang } from './i18n';
 
-export interface Problem {
-  status: number;
-  detail: string;
-  code?: string;
-  errors?: { field: string; code: string; message: string }[];
-}
+/** A schema of the server's OpenAPI document (docs/openapi.json, generated into src/generated/ by `npm run gen`). */
+export type Schema<Name extends keyof components['schemas']> = components['schemas'][Name];
+
+/** What went wrong: the server's problem+json, or our own sentence (status 0: the server was not reached). */
+export type Problem = Pick<Schema<'Problem'>, 'status' | 'detail' | 'errors'> & Partial<Pick<Schema<'Problem'>, 'code'>>;
 
 export class ApiError extends Error {
   constructor(readonly problem: Problem) {
@@ -21,68 +21,42 @@ export class ApiError extends Error {
   }
 }
 
-export interface Category {
-  slug: string;
-  name_fr: string;
-  name_en: string;
-  colour: string;
-  icon: string;
-  count: number;
-  children: Category[];
-}
+export type Category = Schema<'CategoryDoc'>;
 
-export interface Address {
-  street: string | null;
-  postcode: string | null;
-  city: string | null;
-  country_code: string | null;
-}
+/**
+ * `T` with the members `K` required. TODO(#9): for members the document leaves out of `required`
+ * although the server always sends them (null when empty); to drop once the document says so.
+ */
+export type Sent<T, K extends keyof T> = Omit<T, K> & Required<Pick<T, K>>;
 
-export interface Initiative {
-  id: string;
-  slug: string;
-  name: string;
-  description: string;
-  point: { lon: number; lat: number };
-  /** GeoJSON: a Point, or the area (Polygon, MultiPolygon) of a garden. */
-  geometry?: { type: string; coordinates: unknown } | null;
-  categories: string[];
-  tags: string[];
-  address: Address;
-  contact: { website: string | null; email: string | null; phone: string | null; links: string[] };
-  opening_hours: string | null;
-  wheelchair?: 'yes' | 'limited' | 'no' | null;
-  status: string;
-  moderation: string;
-  licence: string | null;
-  attribution: string | null;
-  provenance: { source_id: string | null; external_id: string | null; source_url: string | null; fetched_at: string | null };
-  last_confirmed_at: string | null;
-  updated_at: string;
-  created_at?: string;
-  version?: number;
-  distance_m?: number | null;
-}
+// TODO(#9): every member of AddressDoc, ContactDoc and ProvenanceDoc (but `links`) and InitiativeDoc's
+// `opening_hours`, `licence`, `attribution` and `last_confirmed_at` are always sent, but optional in
+// the document. Once they are required there, `Initiative` is `Schema<'InitiativeDoc'>`.
+export type Address = Required<Schema<'AddressDoc'>>;
+export type Contact = Required<Schema<'ContactDoc'>>;
+export type Provenance = Required<Schema<'ProvenanceDoc'>>;
+export type Initiative = Sent<
+  Omit<Schema<'InitiativeDoc'>, 'address' | 'contact' | 'provenance'>,
+  'opening_hours' | 'licence' | 'attribution' | 'last_confirmed_at'
+> & { address: Address; contact: Contact; provenance: Provenance };
+export type InitiativeList = Omit<Schema<'InitiativeListDoc'>, 'items'> & { items: Initiative[] };
 
-export interface InitiativeList {
-  items: Initiative[];
-  number_returned: number;
-  next: string | null;
-}
-
+// TODO(#9): `GET /api/v1/config` has no response schema in the OpenAPI document.
 export interface Config {
   basemap_style: string | null;
   default_view: { lat: number; lon: number; zoom: number };
 }
 
+// TODO(#9): `POST /api/v1/suggestions` (`{id: uuid, moderation, message}`) and
+// `POST /api/v1/initiatives/{key}/reports` (`{id: integer, status, message}`) have no response schema.
 export interface Created {
-  id: string;
+  id: string | number;
   message: string;
 }
 
 async function problemOf(response: Response, lang: Lang): Promise<Problem> {
   try {
-    const body = (await response.json()) as Partial<Problem>;
+    const body = (await response.json()) as Partial<Schema<'Problem'>>;
     if (typeof body.detail === 'string' && body.detail) {
       return { status: response.status, detail: body.detail, code: body.code, errors: body.errors };
     }
@@ -129,7 +103,7 @@ export function postJson<T>(lang: Lang, path: string, body: unknown): Promise<T>
 export const getConfig = (lang: Lang): Promise<Config> => request<Config>(lang, '/api/v1/config');
 
 export const getCategories = (lang: Lang): Promise<Category[]> =>
-  request<{ categories: Category[] }>(lang, '/api/v1/categories').then((r) => r.categories);
+  request<Schema<'CategoryListDoc'>>(lang, '/api/v1/categories').then((r) => r.categories);
 
 export const getInitiative = (lang: Lang, key: string, signal?: AbortSignal): Promise<Initiative> =>
   request<Initiative>(lang, `/api/v1/initiatives/${encodeURIComponent(key)}`, signal ? { signal } : {});

@@ -1,7 +1,7 @@
 // The details of one initiative: what it is, where, when it is open (computed in the browser's
 // time zone), how to reach it, where the data comes from, and a permanent link.
 
-import { categoryName, getInitiative, isAbort, messageOf, request, type Category, type Initiative } from './api';
+import { categoryName, getInitiative, isAbort, messageOf, request, type Category, type Initiative, type Schema } from './api';
 import { copyText, h, mailtoHref, safeHref } from './dom';
 import { swatch } from './filters';
 import { t, weekdayName, weekdayShort, type Key, type Lang } from './i18n';
@@ -26,11 +26,7 @@ interface Ctx {
   onLinks?: (item: Initiative, ends: [number, number][]) => void;
 }
 
-interface LinkView {
-  id: number;
-  kind: string;
-  initiative: { slug: string; name: string; lon: number; lat: number };
-}
+type LinkView = Schema<'InitiativeLinkDoc'>;
 
 const LINK_KINDS: Record<string, Key> = {
   partner: 'linkPartner',
@@ -206,7 +202,7 @@ export class Card {
   private async loadLinks(lang: Lang, item: Initiative, section: HTMLElement): Promise<void> {
     let links: LinkView[];
     try {
-      links = (await request<{ links: LinkView[] }>(lang, `/api/v1/initiatives/${encodeURIComponent(item.id)}/links`)).links;
+      links = (await request<Schema<'LinkListDoc'>>(lang, `/api/v1/initiatives/${encodeURIComponent(item.id)}/links`)).links;
     } catch {
       return;
     }
@@ -256,7 +252,7 @@ export class Card {
     if (item.status === 'inactive' || item.status === 'closed') {
       parts.push(h('p', { class: 'badge badge-warning' }, t(lang, item.status === 'closed' ? 'statusClosed' : 'statusInactive')));
     }
-    const since = item.last_confirmed_at ?? item.created_at ?? null;
+    const since = item.last_confirmed_at ?? item.created_at;
     if (isStale(since, this.ctx.now())) {
       const day = dateText(lang, since);
       parts.push(h('p', { class: 'card-stale', 'data-testid': 'stale' }, item.last_confirmed_at ? t(lang, 'staleConfirmed', { date: day ?? '' }) : t(lang, 'staleNever', { date: day ?? '' })));

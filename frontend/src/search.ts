@@ -2,7 +2,7 @@
 // ARIA 1.2 combobox; choosing one flies to the initiative, submitting the words filters the map.
 // Territories whose name or code matches follow the initiatives: choosing one opens its dashboard.
 
-import { categoryName, isAbort, messageOf, request, suggestInitiatives, type Category, type Initiative } from './api';
+import { categoryName, isAbort, messageOf, request, suggestInitiatives, type Category, type Initiative, type Schema } from './api';
 import { debounce, h } from './dom';
 import { t, type Lang } from './i18n';
 import { MAX_Q } from './url-state';
@@ -17,11 +17,7 @@ interface Ctx {
 }
 
 /** A territory suggested by `/api/v1/territories`. */
-interface TerritoryHit {
-  level: string;
-  code: string;
-  name: string;
-}
+type TerritoryHit = Schema<'TerritorySummaryDoc'>;
 
 type Option = { initiative: Initiative } | { territory: TerritoryHit };
 
@@ -87,7 +83,7 @@ export class Search {
     const lang = this.ctx.lang();
     const territoryParams = new URLSearchParams({ q: text, limit: String(TERRITORY_SUGGESTIONS) });
     // Territories are a bonus: their failure leaves the initiatives.
-    const territories = request<{ territories: TerritoryHit[] }>(lang, `/api/v1/territories?${territoryParams.toString()}`, { signal: controller.signal })
+    const territories = request<Schema<'TerritoryListDoc'>>(lang, `/api/v1/territories?${territoryParams.toString()}`, { signal: controller.signal })
       .then((r) => r.territories)
       .catch(() => [] as TerritoryHit[]);
     try {

@@ -7,6 +7,8 @@ import { miniMap } from './mini-map';
 import { wt, wtValue, type WsKey } from './strings';
 import { busy, button, heading, loadFailed, type Context } from './ui';
 
+// TODO(#9): `GET /api/v1/duplicates` has no response schema in the document (it sends
+// `{duplicates: [store::duplicate::DuplicateCandidate]}`); these are the members this page reads.
 interface Candidate {
   id: number;
   score: number;
@@ -84,7 +86,7 @@ function groupValue(ctx: Context, item: Initiative, group: Group): string {
     case 'description':
       return item.description.trim();
     case 'location': {
-      const area = item.geometry && item.geometry.type !== 'Point' ? ` (${wt(ctx.lang, 'area')})` : '';
+      const area = item.geometry.type !== 'Point' ? ` (${wt(ctx.lang, 'area')})` : '';
       return `${item.point.lat.toFixed(5)}, ${item.point.lon.toFixed(5)}${area}`;
     }
     case 'address':

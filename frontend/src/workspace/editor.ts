@@ -2,7 +2,7 @@
 // the place picked on the map, categories, opening hours with a live preview, archive. And its
 // history: who changed what, when and why, field by field, with "Restore this version".
 
-import { ApiError, categoryName, getCategories, type Category, type Initiative } from '../api';
+import { ApiError, categoryName, getCategories, type Category, type Initiative, type Schema } from '../api';
 import { statusSentence } from '../card';
 import { h } from '../dom';
 import { openingStatus, parseOpeningHours } from '../opening-hours';
@@ -218,16 +218,7 @@ export async function showEditor(ctx: Context, main: HTMLElement, key: string | 
   );
 }
 
-interface Revision {
-  id: number;
-  action: string;
-  author: string;
-  reason: string | null;
-  created_at: string;
-  changed: string[];
-  before: { geometry?: unknown; properties?: Doc } | null;
-  after: { geometry?: unknown; properties?: Doc };
-}
+type Revision = Schema<'RevisionDoc'>;
 
 function shown(value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';
@@ -248,7 +239,7 @@ export async function showHistory(ctx: Context, main: HTMLElement, key: string):
   try {
     [item, revisions] = await Promise.all([
       api.get<Initiative>(`/api/v1/initiatives/${encodeURIComponent(key)}`),
-      api.get<{ revisions: Revision[] }>(`/api/v1/initiatives/${encodeURIComponent(key)}/revisions`).then((r) => r.revisions),
+      api.get<Schema<'RevisionListDoc'>>(`/api/v1/initiatives/${encodeURIComponent(key)}/revisions`).then((r) => r.revisions),
     ]);
   } catch (e) {
     main.replaceChildren(loadFailed(ctx, e, () => void showHistory(ctx, main, key)));
@@ -258,7 +249,8 @@ export async function showHistory(ctx: Context, main: HTMLElement, key: string):
   back.addEventListener('click', () => ctx.navigate(`/workspace/initiatives/${item.id}`));
   const newest = revisions.at(-1)?.id;
   const items = [...revisions].reverse().map((r) => {
-    const value = (doc: Revision['after'] | null, f: string): unknown => (f === 'geometry' ? doc?.geometry : doc?.properties?.[f]);
+    // A revision's Feature, its properties read by name.
+    const value = (doc: { geometry?: unknown; properties?: Doc } | null | undefined, f: string): unknown => (f === 'geometry' ? doc?.geometry : doc?.properties?.[f]);
     const table = r.changed.length
       ? h(
           'table',

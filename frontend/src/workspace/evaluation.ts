@@ -3,33 +3,22 @@
 // API's messages next to the criterion they name. Below, every assessment, newest first: who,
 // when, the evidence and the scores. Editors only (the API keeps assessments from moderators).
 
-import type { Initiative } from '../api';
+import type { Initiative, Schema } from '../api';
 import { h } from '../dom';
 import type { Lang } from '../i18n';
 import { may } from './session';
 import { wt } from './strings';
 import { button, dateText, field, heading, loadFailed, showProblem, type Context } from './ui';
 
-export interface Criterion {
-  slug: string;
-  name: string;
-  question: string;
-  scale: { min: number; max: number };
-}
+export type Criterion = Schema<'GridCriterionDoc'>;
+export type Dimension = Schema<'GridDimensionDoc'>;
 
-export interface Dimension {
-  slug: string;
-  name: string;
-  criteria: Criterion[];
-}
-
-export interface Assessment {
-  id: number;
-  assessor: string;
-  evidence: string;
-  created_at: string;
+// TODO(#9): AssessmentDoc's `scores` and `versions` are free-form objects in the document; the server
+// sends criterion slug → score (an integer, or null: not applicable) and slug → criterion version.
+export type Assessment = Omit<Schema<'AssessmentDoc'>, 'scores' | 'versions'> & {
   scores: Record<string, number | null>;
-}
+  versions: Record<string, number>;
+};
 
 /** A score as words: the number (signed when positive on a scale that goes below 0), or "not applicable". */
 export function scoreText(lang: Lang, score: number | null | undefined, scale?: { min: number }): string {
@@ -135,7 +124,7 @@ export async function showEvaluation(ctx: Context, main: HTMLElement, key: strin
   try {
     [item, grid, assessments] = await Promise.all([
       api.get<Initiative>(path),
-      api.get<{ dimensions: Dimension[] }>(`/api/v1/evaluation/criteria?lang=${lang}`).then((g) => g.dimensions),
+      api.get<Schema<'GridDoc'>>(`/api/v1/evaluation/criteria?lang=${lang}`).then((g) => g.dimensions),
       api.get<{ assessments: Assessment[] }>(`${path}/assessments`).then((r) => r.assessments),
     ]);
   } catch (e) {

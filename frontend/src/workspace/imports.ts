@@ -7,6 +7,9 @@ import { may } from './session';
 import { wt } from './strings';
 import { busy, button, dateText, heading, loadFailed, type Context } from './ui';
 
+// TODO(#9): none of the import endpoints has a response schema in the document: `GET /api/v1/sources`
+// (`{sources}`), `POST /api/v1/sources/{id}/runs?dry_run=true` (the outcome), `GET …/runs` (`{runs}`)
+// and `GET /api/v1/import-conflicts` (`{conflicts}`); these are the members this page reads.
 interface Source {
   id: string;
   name: string;

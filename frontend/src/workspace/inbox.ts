@@ -8,6 +8,9 @@ import { may } from './session';
 import { wt } from './strings';
 import { busy, button, dateText, field, heading, loadFailed, type Context } from './ui';
 
+// TODO(#9): `GET /api/v1/suggestions` and `GET /api/v1/reports` have no response schema in the
+// document (they send `{suggestions: [store::suggestion::PendingSuggestion]}` and
+// `{reports: [store::report::Report]}`); these are the members the inbox reads.
 interface Suggestion {
   initiative_id: string;
   slug: string;

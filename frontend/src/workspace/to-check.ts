@@ -5,6 +5,8 @@ import { h } from '../dom';
 import { wt } from './strings';
 import { busy, button, dayText, heading, loadFailed, type Context } from './ui';
 
+// TODO(#9): `GET /api/v1/to-check` has no response schema in the document (it sends
+// `{before, initiatives: [store::to_check::ToCheck]}`); these are the members this page reads.
 interface ToCheck {
   id: string;
   slug: string;

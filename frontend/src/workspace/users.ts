@@ -1,25 +1,14 @@
 // Users (administrators): the people with accounts; invite one (a link to hand over), change a
 // role or territories, disable or enable, make a new invitation or reset link.
 
+import type { Schema } from '../api';
 import { h } from '../dom';
 import { may } from './session';
 import { wt, wtValue } from './strings';
 import { busy, button, dateText, field, heading, loadFailed, showProblem, type Context } from './ui';
 
-interface Account {
-  id: number;
-  email: string;
-  name: string;
-  role: string;
-  territories: string[];
-  active: boolean;
-  last_login_at: string | null;
-}
-
-interface AccountLink {
-  user: Account;
-  url: string;
-}
+type Account = Schema<'Account'>;
+type AccountLink = Schema<'AccountLink'>;
 
 const ROLES = ['moderator', 'editor', 'admin'];
 
@@ -35,6 +24,7 @@ export async function showUsers(ctx: Context, main: HTMLElement): Promise<void> 
   }
   let users: Account[];
   try {
+    // TODO(#9): `GET /api/v1/users` has no response schema in the document (it sends `{users: Account[]}`).
     users = (await api.get<{ users: Account[] }>('/api/v1/users')).users;
   } catch (e) {
     main.replaceChildren(loadFailed(ctx, e, () => void showUsers(ctx, main)));
