@@ -3,6 +3,7 @@
 //! to produce them; the API tests check real responses against the same field names.
 
 use crate::routes;
+use archipel_store::domain::{Moderation, Status};
 use archipel_store::fields::{FIELDS, Group};
 use serde_json::{Value, json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -262,16 +263,6 @@ impl Modify for StandardProblems {
     }
 }
 
-fn coordinates() -> utoipa::openapi::schema::Array {
-    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType};
-    ArrayBuilder::new()
-        .items(ObjectBuilder::new().schema_type(SchemaType::AnyValue))
-        .description(Some(
-            "Longitude first: `[lon, lat]` for a Point; arrays of rings of `[lon, lat]` positions for a Polygon; arrays of those for a MultiPolygon",
-        ))
-        .build()
-}
-
 /// Filters of the initiative listings. Unknown or repeated parameters are refused with 400.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -327,14 +318,84 @@ pub struct ExportParamsDoc {
     lang: Option<String>,
 }
 
-/// A GeoJSON geometry (RFC 7946): Point, Polygon or MultiPolygon, longitude first.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct GeometryDoc {
-    #[schema(example = "Point")]
-    r#type: String,
-    #[schema(schema_with = coordinates, example = json!([1.444, 43.6045]))]
-    coordinates: serde_json::Value,
+/// A GeoJSON geometry (RFC 7946): Point, Polygon or MultiPolygon, longitude first, in CRS84.
+/// Rings are closed (first position = last) and simple; a schema cannot say so, the server checks.
+pub struct GeometryDoc;
+
+impl utoipa::PartialSchema for GeometryDoc {
+    fn schema() -> RefOr<Schema> {
+        let position = json!({
+            "type": "array", "minItems": 2, "maxItems": 2,
+            "prefixItems": [
+                {"type": "number", "minimum": -180, "maximum": 180},
+                {"type": "number", "minimum": -90, "maximum": 90},
+            ],
+            "items": {"type": "number"},
+        });
+        let polygon = json!({
+            "type": "array", "minItems": 1,
+            "items": {"type": "array", "minItems": 4, "items": position},
+        });
+        let geometry = |kind: &str, coordinates: Value| {
+            json!({
+                "type": "object", "required": ["type", "coordinates"],
+                "properties": {"type": {"type": "string", "enum": [kind]}, "coordinates": coordinates},
+            })
+        };
+        from_json(json!({
+            "oneOf": [
+                geometry("Point", position.clone()),
+                geometry("Polygon", polygon.clone()),
+                geometry("MultiPolygon", json!({"type": "array", "minItems": 1, "items": polygon})),
+            ],
+            "example": {"type": "Point", "coordinates": [1.444, 43.6045]},
+        }))
+    }
+}
+
+impl ToSchema for GeometryDoc {}
+
+/// The values of a closed set of the store, as a schema.
+fn one_of(values: impl IntoIterator<Item = &'static str>) -> Value {
+    json!({"type": "string", "enum": values.into_iter().collect::<Vec<_>>()})
+}
+
+/// Moderation states a person may set or read (`merged` initiatives redirect instead).
+fn settable_moderation() -> Value {
+    one_of(
+        Moderation::ALL
+            .iter()
+            .filter(|m| **m != Moderation::Merged)
+            .map(|m| m.as_str()),
+    )
+}
+
+/// What the JSON representation adds to its derived members: the top-level attributes, and the
+/// closed sets of the store.
+fn initiative_members(o: &mut Value) {
+    add_attributes(o, &[Group::Top], true);
+    o["properties"]["status"] = one_of(Status::ALL.iter().map(|s| s.as_str()));
+    o["properties"]["moderation"] = settable_moderation();
+}
+
+/// What the server checks of a JSON body that a schema can say: non-null name, status and
+/// moderation; `geometry` or `lat` and `lon`, not both; `lat` with `lon`; not Null Island.
+fn input_rules(o: &mut Value) {
+    add_attributes(o, &[Group::Top], false);
+    let properties = &mut o["properties"];
+    properties["name"] = json!({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S",
+        "description": "1 to 200 characters once spaces are collapsed. Required on creation."});
+    properties["status"] = one_of(Status::ALL.iter().map(|s| s.as_str()));
+    properties["moderation"] = settable_moderation();
+    properties["geometry"] = json!({"$ref": "#/components/schemas/GeometryDoc"});
+    properties["lat"] = json!({"type": "number", "minimum": -90, "maximum": 90});
+    properties["lon"] = json!({"type": "number", "minimum": -180, "maximum": 180});
+    o["dependentRequired"] = json!({"lat": ["lon"], "lon": ["lat"]});
+    o["not"] = json!({"anyOf": [
+        {"required": ["geometry", "lat"]},
+        {"required": ["geometry", "lon"]},
+        {"required": ["lat", "lon"], "properties": {"lat": {"const": 0}, "lon": {"const": 0}}},
+    ]});
 }
 
 /// The `address` object: the attributes of [`Group::Address`].
@@ -416,10 +477,14 @@ macro_rules! with_attributes {
 #[allow(dead_code)]
 pub struct ProvenanceDoc {
     /// The import source, for imported initiatives.
+    #[schema(required = true)]
     source_id: Option<String>,
     /// The record's id in that source, e.g. `node/123` for OpenStreetMap.
+    #[schema(required = true)]
     external_id: Option<String>,
+    #[schema(required = true)]
     source_url: Option<String>,
+    #[schema(required = true, format = DateTime)]
     fetched_at: Option<String>,
 }
 
@@ -433,7 +498,7 @@ pub struct PointDoc {
 with_attributes!(
     /// An initiative as JSON.
     InitiativeDoc = InitiativeCoreDoc,
-    |o| add_attributes(o, &[Group::Top], true)
+    initiative_members
 );
 
 /// An initiative as JSON, its top-level attributes aside.
@@ -453,15 +518,18 @@ struct InitiativeCoreDoc {
     address: AddressDoc,
     contact: ContactDoc,
     tags: Vec<String>,
-    #[schema(example = "active")]
     status: String,
-    #[schema(example = "published")]
     moderation: String,
+    #[schema(required = true)]
     licence: Option<String>,
+    #[schema(required = true)]
     attribution: Option<String>,
     provenance: ProvenanceDoc,
+    #[schema(required = true, format = DateTime)]
     last_confirmed_at: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
     version: i32,
     /// Metres from `near`, in listings ordered by distance.
@@ -471,7 +539,7 @@ struct InitiativeCoreDoc {
 with_attributes!(
     /// The body of POST and PATCH: the writable members of the JSON representation.
     InitiativeInputDoc = InitiativeInputCoreDoc,
-    |o| add_attributes(o, &[Group::Top], false)
+    input_rules
 );
 
 #[derive(ToSchema)]
@@ -499,6 +567,22 @@ struct InitiativeInputCoreDoc {
     /// Why the change is made; kept in the revision.
     reason: Option<String>,
 }
+
+with_attributes!(
+    /// A visitor's suggestion: the body of POST, without the members editors set, plus an optional
+    /// address to hear back at and the form's trap for robots, which must stay empty.
+    SuggestionInputDoc = InitiativeInputCoreDoc,
+    |o| {
+        input_rules(o);
+        for member in crate::routes::suggestions::EDITOR_ONLY {
+            o["properties"].as_object_mut().expect("properties").remove(*member);
+        }
+        o["properties"]["submitter_email"] = json!({"type": ["string", "null"], "format": "email",
+            "description": "Where to tell the visitor what became of the suggestion; erased afterwards"});
+        o["properties"]["honeypot"] = json!({"type": ["string", "null"], "pattern": "^\\s*$",
+            "description": "Left empty by people; a filled one is refused (400)"});
+    }
+);
 
 /// The same writes as a GeoJSON Feature with the flat properties that reads return (what a client
 /// reads as GeoJSON it can send back; read-only properties such as `slug` are ignored).
@@ -540,6 +624,7 @@ pub struct InitiativeListDoc {
     items: Vec<InitiativeDoc>,
     number_returned: i64,
     /// URL of the next page, or null on the last page.
+    #[schema(required = true)]
     next: Option<String>,
 }
 

@@ -29,17 +29,11 @@ export type Category = Schema<'CategoryDoc'>;
  */
 export type Sent<T, K extends keyof T> = Omit<T, K> & Required<Pick<T, K>>;
 
-// TODO(#9): every member of AddressDoc, ContactDoc and ProvenanceDoc (but `links`) and InitiativeDoc's
-// `opening_hours`, `licence`, `attribution` and `last_confirmed_at` are always sent, but optional in
-// the document. Once they are required there, `Initiative` is `Schema<'InitiativeDoc'>`.
-export type Address = Required<Schema<'AddressDoc'>>;
-export type Contact = Required<Schema<'ContactDoc'>>;
-export type Provenance = Required<Schema<'ProvenanceDoc'>>;
-export type Initiative = Sent<
-  Omit<Schema<'InitiativeDoc'>, 'address' | 'contact' | 'provenance'>,
-  'opening_hours' | 'licence' | 'attribution' | 'last_confirmed_at'
-> & { address: Address; contact: Contact; provenance: Provenance };
-export type InitiativeList = Omit<Schema<'InitiativeListDoc'>, 'items'> & { items: Initiative[] };
+export type Address = Schema<'AddressDoc'>;
+export type Contact = Schema<'ContactDoc'>;
+export type Provenance = Schema<'ProvenanceDoc'>;
+export type Initiative = Schema<'InitiativeDoc'>;
+export type InitiativeList = Schema<'InitiativeListDoc'>;
 
 // TODO(#9): `GET /api/v1/config` has no response schema in the OpenAPI document.
 export interface Config {

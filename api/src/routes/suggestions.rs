@@ -18,7 +18,7 @@ use diesel::Connection;
 use serde_json::{Value, json};
 
 /// Members editors set and visitors may not.
-const EDITOR_ONLY: &[&str] = &[
+pub const EDITOR_ONLY: &[&str] = &[
     "moderation",
     "status",
     "licence",
@@ -97,7 +97,7 @@ fn take_email(body: &mut Value, key: &str) -> Result<Option<String>, ApiError> {
 /// publishes it.
 #[utoipa::path(
     post, path = "/api/v1/suggestions", tag = "contributions",
-    request_body(content = crate::openapi::InitiativeInputDoc, description = "The initiative (without moderation, status, licence or attribution), plus optional `submitter_email` and the form's `honeypot` (must stay empty)"),
+    request_body(content = crate::openapi::SuggestionInputDoc, description = "The initiative (without the members editors set), plus optional `submitter_email` and the form's `honeypot` (must stay empty)"),
     responses(
         (status = 201, description = "Recorded, waiting for an editor"),
         (status = 400, description = "Malformed body or filled honeypot", body = crate::error::Problem, content_type = "application/problem+json"),
