@@ -13,20 +13,38 @@ exercised:
 - PATCH and DELETE /api/v1/initiatives/{key} take an optional If-Match, which schemathesis fills
   with generated text nearly always, so nearly every case stopped at 412. Every other such case
   is sent without it, so the change itself is tried.
+- prepare.py mixes awkward strings (NUL among them) into every generated string, cookies and
+  headers included, past schemathesis's own header filter. A NUL or other control character in
+  a header is not HTTP (RFC 9110, 5.5): the server's HTTP parser refuses the message with an
+  empty 400 before any route sees it. Such characters are taken out of cookies and headers;
+  query strings, paths and bodies keep them.
 """
 
 import itertools
 import os
+import re
 
 import schemathesis
 
 PROTECTED_TOKEN = os.environ.get("FUZZ_TOKEN_NAME", "")
 _addresses = itertools.count(1)
 _preconditions = itertools.count()
+# Characters a field value may not hold (RFC 9110, 5.5).
+_NOT_IN_FIELD_VALUES = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _field_values(values):
+    return {
+        k: _NOT_IN_FIELD_VALUES.sub("", v) if isinstance(v, str) else v for k, v in (values or {}).items()
+    }
 
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    if case.cookies:
+        case.cookies = _field_values(case.cookies)
+    if case.headers:
+        case.headers = _field_values(case.headers)
     if (
         PROTECTED_TOKEN
         and case.method.upper() == "DELETE"
