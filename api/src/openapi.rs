@@ -74,7 +74,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::health::readyz,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
-    modifiers(&BearerAuth, &SessionAlternative, &StandardProblems),
+    modifiers(&BearerAuth, &SessionAlternative, &SharedParameters, &StandardProblems),
     tags(
         (name = "initiatives", description = "The directory's entries"),
         (name = "categories", description = "The taxonomy of collaborative practices"),
@@ -148,7 +148,7 @@ fn operations(
 
 /// Adds to every operation the problem responses the server gives for it whatever its handler
 /// does, so that the document lists every status a client can meet: 400 for a malformed
-/// parameter or body, 401 where a token is needed, 404 where the path names something, 413, 415
+/// parameter or body, 401 and 403 where a token is needed, 404 where the path names something, 413, 415
 /// and 422 where there is a body, 503 (with `Retry-After`) everywhere the database is asked.
 /// What an operation documents itself is kept.
 struct StandardProblems;
@@ -187,6 +187,10 @@ impl Modify for StandardProblems {
                         "401",
                         "Not logged in and no token, or an unknown or revoked token",
                     ));
+                    wanted.push((
+                        "403",
+                        "A role that may not do this, a territory outside the account's, or a change made with a session without its CSRF token",
+                    ));
                 }
                 if path.contains('{') {
                     wanted.push(("404", "Nothing has this identifier"));
@@ -216,6 +220,48 @@ impl Modify for StandardProblems {
     }
 }
 
+/// A territory as the server reads it (`TerritoryRef::parse`): a commune (`31555`, `2A004`), an
+/// EPCI SIREN, a département (`31`, `2A`, `974`) or a région (`76`), optionally after its level.
+pub const TERRITORY_PATTERN: &str = "^(commune:([0-9]{5}|2[ABab][0-9]{3})|epci:[0-9]{9}|departement:([0-9]{2}|2[ABab]|97[0-9])|region:[0-9]{2}|[0-9]{5}|2[ABab][0-9]{3}|[0-9]{9}|[0-9]{2}|2[ABab]|97[0-9])$";
+
+/// `minLon,minLat,maxLon,maxLat` with longitudes in -180..180 and latitudes in -90..90 (that
+/// minLat ≤ maxLat no pattern can say).
+pub const BBOX_PATTERN: &str = r"^-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?),-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?),-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?),-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)$";
+
+/// Gives the parameters that several operations share one shape wherever they appear: a
+/// territory (`territory` in a query, `code` in a path) and a `bbox`.
+struct SharedParameters;
+
+impl Modify for SharedParameters {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item) {
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    let RefOr::T(parameter) = parameter else {
+                        continue;
+                    };
+                    let pattern = match (parameter.name.as_str(), &parameter.parameter_in) {
+                        ("territory", ParameterIn::Query) | ("code", ParameterIn::Path) => {
+                            TERRITORY_PATTERN
+                        }
+                        ("bbox", ParameterIn::Query) => BBOX_PATTERN,
+                        _ => continue,
+                    };
+                    parameter.schema = Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .pattern(Some(pattern))
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
+}
+
 fn coordinates() -> utoipa::openapi::schema::Array {
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType};
     ArrayBuilder::new()
@@ -233,29 +279,45 @@ fn coordinates() -> utoipa::openapi::schema::Array {
 pub struct ListParamsDoc {
     /// `minLon,minLat,maxLon,maxLat` (WGS 84 degrees); minLon > maxLon crosses the antimeridian.
     bbox: Option<String>,
-    /// Comma-separated category slugs; a family includes its practices.
+    /// Comma-separated category slugs; a family includes its practices. Unknown slugs are refused (400).
+    #[param(pattern = "^([a-z0-9]+(-[a-z0-9]+)*(,[a-z0-9]+(-[a-z0-9]+)*)*)?$")]
     category: Option<String>,
     /// Words to find in names, descriptions, cities and tags; accent- and case-insensitive, each
     /// word matches as a prefix ("repar" finds "Réparation"). Results are ordered by relevance.
+    /// Blank, or at least one word of two letters or digits; at most 200 characters and 10 words.
+    #[param(
+        max_length = 200,
+        pattern = r"^\s*$|[\p{L}\p{N}][^\s\u0000-\u001f\u007f-\u009f,'’-]*[\p{L}\p{N}]"
+    )]
     q: Option<String>,
     /// `lat,lon`: only initiatives within `radius` of this place, nearest first (adds `distance_m`).
+    #[param(
+        pattern = r"^-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?),-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)$"
+    )]
     near: Option<String>,
-    /// Metres around `near` (default 10000, at most 1000000).
+    /// Metres around `near` (default 10000, at most 1000000); only with `near`.
+    #[param(exclusive_minimum = 0, maximum = 1000000)]
     radius: Option<f64>,
     /// Comma-separated: active, inactive, closed.
+    #[param(pattern = r"^((active|inactive|closed)(,(active|inactive|closed))*)?$")]
     status: Option<String>,
     /// Comma-separated: pending, published, rejected, archived. Anything but `published` needs an editor token.
+    #[param(
+        pattern = r"^((pending|published|rejected|archived)(,(pending|published|rejected|archived))*)?$"
+    )]
     moderation: Option<String>,
     /// Only initiatives changed at or after this RFC 3339 date-time (incremental harvest).
+    #[param(format = DateTime)]
     updated_since: Option<String>,
     /// Only initiatives in this territory: an INSEE commune code (31555), an EPCI SIREN
     /// (243100518), a département (31) or, after its level, any territory (`region:76`). A bare
     /// code names the smallest level that has it. Unknown territories are refused (400).
-    #[param(pattern = r"^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$")]
     territory: Option<String>,
     /// Page size, default 100; larger than 10000 is reduced to 10000.
+    #[param(minimum = 1)]
     limit: Option<i64>,
     /// Opaque position of the next page; follow the `next` link rather than building it.
+    #[param(pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
     /// `fr` or `en`: language of error messages (default from Accept-Language).
     lang: Option<String>,
@@ -268,14 +330,16 @@ pub struct ListParamsDoc {
 pub struct ExportParamsDoc {
     /// `minLon,minLat,maxLon,maxLat` (WGS 84 degrees); minLon > maxLon crosses the antimeridian.
     bbox: Option<String>,
-    /// Comma-separated category slugs; a family includes its practices.
+    /// Comma-separated category slugs; a family includes its practices. Unknown slugs are refused (400).
+    #[param(pattern = "^([a-z0-9]+(-[a-z0-9]+)*(,[a-z0-9]+(-[a-z0-9]+)*)*)?$")]
     category: Option<String>,
     /// Comma-separated: active, inactive, closed.
+    #[param(pattern = r"^((active|inactive|closed)(,(active|inactive|closed))*)?$")]
     status: Option<String>,
     /// Only initiatives changed at or after this RFC 3339 date-time (incremental harvest).
+    #[param(format = DateTime)]
     updated_since: Option<String>,
     /// Only initiatives in this territory (as in the listings: `31555`, `243100518`, `region:76`).
-    #[param(pattern = r"^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$")]
     territory: Option<String>,
     /// `fr` or `en`: language of error messages (default from Accept-Language).
     lang: Option<String>,
@@ -649,32 +713,57 @@ pub struct GridDoc {
     dimensions: Vec<GridDimensionDoc>,
 }
 
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct TextsDoc {
+    #[schema(max_length = 200, pattern = r"\S")]
     fr: String,
+    #[schema(max_length = 200, pattern = r"\S")]
     en: String,
 }
 
-#[derive(ToSchema)]
+/// A guiding question in both languages.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct QuestionsDoc {
+    #[schema(max_length = 500, pattern = r"\S")]
+    fr: String,
+    #[schema(max_length = 500, pattern = r"\S")]
+    en: String,
+}
+
+/// Whole numbers from -10 to 10, `min` < `max`.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ScaleInputDoc {
+    #[schema(minimum = -10, maximum = 10)]
     min: i32,
+    #[schema(minimum = -10, maximum = 10)]
     max: i32,
 }
 
 /// A criterion as administrators write it (`slug` only when adding).
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct CriterionInputDoc {
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", example = "repair-rate")]
-    slug: Option<String>,
-    /// environment, social, economy, governance or territorial-anchoring.
+    #[schema(
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length = 60,
+        example = "repair-rate",
+        required = false
+    )]
+    slug: String,
+    #[schema(pattern = "^(environment|social|economy|governance|territorial-anchoring)$")]
     dimension: String,
     name: TextsDoc,
-    question: TextsDoc,
+    question: QuestionsDoc,
     /// Default −1 to 2.
     scale: Option<ScaleInputDoc>,
+    #[schema(minimum = -32768, maximum = 32767)]
     position: Option<i32>,
 }
 
@@ -695,14 +784,16 @@ pub struct CriterionDoc {
 }
 
 /// An assessment as an editor sends it.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct AssessmentInputDoc {
     /// Criterion slug → a whole number of its scale, or null for "not applicable".
     #[schema(value_type = Object, example = json!({"longer-life": 2, "waste-avoided": 1, "local-jobs": null}))]
     scores: serde_json::Value,
     /// What the scores rest on (at most 10000 characters).
-    evidence: Option<String>,
+    #[schema(max_length = 10000, required = false)]
+    evidence: String,
 }
 
 #[derive(ToSchema)]
@@ -726,8 +817,56 @@ pub struct AssessmentListDoc {
     assessments: Vec<AssessmentDoc>,
 }
 
-/// A link as an editor sends it.
+/// A report as a visitor sends it.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ReportInputDoc {
+    /// What should be corrected: 1 to 2000 characters.
+    #[schema(max_length = 2000, pattern = r"[^\s\u0000-\u001f\u007f-\u009f]")]
+    message: String,
+    /// To be answered (blank: no answer).
+    #[schema(
+        max_length = 254,
+        pattern = r#"^\s*$|^\s*[^\s\u0000-\u001f\u007f-\u009f<>()\[\],;:"@]{1,64}@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+\s*$"#
+    )]
+    email: Option<String>,
+    /// The form's trap for robots: must stay blank.
+    #[schema(pattern = r"^\s*$")]
+    honeypot: Option<String>,
+}
+
+/// A status to set: `status` names it.
 #[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ReportClosingDoc {
+    #[schema(pattern = "^(resolved|rejected)$")]
+    status: String,
+}
+
+/// A judgement of a duplicate candidate.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct JudgementDoc {
+    /// `dismissed` (two places), `confirmed` (one) or `open` again.
+    #[schema(pattern = "^(dismissed|confirmed|open)$")]
+    status: String,
+}
+
+/// The resolution of an import conflict.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ResolutionDoc {
+    #[schema(pattern = "^resolved$")]
+    status: String,
+    /// `ours` (default: the directory's values) or `feed` (the feed's values of the fields in conflict).
+    #[schema(pattern = "^(ours|feed)$", required = false)]
+    keep: String,
+}
+
+/// A link as an editor sends it.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct LinkInputDoc {
     /// The other initiative's id (or slug).

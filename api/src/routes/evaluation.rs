@@ -430,7 +430,7 @@ pub fn summary(
 /// The evaluation of a territory, as CSV: one row per dimension and per criterion.
 #[utoipa::path(
     get, path = "/api/v1/territories/{code}/evaluation.csv", tag = "territories",
-    params(("code" = String, Path, description = "A territory code, as in /api/v1/territories/{code}", pattern = r"^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$")),
+    params(("code" = String, Path, description = "A territory code, as in /api/v1/territories/{code}")),
     responses(
         (status = 200, description = "level,code,dimension,criterion,name_fr,name_en,mean,assessed,compared_level,compared_code,compared_mean", content_type = "text/csv"),
         (status = 400, description = "Not a territory code", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -735,10 +735,13 @@ pub async fn restore(
 #[serde(deny_unknown_fields)]
 pub struct ToCheckParams {
     /// Not confirmed for this many months (1 to 120, default 12).
+    #[param(minimum = 1, maximum = 120)]
     pub months: Option<u32>,
     /// At most 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Skip this many.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
