@@ -41,8 +41,8 @@ fn parse_address(z: &str, x: &str, y: &str) -> Result<(u32, u32, u32), ApiError>
     get, path = "/api/v1/tiles/{z}/{x}/{y}.mvt", tag = "map",
     params(
         ("z" = u32, Path, description = "Zoom, 0 to 22", maximum = 22),
-        ("x" = u32, Path, description = "Column, 0 to 2^z - 1"),
-        ("y" = u32, Path, description = "Row, 0 to 2^z - 1"),
+        ("x" = u32, Path, description = "Column, 0 to 2^z - 1 (at most 4194303, at zoom 22)", maximum = 4194303),
+        ("y" = u32, Path, description = "Row, 0 to 2^z - 1 (at most 4194303, at zoom 22)", maximum = 4194303),
         ("category" = Option<String>, Query, description = "Comma-separated category slugs; a family includes its practices", pattern = "^([a-z0-9]+(-[a-z0-9]+)*(,[a-z0-9]+(-[a-z0-9]+)*)*)?$"),
         ("q" = Option<String>, Query, description = "Words to find (as in the listings)", max_length = 200, pattern = r"^\s*$|[\p{L}\p{N}][^\s\u0000-\u001f\u007f-\u009f,'’-]*[\p{L}\p{N}]"),
         ("status" = Option<String>, Query, description = "Comma-separated: active, inactive, closed", pattern = "^((active|inactive|closed)(,(active|inactive|closed))*)?$"),
