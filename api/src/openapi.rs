@@ -314,13 +314,20 @@ pub struct ListParamsDoc {
     /// code names the smallest level that has it. Unknown territories are refused (400).
     territory: Option<String>,
     /// Page size, default 100; larger than 10000 is reduced to 10000.
-    #[param(minimum = 1)]
+    #[param(schema_with = page_size)]
     limit: Option<i64>,
     /// Opaque position of the next page; follow the `next` link rather than building it.
     #[param(pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
     /// `fr` or `en`: language of error messages (default from Accept-Language).
     lang: Option<String>,
+}
+
+/// `limit` of the listings: a whole number of at least 1 and of any size, a larger one than
+/// 10000 (past 64 bits too) being reduced to 10000; so no int64 format.
+fn page_size() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).build()
 }
 
 /// Filters of the exports (those of the listings that make sense for a whole download).
