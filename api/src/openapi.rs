@@ -285,9 +285,11 @@ pub struct ListParamsDoc {
     /// Words to find in names, descriptions, cities and tags; accent- and case-insensitive, each
     /// word matches as a prefix ("repar" finds "Réparation"). Results are ordered by relevance.
     /// Blank, or at least one word of two letters or digits; at most 200 characters and 10 words.
+    // Blank is Unicode White_Space, what the server trims, spelled out: the \s of the document's
+    // regular expressions (ECMA-262) also holds U+FEFF, which the server reads as a character.
     #[param(
         max_length = 200,
-        pattern = r"^\s*$|[\p{L}\p{N}][^\s\u0000-\u001f\u007f-\u009f,'’-]*[\p{L}\p{N}]"
+        pattern = r"^[\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$|[\p{L}\p{N}][^\s\u0000-\u001f\u007f-\u009f,'’-]*[\p{L}\p{N}]"
     )]
     q: Option<String>,
     /// `lat,lon`: only initiatives within `radius` of this place, nearest first (adds `distance_m`).
