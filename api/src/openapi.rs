@@ -722,13 +722,15 @@ pub struct GridDoc {
     dimensions: Vec<GridDimensionDoc>,
 }
 
+/// A name in both languages. Each text is not blank (Unicode White_Space, what the server trims,
+/// is not enough) and holds no NUL character (400); likewise the questions.
 #[derive(ToSchema, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct TextsDoc {
-    #[schema(max_length = 200, pattern = r"\S")]
+    #[schema(max_length = 200, pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$")]
     fr: String,
-    #[schema(max_length = 200, pattern = r"\S")]
+    #[schema(max_length = 200, pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$")]
     en: String,
 }
 
@@ -737,9 +739,9 @@ pub struct TextsDoc {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct QuestionsDoc {
-    #[schema(max_length = 500, pattern = r"\S")]
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$")]
     fr: String,
-    #[schema(max_length = 500, pattern = r"\S")]
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$")]
     en: String,
 }
 
@@ -754,17 +756,12 @@ pub struct ScaleInputDoc {
     max: i32,
 }
 
-/// A criterion as administrators write it (`slug` only when adding).
+/// A criterion as administrators add it.
 #[derive(ToSchema, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-pub struct CriterionInputDoc {
-    #[schema(
-        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
-        max_length = 60,
-        example = "repair-rate",
-        required = false
-    )]
+pub struct CriterionAddDoc {
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60, example = "repair-rate")]
     slug: String,
     #[schema(pattern = "^(environment|social|economy|governance|territorial-anchoring)$")]
     dimension: String,
@@ -772,6 +769,26 @@ pub struct CriterionInputDoc {
     question: QuestionsDoc,
     /// Default −1 to 2.
     scale: Option<ScaleInputDoc>,
+    /// Default 0.
+    #[schema(minimum = -32768, maximum = 32767)]
+    position: Option<i32>,
+}
+
+/// A criterion as administrators change it. It keeps its slug: `slug` is left out, null, or the
+/// path's.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct CriterionRevisionDoc {
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60, required = false)]
+    slug: Option<String>,
+    #[schema(pattern = "^(environment|social|economy|governance|territorial-anchoring)$")]
+    dimension: String,
+    name: TextsDoc,
+    question: QuestionsDoc,
+    /// Default −1 to 2.
+    scale: Option<ScaleInputDoc>,
+    /// Default 0.
     #[schema(minimum = -32768, maximum = 32767)]
     position: Option<i32>,
 }
