@@ -531,13 +531,14 @@ pub enum Pick {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeRequest {
-    /// The initiative to keep (id, or slug).
+    /// The initiative to keep (id, or slug); no NUL character (400).
+    #[schema(pattern = r"^[^\u0000]*$")]
     into: String,
     #[serde(default)]
     #[schema(value_type = MergeFieldsDoc, example = json!({"website": "merged"}))]
     fields: BTreeMap<MergeField, Option<Pick>>,
-    /// Why, kept in the revision.
-    #[schema(max_length = 500)]
+    /// Why, kept in the revision; no NUL character (400).
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*$")]
     reason: Option<String>,
 }
 
