@@ -315,7 +315,7 @@ pub struct ListParamsDoc {
     /// (243100518), a département (31) or, after its level, any territory (`region:76`). A bare
     /// code names the smallest level that has it. Unknown territories are refused (400).
     territory: Option<String>,
-    /// Page size, default 100; larger than 10000 is reduced to 10000.
+    // Described in page_size (a parameter given its schema that way loses its doc comment).
     #[param(schema_with = page_size)]
     limit: Option<i64>,
     /// Opaque position of the next page; follow the `next` link rather than building it.
@@ -329,7 +329,13 @@ pub struct ListParamsDoc {
 /// 10000 (past 64 bits too) being reduced to 10000; so no int64 format.
 fn page_size() -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
-    ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).build()
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .description(Some(
+            "Page size, default 100; larger than 10000 (past 64 bits too) is reduced to 10000.",
+        ))
+        .build()
 }
 
 /// Filters of the exports (those of the listings that make sense for a whole download).
