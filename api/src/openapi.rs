@@ -734,9 +734,15 @@ pub struct GridDoc {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct TextsDoc {
-    #[schema(max_length = 200, pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$")]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     fr: String,
-    #[schema(max_length = 200, pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$")]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     en: String,
 }
 
@@ -745,9 +751,15 @@ pub struct TextsDoc {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct QuestionsDoc {
-    #[schema(max_length = 500, pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$")]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     fr: String,
-    #[schema(max_length = 500, pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$")]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     en: String,
 }
 
@@ -767,7 +779,11 @@ pub struct ScaleInputDoc {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct CriterionAddDoc {
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60, example = "repair-rate")]
+    #[schema(
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length = 60,
+        example = "repair-rate"
+    )]
     slug: String,
     #[schema(pattern = "^(environment|social|economy|governance|territorial-anchoring)$")]
     dimension: String,
@@ -786,7 +802,11 @@ pub struct CriterionAddDoc {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct CriterionRevisionDoc {
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60, required = false)]
+    #[schema(
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length = 60,
+        required = false
+    )]
     slug: Option<String>,
     #[schema(pattern = "^(environment|social|economy|governance|territorial-anchoring)$")]
     dimension: String,

@@ -91,7 +91,10 @@ fn whole_number(n: &serde_json::Number) -> Option<i64> {
 fn whole<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     let n = serde_json::Number::deserialize(d)?;
     whole_number(&n).ok_or_else(|| {
-        serde::de::Error::invalid_value(serde::de::Unexpected::Other(&n.to_string()), &"a whole number")
+        serde::de::Error::invalid_value(
+            serde::de::Unexpected::Other(&n.to_string()),
+            &"a whole number",
+        )
     })
 }
 
