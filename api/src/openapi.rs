@@ -728,38 +728,47 @@ pub struct GridDoc {
     dimensions: Vec<GridDimensionDoc>,
 }
 
-/// A name in both languages. Each text is not blank (Unicode White_Space, what the server trims,
-/// is not enough) and holds no NUL character (400); likewise the questions.
+/// Not blank (Unicode White_Space, what the server trims, is not enough), and no NUL character,
+/// which text may not hold (400).
+const TEXT_PATTERN: &str = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$";
+
+fn text_of(max_length: usize) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(max_length))
+        .pattern(Some(TEXT_PATTERN))
+        .build()
+}
+
+fn name_text() -> utoipa::openapi::schema::Object {
+    text_of(200)
+}
+
+fn question_text() -> utoipa::openapi::schema::Object {
+    text_of(500)
+}
+
+/// A name in both languages: not blank, without NUL characters, at most 200 characters.
 #[derive(ToSchema, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct TextsDoc {
-    #[schema(
-        max_length = 200,
-        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
-    )]
+    #[schema(schema_with = name_text)]
     fr: String,
-    #[schema(
-        max_length = 200,
-        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
-    )]
+    #[schema(schema_with = name_text)]
     en: String,
 }
 
-/// A guiding question in both languages.
+/// A guiding question in both languages: not blank, without NUL characters, at most 500
+/// characters.
 #[derive(ToSchema, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct QuestionsDoc {
-    #[schema(
-        max_length = 500,
-        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
-    )]
+    #[schema(schema_with = question_text)]
     fr: String,
-    #[schema(
-        max_length = 500,
-        pattern = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
-    )]
+    #[schema(schema_with = question_text)]
     en: String,
 }
 
