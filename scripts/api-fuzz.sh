@@ -47,7 +47,7 @@ command -v curl >/dev/null || { echo "api-fuzz: curl is missing (scripts/ensure-
 
 cd "$repo" # the private cluster lives in ./.archipel, the demo in ./demo
 mkdir -p "$out"
-rm -f "$out/schemathesis.txt" "$out/schemathesis.toml" "$out/junit.xml" "$out/server.log" "$out/setup.log"
+rm -f "$out/schemathesis.txt" "$out/schemathesis.toml" "$out/references.json" "$out/junit.xml" "$out/server.log" "$out/setup.log"
 
 # The private cluster, even when the caller's environment names another database.
 app_url=$(env -u DATABASE_URL "$bin" db start 2>/dev/null | tail -n 1)
@@ -126,6 +126,7 @@ started=$(date +%s)
 fuzz() {
   # shellcheck disable=SC2086 # FUZZ_EXTRA_ARGS is a list of options
   SCHEMATHESIS_HOOKS="$repo/tests/fuzz/hooks.py" FUZZ_TOKEN_NAME="$token_name" \
+    FUZZ_REFERENCES="$out/references.json" \
     "$schemathesis" --config-file "$out/schemathesis.toml" run "$base/api/openapi.json" \
     --url "$base" \
     -H "Authorization: Bearer $token" \

@@ -78,7 +78,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::health::readyz,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
-    modifiers(&BearerAuth, &SessionAlternative, &StandardProblems, &AttributeFilters),
+    modifiers(&BearerAuth, &SessionAlternative, &SharedParameters, &AttributeFilters, &StandardProblems),
     tags(
         (name = "initiatives", description = "The directory's entries"),
         (name = "categories", description = "The taxonomy of collaborative practices"),
@@ -195,7 +195,7 @@ fn operations(
 
 /// Adds to every operation the problem responses the server gives for it whatever its handler
 /// does, so that the document lists every status a client can meet: 400 for a malformed
-/// parameter or body, 401 where a token is needed, 404 where the path names something, 413, 415
+/// parameter or body, 401 and 403 where a token is needed, 404 where the path names something, 413, 415
 /// and 422 where there is a body, 503 (with `Retry-After`) everywhere the database is asked.
 /// What an operation documents itself is kept.
 struct StandardProblems;
@@ -234,6 +234,10 @@ impl Modify for StandardProblems {
                         "401",
                         "Not logged in and no token, or an unknown or revoked token",
                     ));
+                    wanted.push((
+                        "403",
+                        "A role that may not do this, a territory outside the account's, or a change made with a session without its CSRF token",
+                    ));
                 }
                 if path.contains('{') {
                     wanted.push(("404", "Nothing has this identifier"));
@@ -263,6 +267,48 @@ impl Modify for StandardProblems {
     }
 }
 
+/// A territory as the server reads it (`TerritoryRef::parse`): a commune (`31555`, `2A004`), an
+/// EPCI SIREN, a département (`31`, `2A`, `974`) or a région (`76`), optionally after its level.
+pub const TERRITORY_PATTERN: &str = "^(commune:([0-9]{5}|2[ABab][0-9]{3})|epci:[0-9]{9}|departement:([0-9]{2}|2[ABab]|97[0-9])|region:[0-9]{2}|[0-9]{5}|2[ABab][0-9]{3}|[0-9]{9}|[0-9]{2}|2[ABab]|97[0-9])$";
+
+/// `minLon,minLat,maxLon,maxLat` with longitudes in -180..180 and latitudes in -90..90 (that
+/// minLat ≤ maxLat no pattern can say).
+pub const BBOX_PATTERN: &str = r"^-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?),-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?),-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?),-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)$";
+
+/// Gives the parameters that several operations share one shape wherever they appear: a
+/// territory (`territory` in a query, `code` in a path) and a `bbox`.
+struct SharedParameters;
+
+impl Modify for SharedParameters {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item) {
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    let RefOr::T(parameter) = parameter else {
+                        continue;
+                    };
+                    let pattern = match (parameter.name.as_str(), &parameter.parameter_in) {
+                        ("territory", ParameterIn::Query) | ("code", ParameterIn::Path) => {
+                            TERRITORY_PATTERN
+                        }
+                        ("bbox", ParameterIn::Query) => BBOX_PATTERN,
+                        _ => continue,
+                    };
+                    parameter.schema = Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .pattern(Some(pattern))
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Filters of the initiative listings. Unknown or repeated parameters are refused with 400.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -270,32 +316,63 @@ impl Modify for StandardProblems {
 pub struct ListParamsDoc {
     /// `minLon,minLat,maxLon,maxLat` (WGS 84 degrees); minLon > maxLon crosses the antimeridian.
     bbox: Option<String>,
-    /// Comma-separated category slugs; a family includes its practices.
+    /// Comma-separated category slugs; a family includes its practices. Unknown slugs are refused (400).
+    #[param(pattern = "^([a-z0-9]+(-[a-z0-9]+)*(,[a-z0-9]+(-[a-z0-9]+)*)*)?$")]
     category: Option<String>,
     /// Words to find in names, descriptions, cities and tags; accent- and case-insensitive, each
     /// word matches as a prefix ("repar" finds "Réparation"). Results are ordered by relevance.
+    /// Blank, or at least one word of two letters or digits; at most 200 characters and 10 words.
+    // Blank is Unicode White_Space, what the server trims, spelled out: the \s of the document's
+    // regular expressions (ECMA-262) also holds U+FEFF, which the server reads as a character.
+    #[param(
+        max_length = 200,
+        pattern = r"^[\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$|[\p{L}\p{N}][^\s\u0000-\u001f\u007f-\u009f,'’-]*[\p{L}\p{N}]"
+    )]
     q: Option<String>,
     /// `lat,lon`: only initiatives within `radius` of this place, nearest first (adds `distance_m`).
+    #[param(
+        pattern = r"^-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?),-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)$"
+    )]
     near: Option<String>,
-    /// Metres around `near` (default 10000, at most 1000000).
+    /// Metres around `near` (default 10000, at most 1000000); only with `near`.
+    #[param(exclusive_minimum = 0, maximum = 1000000)]
     radius: Option<f64>,
     /// Comma-separated: active, inactive, closed.
+    #[param(pattern = r"^((active|inactive|closed)(,(active|inactive|closed))*)?$")]
     status: Option<String>,
     /// Comma-separated: pending, published, rejected, archived. Anything but `published` needs an editor token.
+    #[param(
+        pattern = r"^((pending|published|rejected|archived)(,(pending|published|rejected|archived))*)?$"
+    )]
     moderation: Option<String>,
     /// Only initiatives changed at or after this RFC 3339 date-time (incremental harvest).
+    #[param(format = DateTime)]
     updated_since: Option<String>,
     /// Only initiatives in this territory: an INSEE commune code (31555), an EPCI SIREN
     /// (243100518), a département (31) or, after its level, any territory (`region:76`). A bare
     /// code names the smallest level that has it. Unknown territories are refused (400).
-    #[param(pattern = r"^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$")]
     territory: Option<String>,
-    /// Page size, default 100; larger than 10000 is reduced to 10000.
+    // Described in page_size (a parameter given its schema that way loses its doc comment).
+    #[param(schema_with = page_size)]
     limit: Option<i64>,
     /// Opaque position of the next page; follow the `next` link rather than building it.
+    #[param(pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
     /// `fr` or `en`: language of error messages (default from Accept-Language).
     lang: Option<String>,
+}
+
+/// `limit` of the listings: a whole number of at least 1 and of any size, a larger one than
+/// 10000 (past 64 bits too) being reduced to 10000; so no int64 format.
+fn page_size() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .description(Some(
+            "Page size, default 100; larger than 10000 (past 64 bits too) is reduced to 10000.",
+        ))
+        .build()
 }
 
 /// Filters of the exports (those of the listings that make sense for a whole download).
@@ -305,14 +382,16 @@ pub struct ListParamsDoc {
 pub struct ExportParamsDoc {
     /// `minLon,minLat,maxLon,maxLat` (WGS 84 degrees); minLon > maxLon crosses the antimeridian.
     bbox: Option<String>,
-    /// Comma-separated category slugs; a family includes its practices.
+    /// Comma-separated category slugs; a family includes its practices. Unknown slugs are refused (400).
+    #[param(pattern = "^([a-z0-9]+(-[a-z0-9]+)*(,[a-z0-9]+(-[a-z0-9]+)*)*)?$")]
     category: Option<String>,
     /// Comma-separated: active, inactive, closed.
+    #[param(pattern = r"^((active|inactive|closed)(,(active|inactive|closed))*)?$")]
     status: Option<String>,
     /// Only initiatives changed at or after this RFC 3339 date-time (incremental harvest).
+    #[param(format = DateTime)]
     updated_since: Option<String>,
     /// Only initiatives in this territory (as in the listings: `31555`, `243100518`, `region:76`).
-    #[param(pattern = r"^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$")]
     territory: Option<String>,
     /// `fr` or `en`: language of error messages (default from Accept-Language).
     lang: Option<String>,
@@ -856,32 +935,103 @@ pub struct GridDoc {
     dimensions: Vec<GridDimensionDoc>,
 }
 
-#[derive(ToSchema)]
+/// Not blank (Unicode White_Space, what the server trims, is not enough), and no NUL character,
+/// which text may not hold (400).
+const TEXT_PATTERN: &str = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$";
+
+fn text_of(max_length: usize) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(max_length))
+        .pattern(Some(TEXT_PATTERN))
+        .build()
+}
+
+fn name_text() -> utoipa::openapi::schema::Object {
+    text_of(200)
+}
+
+fn question_text() -> utoipa::openapi::schema::Object {
+    text_of(500)
+}
+
+/// A name in both languages: not blank, without NUL characters, at most 200 characters.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct TextsDoc {
+    #[schema(schema_with = name_text)]
     fr: String,
+    #[schema(schema_with = name_text)]
     en: String,
 }
 
-#[derive(ToSchema)]
+/// A guiding question in both languages: not blank, without NUL characters, at most 500
+/// characters.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct QuestionsDoc {
+    #[schema(schema_with = question_text)]
+    fr: String,
+    #[schema(schema_with = question_text)]
+    en: String,
+}
+
+/// Whole numbers from -10 to 10, `min` < `max`.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ScaleInputDoc {
+    #[schema(minimum = -10, maximum = 10)]
     min: i32,
+    #[schema(minimum = -10, maximum = 10)]
     max: i32,
 }
 
-/// A criterion as administrators write it (`slug` only when adding).
-#[derive(ToSchema)]
+/// A criterion as administrators add it.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-pub struct CriterionInputDoc {
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", example = "repair-rate")]
-    slug: Option<String>,
-    /// environment, social, economy, governance or territorial-anchoring.
+pub struct CriterionAddDoc {
+    #[schema(
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length = 60,
+        example = "repair-rate"
+    )]
+    slug: String,
+    #[schema(pattern = "^(environment|social|economy|governance|territorial-anchoring)$")]
     dimension: String,
     name: TextsDoc,
-    question: TextsDoc,
+    question: QuestionsDoc,
     /// Default −1 to 2.
     scale: Option<ScaleInputDoc>,
+    /// Default 0.
+    #[schema(minimum = -32768, maximum = 32767)]
+    position: Option<i32>,
+}
+
+/// A criterion as administrators change it. It keeps its slug: `slug` is left out, null, or the
+/// path's.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct CriterionRevisionDoc {
+    #[schema(
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length = 60,
+        required = false
+    )]
+    slug: Option<String>,
+    #[schema(pattern = "^(environment|social|economy|governance|territorial-anchoring)$")]
+    dimension: String,
+    name: TextsDoc,
+    question: QuestionsDoc,
+    /// Default −1 to 2.
+    scale: Option<ScaleInputDoc>,
+    /// Default 0.
+    #[schema(minimum = -32768, maximum = 32767)]
     position: Option<i32>,
 }
 
@@ -902,14 +1052,16 @@ pub struct CriterionDoc {
 }
 
 /// An assessment as an editor sends it.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct AssessmentInputDoc {
     /// Criterion slug → a whole number of its scale, or null for "not applicable".
     #[schema(value_type = Object, example = json!({"longer-life": 2, "waste-avoided": 1, "local-jobs": null}))]
     scores: serde_json::Value,
     /// What the scores rest on (at most 10000 characters).
-    evidence: Option<String>,
+    #[schema(max_length = 10000, required = false)]
+    evidence: String,
 }
 
 #[derive(ToSchema)]
@@ -933,8 +1085,56 @@ pub struct AssessmentListDoc {
     assessments: Vec<AssessmentDoc>,
 }
 
-/// A link as an editor sends it.
+/// A report as a visitor sends it.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ReportInputDoc {
+    /// What should be corrected: 1 to 2000 characters.
+    #[schema(max_length = 2000, pattern = r"[^\s\u0000-\u001f\u007f-\u009f]")]
+    message: String,
+    /// To be answered (blank: no answer).
+    #[schema(
+        max_length = 254,
+        pattern = r#"^\s*$|^\s*[^\s\u0000-\u001f\u007f-\u009f<>()\[\],;:"@]{1,64}@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+\s*$"#
+    )]
+    email: Option<String>,
+    /// The form's trap for robots: must stay blank.
+    #[schema(pattern = r"^\s*$")]
+    honeypot: Option<String>,
+}
+
+/// A status to set: `status` names it.
 #[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ReportClosingDoc {
+    #[schema(pattern = "^(resolved|rejected)$")]
+    status: String,
+}
+
+/// A judgement of a duplicate candidate.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct JudgementDoc {
+    /// `dismissed` (two places), `confirmed` (one) or `open` again.
+    #[schema(pattern = "^(dismissed|confirmed|open)$")]
+    status: String,
+}
+
+/// The resolution of an import conflict.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ResolutionDoc {
+    #[schema(pattern = "^resolved$")]
+    status: String,
+    /// `ours` (default: the directory's values) or `feed` (the feed's values of the fields in conflict).
+    #[schema(pattern = "^(ours|feed)$", required = false)]
+    keep: String,
+}
+
+/// A link as an editor sends it.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct LinkInputDoc {
     /// The other initiative's id (or slug).

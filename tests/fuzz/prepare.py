@@ -116,6 +116,19 @@ def main():
         "dates": ["2026-05-01T10:00:00Z", "2026-05-01T12:00:00+02:00"],
         "words": ["jardin", "répar", "fab lab", "café"] + AWKWARD_STRINGS,
     }
+    # For hooks.py: what the listings' `territory` and `category` may name (unknown ones are refused
+    # with 400 by design, which no schema can say).
+    territories = [t["code"] for t in call(base, token, "GET", "/api/v1/territories?limit=100")["territories"]]
+    categories = []
+    pending = call(base, token, "GET", "/api/v1/categories")["categories"]
+    while pending:
+        category = pending.pop()
+        categories.append(category["slug"])
+        pending += category.get("children", [])
+    references = os.path.join(os.path.dirname(os.path.abspath(output)), "references.json")
+    with open(references, "w", encoding="utf-8") as f:
+        json.dump({"territories": territories, "categories": categories}, f)
+
     location = [("body.name", "names"), ("body.lat", "lats"), ("body.lon", "lons")]
     initiative_body = location + [("body.status", "statuses"), ("body.moderation", "moderations"),
                                   ("body.last_confirmed_at", "dates")]
@@ -137,6 +150,29 @@ def main():
         "/api/v1/tokens/{name}": [("path.name", "awkward_strings")],
     }
 
+    # Statuses a schema-valid request may also get on an operation, beyond schemathesis's
+    # 2xx, 3xx, 401, 403, 404, 409, 429 and 5xx, because they depend on what is stored, which no
+    # schema can say. Each is documented on its operation.
+    stored_state = {
+        # If-Match naming another version of the initiative.
+        "/api/v1/initiatives/{key}": ["412"],
+        # If-Match; the old values no longer valid (a category since removed).
+        "/api/v1/initiatives/{key}/revisions/{revision_id}/restore": ["412", "422"],
+        # `into` is the initiative itself, a merged one, or an unpublished one.
+        "/api/v1/initiatives/{key}/merge": ["422"],
+        # `to` names no initiative, or the initiative itself, or the link exists.
+        "/api/v1/initiatives/{key}/links": ["422"],
+        # Scores of criteria that do not exist, or outside their scale.
+        "/api/v1/initiatives/{key}/assessments": ["422"],
+        # A mapping to preview that does not fit the source.
+        "/api/v1/sources/{id}/runs": ["422"],
+        # A link token that was never issued, or is used or expired.
+        "/api/v1/session/password": ["422"],
+    }
+    default_statuses = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+    for path in stored_state:
+        bindings.setdefault(path, [])
+
     lines = ["# Written by tests/fuzz/prepare.py for one run of scripts/api-fuzz.sh.", STATIC]
     for name, values in dictionaries.items():
         lines += [f"[dictionaries.{name}]", "values = [" + ", ".join(map(toml_value, values)) + "]", ""]
@@ -145,8 +181,13 @@ def main():
         for parameter, name in entries:
             probability = BODY_PROBABILITY if parameter.startswith("body.") else PATH_PROBABILITY
             parameters.append(f'"{parameter}" = {{ dictionary = "{name}", probability = {probability} }}')
-        lines += ["[[operations]]", f"include-path = {json.dumps(path)}",
-                  "parameters = { " + ", ".join(parameters) + " }", ""]
+        lines += ["[[operations]]", f"include-path = {json.dumps(path)}"]
+        if parameters:
+            lines.append("parameters = { " + ", ".join(parameters) + " }")
+        if path in stored_state:
+            statuses = ", ".join(json.dumps(s) for s in default_statuses + stored_state[path])
+            lines.append(f"checks = {{ positive_data_acceptance = {{ expected-statuses = [{statuses}] }} }}")
+        lines.append("")
     with open(output, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
     print(f"prepare: real values for path parameters: {len(keys)} initiative keys, {len(sources)} sources, "

@@ -17,6 +17,7 @@ use serde::Deserialize;
 pub struct ChangesParams {
     /// Where to continue: the `cursor` of the previous page's `next` link (absent: from the
     /// start).
+    #[param(pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
     /// Changes per page, 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]

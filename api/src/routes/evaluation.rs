@@ -71,8 +71,44 @@ pub struct Texts {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scale {
+    #[serde(deserialize_with = "whole")]
     min: i64,
+    #[serde(deserialize_with = "whole")]
     max: i64,
+}
+
+/// A whole number however JSON spells it: `-3` or `-3.0`, the same integer to JSON (RFC 8259,
+/// 6) and to JSON Schema, which the document's `integer` follows.
+fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        // Past 2^53 a float no longer spells one integer.
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0)
+            .map(|f| f as i64)
+    })
+}
+
+fn whole<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    whole_number(&n).ok_or_else(|| {
+        serde::de::Error::invalid_value(
+            serde::de::Unexpected::Other(&n.to_string()),
+            &"a whole number",
+        )
+    })
+}
+
+fn position<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i16>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    match whole_number(&n).map(i16::try_from) {
+        Some(Ok(v)) => Ok(Some(v)),
+        _ => Err(serde::de::Error::invalid_value(
+            serde::de::Unexpected::Other(&n.to_string()),
+            &"a whole number from -32768 to 32767",
+        )),
+    }
 }
 
 /// A criterion as an administrator sends it.
@@ -84,6 +120,7 @@ pub struct CriterionInput {
     name: Texts,
     question: Texts,
     scale: Option<Scale>,
+    #[serde(default, deserialize_with = "position")]
     position: Option<i16>,
 }
 
@@ -154,7 +191,7 @@ fn checked_slug(raw: &str) -> Result<String, ApiError> {
 /// Add a criterion to the grid (administrators).
 #[utoipa::path(
     post, path = "/api/v1/evaluation/criteria", tag = "evaluation",
-    request_body(content = crate::openapi::CriterionInputDoc),
+    request_body(content = crate::openapi::CriterionAddDoc),
     responses(
         (status = 201, description = "Added (version 1)", body = crate::openapi::CriterionDoc),
         (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -181,7 +218,7 @@ pub async fn add_criterion(
 #[utoipa::path(
     put, path = "/api/v1/evaluation/criteria/{slug}", tag = "evaluation",
     params(("slug" = String, Path, description = "The criterion", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")),
-    request_body(content = crate::openapi::CriterionInputDoc),
+    request_body(content = crate::openapi::CriterionRevisionDoc),
     responses(
         (status = 200, description = "The new version", body = crate::openapi::CriterionDoc),
         (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -239,7 +276,7 @@ fn scores(input: &AssessmentInput) -> Result<BTreeMap<String, Option<i16>>, ApiE
             Value::Null => {
                 scores.insert(slug.clone(), None);
             }
-            Value::Number(n) => match n.as_i64() {
+            Value::Number(n) => match whole_number(n) {
                 Some(v) => {
                     // Out of range of any scale: the store reports it against the criterion's.
                     scores.insert(slug.clone(), Some(v.clamp(-1000, 1000) as i16));
@@ -430,7 +467,7 @@ pub fn summary(
 /// The evaluation of a territory, as CSV: one row per dimension and per criterion.
 #[utoipa::path(
     get, path = "/api/v1/territories/{code}/evaluation.csv", tag = "territories",
-    params(("code" = String, Path, description = "A territory code, as in /api/v1/territories/{code}", pattern = r"^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$")),
+    params(("code" = String, Path, description = "A territory code, as in /api/v1/territories/{code}")),
     responses(
         (status = 200, description = "level,code,dimension,criterion,name_fr,name_en,mean,assessed,compared_level,compared_code,compared_mean", content_type = "text/csv"),
         (status = 400, description = "Not a territory code", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -111,7 +111,7 @@ fn preview_of(body: &[u8], dry_run: bool) -> Result<Option<Value>, ApiError> {
 /// `{"mapping": {…}}` then previews that mapping instead of the source's own.
 #[utoipa::path(post, path = "/api/v1/sources/{id}/runs", tag = "imports",
     params(("id" = String, Path, description = "The source's id"), ("dry_run" = Option<bool>, Query, description = "Report only, write nothing")),
-    request_body(content = Option<Preview>, description = "With dry_run=true only: a mapping to preview", content_type = "application/json"),
+    request_body(content = Preview, description = "With dry_run=true only: a mapping to preview", content_type = "application/json"),
     responses(
         (status = 202, description = "Started; see Location"),
         (status = 200, description = "Dry run report"),
@@ -229,7 +229,7 @@ pub async fn list_conflicts(
 /// conflict (a new revision by the caller).
 #[utoipa::path(patch, path = "/api/v1/import-conflicts/{id}", tag = "imports",
     params(("id" = i64, Path, description = "The conflict's id")),
-    request_body(content = Object, description = "`status`: `resolved`; `keep`: `ours` (default) or `feed`"),
+    request_body(content = crate::openapi::ResolutionDoc),
     responses(
         (status = 204, description = "Resolved"),
         (status = 404, description = "No such conflict", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -332,9 +332,9 @@ fn feed_values(conflict: &import_run::Conflict) -> Value {
 /// Pairs that may be the same place, best score first, with their reasons.
 #[utoipa::path(get, path = "/api/v1/duplicates", tag = "imports",
     params(
-        ("status" = Option<String>, Query, description = "open (default), dismissed or confirmed"),
-        ("limit" = Option<i64>, Query, description = "At most 1000 (default 100)"),
-        ("offset" = Option<i64>, Query, description = "Skip this many"),
+        ("status" = Option<String>, Query, description = "open (default), dismissed or confirmed", pattern = "^(open|dismissed|confirmed)$"),
+        ("limit" = Option<i64>, Query, description = "Default 100; larger than 1000 is reduced to 1000", minimum = 1),
+        ("offset" = Option<i64>, Query, description = "Skip this many", minimum = 0),
     ),
     responses((status = 200, description = "Duplicate candidates")),
     security(("bearer" = [])))]
@@ -373,6 +373,7 @@ pub async fn list_duplicates(
 /// Judge a candidate: `{"status": "dismissed"}` (two places) or `{"status": "confirmed"}` (one).
 #[utoipa::path(patch, path = "/api/v1/duplicates/{id}", tag = "imports",
     params(("id" = i64, Path, description = "The candidate's id")),
+    request_body(content = crate::openapi::JudgementDoc),
     responses((status = 204, description = "Recorded"), (status = 404, description = "No such candidate", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn judge_duplicate(

@@ -531,13 +531,14 @@ pub enum Pick {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeRequest {
-    /// The initiative to keep (id, or slug).
+    /// The initiative to keep (id, or slug); no NUL character (400).
+    #[schema(pattern = r"^[^\u0000]*$")]
     into: String,
     #[serde(default)]
     #[schema(value_type = MergeFieldsDoc, example = json!({"website": "merged"}))]
     fields: BTreeMap<MergeField, Option<Pick>>,
-    /// Why, kept in the revision.
-    #[schema(max_length = 500)]
+    /// Why, kept in the revision; no NUL character (400).
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*$")]
     reason: Option<String>,
 }
 
@@ -748,10 +749,13 @@ pub async fn restore(
 #[serde(deny_unknown_fields)]
 pub struct ToCheckParams {
     /// Not confirmed for this many months (1 to 120, default 12).
+    #[param(minimum = 1, maximum = 120)]
     pub months: Option<u32>,
     /// At most 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Skip this many.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 

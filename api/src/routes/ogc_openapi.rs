@@ -301,7 +301,7 @@ fn parameters() -> Value {
         "territory": query("territory",
             "Only initiatives in this territory: INSEE commune code, EPCI SIREN, département, or `LEVEL:CODE` \
              (e.g. `region:76`); see /api/v1/territories",
-            json!({ "type": "string", "pattern": "^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$" })),
+            json!({ "type": "string", "pattern": crate::openapi::TERRITORY_PATTERN })),
         "filter-lang": query("filter-lang",
             "The language of `filter`",
             json!({ "type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text" })),

@@ -28,6 +28,7 @@ pub struct Credentials {
 pub struct NewPassword {
     pub token: String,
     /// At least 12 characters.
+    #[schema(min_length = 12)]
     pub password: String,
 }
 

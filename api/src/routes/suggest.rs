@@ -14,7 +14,11 @@ use serde::Deserialize;
 #[into_params(parameter_in = Query)]
 pub struct SuggestParams {
     /// What has been typed so far (at least 2 letters or digits; accents and case do not matter).
-    #[param(min_length = 2, max_length = 100)]
+    #[param(
+        min_length = 2,
+        max_length = 100,
+        pattern = r"[^\s\p{P}\p{S}\p{Z}\u0000-\u001f\u007f-\u009f][\s\S]*[^\s\p{P}\p{S}\p{Z}\u0000-\u001f\u007f-\u009f]"
+    )]
     q: String,
     /// Suggestions wanted, 1 to 20 (default 8).
     #[param(minimum = 1, maximum = 20)]

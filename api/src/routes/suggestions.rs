@@ -178,7 +178,7 @@ pub async fn list_suggestions(
 #[utoipa::path(
     post, path = "/api/v1/initiatives/{key}/reports", tag = "contributions",
     params(("key" = String, Path, description = "The initiative's id or slug")),
-    request_body(content = Object, description = "`message` (1 to 2000 characters), optional `email` to be answered, and the form's `honeypot` (must stay empty)"),
+    request_body(content = crate::openapi::ReportInputDoc),
     responses(
         (status = 201, description = "Recorded, waiting for an editor"),
         (status = 404, description = "No such published initiative", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -263,7 +263,7 @@ fn parse_status(
 /// Reports waiting for an editor (or in another `status`).
 #[utoipa::path(
     get, path = "/api/v1/reports", tag = "contributions",
-    params(("status" = Option<String>, Query, description = "pending (default), resolved or rejected")),
+    params(("status" = Option<String>, Query, description = "pending (default), resolved or rejected", pattern = "^(pending|resolved|rejected)$")),
     responses((status = 200, description = "Reports, oldest first")),
     security(("bearer" = []))
 )]
@@ -289,7 +289,7 @@ pub async fn list_reports(
 #[utoipa::path(
     patch, path = "/api/v1/reports/{id}", tag = "contributions",
     params(("id" = i64, Path, description = "The report's id")),
-    request_body(content = Object, description = "`{\"status\": \"resolved\" | \"rejected\"}`"),
+    request_body(content = crate::openapi::ReportClosingDoc),
     responses((status = 204, description = "Closed"), (status = 404, description = "No such report", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]

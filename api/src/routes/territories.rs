@@ -28,7 +28,7 @@ fn parse_level(raw: &str) -> Result<Level, ApiError> {
     get, path = "/api/v1/territories", tag = "territories",
     params(
         ("level" = Option<String>, Query, description = "Only this level", pattern = "^(commune|epci|departement|region)$"),
-        ("q" = Option<String>, Query, description = "Part of the name, or the start of the code"),
+        ("q" = Option<String>, Query, description = "Part of the name, or the start of the code", max_length = 100, pattern = r"^[^\u0000]*$"),
         ("limit" = Option<i64>, Query, description = "At most this many (default 20, at most 100)", minimum = 1, maximum = 100),
         ("lang" = Option<String>, Query, description = "`fr` or `en`: language of error messages"),
     ),

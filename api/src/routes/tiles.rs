@@ -40,13 +40,13 @@ fn parse_address(z: &str, x: &str, y: &str) -> Result<(u32, u32, u32), ApiError>
 #[utoipa::path(
     get, path = "/api/v1/tiles/{z}/{x}/{y}.mvt", tag = "map",
     params(
-        ("z" = u32, Path, description = "Zoom, 0 to 22"),
-        ("x" = u32, Path, description = "Column, 0 to 2^z - 1"),
-        ("y" = u32, Path, description = "Row, 0 to 2^z - 1"),
-        ("category" = Option<String>, Query, description = "Comma-separated category slugs; a family includes its practices"),
-        ("q" = Option<String>, Query, description = "Words to find (as in the listings)"),
-        ("status" = Option<String>, Query, description = "Comma-separated: active, inactive, closed"),
-        ("territory" = Option<String>, Query, description = "Only initiatives in this territory: an INSEE commune code, an EPCI SIREN, a département or, after `region:`, a région code (see /api/v1/territories)", pattern = r"^((commune|epci|departement|region):)?[0-9A-Za-z]{2,9}$"),
+        ("z" = u32, Path, description = "Zoom, 0 to 22", maximum = 22),
+        ("x" = u32, Path, description = "Column, 0 to 2^z - 1 (at most 4194303, at zoom 22)", maximum = 4194303),
+        ("y" = u32, Path, description = "Row, 0 to 2^z - 1 (at most 4194303, at zoom 22)", maximum = 4194303),
+        ("category" = Option<String>, Query, description = "Comma-separated category slugs; a family includes its practices", pattern = "^([a-z0-9]+(-[a-z0-9]+)*(,[a-z0-9]+(-[a-z0-9]+)*)*)?$"),
+        ("q" = Option<String>, Query, description = "Words to find (as in the listings)", max_length = 200, pattern = r"^[\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$|[\p{L}\p{N}][^\s\u0000-\u001f\u007f-\u009f,'’-]*[\p{L}\p{N}]"),
+        ("status" = Option<String>, Query, description = "Comma-separated: active, inactive, closed", pattern = "^((active|inactive|closed)(,(active|inactive|closed))*)?$"),
+        ("territory" = Option<String>, Query, description = "Only initiatives in this territory: an INSEE commune code, an EPCI SIREN, a département or, after `region:`, a région code (see /api/v1/territories)"),
     ),
     responses(
         (status = 200, description = "Mapbox Vector Tile with the layers `clusters` (count, category, colour, west, south, east, north) and `initiatives` (id, slug, name, category, colour, confirmed: the day, YYYY-MM-DD, it was last confirmed or else created)", content_type = "application/vnd.mapbox-vector-tile"),

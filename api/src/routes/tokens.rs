@@ -13,9 +13,15 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
-    /// Who holds it, e.g. `mairie-saint-cyprien`; shown as the author of their changes.
+    /// Who holds it, e.g. `mairie-saint-cyprien`; shown as the author of their changes. 1 to
+    /// 100 characters, none of them a control character.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
     /// `moderator`, `editor` or `admin`.
+    #[schema(pattern = "^(moderator|editor|admin)$")]
     pub role: String,
 }
 

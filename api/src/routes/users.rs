@@ -49,21 +49,36 @@ impl From<User> for Account {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Invitation {
+    #[schema(
+        max_length = 254,
+        pattern = r#"^\s*[^\s\u0000-\u001f\u007f-\u009f<>()\[\],;:"@]{1,64}@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+\s*$"#
+    )]
     pub email: String,
-    /// Shown as the author of their changes.
+    /// Shown as the author of their changes (1 to 100 characters).
+    #[schema(max_length = 100, pattern = r"\S")]
     pub name: String,
     /// `moderator`, `editor` or `admin`.
+    #[schema(pattern = "^(moderator|editor|admin)$")]
     pub role: String,
     /// INSEE commune or EPCI codes; absent or empty: everywhere.
     #[serde(default)]
+    #[schema(value_type = Vec<AccountTerritory>)]
     pub territories: Vec<String>,
 }
+
+/// An INSEE commune code (five characters) or an EPCI SIREN (nine digits).
+#[derive(ToSchema)]
+#[schema(pattern = "^([0-9]{5}|2[ABab][0-9]{3}|[0-9]{9})$")]
+#[allow(dead_code)]
+pub struct AccountTerritory(String);
 
 /// What to change about an account; absent members stay.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountChange {
+    #[schema(pattern = "^(moderator|editor|admin)$")]
     pub role: Option<String>,
+    #[schema(value_type = Option<Vec<AccountTerritory>>)]
     pub territories: Option<Vec<String>>,
     /// `false` disables the account and ends its sessions; `true` enables it again.
     pub active: Option<bool>,

@@ -228,7 +228,10 @@ impl Desk {
             .await
             .unwrap();
         assert!(
-            matches!(outcome.status, RunStatus::Succeeded | RunStatus::NotModified),
+            matches!(
+                outcome.status,
+                RunStatus::Succeeded | RunStatus::NotModified
+            ),
             "{:?}",
             outcome.error
         );
