@@ -2,7 +2,7 @@
 
 use crate::error::{ApiError, localise};
 use crate::lang::Lang;
-use crate::openapi::ApiDoc;
+use crate::openapi;
 use crate::routes::{
     catalog, categories, changes, evaluation, export, frontend, health, imports, initiatives,
     links, ogc, session, suggest, suggestions, territories, tiles, tokens, users,
@@ -16,7 +16,6 @@ use actix_web::{App, HttpRequest, HttpServer, middleware, web};
 use archipel_store::text;
 use std::net::TcpListener;
 use tracing_actix_web::TracingLogger;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// Largest request body accepted.
@@ -244,7 +243,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(catalog::catalog))
             .route(web::head().to(catalog::catalog)),
     )
-    .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()))
+    .service(
+        SwaggerUi::new("/api/docs/{_:.*}")
+            .external_url_unchecked("/api/openapi.json", openapi::document()),
+    )
     .default_service(web::to(frontend::serve));
 }
 

@@ -8,12 +8,12 @@ use archipel_store::domain::{
     Moderation, Name, Status, WebUrl, parse_category_slug, parse_long_text, parse_short_text,
     parse_tag,
 };
-use archipel_store::fields::{Field, Group};
+use archipel_store::fields::{FIELDS, Field, Group, Kind};
 use archipel_store::geometry::Location;
 use archipel_store::initiative::InitiativeDraft;
 use archipel_store::{FieldError, text};
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// Top-level members besides the attributes of [`Group::Top`].
 const TOP_LEVEL: &[&str] = &[
@@ -545,6 +545,184 @@ fn parse_document(body: &Value) -> Result<Changes, Vec<FieldError>> {
     }
 }
 
+/// Characters the server trims (Unicode White_Space), for the patterns below.
+const BLANK: &str =
+    r"[\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
+/// Text that holds something once trimmed and stripped of control characters.
+fn visible_text(max: usize) -> Value {
+    json!({
+        "type": "string", "minLength": 1, "maxLength": max,
+        "pattern": r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+    })
+}
+
+fn nullable(mut schema: Value) -> Value {
+    schema["type"] = json!([schema["type"].clone(), "null"]);
+    schema
+}
+
+/// A member a client may send back as it read it, which the server ignores: any JSON value.
+fn read_only_member() -> Value {
+    json!({
+        "type": ["string", "number", "integer", "boolean", "array", "object", "null"],
+        "description": "Read-only: accepted and ignored",
+    })
+}
+
+/// What a body may be: the JSON document, or a GeoJSON Feature with flat properties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Json,
+    Feature,
+}
+
+/// The JSON Schema of a write's body, from the same constants and attributes the parser reads:
+/// `create` requires a name and a location; `left_out` members are refused (suggestions);
+/// `extra` members are added (the suggestion form's own). The keywords utoipa has no field for
+/// are under `x-json-schema` (see `openapi::document`).
+pub fn body_schema(shape: Shape, create: bool, left_out: &[&str], extra: Value) -> Value {
+    let timestamp = json!({"type": ["string", "null"], "format": "date-time",
+        "description": "RFC 3339; not in the future"});
+    let tags = json!({"type": ["array", "null"], "maxItems": MAX_TAGS, "items": visible_text(50)});
+    let slug = format!("^{BLANK}*[a-z0-9-]{{1,60}}{BLANK}*$");
+    let categories = json!({"type": ["array", "null"], "maxItems": MAX_CATEGORIES,
+        "items": {"type": "string", "pattern": slug},
+        "description": "Existing category slugs, main category first"});
+    let url = FIELDS.iter().find(|f| f.kind == Kind::Url).map_or(
+        json!({"type": "string"}),
+        |f| json!({"type": "string", "pattern": f.input_schema()["pattern"]}),
+    );
+    let links = json!({"type": ["array", "null"], "maxItems": MAX_LINKS, "items": url});
+    let mut members = serde_json::Map::new();
+    members.insert("name".into(), visible_text(200));
+    members.insert(
+        "description".into(),
+        json!({"type": ["string", "null"], "maxLength": 10_000}),
+    );
+    members.insert("tags".into(), tags);
+    members.insert("categories".into(), categories);
+    members.insert("status".into(), json!({"type": "string", "enum": Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()}));
+    let settable: Vec<&str> = Moderation::ALL
+        .iter()
+        .filter(|m| **m != Moderation::Merged)
+        .map(|m| m.as_str())
+        .collect();
+    members.insert(
+        "moderation".into(),
+        json!({"type": "string", "enum": settable}),
+    );
+    members.insert(
+        "licence".into(),
+        nullable(json!({"type": "string", "maxLength": 100})),
+    );
+    members.insert(
+        "attribution".into(),
+        nullable(json!({"type": "string", "maxLength": 500})),
+    );
+    members.insert("last_confirmed_at".into(), timestamp);
+    members.insert(
+        "reason".into(),
+        nullable(json!({"type": "string", "maxLength": 500})),
+    );
+    let attributes = |groups: &[Group]| -> serde_json::Map<String, Value> {
+        FIELDS
+            .iter()
+            .filter(|f| groups.contains(&f.group))
+            .map(|f| (f.name.to_string(), f.input_schema()))
+            .collect()
+    };
+    let read_only = |names: &[&str]| -> serde_json::Map<String, Value> {
+        names
+            .iter()
+            .map(|n| (n.to_string(), read_only_member()))
+            .collect()
+    };
+    let geometry = json!({"$ref": "#/components/schemas/GeometryDoc"});
+    let mut body = match shape {
+        Shape::Json => {
+            members.extend(attributes(&[Group::Top]));
+            let mut contact = attributes(&[Group::Contact]);
+            contact.insert("links".into(), links);
+            members.insert(
+                "address".into(),
+                json!({"type": ["object", "null"],
+                "properties": attributes(&[Group::Address]), "additionalProperties": false}),
+            );
+            members.insert(
+                "contact".into(),
+                json!({"type": ["object", "null"],
+                "properties": contact, "additionalProperties": false}),
+            );
+            members.insert("geometry".into(), geometry);
+            members.insert(
+                "lat".into(),
+                json!({"type": "number", "minimum": -90, "maximum": 90}),
+            );
+            members.insert(
+                "lon".into(),
+                json!({"type": "number", "minimum": -180, "maximum": 180}),
+            );
+            members.extend(read_only(READ_ONLY));
+            let mut body = json!({"type": "object", "additionalProperties": false,
+            "x-json-schema": {
+                "dependentRequired": {"lat": ["lon"], "lon": ["lat"]},
+                "not": {"anyOf": [
+                    {"required": ["geometry", "lat"]},
+                    {"required": ["geometry", "lon"]},
+                    {"required": ["lat", "lon"], "properties": {"lat": {"const": 0}, "lon": {"const": 0}}},
+                ]},
+            }});
+            if create {
+                body["required"] = json!(["name"]);
+                body["x-json-schema"]["anyOf"] =
+                    json!([{"required": ["geometry"]}, {"required": ["lat", "lon"]}]);
+            }
+            body
+        }
+        Shape::Feature => {
+            members.extend(attributes(&[Group::Address, Group::Contact, Group::Top]));
+            members.insert("links".into(), links);
+            members.extend(read_only(FEATURE_READ_ONLY));
+            let mut body = json!({"type": "object", "additionalProperties": false,
+            "required": ["type"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "geometry": geometry,
+                "id": read_only_member(),
+                "bbox": read_only_member(),
+                "links": read_only_member(),
+            }});
+            if create {
+                body["required"] = json!(["type", "geometry", "properties"]);
+            }
+            body
+        }
+    };
+    for member in left_out {
+        members.remove(*member);
+    }
+    if let Value::Object(extra) = extra {
+        members.extend(extra);
+    }
+    let mut properties =
+        json!({"type": "object", "properties": members, "additionalProperties": false});
+    match shape {
+        Shape::Json => {
+            body["properties"] = properties["properties"].take();
+        }
+        Shape::Feature => {
+            if create {
+                properties["required"] = json!(["name"]);
+            } else {
+                properties["type"] = json!(["object", "null"]);
+            }
+            body["properties"]["properties"] = properties;
+        }
+    }
+    body
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,6 +734,33 @@ mod tests {
             .into_iter()
             .map(|e| (e.field, e.code))
             .collect()
+    }
+
+    #[test]
+    fn every_body_schema_is_one_utoipa_reads() {
+        use utoipa::openapi::{RefOr, schema::Schema};
+        for shape in [Shape::Json, Shape::Feature] {
+            for create in [false, true] {
+                let body = body_schema(shape, create, &[], Value::Null);
+                let mut parts = Vec::new();
+                if let Some(inner) = body["properties"]["properties"]["properties"].as_object() {
+                    parts.extend(
+                        inner
+                            .iter()
+                            .map(|(k, v)| (format!("properties/{k}"), v.clone())),
+                    );
+                }
+                for (k, v) in body["properties"].as_object().unwrap() {
+                    parts.push((k.clone(), v.clone()));
+                }
+                parts.push(("body".to_string(), body.clone()));
+                for (name, part) in parts {
+                    if let Err(e) = serde_json::from_value::<RefOr<Schema>>(part.clone()) {
+                        panic!("{shape:?} {create} {name}: {e}: {part}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

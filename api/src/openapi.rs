@@ -2,6 +2,7 @@
 //! below. Responses are serialised by PostgreSQL, so these types describe them without being used
 //! to produce them; the API tests check real responses against the same field names.
 
+use crate::input::{self, Shape};
 use crate::routes;
 use archipel_store::domain::{Moderation, Status};
 use archipel_store::fields::{FIELDS, Group};
@@ -96,6 +97,29 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 )]
 pub struct ApiDoc;
 
+/// Carries JSON Schema keywords utoipa's types have no field for (`not`, `dependentRequired`)
+/// through them: [`document`] puts its members in the schema that holds it.
+const JSON_SCHEMA_EXTRA: &str = "x-json-schema";
+
+/// The OpenAPI document as served at /api/openapi.json and committed as docs/openapi.json.
+pub fn document() -> Value {
+    fn lift(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::Object(extra)) = map.remove(JSON_SCHEMA_EXTRA) {
+                    map.extend(extra);
+                }
+                map.values_mut().for_each(lift);
+            }
+            Value::Array(items) => items.iter_mut().for_each(lift),
+            _ => {}
+        }
+    }
+    let mut document = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+    lift(&mut document);
+    document
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -139,17 +163,21 @@ impl Modify for AttributeFilters {
                 for field in FIELDS.iter().filter(|f| f.filter) {
                     let mut parameter = Parameter::new(field.name);
                     parameter.parameter_in = ParameterIn::Query;
+                    parameter.required = utoipa::openapi::Required::False;
                     parameter.description = Some(format!(
                         "{}. Comma-separated values: only initiatives with one of them",
                         field.about
                     ));
                     let values = match field.kind {
                         archipel_store::fields::Kind::Choice(values, _) => values.join("|"),
-                        _ => ".+".into(),
+                        _ => "[^,]+".into(),
                     };
+                    // Items are trimmed (Unicode White_Space) and empty ones ignored.
+                    let blank = r"[\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*";
+                    let item = format!("{blank}({values})?{blank}");
                     parameter.schema = Some(from_json(json!({
                         "type": "string",
-                        "pattern": format!("^({values})(,({values}))*$"),
+                        "pattern": format!("^{item}(,{item})*$"),
                     })));
                     parameters.push(RefOr::T(parameter));
                 }
@@ -457,26 +485,6 @@ fn initiative_members(o: &mut Value) {
     o["properties"]["moderation"] = settable_moderation();
 }
 
-/// What the server checks of a JSON body that a schema can say: non-null name, status and
-/// moderation; `geometry` or `lat` and `lon`, not both; `lat` with `lon`; not Null Island.
-fn input_rules(o: &mut Value) {
-    add_attributes(o, &[Group::Top], false);
-    let properties = &mut o["properties"];
-    properties["name"] = json!({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S",
-        "description": "1 to 200 characters once spaces are collapsed. Required on creation."});
-    properties["status"] = one_of(Status::ALL.iter().map(|s| s.as_str()));
-    properties["moderation"] = settable_moderation();
-    properties["geometry"] = json!({"$ref": "#/components/schemas/GeometryDoc"});
-    properties["lat"] = json!({"type": "number", "minimum": -90, "maximum": 90});
-    properties["lon"] = json!({"type": "number", "minimum": -180, "maximum": 180});
-    o["dependentRequired"] = json!({"lat": ["lon"], "lon": ["lat"]});
-    o["not"] = json!({"anyOf": [
-        {"required": ["geometry", "lat"]},
-        {"required": ["geometry", "lon"]},
-        {"required": ["lat", "lon"], "properties": {"lat": {"const": 0}, "lon": {"const": 0}}},
-    ]});
-}
-
 /// The `address` object: the attributes of [`Group::Address`].
 pub struct AddressDoc;
 
@@ -615,87 +623,77 @@ struct InitiativeCoreDoc {
     distance_m: Option<f64>,
 }
 
-with_attributes!(
-    /// The body of POST and PATCH: the writable members of the JSON representation.
-    InitiativeInputDoc = InitiativeInputCoreDoc,
-    input_rules
-);
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-struct InitiativeInputCoreDoc {
-    /// 1 to 200 characters. Required on creation.
-    name: Option<String>,
-    description: Option<String>,
-    /// Either `geometry` or `lat` and `lon`. Required on creation.
-    geometry: Option<GeometryDoc>,
-    lat: Option<f64>,
-    lon: Option<f64>,
-    address: Option<AddressDoc>,
-    contact: Option<ContactDoc>,
-    tags: Option<Vec<String>>,
-    /// Existing category slugs, main category first.
-    categories: Option<Vec<String>>,
-    /// active, inactive or closed.
-    status: Option<String>,
-    /// pending, published, rejected or archived.
-    moderation: Option<String>,
-    licence: Option<String>,
-    attribution: Option<String>,
-    last_confirmed_at: Option<String>,
-    /// Why the change is made; kept in the revision.
-    reason: Option<String>,
+/// An e-mail address as a person writes it (see `fields`), or nothing (blank is ignored).
+fn blank_or_email() -> String {
+    let email = archipel_store::fields::Field::named("email")
+        .map(|f| {
+            f.input_schema()["pattern"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .unwrap_or_default();
+    format!(
+        r"^[\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$|{email}"
+    )
 }
 
-with_attributes!(
-    /// A visitor's suggestion: the body of POST, without the members editors set, plus an optional
-    /// address to hear back at and the form's trap for robots, which must stay empty.
-    SuggestionInputDoc = InitiativeInputCoreDoc,
-    |o| {
-        input_rules(o);
-        for member in crate::routes::suggestions::EDITOR_ONLY {
-            o["properties"].as_object_mut().expect("properties").remove(*member);
+/// A documentation type whose schema is built by `$build` (it may refer to GeometryDoc).
+macro_rules! built_schema {
+    ($(#[$meta:meta])* $doc:ident => $build:expr) => {
+        $(#[$meta])*
+        pub struct $doc;
+
+        impl utoipa::PartialSchema for $doc {
+            fn schema() -> RefOr<Schema> {
+                from_json($build)
+            }
         }
-        o["properties"]["submitter_email"] = json!({"type": ["string", "null"], "format": "email",
-            "description": "Where to tell the visitor what became of the suggestion; erased afterwards"});
-        o["properties"]["honeypot"] = json!({"type": ["string", "null"], "pattern": "^\\s*$",
-            "description": "Left empty by people; a filled one is refused (400)"});
-    }
-);
 
-/// The same writes as a GeoJSON Feature with the flat properties that reads return (what a client
-/// reads as GeoJSON it can send back; read-only properties such as `slug` are ignored).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct FeatureInputDoc {
-    #[schema(pattern = "^Feature$")]
-    r#type: String,
-    /// GeoJSON Point, Polygon or MultiPolygon in CRS84. Required on creation.
-    geometry: Option<GeometryDoc>,
-    properties: Option<FeaturePropertiesInputDoc>,
+        impl ToSchema for $doc {
+            fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+                use utoipa::PartialSchema;
+                schemas.push(("GeometryDoc".into(), GeometryDoc::schema()));
+            }
+        }
+    };
 }
 
-with_attributes!(
-    /// The writable properties of a Feature: the members of the JSON body, flat.
-    FeaturePropertiesInputDoc = FeaturePropertiesInputCoreDoc,
-    |o| add_attributes(o, &[Group::Address, Group::Contact, Group::Top], false)
+built_schema!(
+    /// The body of PATCH (JSON Merge Patch): the writable members of the JSON representation;
+    /// null clears an optional member.
+    InitiativeInputDoc => input::body_schema(Shape::Json, false, &[], Value::Null)
 );
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-struct FeaturePropertiesInputCoreDoc {
-    name: Option<String>,
-    description: Option<String>,
-    categories: Option<Vec<String>>,
-    links: Option<Vec<String>>,
-    tags: Option<Vec<String>>,
-    status: Option<String>,
-    moderation: Option<String>,
-    licence: Option<String>,
-    attribution: Option<String>,
-    last_confirmed_at: Option<String>,
-    reason: Option<String>,
-}
+built_schema!(
+    /// The body of POST: the writable members of the JSON representation, with a name and a
+    /// location (`geometry`, or `lat` and `lon`).
+    InitiativeCreateDoc => input::body_schema(Shape::Json, true, &[], Value::Null)
+);
+built_schema!(
+    /// PATCH as a GeoJSON Feature with the flat properties that reads return (what a client
+    /// reads as GeoJSON it can send back; read-only properties are ignored).
+    FeatureInputDoc => input::body_schema(Shape::Feature, false, &[], Value::Null)
+);
+built_schema!(
+    /// POST as a GeoJSON Feature: a geometry, and properties with a name.
+    FeatureCreateDoc => input::body_schema(Shape::Feature, true, &[], Value::Null)
+);
+built_schema!(
+    /// A visitor's suggestion: the body of POST without the members editors set, plus an
+    /// optional address to hear back at and the form's trap for robots, which must stay empty.
+    SuggestionInputDoc => input::body_schema(
+        Shape::Json,
+        true,
+        crate::routes::suggestions::EDITOR_ONLY,
+        json!({
+            "submitter_email": {"type": ["string", "null"], "pattern": blank_or_email(),
+                "description": "Where to tell the visitor what became of the suggestion; erased afterwards"},
+            "honeypot": {"type": ["string", "number", "integer", "boolean", "array", "object", "null"],
+                "pattern": r"^[\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$",
+                "description": "Left empty by people; a filled text is refused (400), anything else ignored"},
+        }),
+    )
+);
 
 #[derive(ToSchema)]
 #[allow(dead_code)]

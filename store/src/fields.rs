@@ -262,6 +262,39 @@ impl Field {
         schema
     }
 
+    /// Its JSON Schema as a value a person writes (what [`Field::parse`] accepts, as far as a
+    /// schema can say: surrounding spaces are trimmed, codes are read in either case).
+    pub fn input_schema(&self) -> Value {
+        const B: &str =
+            r"[\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*";
+        let mut schema = self.json_schema();
+        let pattern = match self.kind {
+            Kind::Text(_) => return schema,
+            // Spaces and control characters separate the parts (and are collapsed).
+            Kind::Postcode => {
+                let c = r"[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+                format!("^{c}*([0-9A-Za-z-]+({c}+[0-9A-Za-z-]+)*)?{c}*$")
+            }
+            Kind::CountryCode => format!("^{B}[A-Za-z]{{2}}{B}$"),
+            Kind::InseeCode => format!("^{B}([0-9]{{5}}|2[ABab][0-9]{{3}}){B}$"),
+            Kind::Url => format!(
+                "^{B}https?://([A-Za-z0-9-]+\\.)+[A-Za-z][A-Za-z0-9-]*(:0*([0-9]{{1,4}}|[1-5][0-9]{{4}}|6[0-4][0-9]{{3}}|65[0-4][0-9]{{2}}|655[0-2][0-9]|6553[0-5]))?([/?#][^\\s]*)?{B}$"
+            ),
+            Kind::Email => format!(
+                "^{B}[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+{B}$"
+            ),
+            Kind::Phone => format!("^{B}\\+?([ ./()-]*[0-9]){{3,20}}[ ./()-]*{B}$"),
+            Kind::OpeningHours => format!("^{B}$|[^\\s]"),
+            Kind::Choice(values, _) => format!("^{B}({}){B}$", values.join("|")),
+        };
+        schema["pattern"] = json!(pattern);
+        if let Some(map) = schema.as_object_mut() {
+            map.remove("format");
+            map.remove("enum");
+        }
+        schema
+    }
+
     /// Its Frictionless Table Schema field (without the name), for the CSV export.
     pub fn table_schema(&self) -> Value {
         let mut field = json!({"type": "string", "description": self.about});

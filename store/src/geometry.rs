@@ -98,6 +98,14 @@ impl Location {
                 }
             }
             Geometry::Polygon(_) | Geometry::MultiPolygon(_) => {
+                if geo::CoordsIter::coords_count(&geometry) == 0 {
+                    // PostGIS has no point on an empty area: this was a 500.
+                    return Err(geometry_error(
+                        field,
+                        "empty_geometry",
+                        text!("this area has no coordinates: give at least one ring of four positions"; "cette zone n'a pas de coordonnées : donnez au moins un anneau de quatre positions"),
+                    ));
+                }
                 for c in geo::CoordsIter::coords_iter(&geometry) {
                     check_position(field, c.x, c.y)?;
                 }
@@ -332,6 +340,15 @@ mod tests {
                 .code,
             "invalid_geometry"
         );
+    }
+
+    #[test]
+    fn an_empty_area_is_refused() {
+        let empty = Location::from_geojson(
+            "/geometry",
+            &serde_json::json!({"type": "MultiPolygon", "coordinates": []}),
+        );
+        assert_eq!(empty.unwrap_err().code, "empty_geometry");
     }
 
     #[test]

@@ -129,7 +129,9 @@ def main():
     with open(references, "w", encoding="utf-8") as f:
         json.dump({"territories": territories, "categories": categories}, f)
 
-    location = [("body.name", "names"), ("body.lat", "lats"), ("body.lon", "lons")]
+    # (No binding of `names` to body.name: schemathesis judged those valid names invalid for the
+    # suggestions' body and counted the cases as negative ones, then failed them for being accepted.)
+    location = [("body.lat", "lats"), ("body.lon", "lons")]
     initiative_body = location + [("body.status", "statuses"), ("body.moderation", "moderations"),
                                   ("body.last_confirmed_at", "dates")]
     # path template -> [(parameter, dictionary)]

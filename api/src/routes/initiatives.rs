@@ -340,7 +340,7 @@ async fn written_response(
 /// Create an initiative (editor token).
 #[utoipa::path(
     post, path = "/api/v1/initiatives", tag = "initiatives",
-    request_body(description = "The new initiative; `name` and a location are required", content((crate::openapi::InitiativeInputDoc = "application/json"), (crate::openapi::FeatureInputDoc = "application/geo+json"))),
+    request_body(description = "The new initiative; `name` and a location are required", content((crate::openapi::InitiativeCreateDoc = "application/json"), (crate::openapi::FeatureCreateDoc = "application/geo+json"))),
     responses(
         (status = 201, description = "Created", body = crate::openapi::InitiativeDoc),
         (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -678,6 +678,7 @@ pub async fn revisions(
 #[serde(deny_unknown_fields)]
 pub struct RestoreParams {
     /// Why the version is restored (kept in the new revision; at most 500 characters).
+    #[param(pattern = r"^[^\u0000]*$")]
     pub reason: Option<String>,
 }
 
@@ -708,6 +709,15 @@ pub async fn restore(
     params: web::Query<RestoreParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (key, revision_id) = path.into_inner();
+    let params = params.into_inner();
+    if params.reason.as_ref().is_some_and(|r| r.contains('\0')) {
+        // What the database would refuse later, refused before anything else is looked at.
+        return Err(ApiError::bad_request(
+            "invalid_text",
+            text!("a value of this request contains a NUL character, which text may not hold";
+                  "une valeur de cette requête contient un caractère NUL, interdit dans un texte"),
+        ));
+    }
     let id = resolve_id(&state, key).await?;
     auth::within_scope(&state, &editor.0, id).await?;
     let mut feature = state
@@ -724,7 +734,7 @@ pub async fn restore(
     let changes = input::parse(&feature).map_err(ApiError::Unprocessable)?;
     let expected = conditional::if_match_version(&req)?;
     let author = Author::person(editor.0.name);
-    let reason = match params.into_inner().reason {
+    let reason = match params.reason {
         Some(r) if !r.trim().is_empty() => r.trim().chars().take(500).collect(),
         _ => format!("restored revision {revision_id}"),
     };

@@ -398,6 +398,12 @@ fn cases() -> Vec<Case> {
             "validation_failed",
         ),
         post(
+            "an area without coordinates (was a 500, found by schemathesis)",
+            json!({"name": "x", "geometry": {"type": "MultiPolygon", "coordinates": []}}),
+            422,
+            "validation_failed",
+        ),
+        post(
             "latitude as text",
             with(valid(), "lat", json!("43.6")),
             422,

@@ -3,9 +3,7 @@
 //! frontend/package.json) read it from the repository, and any change to it shows up in review.
 //! `ARCHIPEL_UPDATE_OPENAPI=1 cargo nextest run -p archipel-tests openapi` rewrites the file.
 
-use archipel_api::openapi::ApiDoc;
 use serde_json::{Map, Value};
-use utoipa::OpenApi;
 
 const DOCUMENT: &str = "docs/openapi.json";
 
@@ -26,7 +24,7 @@ fn sorted(value: Value) -> Value {
 
 #[test]
 fn the_committed_openapi_document_is_the_one_the_code_generates() {
-    let document = sorted(serde_json::to_value(ApiDoc::openapi()).expect("serialisable"));
+    let document = sorted(archipel_api::openapi::document());
     let generated = serde_json::to_string_pretty(&document).expect("serialisable") + "\n";
     let path = archipel_tests::repo_file(DOCUMENT);
     if std::env::var_os("ARCHIPEL_UPDATE_OPENAPI").is_some_and(|v| !v.is_empty() && v != "0") {
