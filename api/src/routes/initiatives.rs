@@ -3,6 +3,7 @@
 use crate::auth::{self, Editor, MaybeCaller, Moderator};
 use crate::conditional;
 use crate::error::ApiError;
+use crate::extract::Params;
 use crate::input;
 use crate::list_params::{self, ListRequest};
 use crate::state::AppState;
@@ -14,7 +15,7 @@ use archipel_store::listing::{self, Page};
 use archipel_store::merge::{self, MergeField};
 use archipel_store::revision::{self, Action, Author};
 use archipel_store::token::Caller;
-use archipel_store::{StoreError, category, territory, text};
+use archipel_store::{StoreError, text};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -100,8 +101,8 @@ async fn fetch_page(
     } = request;
     let outcome = state
         .read(move |conn| {
-            query.category_ids = category::filter_ids(conn, &category_slugs)?;
-            query.territory = territory::filter(conn, territory.as_ref())?;
+            (query.category_ids, query.territory) =
+                list_params::resolve_filters(conn, &category_slugs, territory.as_ref())?;
             Ok(listing::list(conn, &query, repr))
         })
         .await?;
@@ -114,17 +115,23 @@ async fn fetch_page(
     }
 }
 
-async fn list_request(
-    pairs: &[(String, String)],
+/// One page of a listing and the link to the next: unpublished states are for editors only.
+async fn list_page(
+    req: &HttpRequest,
+    state: &AppState,
     caller: &MaybeCaller,
-) -> Result<ListRequest, ApiError> {
-    let request = list_params::parse(pairs)?;
+    mut request: ListRequest,
+    repr: Representation,
+) -> Result<(Page, Option<String>), ApiError> {
     if request.wants_unpublished && caller.0.is_none() {
         return Err(ApiError::Unauthorized(text!(
             "only editors can list initiatives that are not published; send an editor token";
             "seuls les éditeurs peuvent lister les initiatives non publiées ; envoyez un jeton d'éditeur")));
     }
-    Ok(request)
+    let pairs = std::mem::take(&mut request.pairs);
+    let page = fetch_page(state, request, repr).await?;
+    let next = next_link(req, state, &pairs, &page);
+    Ok((page, next))
 }
 
 /// List initiatives as JSON.
@@ -141,11 +148,9 @@ pub async fn list_json(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: MaybeCaller,
-    pairs: web::Query<Vec<(String, String)>>,
+    Params(request): Params<ListRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = list_request(&pairs, &caller).await?;
-    let page = fetch_page(&state, request, Representation::Json).await?;
-    let next = next_link(&req, &state, &pairs, &page);
+    let (page, next) = list_page(&req, &state, &caller, request, Representation::Json).await?;
     let mut body = String::with_capacity(page.items.len() + 256);
     body.push_str("{\"items\":[");
     body.push_str(&page.items);
@@ -170,11 +175,9 @@ pub async fn list_geojson(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: MaybeCaller,
-    pairs: web::Query<Vec<(String, String)>>,
+    Params(request): Params<ListRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = list_request(&pairs, &caller).await?;
-    let page = fetch_page(&state, request, Representation::Feature).await?;
-    let next = next_link(&req, &state, &pairs, &page);
+    let (page, next) = list_page(&req, &state, &caller, request, Representation::Feature).await?;
     let mut body = String::with_capacity(page.items.len() + 512);
     body.push_str("{\"type\":\"FeatureCollection\",\"numberReturned\":");
     body.push_str(&page.returned.to_string());
