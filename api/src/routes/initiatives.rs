@@ -3,8 +3,8 @@
 use crate::auth::{self, Editor, MaybeCaller, Moderator};
 use crate::conditional;
 use crate::error::ApiError;
-use crate::extract::Params;
-use crate::input;
+use crate::extract::{Body, Params};
+use crate::input::{self, InitiativeBody};
 use crate::list_params::{self, ListRequest};
 use crate::state::AppState;
 use actix_web::http::header::{self, HeaderValue};
@@ -357,7 +357,7 @@ async fn written_response(
 pub async fn create(
     state: web::Data<AppState>,
     editor: Editor,
-    body: web::Json<Value>,
+    Body(body): Body<InitiativeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = create_from(&state, editor, &body).await?;
     written_response(&state, id, true).await
@@ -367,9 +367,9 @@ pub async fn create(
 pub(crate) async fn create_from(
     state: &AppState,
     editor: Editor,
-    body: &Value,
+    body: &InitiativeBody,
 ) -> Result<uuid::Uuid, ApiError> {
-    let changes = input::parse(body).map_err(ApiError::Unprocessable)?;
+    let changes = body.changes()?;
     let reason = changes.reason.clone();
     let draft = changes.into_draft().map_err(ApiError::Unprocessable)?;
     auth::place_within_scope(state, &editor.0, &draft.location).await?;
@@ -417,7 +417,7 @@ pub async fn update(
     state: web::Data<AppState>,
     editor: Moderator,
     key: web::Path<String>,
-    body: web::Json<Value>,
+    Body(body): Body<InitiativeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = resolve_id(&state, key.into_inner()).await?;
     correct(&req, &state, editor, id, &body, Write::Patch).await?;
@@ -439,14 +439,14 @@ pub(crate) async fn correct(
     state: &AppState,
     editor: Moderator,
     id: uuid::Uuid,
-    body: &Value,
+    body: &InitiativeBody,
     write: Write,
 ) -> Result<(), ApiError> {
     if write == Write::Replace {
         auth::require_editor(&editor.0)?;
     }
-    auth::moderator_may_only_moderate(&editor.0, body)?;
-    let changes = input::parse(body).map_err(ApiError::Unprocessable)?;
+    auth::moderator_may_only_moderate(&editor.0, &body.0)?;
+    let changes = body.changes()?;
     auth::within_scope(state, &editor.0, id).await?;
     if let Some(moved) = changes.location() {
         auth::place_within_scope(state, &editor.0, moved).await?;

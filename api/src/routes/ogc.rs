@@ -5,7 +5,8 @@
 
 use crate::auth::{Editor, Moderator};
 use crate::error::ApiError;
-use crate::extract::{FromQuery, Pairs, Params};
+use crate::extract::{Body, FromQuery, Pairs, Params};
+use crate::input::InitiativeBody;
 use crate::list_params::parse_bbox;
 use crate::routes::initiatives::{self, GEOJSON, Write, base_url, moved_permanently};
 use crate::routes::{ogc_html, ogc_openapi};
@@ -702,7 +703,7 @@ pub async fn create_item(
     state: web::Data<AppState>,
     id: web::Path<String>,
     editor: Editor,
-    body: web::Json<Value>,
+    Body(body): Body<InitiativeBody>,
 ) -> Result<HttpResponse, ApiError> {
     if id.as_str() != COLLECTION {
         return Err(no_collection());
@@ -718,7 +719,7 @@ async fn write_item(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     caller: Moderator,
-    body: web::Json<Value>,
+    body: InitiativeBody,
     write: Write,
 ) -> Result<HttpResponse, ApiError> {
     let (collection, feature_id) = path.into_inner();
@@ -736,7 +737,7 @@ pub async fn replace_item(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     caller: Moderator,
-    body: web::Json<Value>,
+    Body(body): Body<InitiativeBody>,
 ) -> Result<HttpResponse, ApiError> {
     write_item(req, state, path, caller, body, Write::Replace).await
 }
@@ -746,7 +747,7 @@ pub async fn update_item(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     caller: Moderator,
-    body: web::Json<Value>,
+    Body(body): Body<InitiativeBody>,
 ) -> Result<HttpResponse, ApiError> {
     write_item(req, state, path, caller, body, Write::Patch).await
 }
