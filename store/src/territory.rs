@@ -831,7 +831,6 @@ pub fn invalid_reference(field: &str, raw: &str) -> FieldError {
     )
 }
 
-
 /// How many territories are known (of every level).
 pub fn count(conn: &mut PgConnection) -> StoreResult<i64> {
     #[derive(QueryableByName)]
