@@ -6,7 +6,8 @@
 use crate::error::ApiError;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
+use futures_util::future::{LocalBoxFuture, Ready, ready};
 use serde_json::Value;
 
 /// The pairs of a query string, in order, repeated keys kept.
@@ -28,16 +29,16 @@ pub struct Params<T>(pub T);
 /// Extracts `T` from the JSON body.
 pub struct Body<T>(pub T);
 
-impl<T: FromQuery + 'static> FromRequest for Params<T> {
+impl<T: FromQuery> FromRequest for Params<T> {
     type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+    type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let pairs = web::Query::<Pairs>::from_request(req, payload);
-        Box::pin(async move {
-            let pairs = pairs.await?.into_inner();
-            Ok(Params(T::from_pairs(pairs)?))
-        })
+        // actix reads a query string at once: its future is ready when made.
+        let pairs = web::Query::<Pairs>::from_request(req, payload)
+            .now_or_never()
+            .unwrap_or_else(|| Ok(web::Query(Vec::new())));
+        ready(pairs.and_then(|q| Ok(Params(T::from_pairs(q.into_inner())?))))
     }
 }
 
