@@ -9,7 +9,7 @@ use archipel_store::Pool;
 use archipel_store::import_run::RunStatus;
 use archipel_store::{source, territory};
 use clap::Subcommand;
-use diesel::{PgConnection, QueryDsl, RunQueryDsl};
+use diesel::PgConnection;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -333,9 +333,7 @@ pub fn territory_import(
 /// The demo's boundaries (`DIR/territories/<level>-<year>.geojson`), imported when no territory
 /// is known yet.
 fn demo_territories(conn: &mut PgConnection, dir: &Path) -> anyhow::Result<()> {
-    let known: i64 = diesel::sql_query("SELECT count(*) AS n FROM territories")
-        .get_result::<Count>(conn)?
-        .n;
+    let known = territory::count(conn)?;
     let folder = dir.join("territories");
     if known > 0 || !folder.is_dir() {
         return Ok(());
@@ -365,12 +363,6 @@ fn demo_territories(conn: &mut PgConnection, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
 pub async fn demo_load(
     pool: &Pool,
     fetcher: Arc<Fetcher>,
@@ -381,9 +373,7 @@ pub async fn demo_load(
     let mut conn = pool.get().context("connecting to the database")?;
     demo_territories(&mut conn, dir)?;
     if if_empty {
-        let count: i64 = archipel_store::schema::initiatives::table
-            .count()
-            .get_result(&mut conn)?;
+        let count = archipel_store::initiative::count(&mut conn)?;
         if count > 0 {
             eprintln!("The directory already holds {count} initiatives: demo data not loaded.");
             return Ok(());

@@ -4,6 +4,8 @@
 //! `contact`). PATCH follows JSON Merge Patch (RFC 7396): an absent member is left as is, `null`
 //! clears it. Every problem is collected, so one 422 lists all the fields to correct.
 
+use crate::error::ApiError;
+use crate::extract::FromBody;
 use archipel_store::domain::{
     Moderation, Name, Status, WebUrl, parse_category_slug, parse_long_text, parse_short_text,
     parse_tag,
@@ -454,6 +456,24 @@ fn feature_paths(mut errors: Vec<FieldError>) -> Vec<FieldError> {
         error.field = format!("/properties{flat}");
     }
     errors
+}
+
+/// The body of an initiative write (a GeoJSON Feature or a flat object; a JSON Merge Patch for
+/// PATCH), read as JSON by the extractor and parsed by [`parse`] once the handler has checked who
+/// sends it (a refused caller hears 401 or 403, not what is wrong with the body).
+pub struct InitiativeBody(pub Value);
+
+impl FromBody for InitiativeBody {
+    fn from_json(body: Value) -> Result<Self, ApiError> {
+        Ok(InitiativeBody(body))
+    }
+}
+
+impl InitiativeBody {
+    /// The changes the body asks for (422 with every field error).
+    pub fn changes(&self) -> Result<Changes, ApiError> {
+        parse(&self.0).map_err(ApiError::Unprocessable)
+    }
 }
 
 /// Parses a POST, PUT or PATCH body: the JSON representation's shape, or a GeoJSON Feature with

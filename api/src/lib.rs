@@ -7,6 +7,7 @@ pub mod client;
 pub mod conditional;
 pub mod error;
 pub mod export_gate;
+pub mod extract;
 pub mod input;
 pub mod lang;
 pub mod list_params;

@@ -2,12 +2,15 @@
 //! parameters are refused (400) rather than ignored, so a typo never silently widens a query.
 
 use crate::error::ApiError;
+use crate::extract::{FromQuery, Pairs};
 use archipel_store::domain::{Moderation, Status, parse_category_slug};
+use archipel_store::error::StoreResult;
 use archipel_store::fields::{FIELDS, Field};
 use archipel_store::listing::{Bbox, Cursor, DEFAULT_LIMIT, ListQuery, MAX_LIMIT, Near};
-use archipel_store::territory::{self, TerritoryRef};
+use archipel_store::territory::{self, TerritoryFilter, TerritoryRef};
 use archipel_store::{Text, text};
 use chrono::{DateTime, Utc};
+use diesel::PgConnection;
 
 pub const LIST_PARAMS: &[&str] = &[
     "bbox",
@@ -38,6 +41,43 @@ pub struct ListRequest {
     pub territory: Option<TerritoryRef>,
     /// Whether a moderation state other than `published` was asked for (editors only).
     pub wants_unpublished: bool,
+    /// The query string's pairs as given, for the paging links.
+    pub pairs: Pairs,
+}
+
+impl FromQuery for ListRequest {
+    fn from_pairs(pairs: Pairs) -> Result<Self, ApiError> {
+        parse(&pairs).map(|request| ListRequest { pairs, ..request })
+    }
+}
+
+/// The one resolver of the place filters every listing, export and tile shares: category slugs
+/// to the ids of those categories and their descendants (an unknown slug is refused, 400
+/// `unknown_category`, through `StoreError::UnknownCategories`), and a territory reference to
+/// its boundary.
+pub fn resolve_filters(
+    conn: &mut PgConnection,
+    category_slugs: &[String],
+    territory: Option<&TerritoryRef>,
+) -> StoreResult<(Option<Vec<i32>>, Option<TerritoryFilter>)> {
+    Ok((
+        archipel_store::category::filter_ids(conn, category_slugs)?,
+        territory::filter(conn, territory)?,
+    ))
+}
+
+/// `category=`: comma-separated category slugs (a malformed one: 400 `unknown_category`).
+pub fn parse_category_slugs(raw: &str) -> Result<Vec<String>, ApiError> {
+    parse_list(raw, |s| {
+        parse_category_slug("category", s).map_err(|e| bad("unknown_category", e.message))
+    })
+}
+
+/// `status=`: comma-separated statuses (400 `invalid_status`).
+pub fn parse_statuses(raw: &str) -> Result<Vec<Status>, ApiError> {
+    parse_list(raw, |s| {
+        Status::parse("status", s).map_err(|e| bad("invalid_status", e.message))
+    })
 }
 
 fn bad(code: &'static str, message: Text) -> ApiError {
@@ -235,12 +275,10 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListRequest, ApiError> {
     if let Some(raw) = get("bbox") {
         query.bbox = Some(parse_bbox(raw)?);
     }
-    let category_slugs = match get("category") {
-        Some(raw) => parse_list(raw, |s| {
-            parse_category_slug("category", s).map_err(|e| bad("unknown_category", e.message))
-        })?,
-        None => Vec::new(),
-    };
+    let category_slugs = get("category")
+        .map(parse_category_slugs)
+        .transpose()?
+        .unwrap_or_default();
     if let Some(raw) = get("q")
         && !raw.trim().is_empty()
     {
@@ -283,9 +321,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListRequest, ApiError> {
         (None, None) => {}
     }
     if let Some(raw) = get("status") {
-        query.statuses = parse_list(raw, |s| {
-            Status::parse("status", s).map_err(|e| bad("invalid_status", e.message))
-        })?;
+        query.statuses = parse_statuses(raw)?;
     }
     let mut wants_unpublished = false;
     if let Some(raw) = get("moderation") {
@@ -315,6 +351,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListRequest, ApiError> {
         category_slugs,
         territory: parse_territory(pairs)?,
         wants_unpublished,
+        pairs: Vec::new(),
     })
 }
 

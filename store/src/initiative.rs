@@ -450,3 +450,9 @@ pub fn archive(
         },
     )
 }
+
+/// How many initiatives the directory holds, in any state.
+pub fn count(conn: &mut PgConnection) -> StoreResult<i64> {
+    use crate::schema::initiatives::dsl::initiatives;
+    Ok(initiatives.count().get_result(conn)?)
+}

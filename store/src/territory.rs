@@ -831,6 +831,17 @@ pub fn invalid_reference(field: &str, raw: &str) -> FieldError {
     )
 }
 
+/// How many territories are known (of every level).
+pub fn count(conn: &mut PgConnection) -> StoreResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let row: Count = diesel::sql_query("SELECT count(*) AS n FROM territories").get_result(conn)?;
+    Ok(row.n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

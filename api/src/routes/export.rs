@@ -13,13 +13,14 @@
 use crate::client;
 use crate::error::ApiError;
 use crate::export_gate::{ExportGate, Refused};
-use crate::list_params;
+use crate::extract::{FromQuery, Pairs, Params};
+use crate::list_params::{self, ListRequest};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use archipel_store::export::Format;
 use archipel_store::listing::ListQuery;
-use archipel_store::{StoreError, category, export, territory, text};
+use archipel_store::{StoreError, export, text};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,34 +59,44 @@ pub const EXPORT_PARAMS: &[&str] = &[
     "lang",
 ];
 
-/// The export's filters, parsed as the listing's are; category slugs resolved (unknown: 400).
-async fn export_query(state: &AppState, pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
-    if let Some((key, _)) = pairs.iter().find(|(k, _)| {
-        !EXPORT_PARAMS.contains(&k.as_str()) && list_params::filter_field(k).is_none()
-    }) {
-        let known = list_params::known_parameters(EXPORT_PARAMS);
-        return Err(ApiError::bad_request(
-            "unknown_parameter",
-            text!(
-            "'{}' is not a parameter of this export; known parameters: {}", key, known;
-            "« {} » n'est pas un paramètre de cet export ; paramètres connus : {}", key, known),
-        ));
+/// The export's filters, parsed as the listing's are; a parameter the export does not take is
+/// refused (400).
+pub struct ExportFilters(ListRequest);
+
+impl FromQuery for ExportFilters {
+    fn from_pairs(pairs: Pairs) -> Result<Self, ApiError> {
+        if let Some((key, _)) = pairs.iter().find(|(k, _)| {
+            !EXPORT_PARAMS.contains(&k.as_str()) && list_params::filter_field(k).is_none()
+        }) {
+            let known = list_params::known_parameters(EXPORT_PARAMS);
+            return Err(ApiError::bad_request(
+                "unknown_parameter",
+                text!(
+                "'{}' is not a parameter of this export; known parameters: {}", key, known;
+                "« {} » n'est pas un paramètre de cet export ; paramètres connus : {}", key, known),
+            ));
+        }
+        list_params::parse(&pairs).map(ExportFilters)
     }
-    let request = list_params::parse(pairs)?;
-    let mut query = request.query;
-    let slugs = request.category_slugs;
-    let territory = request.territory;
-    let (category_ids, territory) = state
-        .read(move |conn| {
-            Ok((
-                category::filter_ids(conn, &slugs)?,
-                territory::filter(conn, territory.as_ref())?,
-            ))
-        })
-        .await?;
-    query.category_ids = category_ids;
-    query.territory = territory;
-    Ok(query)
+}
+
+impl ExportFilters {
+    /// The store query, category slugs and territory resolved (unknown category: 400).
+    async fn resolve(self, state: &AppState) -> Result<ListQuery, ApiError> {
+        let ListRequest {
+            mut query,
+            category_slugs,
+            territory,
+            ..
+        } = self.0;
+        state
+            .read(move |conn| {
+                (query.category_ids, query.territory) =
+                    list_params::resolve_filters(conn, &category_slugs, territory.as_ref())?;
+                Ok(query)
+            })
+            .await
+    }
 }
 
 /// How a format lays its rows out.
@@ -215,9 +226,9 @@ async fn stream(
 pub async fn geojson(
     req: HttpRequest,
     state: web::Data<AppState>,
-    pairs: web::Query<Vec<(String, String)>>,
+    Params(filters): Params<ExportFilters>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = export_query(&state, &pairs).await?;
+    let query = filters.resolve(&state).await?;
     let layout = Layout {
         format: Format::Feature,
         content_type: "application/geo+json",
@@ -245,9 +256,9 @@ pub async fn geojson(
 pub async fn geojsonseq(
     req: HttpRequest,
     state: web::Data<AppState>,
-    pairs: web::Query<Vec<(String, String)>>,
+    Params(filters): Params<ExportFilters>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = export_query(&state, &pairs).await?;
+    let query = filters.resolve(&state).await?;
     let layout = Layout {
         format: Format::Feature,
         content_type: "application/geo+json-seq",
@@ -275,9 +286,9 @@ pub async fn geojsonseq(
 pub async fn csv(
     req: HttpRequest,
     state: web::Data<AppState>,
-    pairs: web::Query<Vec<(String, String)>>,
+    Params(filters): Params<ExportFilters>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = export_query(&state, &pairs).await?;
+    let query = filters.resolve(&state).await?;
     let layout = Layout {
         format: Format::CsvLine,
         content_type: "text/csv; charset=utf-8",

@@ -2,6 +2,7 @@
 
 use crate::auth::{Admin, Editor};
 use crate::error::ApiError;
+use crate::extract::{FromQuery, Pairs, Params};
 use crate::input;
 use crate::state::AppState;
 use actix_web::http::header;
@@ -62,6 +63,15 @@ pub struct Preview {
     /// The mapping to try (same shape as a source's `mapping`); nothing is declared or written.
     #[schema(value_type = Object)]
     pub mapping: Value,
+}
+
+/// `?dry_run=true|false`, the only parameter of a run.
+pub struct RunParams(RunOptions);
+
+impl FromQuery for RunParams {
+    fn from_pairs(pairs: Pairs) -> Result<Self, ApiError> {
+        run_options(&pairs).map(RunParams)
+    }
 }
 
 fn run_options(query: &[(String, String)]) -> Result<RunOptions, ApiError> {
@@ -125,10 +135,9 @@ pub async fn start_run(
     state: web::Data<AppState>,
     _admin: Admin,
     id: web::Path<String>,
-    query: web::Query<Vec<(String, String)>>,
+    Params(RunParams(options)): Params<RunParams>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let options = run_options(&query)?;
     let dry_run = options.dry_run;
     let preview = preview_of(&body, dry_run)?;
     let unknown = match &preview {
@@ -329,6 +338,44 @@ fn feed_values(conflict: &import_run::Conflict) -> Value {
     feature
 }
 
+/// `status`, `limit` and `offset` of the duplicate candidates.
+pub struct DuplicateQuery {
+    status: String,
+    limit: i64,
+    offset: i64,
+}
+
+impl FromQuery for DuplicateQuery {
+    fn from_pairs(pairs: Pairs) -> Result<Self, ApiError> {
+        let mut q = DuplicateQuery {
+            status: "open".to_string(),
+            limit: 100,
+            offset: 0,
+        };
+        for (key, value) in &pairs {
+            let number = || value.parse::<i64>().ok().filter(|n| *n >= 0);
+            match key.as_str() {
+                "status" if ["open", "dismissed", "confirmed"].contains(&value.as_str()) => {
+                    q.status = value.clone()
+                }
+                "limit" if number().is_some_and(|n| n >= 1) => {
+                    q.limit = number().unwrap_or(100).min(1000)
+                }
+                "offset" if number().is_some() => q.offset = number().unwrap_or(0),
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "invalid_parameter",
+                        text!(
+                        "'{}={}' is not understood; use status=open|dismissed|confirmed, limit (1 to 1000), offset", key, value;
+                        "« {}={} » n'est pas compris ; utilisez status=open|dismissed|confirmed, limit (1 à 1000), offset", key, value),
+                    ));
+                }
+            }
+        }
+        Ok(q)
+    }
+}
+
 /// Pairs that may be the same place, best score first, with their reasons.
 #[utoipa::path(get, path = "/api/v1/duplicates", tag = "imports",
     params(
@@ -341,29 +388,12 @@ fn feed_values(conflict: &import_run::Conflict) -> Value {
 pub async fn list_duplicates(
     state: web::Data<AppState>,
     _editor: Editor,
-    query: web::Query<Vec<(String, String)>>,
+    Params(DuplicateQuery {
+        status,
+        limit,
+        offset,
+    }): Params<DuplicateQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut status, mut limit, mut offset) = ("open".to_string(), 100i64, 0i64);
-    for (key, value) in query.iter() {
-        let number = || value.parse::<i64>().ok().filter(|n| *n >= 0);
-        match key.as_str() {
-            "status" if ["open", "dismissed", "confirmed"].contains(&value.as_str()) => {
-                status = value.clone()
-            }
-            "limit" if number().is_some_and(|n| n >= 1) => {
-                limit = number().unwrap_or(100).min(1000)
-            }
-            "offset" if number().is_some() => offset = number().unwrap_or(0),
-            _ => {
-                return Err(ApiError::bad_request(
-                    "invalid_parameter",
-                    text!(
-                    "'{}={}' is not understood; use status=open|dismissed|confirmed, limit (1 to 1000), offset", key, value;
-                    "« {}={} » n'est pas compris ; utilisez status=open|dismissed|confirmed, limit (1 à 1000), offset", key, value),
-                ));
-            }
-        }
-    }
     let candidates = state
         .db(move |conn| duplicate::list(conn, &status, limit, offset))
         .await?;

@@ -3,7 +3,8 @@
 use crate::auth::{self, Editor, MaybeCaller, Moderator};
 use crate::conditional;
 use crate::error::ApiError;
-use crate::input;
+use crate::extract::{Body, Params};
+use crate::input::{self, InitiativeBody};
 use crate::list_params::{self, ListRequest};
 use crate::state::AppState;
 use actix_web::http::header::{self, HeaderValue};
@@ -14,7 +15,7 @@ use archipel_store::listing::{self, Page};
 use archipel_store::merge::{self, MergeField};
 use archipel_store::revision::{self, Action, Author};
 use archipel_store::token::Caller;
-use archipel_store::{StoreError, category, territory, text};
+use archipel_store::{StoreError, text};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -100,8 +101,8 @@ async fn fetch_page(
     } = request;
     let outcome = state
         .read(move |conn| {
-            query.category_ids = category::filter_ids(conn, &category_slugs)?;
-            query.territory = territory::filter(conn, territory.as_ref())?;
+            (query.category_ids, query.territory) =
+                list_params::resolve_filters(conn, &category_slugs, territory.as_ref())?;
             Ok(listing::list(conn, &query, repr))
         })
         .await?;
@@ -114,17 +115,23 @@ async fn fetch_page(
     }
 }
 
-async fn list_request(
-    pairs: &[(String, String)],
+/// One page of a listing and the link to the next: unpublished states are for editors only.
+async fn list_page(
+    req: &HttpRequest,
+    state: &AppState,
     caller: &MaybeCaller,
-) -> Result<ListRequest, ApiError> {
-    let request = list_params::parse(pairs)?;
+    mut request: ListRequest,
+    repr: Representation,
+) -> Result<(Page, Option<String>), ApiError> {
     if request.wants_unpublished && caller.0.is_none() {
         return Err(ApiError::Unauthorized(text!(
             "only editors can list initiatives that are not published; send an editor token";
             "seuls les éditeurs peuvent lister les initiatives non publiées ; envoyez un jeton d'éditeur")));
     }
-    Ok(request)
+    let pairs = std::mem::take(&mut request.pairs);
+    let page = fetch_page(state, request, repr).await?;
+    let next = next_link(req, state, &pairs, &page);
+    Ok((page, next))
 }
 
 /// List initiatives as JSON.
@@ -141,11 +148,9 @@ pub async fn list_json(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: MaybeCaller,
-    pairs: web::Query<Vec<(String, String)>>,
+    Params(request): Params<ListRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = list_request(&pairs, &caller).await?;
-    let page = fetch_page(&state, request, Representation::Json).await?;
-    let next = next_link(&req, &state, &pairs, &page);
+    let (page, next) = list_page(&req, &state, &caller, request, Representation::Json).await?;
     let mut body = String::with_capacity(page.items.len() + 256);
     body.push_str("{\"items\":[");
     body.push_str(&page.items);
@@ -170,11 +175,9 @@ pub async fn list_geojson(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: MaybeCaller,
-    pairs: web::Query<Vec<(String, String)>>,
+    Params(request): Params<ListRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = list_request(&pairs, &caller).await?;
-    let page = fetch_page(&state, request, Representation::Feature).await?;
-    let next = next_link(&req, &state, &pairs, &page);
+    let (page, next) = list_page(&req, &state, &caller, request, Representation::Feature).await?;
     let mut body = String::with_capacity(page.items.len() + 512);
     body.push_str("{\"type\":\"FeatureCollection\",\"numberReturned\":");
     body.push_str(&page.returned.to_string());
@@ -354,7 +357,7 @@ async fn written_response(
 pub async fn create(
     state: web::Data<AppState>,
     editor: Editor,
-    body: web::Json<Value>,
+    Body(body): Body<InitiativeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = create_from(&state, editor, &body).await?;
     written_response(&state, id, true).await
@@ -364,9 +367,9 @@ pub async fn create(
 pub(crate) async fn create_from(
     state: &AppState,
     editor: Editor,
-    body: &Value,
+    body: &InitiativeBody,
 ) -> Result<uuid::Uuid, ApiError> {
-    let changes = input::parse(body).map_err(ApiError::Unprocessable)?;
+    let changes = body.changes()?;
     let reason = changes.reason.clone();
     let draft = changes.into_draft().map_err(ApiError::Unprocessable)?;
     auth::place_within_scope(state, &editor.0, &draft.location).await?;
@@ -414,7 +417,7 @@ pub async fn update(
     state: web::Data<AppState>,
     editor: Moderator,
     key: web::Path<String>,
-    body: web::Json<Value>,
+    Body(body): Body<InitiativeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = resolve_id(&state, key.into_inner()).await?;
     correct(&req, &state, editor, id, &body, Write::Patch).await?;
@@ -436,14 +439,14 @@ pub(crate) async fn correct(
     state: &AppState,
     editor: Moderator,
     id: uuid::Uuid,
-    body: &Value,
+    body: &InitiativeBody,
     write: Write,
 ) -> Result<(), ApiError> {
     if write == Write::Replace {
         auth::require_editor(&editor.0)?;
     }
-    auth::moderator_may_only_moderate(&editor.0, body)?;
-    let changes = input::parse(body).map_err(ApiError::Unprocessable)?;
+    auth::moderator_may_only_moderate(&editor.0, &body.0)?;
+    let changes = body.changes()?;
     auth::within_scope(state, &editor.0, id).await?;
     if let Some(moved) = changes.location() {
         auth::place_within_scope(state, &editor.0, moved).await?;

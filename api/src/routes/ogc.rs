@@ -5,6 +5,8 @@
 
 use crate::auth::{Editor, Moderator};
 use crate::error::ApiError;
+use crate::extract::{Body, FromQuery, Pairs, Params};
+use crate::input::InitiativeBody;
 use crate::list_params::parse_bbox;
 use crate::routes::initiatives::{self, GEOJSON, Write, base_url, moved_permanently};
 use crate::routes::{ogc_html, ogc_openapi};
@@ -16,7 +18,8 @@ use archipel_store::crs::{self, Crs};
 use archipel_store::domain::Moderation;
 use archipel_store::filter::{self, Filter, Language};
 use archipel_store::initiative::{self, Key, Representation};
-use archipel_store::listing::{self, Cursor, ListQuery};
+use archipel_store::listing::{self, Cursor, ListQuery, Page};
+use archipel_store::territory::TerritoryRef;
 use archipel_store::text;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -253,10 +256,52 @@ fn parse_datetime(raw: &str) -> Result<Interval, ApiError> {
 }
 
 /// An items request: the listing, the box still in the CRS it was given in, the output CRS.
-struct ItemsRequest {
+/// The parameters of `items`, parsed (unknown ones: 400), with the pairs as given for the links.
+pub struct ItemsRequest {
     query: ListQuery,
     bbox: Option<([f64; 4], Crs)>,
     crs: Crs,
+    territory: Option<TerritoryRef>,
+    pairs: Pairs,
+}
+
+impl FromQuery for ItemsRequest {
+    fn from_pairs(pairs: Pairs) -> Result<Self, ApiError> {
+        let request = parse_items(&pairs)?;
+        let territory = crate::list_params::parse_territory(&pairs)?;
+        Ok(ItemsRequest {
+            territory,
+            pairs,
+            ..request
+        })
+    }
+}
+
+/// The parameters of one item: `crs` (and `f`, `lang`).
+pub struct ItemParams {
+    crs: Crs,
+}
+
+impl FromQuery for ItemParams {
+    fn from_pairs(pairs: Pairs) -> Result<Self, ApiError> {
+        let mut crs = Crs::Crs84;
+        for (key, value) in &pairs {
+            match key.as_str() {
+                "crs" => crs = parse_crs("crs", value)?,
+                "f" if matches!(value.as_str(), "json" | "geojson" | "html") => {}
+                "lang" => {}
+                other => {
+                    return Err(bad(
+                        "unknown_parameter",
+                        text!(
+                        "'{}' is not a parameter of an item; known parameters: crs, f, lang", other;
+                        "« {} » n'est pas un paramètre d'un item ; paramètres connus : crs, f, lang", other),
+                    ));
+                }
+            }
+        }
+        Ok(ItemParams { crs })
+    }
 }
 
 fn parse_crs(name: &str, raw: &str) -> Result<Crs, ApiError> {
@@ -419,7 +464,13 @@ fn parse_items(pairs: &[(String, String)]) -> Result<ItemsRequest, ApiError> {
         .map(|raw| parse_crs("crs", raw))
         .transpose()?
         .unwrap_or(Crs::Crs84);
-    Ok(ItemsRequest { query, bbox, crs })
+    Ok(ItemsRequest {
+        query,
+        bbox,
+        crs,
+        territory: None,
+        pairs: Vec::new(),
+    })
 }
 
 /// A text as a CQL2 string literal.
@@ -432,7 +483,7 @@ pub async fn items(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    pairs: web::Query<Vec<(String, String)>>,
+    Params(request): Params<ItemsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     if id.as_str() != COLLECTION {
         return Err(no_collection());
@@ -441,8 +492,9 @@ pub async fn items(
         mut query,
         bbox,
         crs,
-    } = parse_items(&pairs)?;
-    let territory = crate::list_params::parse_territory(&pairs)?;
+        territory,
+        pairs,
+    } = request;
     let limit = query.limit;
     let page = state
         .read(move |conn| {
@@ -454,6 +506,37 @@ pub async fn items(
         })
         .await?;
     let here = format!("{}{}", base_url(&req, &state), req.path());
+    let links = page_links(&here, &pairs, limit, &page);
+    // Exact only when it costs nothing: the whole result fits in this first page.
+    let matched =
+        (page.next.is_none() && page.prev.is_none() && !pairs.iter().any(|(k, _)| k == "cursor"))
+            .then_some(page.returned);
+    let timestamp = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if ogc_html::wants_html(&req) {
+        let base = format!("{}/ogc", base_url(&req, &state));
+        return items_html(&req, &base, &page, links, matched, &timestamp);
+    }
+    let body = format!(
+        "{{\"type\":\"FeatureCollection\",\"timeStamp\":{},{}\"numberReturned\":{},\"links\":{},\"features\":[{}]}}",
+        serde_json::to_string(&timestamp).unwrap_or_default(),
+        matched
+            .map(|n| format!("\"numberMatched\":{n},"))
+            .unwrap_or_default(),
+        page.returned,
+        Value::Array(links),
+        page.items
+    );
+    Ok(HttpResponse::Ok()
+        .content_type(GEOJSON)
+        .insert_header(content_crs(crs))
+        .insert_header((header::CACHE_CONTROL, "public, no-cache"))
+        .insert_header((header::VARY, "Accept"))
+        .body(body))
+}
+
+/// The links of a page of items: itself, the next and previous pages (each with the request's
+/// other parameters), and the alternate representations.
+fn page_links(here: &str, pairs: &[(String, String)], limit: i64, page: &Page) -> Vec<Value> {
     let own: Vec<(&str, &str)> = pairs
         .iter()
         .filter(|(k, _)| k != "cursor" && k != "limit")
@@ -487,38 +570,26 @@ pub async fn items(
             ));
         }
     }
-    // Exact only when it costs nothing: the whole result fits in this first page.
-    let matched =
-        (page.next.is_none() && page.prev.is_none() && !pairs.iter().any(|(k, _)| k == "cursor"))
-            .then_some(page.returned);
     ogc_html::push_alternate(&mut links);
-    let timestamp = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    if ogc_html::wants_html(&req) {
-        let features: Value =
-            serde_json::from_str(&format!("[{}]", page.items)).map_err(ApiError::internal)?;
-        let mut doc = json!({"type": "FeatureCollection", "timeStamp": timestamp, "numberReturned": page.returned, "links": links, "features": features});
-        if let Some(n) = matched {
-            doc["numberMatched"] = json!(n);
-        }
-        let base = format!("{}/ogc", base_url(&req, &state));
-        return Ok(ogc_html::respond(&req, ogc_html::items, &doc, &base));
+    links
+}
+
+/// A page of items as HTML.
+fn items_html(
+    req: &HttpRequest,
+    base: &str,
+    page: &Page,
+    links: Vec<Value>,
+    matched: Option<i64>,
+    timestamp: &str,
+) -> Result<HttpResponse, ApiError> {
+    let features: Value =
+        serde_json::from_str(&format!("[{}]", page.items)).map_err(ApiError::internal)?;
+    let mut doc = json!({"type": "FeatureCollection", "timeStamp": timestamp, "numberReturned": page.returned, "links": links, "features": features});
+    if let Some(n) = matched {
+        doc["numberMatched"] = json!(n);
     }
-    let body = format!(
-        "{{\"type\":\"FeatureCollection\",\"timeStamp\":{},{}\"numberReturned\":{},\"links\":{},\"features\":[{}]}}",
-        serde_json::to_string(&timestamp).unwrap_or_default(),
-        matched
-            .map(|n| format!("\"numberMatched\":{n},"))
-            .unwrap_or_default(),
-        page.returned,
-        Value::Array(links),
-        page.items
-    );
-    Ok(HttpResponse::Ok()
-        .content_type(GEOJSON)
-        .insert_header(content_crs(crs))
-        .insert_header((header::CACHE_CONTROL, "public, no-cache"))
-        .insert_header((header::VARY, "Accept"))
-        .body(body))
+    Ok(ogc_html::respond(req, ogc_html::items, &doc, base))
 }
 
 fn content_crs(crs: Crs) -> (&'static str, String) {
@@ -531,27 +602,11 @@ pub async fn item(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    pairs: web::Query<Vec<(String, String)>>,
+    Params(ItemParams { crs }): Params<ItemParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (collection, feature_id) = path.into_inner();
     if collection != COLLECTION {
         return Err(no_collection());
-    }
-    let mut crs = Crs::Crs84;
-    for (key, value) in pairs.iter() {
-        match key.as_str() {
-            "crs" => crs = parse_crs("crs", value)?,
-            "f" if matches!(value.as_str(), "json" | "geojson" | "html") => {}
-            "lang" => {}
-            other => {
-                return Err(bad(
-                    "unknown_parameter",
-                    text!(
-                    "'{}' is not a parameter of an item; known parameters: crs, f, lang", other;
-                    "« {} » n'est pas un paramètre d'un item ; paramètres connus : crs, f, lang", other),
-                ));
-            }
-        }
     }
     let key = Key::parse(&feature_id);
     let found = state
@@ -648,7 +703,7 @@ pub async fn create_item(
     state: web::Data<AppState>,
     id: web::Path<String>,
     editor: Editor,
-    body: web::Json<Value>,
+    Body(body): Body<InitiativeBody>,
 ) -> Result<HttpResponse, ApiError> {
     if id.as_str() != COLLECTION {
         return Err(no_collection());
@@ -664,7 +719,7 @@ async fn write_item(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     caller: Moderator,
-    body: web::Json<Value>,
+    body: InitiativeBody,
     write: Write,
 ) -> Result<HttpResponse, ApiError> {
     let (collection, feature_id) = path.into_inner();
@@ -682,7 +737,7 @@ pub async fn replace_item(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     caller: Moderator,
-    body: web::Json<Value>,
+    Body(body): Body<InitiativeBody>,
 ) -> Result<HttpResponse, ApiError> {
     write_item(req, state, path, caller, body, Write::Replace).await
 }
@@ -692,7 +747,7 @@ pub async fn update_item(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     caller: Moderator,
-    body: web::Json<Value>,
+    Body(body): Body<InitiativeBody>,
 ) -> Result<HttpResponse, ApiError> {
     write_item(req, state, path, caller, body, Write::Patch).await
 }

@@ -4,6 +4,7 @@
 use crate::auth::Moderator;
 use crate::client;
 use crate::error::ApiError;
+use crate::extract::{FromQuery, Pairs, Params};
 use crate::input;
 use crate::lang::Lang;
 use crate::state::AppState;
@@ -260,6 +261,22 @@ fn parse_status(
     })
 }
 
+/// `status` of the reports listed (pending by default); other parameters are ignored.
+pub struct ReportQuery {
+    status: &'static str,
+}
+
+impl FromQuery for ReportQuery {
+    fn from_pairs(pairs: Pairs) -> Result<Self, ApiError> {
+        let raw = pairs
+            .iter()
+            .find(|(k, _)| k == "status")
+            .map(|(_, v)| v.as_str());
+        let status = parse_status(raw, &["pending", "resolved", "rejected"], "pending")?;
+        Ok(ReportQuery { status })
+    }
+}
+
 /// Reports waiting for an editor (or in another `status`).
 #[utoipa::path(
     get, path = "/api/v1/reports", tag = "contributions",
@@ -270,13 +287,8 @@ fn parse_status(
 pub async fn list_reports(
     state: web::Data<AppState>,
     _moderator: Moderator,
-    query: web::Query<Vec<(String, String)>>,
+    Params(ReportQuery { status }): Params<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = query
-        .iter()
-        .find(|(k, _)| k == "status")
-        .map(|(_, v)| v.as_str());
-    let status = parse_status(raw, &["pending", "resolved", "rejected"], "pending")?;
     let reports = state
         .db(move |conn| report::list(conn, status, 500))
         .await?;

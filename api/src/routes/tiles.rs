@@ -2,14 +2,16 @@
 
 use crate::conditional;
 use crate::error::ApiError;
-use crate::list_params::parse_words;
+use crate::extract::{FromQuery, Pairs, Params};
+use crate::list_params::{self, parse_words};
 use crate::state::AppState;
 use crate::tile_cache::tile_key;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use archipel_store::domain::{Status, parse_category_slug};
+use archipel_store::domain::Status;
+use archipel_store::territory::TerritoryRef;
+use archipel_store::text;
 use archipel_store::tiles::{self, TileQuery};
-use archipel_store::{category, territory, text};
 use bytes::Bytes;
 use std::hash::{Hash, Hasher};
 
@@ -59,67 +61,33 @@ pub async fn tile(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
-    pairs: web::Query<Vec<(String, String)>>,
+    Params(filters): Params<TileFilters>,
 ) -> Result<HttpResponse, ApiError> {
     let (z, x, y) = path.into_inner();
     let (z, x, y) = parse_address(&z, &x, &y)?;
+    let key = filters.cache_key(z, x, y);
+    let TileFilters {
+        slugs,
+        words,
+        statuses,
+        territory,
+    } = filters;
     let mut query = TileQuery {
         z,
         x,
         y,
         category_ids: None,
-        words: Vec::new(),
-        statuses: Vec::new(),
+        words,
+        statuses,
         territory: None,
     };
-    let territory = crate::list_params::parse_territory(&pairs)?;
-    let mut slugs = Vec::new();
-    for (key, value) in pairs.iter() {
-        match key.as_str() {
-            "category" => {
-                for s in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    slugs.push(
-                        parse_category_slug("category", s)
-                            .map_err(|e| ApiError::bad_request("unknown_category", e.message))?,
-                    );
-                }
-            }
-            "q" if !value.trim().is_empty() => query.words = parse_words(value)?,
-            "status" => {
-                for s in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    query.statuses.push(
-                        Status::parse("status", s)
-                            .map_err(|e| ApiError::bad_request("invalid_status", e.message))?,
-                    );
-                }
-            }
-            k if TILE_PARAMS.contains(&k) => {}
-            other => {
-                return Err(ApiError::bad_request(
-                    "unknown_parameter",
-                    text!(
-                    "'{}' is not a parameter of tiles; known parameters: {}", other, TILE_PARAMS.join(", ");
-                    "« {} » n'est pas un paramètre des tuiles ; paramètres connus : {}", other, TILE_PARAMS.join(", ")),
-                ));
-            }
-        }
-    }
-    slugs.sort();
-    slugs.dedup();
-    query.statuses.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    query.statuses.dedup();
-    let mut key = tile_key(z, x, y, &slugs, &query.words, &query.statuses);
-    if let Some(t) = &territory {
-        let level = t.level.map_or("", |l| l.as_str());
-        key.push_str(&format!("&t={level}:{}", t.code));
-    }
     let bytes = state
         .tiles
         .get_or_build(&key, || async {
             let tile = state
                 .read(move |conn| {
-                    query.category_ids = category::filter_ids(conn, &slugs)?;
-                    query.territory = territory::filter(conn, territory.as_ref())?;
+                    (query.category_ids, query.territory) =
+                        list_params::resolve_filters(conn, &slugs, territory.as_ref())?;
                     tiles::tile(conn, &query)
                 })
                 .await?;
@@ -127,6 +95,60 @@ pub async fn tile(
         })
         .await?;
     Ok(respond(&req, bytes))
+}
+
+/// The filters of a tile (the listings' `category`, `q`, `status` and `territory`), sorted and
+/// without repeats so that equal filters share a cached tile.
+pub struct TileFilters {
+    slugs: Vec<String>,
+    words: Vec<String>,
+    statuses: Vec<Status>,
+    territory: Option<TerritoryRef>,
+}
+
+impl FromQuery for TileFilters {
+    fn from_pairs(pairs: Pairs) -> Result<Self, ApiError> {
+        let mut filters = TileFilters {
+            slugs: Vec::new(),
+            words: Vec::new(),
+            statuses: Vec::new(),
+            territory: list_params::parse_territory(&pairs)?,
+        };
+        for (key, value) in &pairs {
+            match key.as_str() {
+                "category" => filters
+                    .slugs
+                    .extend(list_params::parse_category_slugs(value)?),
+                "q" if !value.trim().is_empty() => filters.words = parse_words(value)?,
+                "status" => filters.statuses.extend(list_params::parse_statuses(value)?),
+                k if TILE_PARAMS.contains(&k) => {}
+                other => {
+                    return Err(ApiError::bad_request(
+                        "unknown_parameter",
+                        text!(
+                        "'{}' is not a parameter of tiles; known parameters: {}", other, TILE_PARAMS.join(", ");
+                        "« {} » n'est pas un paramètre des tuiles ; paramètres connus : {}", other, TILE_PARAMS.join(", ")),
+                    ));
+                }
+            }
+        }
+        filters.slugs.sort();
+        filters.slugs.dedup();
+        filters.statuses.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        filters.statuses.dedup();
+        Ok(filters)
+    }
+}
+
+impl TileFilters {
+    fn cache_key(&self, z: u32, x: u32, y: u32) -> String {
+        let mut key = tile_key(z, x, y, &self.slugs, &self.words, &self.statuses);
+        if let Some(t) = &self.territory {
+            let level = t.level.map_or("", |l| l.as_str());
+            key.push_str(&format!("&t={level}:{}", t.code));
+        }
+        key
+    }
 }
 
 fn respond(req: &HttpRequest, bytes: Bytes) -> HttpResponse {

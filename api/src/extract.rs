@@ -1,0 +1,70 @@
+//! Typed extractors: a handler takes its query string or JSON body already parsed into the
+//! domain type it needs. The raw forms are read by actix's own `Query` and `Json` extractors, so
+//! a malformed query string or body still fails through the handlers set in `app::configure`; the
+//! domain parsing then fails through [`ApiError`], as problem+json, like any other error.
+
+use crate::error::ApiError;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::FutureExt;
+use futures_util::future::{LocalBoxFuture, Ready, ready};
+use serde_json::Value;
+
+/// The pairs of a query string, in order, repeated keys kept.
+pub type Pairs = Vec<(String, String)>;
+
+/// A type parsed from the pairs of a query string.
+pub trait FromQuery: Sized {
+    fn from_pairs(pairs: Pairs) -> Result<Self, ApiError>;
+}
+
+/// A type parsed from a JSON body.
+pub trait FromBody: Sized {
+    fn from_json(body: Value) -> Result<Self, ApiError>;
+}
+
+/// Extracts `T` from the query string.
+pub struct Params<T>(pub T);
+
+/// Extracts `T` from the JSON body.
+pub struct Body<T>(pub T);
+
+impl<T: FromQuery> FromRequest for Params<T> {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // actix reads a query string at once: its future is ready when made.
+        let pairs = web::Query::<Pairs>::from_request(req, payload)
+            .now_or_never()
+            .unwrap_or_else(|| Ok(web::Query(Vec::new())));
+        ready(pairs.and_then(|q| Ok(Params(T::from_pairs(q.into_inner())?))))
+    }
+}
+
+impl<T: FromBody + 'static> FromRequest for Body<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Json::<Value>::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await?.into_inner();
+            Ok(Body(T::from_json(body)?))
+        })
+    }
+}
+
+/// The pairs themselves, for handlers that echo them (paging links).
+impl FromQuery for Pairs {
+    fn from_pairs(pairs: Pairs) -> Result<Self, ApiError> {
+        Ok(pairs)
+    }
+}
+
+/// A JSON body kept as it came, for parsers that must see it whole (JSON Merge Patch).
+impl FromBody for Value {
+    fn from_json(body: Value) -> Result<Self, ApiError> {
+        Ok(body)
+    }
+}
