@@ -1,0 +1,45 @@
+//! Schemas for the OpenAPI document that a derive cannot say of the store's types: the closed sets
+//! they hold as text, and the GeoJSON they hold as JSON values.
+
+use serde_json::{Value, json};
+use utoipa::openapi::{RefOr, schema::Schema};
+
+/// A schema written as JSON.
+pub fn from_json(schema: Value) -> RefOr<Schema> {
+    serde_json::from_value(schema).expect("a schema utoipa reads")
+}
+
+/// A string of a closed set.
+pub fn one_of(values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
+    from_json(json!({"type": "string", "enum": values.into_iter().collect::<Vec<_>>()}))
+}
+
+/// A string of a closed set, or null.
+pub fn one_of_or_null(values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
+    let mut values: Vec<Value> = values.into_iter().map(Value::from).collect();
+    values.push(Value::Null);
+    from_json(json!({"type": ["string", "null"], "enum": values}))
+}
+
+/// A GeoJSON MultiPolygon (RFC 7946), longitude first.
+pub fn multi_polygon() -> RefOr<Schema> {
+    let position = json!({
+        "type": "array", "minItems": 2, "maxItems": 2,
+        "prefixItems": [
+            {"type": "number", "minimum": -180, "maximum": 180},
+            {"type": "number", "minimum": -90, "maximum": 90},
+        ],
+        "items": {"type": "number"},
+    });
+    let polygon = json!({
+        "type": "array", "minItems": 1,
+        "items": {"type": "array", "minItems": 4, "items": position},
+    });
+    from_json(json!({
+        "type": "object", "required": ["type", "coordinates"],
+        "properties": {
+            "type": {"type": "string", "enum": ["MultiPolygon"]},
+            "coordinates": {"type": "array", "minItems": 1, "items": polygon},
+        },
+    }))
+}
