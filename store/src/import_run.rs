@@ -122,7 +122,11 @@ pub struct Conflict {
     pub initiative_id: Uuid,
     #[serde(skip)]
     pub incoming_hash: String,
+    /// The feed's values of the initiative's fields.
+    #[schema(value_type = std::collections::BTreeMap<String, serde_json::Value>)]
     pub incoming: serde_json::Value,
+    /// The initiative as it was when the conflict was recorded.
+    #[schema(schema_with = crate::openapi::feature)]
     pub current: serde_json::Value,
     pub fields: Vec<String>,
     pub status: String,

@@ -21,6 +21,16 @@ pub fn one_of_or_null(values: impl IntoIterator<Item = &'static str>) -> RefOr<S
     from_json(json!({"type": ["string", "null"], "enum": values}))
 }
 
+/// A GeoJSON Feature of an initiative: the API's `FeatureDoc`, which the representation defines.
+pub fn feature() -> RefOr<Schema> {
+    utoipa::openapi::Ref::from_schema_name("FeatureDoc").into()
+}
+
+/// A [`feature`] or null.
+pub fn feature_or_null() -> RefOr<Schema> {
+    from_json(json!({"oneOf": [{"$ref": "#/components/schemas/FeatureDoc"}, {"type": "null"}]}))
+}
+
 /// A GeoJSON MultiPolygon (RFC 7946), longitude first.
 pub fn multi_polygon() -> RefOr<Schema> {
     let position = json!({

@@ -148,25 +148,14 @@ pub struct Revision {
     /// Properties (and `geometry`) whose value differs between `before` and `after`.
     pub changed: Vec<String>,
     /// The initiative before the change (null for a creation).
-    #[schema(required = true, schema_with = feature_or_null)]
+    #[schema(required = true, schema_with = crate::openapi::feature_or_null)]
     pub before: Option<serde_json::Value>,
     /// The initiative after the change.
-    #[schema(schema_with = feature)]
+    #[schema(schema_with = crate::openapi::feature)]
     pub after: serde_json::Value,
     /// For a `merge`: the initiative absorbed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<Uuid>,
-}
-
-/// A GeoJSON Feature of an initiative: the API's `FeatureDoc`, which the representation defines.
-fn feature() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    utoipa::openapi::Ref::from_schema_name("FeatureDoc").into()
-}
-
-fn feature_or_null() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    crate::openapi::from_json(serde_json::json!({
-        "oneOf": [{"$ref": "#/components/schemas/FeatureDoc"}, {"type": "null"}],
-    }))
 }
 
 type RevisionRow = (
