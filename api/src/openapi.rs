@@ -5,6 +5,7 @@
 use crate::routes;
 use archipel_store::domain::{Moderation, Status};
 use archipel_store::fields::{FIELDS, Group};
+use archipel_store::openapi::from_json;
 use serde_json::{Value, json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, schema::Schema};
@@ -403,29 +404,12 @@ pub struct GeometryDoc;
 
 impl utoipa::PartialSchema for GeometryDoc {
     fn schema() -> RefOr<Schema> {
-        let position = json!({
-            "type": "array", "minItems": 2, "maxItems": 2,
-            "prefixItems": [
-                {"type": "number", "minimum": -180, "maximum": 180},
-                {"type": "number", "minimum": -90, "maximum": 90},
-            ],
-            "items": {"type": "number"},
-        });
-        let polygon = json!({
-            "type": "array", "minItems": 1,
-            "items": {"type": "array", "minItems": 4, "items": position},
-        });
-        let geometry = |kind: &str, coordinates: Value| {
-            json!({
-                "type": "object", "required": ["type", "coordinates"],
-                "properties": {"type": {"type": "string", "enum": [kind]}, "coordinates": coordinates},
-            })
-        };
+        use archipel_store::openapi::{geometry, multi_polygon_coordinates, polygon, position};
         from_json(json!({
             "oneOf": [
-                geometry("Point", position.clone()),
-                geometry("Polygon", polygon.clone()),
-                geometry("MultiPolygon", json!({"type": "array", "minItems": 1, "items": polygon})),
+                geometry("Point", position()),
+                geometry("Polygon", polygon()),
+                geometry("MultiPolygon", multi_polygon_coordinates()),
             ],
             "example": {"type": "Point", "coordinates": [1.444, 43.6045]},
         }))
@@ -522,10 +506,6 @@ fn add_attributes(object: &mut Value, groups: &[Group], required: bool) {
             }
         }
     }
-}
-
-fn from_json(schema: Value) -> RefOr<Schema> {
-    serde_json::from_value(schema).expect("a schema utoipa reads")
 }
 
 /// A documentation type whose schema is a derived `$core`'s with attributes added by `$add`.

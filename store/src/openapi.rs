@@ -31,25 +31,40 @@ pub fn feature_or_null() -> RefOr<Schema> {
     from_json(json!({"oneOf": [{"$ref": "#/components/schemas/FeatureDoc"}, {"type": "null"}]}))
 }
 
-/// A GeoJSON MultiPolygon (RFC 7946), longitude first.
-pub fn multi_polygon() -> RefOr<Schema> {
-    let position = json!({
+/// A GeoJSON position (RFC 7946): longitude and latitude, in range.
+pub fn position() -> Value {
+    json!({
         "type": "array", "minItems": 2, "maxItems": 2,
         "prefixItems": [
             {"type": "number", "minimum": -180, "maximum": 180},
             {"type": "number", "minimum": -90, "maximum": 90},
         ],
         "items": {"type": "number"},
-    });
-    let polygon = json!({
+    })
+}
+
+/// The coordinates of a GeoJSON Polygon: rings of at least four positions.
+pub fn polygon() -> Value {
+    json!({
         "type": "array", "minItems": 1,
-        "items": {"type": "array", "minItems": 4, "items": position},
-    });
-    from_json(json!({
+        "items": {"type": "array", "minItems": 4, "items": position()},
+    })
+}
+
+/// A GeoJSON geometry of `kind` with these coordinates.
+pub fn geometry(kind: &str, coordinates: Value) -> Value {
+    json!({
         "type": "object", "required": ["type", "coordinates"],
-        "properties": {
-            "type": {"type": "string", "enum": ["MultiPolygon"]},
-            "coordinates": {"type": "array", "minItems": 1, "items": polygon},
-        },
-    }))
+        "properties": {"type": {"type": "string", "enum": [kind]}, "coordinates": coordinates},
+    })
+}
+
+/// The coordinates of a GeoJSON MultiPolygon.
+pub fn multi_polygon_coordinates() -> Value {
+    json!({"type": "array", "minItems": 1, "items": polygon()})
+}
+
+/// A GeoJSON MultiPolygon (RFC 7946), longitude first.
+pub fn multi_polygon() -> RefOr<Schema> {
+    from_json(geometry("MultiPolygon", multi_polygon_coordinates()))
 }
