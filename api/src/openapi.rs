@@ -6,6 +6,7 @@ use crate::input::{self, Shape};
 use crate::routes;
 use archipel_store::domain::{Moderation, Status};
 use archipel_store::fields::{FIELDS, Group};
+use archipel_store::openapi::from_json;
 use serde_json::{Value, json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, schema::Schema};
@@ -78,7 +79,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         routes::health::healthz,
         routes::health::readyz,
     ),
-    components(schemas(crate::error::Problem, crate::error::ProblemField)),
+    components(schemas(crate::error::Problem, crate::error::ProblemField, FeatureDoc)),
     modifiers(&BearerAuth, &SessionAlternative, &SharedParameters, &AttributeFilters, &StandardProblems),
     tags(
         (name = "initiatives", description = "The directory's entries"),
@@ -431,29 +432,12 @@ pub struct GeometryDoc;
 
 impl utoipa::PartialSchema for GeometryDoc {
     fn schema() -> RefOr<Schema> {
-        let position = json!({
-            "type": "array", "minItems": 2, "maxItems": 2,
-            "prefixItems": [
-                {"type": "number", "minimum": -180, "maximum": 180},
-                {"type": "number", "minimum": -90, "maximum": 90},
-            ],
-            "items": {"type": "number"},
-        });
-        let polygon = json!({
-            "type": "array", "minItems": 1,
-            "items": {"type": "array", "minItems": 4, "items": position},
-        });
-        let geometry = |kind: &str, coordinates: Value| {
-            json!({
-                "type": "object", "required": ["type", "coordinates"],
-                "properties": {"type": {"type": "string", "enum": [kind]}, "coordinates": coordinates},
-            })
-        };
+        use archipel_store::openapi::{geometry, multi_polygon_coordinates, polygon, position};
         from_json(json!({
             "oneOf": [
-                geometry("Point", position.clone()),
-                geometry("Polygon", polygon.clone()),
-                geometry("MultiPolygon", json!({"type": "array", "minItems": 1, "items": polygon})),
+                geometry("Point", position()),
+                geometry("Polygon", polygon()),
+                geometry("MultiPolygon", multi_polygon_coordinates()),
             ],
             "example": {"type": "Point", "coordinates": [1.444, 43.6045]},
         }))
@@ -530,10 +514,6 @@ fn add_attributes(object: &mut Value, groups: &[Group], required: bool) {
             }
         }
     }
-}
-
-fn from_json(schema: Value) -> RefOr<Schema> {
-    serde_json::from_value(schema).expect("a schema utoipa reads")
 }
 
 /// A documentation type whose schema is a derived `$core`'s with attributes added by `$add`.
@@ -789,101 +769,14 @@ pub struct CategoryListDoc {
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct RevisionDoc {
-    id: i64,
-    /// The initiative the revision was written for: this one, or one merged into it since.
-    initiative_id: String,
-    /// create, update, archive, import, withdraw, restore or merge.
-    action: String,
-    /// The token's name, or `import:<source>` for imports.
-    author: String,
-    import_run_id: Option<i64>,
-    reason: Option<String>,
-    created_at: String,
-    /// Properties (and `geometry`) that differ between before and after.
-    changed: Vec<String>,
-    /// The initiative before the change, as a GeoJSON Feature (none for a creation).
-    before: Option<FeatureDoc>,
-    /// The initiative after the change, as a GeoJSON Feature.
-    after: FeatureDoc,
-    /// For a `merge`: the id of the initiative merged into this one.
-    merged_from: Option<String>,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct RevisionListDoc {
-    revisions: Vec<RevisionDoc>,
-}
-
-/// A territory found by a search.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct TerritorySummaryDoc {
-    /// commune, epci, departement or region.
-    level: String,
-    /// INSEE code (commune, département, région) or SIREN (EPCI).
-    code: String,
-    name: String,
-    population: Option<i64>,
-    /// Millésime of the imported boundaries.
-    year: Option<i32>,
-    /// Published initiatives in it.
-    initiatives: i64,
+    revisions: Vec<archipel_store::revision::Revision>,
 }
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct TerritoryListDoc {
-    territories: Vec<TerritorySummaryDoc>,
-}
-
-/// A territory's dashboard figures.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct TerritoryDoc {
-    level: String,
-    code: String,
-    name: String,
-    population: Option<i64>,
-    year: Option<i32>,
-    /// `[west, south, east, north]` in degrees.
-    bbox: Vec<f64>,
-    /// The boundary, a GeoJSON MultiPolygon (5 decimals).
-    #[schema(value_type = Object)]
-    geometry: serde_json::Value,
-    /// Higher levels by code (`name` when their boundary is imported too).
-    #[schema(value_type = Vec<Object>)]
-    parents: Vec<serde_json::Value>,
-    /// Communes of an EPCI or département, départements of a région.
-    children: Vec<TerritorySummaryDoc>,
-    /// `total`, `per_10000` (null without a population), `reference_per_10000` (over every
-    /// territory of the same level in the data) and `all_data` (every published initiative).
-    #[schema(value_type = Object)]
-    initiatives: serde_json::Value,
-    /// Published initiatives per practice and family slug, and `total`.
-    #[schema(value_type = Object)]
-    counts: serde_json::Value,
-    /// Families with their practices: `count`, `per_10000`, `reference_per_10000`, `gap`
-    /// (`absent`, `below_reference` — under half the reference density — or null).
-    #[schema(value_type = Vec<Object>)]
-    families: Vec<serde_json::Value>,
-    /// Slugs of the practices `absent` here and `below_reference`.
-    #[schema(value_type = Object)]
-    gaps: serde_json::Value,
-    /// `confirmed_last_12_months`, `total`, `share` (null without initiatives).
-    #[schema(value_type = Object)]
-    freshness: serde_json::Value,
-    /// `[{"month": "YYYY-MM", "count"}]`, oldest first.
-    #[schema(value_type = Vec<Object>)]
-    creations_per_month: Vec<serde_json::Value>,
-    /// `assessed`, `share_assessed`, `compared_with` (the parent, or `all`), `compared_assessed`,
-    /// and per dimension (with its criteria) `mean`, `assessed`, `compared_mean`.
-    #[schema(value_type = Object)]
-    evaluation: serde_json::Value,
-    /// The most linked initiatives here: `id`, `slug`, `name`, `links`, `kinds`.
-    #[schema(value_type = Vec<Object>)]
-    networks: Vec<serde_json::Value>,
+    territories: Vec<archipel_store::territory::Summary>,
 }
 
 #[derive(ToSchema)]
@@ -1055,7 +948,7 @@ pub struct CriterionDoc {
 #[allow(dead_code)]
 pub struct AssessmentInputDoc {
     /// Criterion slug → a whole number of its scale, or null for "not applicable".
-    #[schema(value_type = Object, example = json!({"longer-life": 2, "waste-avoided": 1, "local-jobs": null}))]
+    #[schema(value_type = std::collections::BTreeMap<String, Option<i16>>, example = json!({"longer-life": 2, "waste-avoided": 1, "local-jobs": null}))]
     scores: serde_json::Value,
     /// What the scores rest on (at most 10000 characters).
     #[schema(max_length = 10000, required = false)]
@@ -1064,23 +957,8 @@ pub struct AssessmentInputDoc {
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct AssessmentDoc {
-    id: i64,
-    assessor: String,
-    evidence: String,
-    created_at: String,
-    /// Criterion slug → score (null: not applicable).
-    #[schema(value_type = Object)]
-    scores: serde_json::Value,
-    /// Criterion slug → the version of the criterion scored.
-    #[schema(value_type = Object)]
-    versions: serde_json::Value,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct AssessmentListDoc {
-    assessments: Vec<AssessmentDoc>,
+    assessments: Vec<archipel_store::evaluation::Assessment>,
 }
 
 /// A report as a visitor sends it.
@@ -1152,33 +1030,6 @@ pub struct LinkInputDoc {
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct LinkedInitiativeDoc {
-    id: String,
-    slug: String,
-    name: String,
-    lon: f64,
-    lat: f64,
-}
-
-/// A link as one of its initiatives sees it.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct InitiativeLinkDoc {
-    id: i64,
-    /// partner, member_of, has_member, spin_off_of, has_spin_off, shares_premises_with, supplies
-    /// or supplied_by: the kind read from this initiative's side.
-    kind: String,
-    /// `outgoing` when this initiative named the link, `incoming` otherwise.
-    direction: String,
-    initiative: LinkedInitiativeDoc,
-    note: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    created_at: String,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct LinkListDoc {
-    links: Vec<InitiativeLinkDoc>,
+    links: Vec<archipel_store::link::LinkView>,
 }

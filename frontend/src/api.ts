@@ -23,30 +23,15 @@ export class ApiError extends Error {
 
 export type Category = Schema<'CategoryDoc'>;
 
-/**
- * `T` with the members `K` required. TODO(#9): for members the document leaves out of `required`
- * although the server always sends them (null when empty); to drop once the document says so.
- */
-export type Sent<T, K extends keyof T> = Omit<T, K> & Required<Pick<T, K>>;
-
 export type Address = Schema<'AddressDoc'>;
 export type Contact = Schema<'ContactDoc'>;
 export type Provenance = Schema<'ProvenanceDoc'>;
 export type Initiative = Schema<'InitiativeDoc'>;
 export type InitiativeList = Schema<'InitiativeListDoc'>;
 
-// TODO(#9): `GET /api/v1/config` has no response schema in the OpenAPI document.
-export interface Config {
-  basemap_style: string | null;
-  default_view: { lat: number; lon: number; zoom: number };
-}
-
-// TODO(#9): `POST /api/v1/suggestions` (`{id: uuid, moderation, message}`) and
-// `POST /api/v1/initiatives/{key}/reports` (`{id: integer, status, message}`) have no response schema.
-export interface Created {
-  id: string | number;
-  message: string;
-}
+export type Config = Schema<'MapConfig'>;
+/** What `POST /api/v1/suggestions` and `POST /api/v1/initiatives/{key}/reports` answer. */
+export type Created = Schema<'SuggestionReceipt'> | Schema<'ReportReceipt'>;
 
 async function problemOf(response: Response, lang: Lang): Promise<Problem> {
   try {

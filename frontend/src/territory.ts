@@ -7,67 +7,18 @@ import './styles.css';
 import './territory.css';
 import maplibregl from 'maplibre-gl';
 import type { LngLatBoundsLike } from 'maplibre-gl';
-import type { FeatureCollection, Geometry } from 'geojson';
+import type { FeatureCollection } from 'geojson';
 import 'maplibre-gl/dist/maplibre-gl.css';
-import { ApiError, getConfig, request, type Config, type Schema, type Sent } from './api';
+import { ApiError, getConfig, request, type Config, type Schema } from './api';
 import { byId, debounce, h } from './dom';
 import { browserLang, isLang, type Lang } from './i18n';
 import { loadStyle } from './map';
 import { barChart, columnChart, gauge, radarChart } from './territory-charts';
 import { isTerritoryKey, tt, type TerritoryKey } from './territory-i18n';
 
-// TODO(#9): TerritoryDoc types these members as free-form objects (`bbox` as any number of numbers)
-// and leaves `population` and `year` (always sent, null when unknown) out of `required`, so their
-// shapes are written here, after what the server sends (store::territory::Figures, with the
-// evaluation and networks of routes/territories.rs). Once the document describes them, `Figures`
-// is `Schema<'TerritoryDoc'>`.
-interface Practice {
-  slug: string;
-  name_fr: string;
-  name_en: string;
-  colour: string;
-  count: number;
-  per_10000: number | null;
-  reference_per_10000: number | null;
-  gap: 'absent' | 'below_reference' | null;
-}
-
-interface Family {
-  slug: string;
-  name_fr: string;
-  name_en: string;
-  colour: string;
-  count: number;
-  practices: Practice[];
-}
-
-interface Mean {
-  slug: string;
-  name_fr: string;
-  name_en: string;
-  mean: number | null;
-  assessed: number;
-  compared_mean: number | null;
-}
-
-type Loose = 'bbox' | 'geometry' | 'parents' | 'initiatives' | 'families' | 'gaps' | 'freshness' | 'creations_per_month' | 'evaluation' | 'networks';
-type Figures = Sent<Omit<Schema<'TerritoryDoc'>, Loose>, 'population' | 'year'> & {
-  bbox: [number, number, number, number];
-  geometry: Geometry;
-  parents: { level: string; code: string; name: string | null }[];
-  initiatives: { total: number; per_10000: number | null; reference_per_10000: number | null; all_data: number };
-  families: Family[];
-  gaps: { absent: string[]; below_reference: string[] };
-  freshness: { confirmed_last_12_months: number; total: number; share: number | null };
-  creations_per_month: { month: string; count: number }[];
-  evaluation: {
-    assessed: number;
-    share_assessed: number | null;
-    compared_with: { level: string; code: string | null };
-    dimensions: (Mean & { criteria: Mean[] })[];
-  };
-  networks: { id: string; slug: string; name: string; links: number; kinds: string[] }[];
-};
+// The document says `bbox` has 4 numbers (minItems, maxItems); openapi-typescript types any array as
+// `T[]` unless told `--array-length`, which misreads the positions of GeoJSON (prefixItems).
+type Figures = Omit<Schema<'TerritoryDoc'>, 'bbox'> & { bbox: [number, number, number, number] };
 
 const FALLBACK_CONFIG: Config = { basemap_style: null, default_view: { lat: 46.6, lon: 2.4, zoom: 5 } };
 

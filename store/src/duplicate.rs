@@ -8,7 +8,7 @@ use diesel::sql_types::{Array, BigInt, Float, Nullable, Text, Timestamptz, Uuid 
 use serde::Serialize;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, QueryableByName)]
+#[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
 pub struct DuplicateCandidate {
     #[diesel(sql_type = BigInt)]
     pub id: i64,
@@ -16,9 +16,11 @@ pub struct DuplicateCandidate {
     pub score: f32,
     /// Metres between the two points.
     #[diesel(sql_type = Nullable<Float>)]
+    #[schema(required = true)]
     pub distance_m: Option<f32>,
     /// Trigram similarity of the names (0 to 1).
     #[diesel(sql_type = Nullable<Float>)]
+    #[schema(required = true)]
     pub name_similarity: Option<f32>,
     /// Contact details both share: website, phone, email.
     #[diesel(sql_type = Array<Text>)]
@@ -26,6 +28,7 @@ pub struct DuplicateCandidate {
     #[diesel(sql_type = Text)]
     pub status: String,
     #[diesel(sql_type = Nullable<BigInt>)]
+    #[schema(required = true)]
     pub run_id: Option<i64>,
     #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
@@ -34,12 +37,14 @@ pub struct DuplicateCandidate {
     #[diesel(sql_type = Text)]
     pub a_name: String,
     #[diesel(sql_type = Nullable<Text>)]
+    #[schema(required = true)]
     pub a_source: Option<String>,
     #[diesel(sql_type = SqlUuid)]
     pub b_id: Uuid,
     #[diesel(sql_type = Text)]
     pub b_name: String,
     #[diesel(sql_type = Nullable<Text>)]
+    #[schema(required = true)]
     pub b_source: Option<String>,
 }
 

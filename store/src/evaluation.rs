@@ -207,7 +207,8 @@ pub fn revise_criterion(
 }
 
 /// One assessment of an initiative.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AssessmentDoc)]
 pub struct Assessment {
     pub id: i64,
     pub assessor: String,

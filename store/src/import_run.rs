@@ -9,8 +9,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ImportRunStatus)]
 pub enum RunStatus {
     Running,
     Succeeded,
@@ -34,7 +35,8 @@ impl RunStatus {
 }
 
 /// What a run did to the directory.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ImportCounts)]
 pub struct Counts {
     /// Records read from the feed.
     pub fetched: i32,
@@ -54,7 +56,7 @@ pub struct Counts {
 
 /// A value of the feed (an option name, a tag…) that mapped to no category, and how many
 /// records stored "to classify" carry it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct UnmappedValue {
     pub value: String,
     pub count: i64,
@@ -70,13 +72,16 @@ pub struct Classification {
     pub taxonomy: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = import_runs)]
+#[schema(as = ImportRun)]
 pub struct Run {
     pub id: i64,
     pub source_id: String,
     pub started_at: DateTime<Utc>,
+    #[schema(required = true)]
     pub finished_at: Option<DateTime<Utc>>,
+    #[schema(value_type = RunStatus)]
     pub status: String,
     pub trigger: String,
     pub fetched: i32,
@@ -89,30 +94,39 @@ pub struct Run {
     pub skipped: i32,
     pub conflicts: i32,
     pub duplicates: i32,
+    #[schema(required = true)]
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = import_rejects)]
+#[schema(as = ImportReject)]
 pub struct Reject {
     #[serde(skip)]
     pub id: i64,
+    #[schema(required = true)]
     pub external_id: Option<String>,
     /// Where in the file (e.g. `line 12`, `element 4`).
+    #[schema(required = true)]
     pub position: Option<String>,
     pub reason: String,
     pub raw: String,
 }
 
-#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = import_conflicts)]
+#[schema(as = ImportConflict)]
 pub struct Conflict {
     pub id: i64,
     pub run_id: i64,
     pub initiative_id: Uuid,
     #[serde(skip)]
     pub incoming_hash: String,
+    /// The feed's values of the initiative's fields.
+    #[schema(value_type = std::collections::BTreeMap<String, serde_json::Value>)]
     pub incoming: serde_json::Value,
+    /// The initiative as it was when the conflict was recorded.
+    #[schema(schema_with = crate::openapi::feature)]
     pub current: serde_json::Value,
     pub fields: Vec<String>,
     pub status: String,
@@ -120,7 +134,8 @@ pub struct Conflict {
 }
 
 /// A run with the records it refused and the conflicts it recorded.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ImportRunReport)]
 pub struct RunReport {
     #[serde(flatten)]
     pub run: Run,
@@ -134,13 +149,18 @@ pub struct RunReport {
     /// first: what to add to the source's `[categories]`.
     pub unmapped: Vec<UnmappedValue>,
     /// Where the run read the taxonomy that named option ids (GoGoCarto), if it did.
+    #[schema(required = true)]
     pub taxonomy_url: Option<String>,
 }
 
 /// A refused record, before it is stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = NewImportReject)]
 pub struct NewReject {
+    #[schema(required = true)]
     pub external_id: Option<String>,
+    /// Where in the file (e.g. `line 12`, `element 4`).
+    #[schema(required = true)]
     pub position: Option<String>,
     pub reason: String,
     pub raw: String,

@@ -24,6 +24,7 @@ pub mod listing;
 pub mod map_changes;
 pub mod merge;
 pub mod migrate;
+pub mod openapi;
 pub mod report;
 pub mod representation;
 pub mod revision;

@@ -59,6 +59,27 @@ impl Kind {
     }
 }
 
+/// The kinds of links as either side reads them.
+pub fn read_kinds() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let mut kinds: Vec<&'static str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+    for inverse in Kind::ALL.map(Kind::inverse) {
+        if !kinds.contains(&inverse) {
+            kinds.push(inverse);
+        }
+    }
+    crate::openapi::one_of(kinds)
+}
+
+fn read_kind_list() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(read_kinds())
+        .into()
+}
+
+fn directions() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::openapi::one_of(["outgoing", "incoming"])
+}
+
 /// A new link, checked by the caller (kind, note length, dates).
 #[derive(Debug, Clone)]
 pub struct NewLink {
@@ -70,7 +91,8 @@ pub struct NewLink {
 }
 
 /// The other initiative of a link.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = LinkedInitiativeDoc)]
 pub struct Other {
     pub id: Uuid,
     pub slug: String,
@@ -80,17 +102,25 @@ pub struct Other {
 }
 
 /// A link as one of its initiatives sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InitiativeLinkDoc)]
 pub struct LinkView {
     pub id: i64,
     /// From this initiative's side: `partner`, `member_of`, `has_member`, `spin_off_of`,
     /// `has_spin_off`, `shares_premises_with`, `supplies`, `supplied_by`.
+    #[schema(schema_with = read_kinds)]
     pub kind: String,
     /// Whether this initiative named the link (`outgoing`) or the other one did.
+    #[schema(schema_with = directions)]
     pub direction: &'static str,
     pub initiative: Other,
+    /// At most 1000 characters.
+    #[schema(required = true)]
     pub note: Option<String>,
+    #[schema(required = true)]
     pub since: Option<NaiveDate>,
+    /// Not before `since`.
+    #[schema(required = true)]
     pub until: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
 }
@@ -351,7 +381,8 @@ pub fn remove(conn: &mut PgConnection, id: Uuid, link_id: i64, author: &Author) 
 }
 
 /// An initiative of a territory with many links: a network, a hub.
-#[derive(Debug, Clone, Serialize, QueryableByName)]
+#[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
+#[schema(as = NetworkHub)]
 pub struct Hub {
     #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
@@ -364,6 +395,7 @@ pub struct Hub {
     pub links: i64,
     /// The kinds of these links, from this initiative's side.
     #[diesel(sql_type = diesel::sql_types::Array<Text>)]
+    #[schema(schema_with = read_kind_list)]
     pub kinds: Vec<String>,
 }
 

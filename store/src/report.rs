@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use serde::Serialize;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, QueryableByName)]
+#[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
 pub struct Report {
     #[diesel(sql_type = BigInt)]
     pub id: i64,
@@ -19,12 +19,14 @@ pub struct Report {
     #[diesel(sql_type = Text)]
     pub message: String,
     #[diesel(sql_type = Nullable<Text>)]
+    #[schema(required = true)]
     pub contact_email: Option<String>,
     #[diesel(sql_type = Text)]
     pub status: String,
     #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
+    #[schema(required = true)]
     pub resolved_at: Option<DateTime<Utc>>,
 }
 

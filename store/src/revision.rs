@@ -9,7 +9,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// What kind of change a revision records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase", as = RevisionAction)]
 pub enum Action {
     Create,
     Update,
@@ -128,19 +129,29 @@ fn insert(
 
 /// A revision as shown to people: who, when, why, which fields changed, and the initiative before
 /// and after, as GeoJSON Features.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = RevisionDoc)]
 pub struct Revision {
     pub id: i64,
     /// The initiative the revision was written for: this one, or one merged into it since.
     pub initiative_id: Uuid,
+    #[schema(value_type = Action)]
     pub action: String,
+    /// The token's or person's name, or `import:<source>` for imports.
     pub author: String,
+    #[schema(required = true)]
     pub import_run_id: Option<i64>,
+    /// Why the change was made, when the author said.
+    #[schema(required = true)]
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
     /// Properties (and `geometry`) whose value differs between `before` and `after`.
     pub changed: Vec<String>,
+    /// The initiative before the change (null for a creation).
+    #[schema(required = true, schema_with = crate::openapi::feature_or_null)]
     pub before: Option<serde_json::Value>,
+    /// The initiative after the change.
+    #[schema(schema_with = crate::openapi::feature)]
     pub after: serde_json::Value,
     /// For a `merge`: the initiative absorbed.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -39,7 +39,7 @@ pub struct SourceConfig {
 }
 
 /// A stored source with when it last ran.
-#[derive(Debug, Clone, Serialize, QueryableByName)]
+#[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
 pub struct Source {
     #[diesel(sql_type = Text)]
     pub id: String,
@@ -52,10 +52,13 @@ pub struct Source {
     #[diesel(sql_type = Jsonb)]
     pub mapping: serde_json::Value,
     #[diesel(sql_type = Nullable<Text>)]
+    #[schema(required = true)]
     pub licence: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
+    #[schema(required = true)]
     pub attribution: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
+    #[schema(required = true)]
     pub refresh_seconds: Option<i64>,
     #[diesel(sql_type = Bool)]
     pub complete: bool,
@@ -68,12 +71,16 @@ pub struct Source {
     #[serde(skip)]
     pub last_modified: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
+    #[schema(required = true)]
     pub last_run_id: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
+    #[schema(required = true, value_type = Option<crate::import_run::RunStatus>)]
     pub last_run_status: Option<String>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
+    #[schema(required = true)]
     pub last_run_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
+    #[schema(required = true)]
     pub next_run_at: Option<DateTime<Utc>>,
 }
 

@@ -30,7 +30,7 @@ pub fn record(
 }
 
 /// A suggestion waiting for an editor.
-#[derive(Debug, Clone, Serialize, QueryableByName)]
+#[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
 pub struct PendingSuggestion {
     #[diesel(sql_type = SqlUuid)]
     pub initiative_id: Uuid,
@@ -40,6 +40,7 @@ pub struct PendingSuggestion {
     pub name: String,
     /// Who to answer, if they said; for editors only.
     #[diesel(sql_type = Nullable<Text>)]
+    #[schema(required = true)]
     pub submitter_email: Option<String>,
     #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,

@@ -14,8 +14,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// A level of the French administrative map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = TerritoryLevel)]
 pub enum Level {
     Commune,
     Epci,
@@ -396,18 +397,24 @@ pub fn import(
 // ---------------------------------------------------------------------------------------------
 // Search
 
-/// A territory in a search's answer.
-#[derive(Debug, Clone, Serialize, QueryableByName)]
+/// A territory found by a search.
+#[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
+#[schema(as = TerritorySummaryDoc)]
 pub struct Summary {
     #[diesel(sql_type = Text)]
+    #[schema(value_type = Level)]
     pub level: String,
+    /// INSEE code (commune, département, région) or SIREN (EPCI).
     #[diesel(sql_type = Text)]
     pub code: String,
     #[diesel(sql_type = Text)]
     pub name: String,
     #[diesel(sql_type = Nullable<Integer>)]
+    #[schema(required = true)]
     pub population: Option<i32>,
+    /// Millésime of the imported boundaries.
     #[diesel(sql_type = Nullable<SmallInt>)]
+    #[schema(required = true)]
     pub year: Option<i16>,
     /// Published initiatives in it.
     #[diesel(sql_type = Integer)]
@@ -518,39 +525,49 @@ struct PopulationRow {
 }
 
 /// A parent of a territory (by code; its name when its boundary was imported too).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TerritoryParent)]
 pub struct Parent {
     pub level: Level,
     pub code: String,
+    #[schema(required = true)]
     pub name: Option<String>,
 }
 
 /// Counts of the territory with their density beside the reference one.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TerritoryDensity)]
 pub struct Density {
     pub total: i64,
     /// Per 10,000 inhabitants (`null` without a population).
+    #[schema(required = true)]
     pub per_10000: Option<f64>,
     /// Initiatives per 10,000 inhabitants over every territory of the same level in the data.
+    #[schema(required = true)]
     pub reference_per_10000: Option<f64>,
     /// Every published initiative of the directory, located or not.
     pub all_data: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TerritoryPractice)]
 pub struct Practice {
     pub slug: String,
     pub name_fr: String,
     pub name_en: String,
     pub colour: String,
     pub count: i64,
+    #[schema(required = true)]
     pub per_10000: Option<f64>,
+    #[schema(required = true)]
     pub reference_per_10000: Option<f64>,
     /// `absent` (none here), `below_reference` (under half the reference density), or `null`.
+    #[schema(required = true, schema_with = gap)]
     pub gap: Option<&'static str>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TerritoryFamily)]
 pub struct Family {
     pub slug: String,
     pub name_fr: String,
@@ -560,47 +577,69 @@ pub struct Family {
     pub practices: Vec<Practice>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// Slugs of the practices absent here and below the reference density.
+#[schema(as = TerritoryGaps)]
 pub struct Gaps {
     pub absent: Vec<String>,
     pub below_reference: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TerritoryFreshness)]
 pub struct Freshness {
     /// Initiatives confirmed during the last 12 months (by calendar month, this one included).
     pub confirmed_last_12_months: i64,
     pub total: i64,
     /// `null` when there is no initiative.
+    #[schema(required = true)]
     pub share: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MonthCount {
+    /// `YYYY-MM`.
+    #[schema(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: String,
     pub count: i64,
 }
 
 /// A territory's dashboard figures (`GET /api/v1/territories/{code}`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TerritoryFigures)]
 pub struct Figures {
     pub level: Level,
     pub code: String,
     pub name: String,
+    #[schema(required = true)]
     pub population: Option<i32>,
+    /// Millésime of the imported boundaries.
+    #[schema(required = true)]
     pub year: Option<i16>,
-    /// `[west, south, east, north]`.
+    /// `[west, south, east, north]` in degrees.
+    #[schema(min_items = 4, max_items = 4)]
     pub bbox: [f64; 4],
+    /// The boundary (5 decimals).
+    #[schema(schema_with = crate::openapi::multi_polygon)]
     pub geometry: serde_json::Value,
+    /// Higher levels by code (`name` when their boundary is imported too).
     pub parents: Vec<Parent>,
+    /// Communes of an EPCI or département, départements of a région.
     pub children: Vec<Summary>,
     pub initiatives: Density,
-    /// Per practice and family slug, and `total`.
+    /// Published initiatives per practice and family slug, and `total`.
+    #[schema(value_type = std::collections::BTreeMap<String, i64>)]
     pub counts: serde_json::Map<String, serde_json::Value>,
+    /// Families with their practices.
     pub families: Vec<Family>,
     pub gaps: Gaps,
     pub freshness: Freshness,
+    /// Oldest first.
     pub creations_per_month: Vec<MonthCount>,
+}
+
+fn gap() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::openapi::one_of_or_null(["absent", "below_reference"])
 }
 
 fn per_10000(n: i64, population: Option<i64>) -> Option<f64> {

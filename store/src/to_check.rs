@@ -10,7 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// An initiative whose being still active was last confirmed before the cut-off.
-#[derive(Debug, Clone, Serialize, QueryableByName)]
+#[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
 pub struct ToCheck {
     #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
@@ -19,12 +19,15 @@ pub struct ToCheck {
     #[diesel(sql_type = Text)]
     pub name: String,
     #[diesel(sql_type = Nullable<Text>)]
+    #[schema(required = true)]
     pub city: Option<String>,
     #[diesel(sql_type = Array<Text>)]
     pub categories: Vec<String>,
     #[diesel(sql_type = Nullable<Text>)]
+    #[schema(required = true)]
     pub source_id: Option<String>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
+    #[schema(required = true)]
     pub last_confirmed_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,

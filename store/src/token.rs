@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 /// What a token or a person may do, in increasing order. Moderators review what visitors send
 /// (publish, reject, close reports) but change no field; editors write initiatives; admins also
 /// run imports and manage sources, tokens and people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Moderator,

@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use archipel_store::evaluation::{self, CriterionDraft, Grid, Means};
 use archipel_store::territory::{self, Level, TerritoryFilter};
 use archipel_store::{FieldError, StoreError, text};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -317,7 +317,7 @@ fn scores(input: &AssessmentInput) -> Result<BTreeMap<String, Option<i16>>, ApiE
     params(("key" = String, Path, description = "The initiative's id or slug")),
     request_body(content = crate::openapi::AssessmentInputDoc),
     responses(
-        (status = 201, description = "Recorded", body = crate::openapi::AssessmentDoc),
+        (status = 201, description = "Recorded", body = archipel_store::evaluation::Assessment),
         (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -422,6 +422,57 @@ pub fn comparison_parent(
 
 /// The evaluation part of a territory's figures: means per dimension and criterion, how many
 /// initiatives are assessed, beside the parent's (or all data's).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = TerritoryEvaluation)]
+pub struct Summary {
+    /// Published initiatives here with an assessment.
+    pub assessed: i64,
+    /// `assessed` over the published initiatives (3 decimals); null without initiatives.
+    #[schema(required = true)]
+    pub share_assessed: Option<f64>,
+    pub compared_with: ComparedWith,
+    /// Assessed initiatives of what the territory is compared with.
+    pub compared_assessed: i64,
+    pub dimensions: Vec<DimensionMeans>,
+}
+
+/// The parent a territory is compared with, or `all` (every assessed initiative, no code).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ComparedWith {
+    #[schema(schema_with = compared_levels)]
+    pub level: &'static str,
+    #[schema(required = true)]
+    pub code: Option<String>,
+}
+
+fn compared_levels() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    archipel_store::openapi::one_of(Level::ALL.iter().map(|l| l.as_str()).chain(["all"]))
+}
+
+/// The means of a criterion (or a dimension), here and in what the territory is compared with.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CriterionMeans {
+    pub slug: String,
+    pub name_fr: String,
+    pub name_en: String,
+    /// Null when nothing here is scored.
+    #[schema(required = true)]
+    pub mean: Option<f64>,
+    /// Initiatives scored.
+    pub assessed: i64,
+    #[schema(required = true)]
+    pub compared_mean: Option<f64>,
+}
+
+/// A dimension's means, and its criteria's.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DimensionMeans {
+    #[serde(flatten)]
+    pub means: CriterionMeans,
+    pub criteria: Vec<CriterionMeans>,
+}
+
+/// The [`Summary`] of a territory, as JSON.
 pub fn summary(
     grid: &Grid,
     here: &Means,
@@ -429,39 +480,49 @@ pub fn summary(
     parent_ref: Option<&TerritoryFilter>,
     initiatives: i64,
 ) -> Value {
-    let mean = |m: &Means, dim: bool, slug: &str| {
-        let map = if dim { &m.dimensions } else { &m.criteria };
-        map.get(slug).map(|(mean, _)| *mean)
+    let means = |dim: bool, slug: &str, name_fr: &str, name_en: &str| {
+        let pick = |m: &Means| {
+            if dim { &m.dimensions } else { &m.criteria }
+                .get(slug)
+                .copied()
+        };
+        CriterionMeans {
+            slug: slug.to_string(),
+            name_fr: name_fr.to_string(),
+            name_en: name_en.to_string(),
+            mean: pick(here).map(|(mean, _)| mean),
+            assessed: pick(here).map_or(0, |(_, n)| n),
+            compared_mean: pick(parent).map(|(mean, _)| mean),
+        }
     };
-    let scored = |m: &Means, dim: bool, slug: &str| {
-        let map = if dim { &m.dimensions } else { &m.criteria };
-        map.get(slug).map_or(0, |(_, n)| *n)
-    };
-    json!({
-        "assessed": here.assessed,
-        "share_assessed": (initiatives > 0).then(|| (here.assessed as f64 / initiatives as f64 * 1000.0).round() / 1000.0),
-        "compared_with": match parent_ref {
-            Some(p) => json!({"level": p.level, "code": p.code}),
-            None => json!({"level": "all", "code": null}),
+    let summary = Summary {
+        assessed: here.assessed,
+        share_assessed: (initiatives > 0)
+            .then(|| (here.assessed as f64 / initiatives as f64 * 1000.0).round() / 1000.0),
+        compared_with: match parent_ref {
+            Some(p) => ComparedWith {
+                level: p.level.as_str(),
+                code: Some(p.code.clone()),
+            },
+            None => ComparedWith {
+                level: "all",
+                code: None,
+            },
         },
-        "compared_assessed": parent.assessed,
-        "dimensions": grid.dimensions.iter().map(|(d, criteria)| json!({
-            "slug": d.slug,
-            "name_fr": d.name_fr,
-            "name_en": d.name_en,
-            "mean": mean(here, true, &d.slug),
-            "assessed": scored(here, true, &d.slug),
-            "compared_mean": mean(parent, true, &d.slug),
-            "criteria": criteria.iter().map(|c| json!({
-                "slug": c.slug,
-                "name_fr": c.name_fr,
-                "name_en": c.name_en,
-                "mean": mean(here, false, &c.slug),
-                "assessed": scored(here, false, &c.slug),
-                "compared_mean": mean(parent, false, &c.slug),
-            })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
+        compared_assessed: parent.assessed,
+        dimensions: grid
+            .dimensions
+            .iter()
+            .map(|(d, criteria)| DimensionMeans {
+                means: means(true, &d.slug, &d.name_fr, &d.name_en),
+                criteria: criteria
+                    .iter()
+                    .map(|c| means(false, &c.slug, &c.name_fr, &c.name_en))
+                    .collect(),
+            })
+            .collect(),
+    };
+    serde_json::to_value(summary).unwrap_or_default()
 }
 
 /// The evaluation of a territory, as CSV: one row per dimension and per criterion.

@@ -141,10 +141,29 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
     page(&req, &state, root.join("index.html"), false)
 }
 
+/// What `config` sends: the map's settings.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct MapConfig {
+    /// A MapLibre style URL, or null for the built-in OpenStreetMap raster basemap.
+    #[schema(required = true)]
+    basemap_style: Option<String>,
+    default_view: DefaultView,
+}
+
+/// Where the map opens.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct DefaultView {
+    lat: f64,
+    lon: f64,
+    zoom: f64,
+}
+
 /// What the front end needs to know at start.
 #[utoipa::path(
     get, path = "/api/v1/config", tag = "map",
-    responses((status = 200, description = "`basemap_style`: a MapLibre style URL, or null for the built-in OpenStreetMap raster basemap; `default_view`: lat, lon, zoom"))
+    responses((status = 200, description = "The map's settings", body = MapConfig))
 )]
 pub async fn config(state: web::Data<AppState>) -> HttpResponse {
     let s = &state.settings;

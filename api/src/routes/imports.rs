@@ -34,19 +34,45 @@ fn import_error(err: ImportError) -> ApiError {
     }
 }
 
+/// What a dry run answers: what a run would do, nothing written.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct DryRun {
+    source_id: String,
+    /// Null: nothing is stored.
+    #[schema(required = true)]
+    run_id: Option<i64>,
+    status: import_run::RunStatus,
+    dry_run: bool,
+    counts: import_run::Counts,
+    #[schema(required = true)]
+    error: Option<String>,
+    /// The first records refused.
+    rejects: Vec<import_run::NewReject>,
+}
+
 fn outcome_json(outcome: &Outcome) -> Value {
-    json!({
-        "source_id": outcome.source_id, "run_id": outcome.run_id, "status": outcome.status,
-        "dry_run": outcome.dry_run, "counts": outcome.counts, "error": outcome.error,
-        "rejects": outcome.rejects.iter().map(|r| json!({
-            "external_id": r.external_id, "position": r.position, "reason": r.reason, "raw": r.raw,
-        })).collect::<Vec<_>>(),
+    serde_json::to_value(DryRun {
+        source_id: outcome.source_id.clone(),
+        run_id: outcome.run_id,
+        status: outcome.status,
+        dry_run: outcome.dry_run,
+        counts: outcome.counts,
+        error: outcome.error.clone(),
+        rejects: outcome.rejects.clone(),
     })
+    .unwrap_or_default()
+}
+
+/// What `list_sources` sends.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SourceList {
+    sources: Vec<source::Source>,
 }
 
 /// Every source with its last run.
 #[utoipa::path(get, path = "/api/v1/sources", tag = "imports",
-    responses((status = 200, description = "Sources"), (status = 403, description = "Not an admin token", body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "Sources", body = SourceList), (status = 403, description = "Not an admin token", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_sources(
     state: web::Data<AppState>,
@@ -124,7 +150,7 @@ fn preview_of(body: &[u8], dry_run: bool) -> Result<Option<Value>, ApiError> {
     request_body(content = Preview, description = "With dry_run=true only: a mapping to preview", content_type = "application/json"),
     responses(
         (status = 202, description = "Started; see Location"),
-        (status = 200, description = "Dry run report"),
+        (status = 200, description = "Dry run report", body = DryRun),
         (status = 400, description = "An unknown parameter, a malformed body, or a mapping without dry_run", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such source", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already running", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -174,10 +200,17 @@ pub async fn start_run(
         .json(json!({ "run_id": run_id, "status": "running", "href": location })))
 }
 
+/// What `list_runs` sends.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct RunList {
+    runs: Vec<import_run::Run>,
+}
+
 /// The recent runs of a source.
 #[utoipa::path(get, path = "/api/v1/sources/{id}/runs", tag = "imports",
     params(("id" = String, Path, description = "The source's id")),
-    responses((status = 200, description = "Runs, newest first")),
+    responses((status = 200, description = "Runs, newest first", body = RunList)),
     security(("bearer" = [])))]
 pub async fn list_runs(
     state: web::Data<AppState>,
@@ -202,7 +235,7 @@ pub async fn list_runs(
 /// One run: its counts, the records it refused (with reasons) and the conflicts it recorded.
 #[utoipa::path(get, path = "/api/v1/import-runs/{id}", tag = "imports",
     params(("id" = i64, Path, description = "The run's id")),
-    responses((status = 200, description = "The run's report"), (status = 404, description = "No such run", body = crate::error::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The run's report", body = import_run::RunReport), (status = 404, description = "No such run", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_run(
     state: web::Data<AppState>,
@@ -219,9 +252,16 @@ pub async fn get_run(
     Ok(HttpResponse::Ok().json(report))
 }
 
+/// What `list_conflicts` sends.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ConflictList {
+    conflicts: Vec<import_run::Conflict>,
+}
+
 /// Conflicts still open: a feed changed what a person had corrected.
 #[utoipa::path(get, path = "/api/v1/import-conflicts", tag = "imports",
-    responses((status = 200, description = "Open conflicts, oldest first")),
+    responses((status = 200, description = "Open conflicts, oldest first", body = ConflictList)),
     security(("bearer" = [])))]
 pub async fn list_conflicts(
     state: web::Data<AppState>,
@@ -376,6 +416,13 @@ impl FromQuery for DuplicateQuery {
     }
 }
 
+/// What `list_duplicates` sends.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct DuplicateList {
+    duplicates: Vec<duplicate::DuplicateCandidate>,
+}
+
 /// Pairs that may be the same place, best score first, with their reasons.
 #[utoipa::path(get, path = "/api/v1/duplicates", tag = "imports",
     params(
@@ -383,7 +430,7 @@ impl FromQuery for DuplicateQuery {
         ("limit" = Option<i64>, Query, description = "Default 100; larger than 1000 is reduced to 1000", minimum = 1),
         ("offset" = Option<i64>, Query, description = "Skip this many", minimum = 0),
     ),
-    responses((status = 200, description = "Duplicate candidates")),
+    responses((status = 200, description = "Duplicate candidates", body = DuplicateList)),
     security(("bearer" = [])))]
 pub async fn list_duplicates(
     state: web::Data<AppState>,

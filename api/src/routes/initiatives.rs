@@ -772,6 +772,15 @@ pub struct ToCheckParams {
     pub offset: Option<i64>,
 }
 
+/// What `to_check` sends.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ToCheckList {
+    /// The cut-off: initiatives last confirmed (or created, never confirmed) before it.
+    before: chrono::DateTime<chrono::Utc>,
+    initiatives: Vec<archipel_store::to_check::ToCheck>,
+}
+
 /// Initiatives to check (editor): published ones nobody has confirmed as still active for
 /// `months` months (never confirmed ones count from their creation), the longest first.
 /// Confirming one is `PATCH /api/v1/initiatives/{key}` with `{"last_confirmed_at": "<now>"}`.
@@ -779,7 +788,7 @@ pub struct ToCheckParams {
     get, path = "/api/v1/to-check", tag = "initiatives",
     params(ToCheckParams),
     responses(
-        (status = 200, description = "`initiatives`: id, slug, name, city, categories, source_id, last_confirmed_at, created_at, updated_at; `before`: the cut-off"),
+        (status = 200, description = "Initiatives to check, the longest unconfirmed first", body = ToCheckList),
         (status = 403, description = "Not an editor", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

@@ -112,7 +112,7 @@ fn checked(input: &LinkInput) -> Result<Checked, ApiError> {
     params(("key" = String, Path, description = "The initiative's id or slug")),
     request_body(content = crate::openapi::LinkInputDoc),
     responses(
-        (status = 201, description = "Linked; the link as this initiative sees it", body = crate::openapi::InitiativeLinkDoc),
+        (status = 201, description = "Linked; the link as this initiative sees it", body = archipel_store::link::LinkView),
         (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -38,7 +38,7 @@ pub struct Person {
     pub id: i64,
     pub email: String,
     pub name: String,
-    /// `moderator`, `editor` or `admin`.
+    #[schema(value_type = archipel_store::token::Role)]
     pub role: String,
     /// INSEE commune or EPCI codes the person works on; empty: everywhere.
     pub territories: Vec<String>,

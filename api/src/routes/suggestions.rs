@@ -94,13 +94,25 @@ fn take_email(body: &mut Value, key: &str) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// What `suggest` answers.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SuggestionReceipt {
+    /// The new initiative's id.
+    id: uuid::Uuid,
+    #[schema(pattern = "^pending$")]
+    moderation: String,
+    /// Thanks, in the request's language.
+    message: String,
+}
+
 /// Suggest a new initiative. It is stored as `pending`: not on the public map until an editor
 /// publishes it.
 #[utoipa::path(
     post, path = "/api/v1/suggestions", tag = "contributions",
     request_body(content = crate::openapi::SuggestionInputDoc, description = "The initiative (without the members editors set), plus optional `submitter_email` and the form's `honeypot` (must stay empty)"),
     responses(
-        (status = 201, description = "Recorded, waiting for an editor"),
+        (status = 201, description = "Recorded, waiting for an editor", body = SuggestionReceipt),
         (status = 400, description = "Malformed body or filled honeypot", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many submissions from this address", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -155,12 +167,19 @@ pub async fn suggest(
         .json(json!({ "id": written.id, "moderation": "pending", "message": thanks.get(lang.code()) })))
 }
 
+/// What `list_suggestions` sends.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SuggestionList {
+    suggestions: Vec<suggestion::PendingSuggestion>,
+}
+
 /// Suggestions waiting for an editor, oldest first, with the submitter's e-mail when they gave
 /// one (editors only: it is never shown to the public).
 #[utoipa::path(
     get, path = "/api/v1/suggestions", tag = "contributions",
     responses(
-        (status = 200, description = "Pending suggestions, oldest first: `initiative_id`, `slug`, `name`, `submitter_email`, `created_at`"),
+        (status = 200, description = "Pending suggestions, oldest first", body = SuggestionList),
         (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -175,13 +194,25 @@ pub async fn list_suggestions(
         .json(json!({ "suggestions": pending })))
 }
 
+/// What `report_correction` answers.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ReportReceipt {
+    /// The report's id.
+    id: i64,
+    #[schema(pattern = "^pending$")]
+    status: String,
+    /// Thanks, in the request's language.
+    message: String,
+}
+
 /// Report a correction to a published initiative (what is wrong, in a few words).
 #[utoipa::path(
     post, path = "/api/v1/initiatives/{key}/reports", tag = "contributions",
     params(("key" = String, Path, description = "The initiative's id or slug")),
     request_body(content = crate::openapi::ReportInputDoc),
     responses(
-        (status = 201, description = "Recorded, waiting for an editor"),
+        (status = 201, description = "Recorded, waiting for an editor", body = ReportReceipt),
         (status = 404, description = "No such published initiative", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many submissions from this address", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -277,11 +308,18 @@ impl FromQuery for ReportQuery {
     }
 }
 
+/// What `list_reports` sends.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ReportList {
+    reports: Vec<report::Report>,
+}
+
 /// Reports waiting for an editor (or in another `status`).
 #[utoipa::path(
     get, path = "/api/v1/reports", tag = "contributions",
     params(("status" = Option<String>, Query, description = "pending (default), resolved or rejected", pattern = "^(pending|resolved|rejected)$")),
-    responses((status = 200, description = "Reports, oldest first")),
+    responses((status = 200, description = "Reports, oldest first", body = ReportList)),
     security(("bearer" = []))
 )]
 pub async fn list_reports(

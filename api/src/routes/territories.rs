@@ -94,7 +94,7 @@ pub async fn list(
         ("lang" = Option<String>, Query, description = "`fr` or `en`: language of error messages"),
     ),
     responses(
-        (status = 200, description = "The territory's figures", body = crate::openapi::TerritoryDoc),
+        (status = 200, description = "The territory's figures", body = TerritoryDoc),
         (status = 400, description = "Not a territory code", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No territory has this code", body = crate::error::Problem, content_type = "application/problem+json"),
     )
@@ -135,6 +135,17 @@ pub async fn get_one(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
         .json(body))
+}
+
+/// A territory's dashboard as `get_one` sends it: its figures, its evaluation and the most
+/// linked initiatives here.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TerritoryDoc {
+    #[serde(flatten)]
+    pub figures: territory::Figures,
+    pub evaluation: evaluation::Summary,
+    /// The most linked initiatives here, most linked first.
+    pub networks: Vec<archipel_store::link::Hub>,
 }
 
 pub fn no_territory() -> ApiError {

@@ -20,8 +20,7 @@ pub struct NewToken {
         pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
     )]
     pub name: String,
-    /// `moderator`, `editor` or `admin`.
-    #[schema(pattern = "^(moderator|editor|admin)$")]
+    #[schema(value_type = Role)]
     pub role: String,
 }
 

@@ -21,12 +21,14 @@ pub struct Account {
     pub id: i64,
     pub email: String,
     pub name: String,
-    /// `moderator`, `editor` or `admin`.
+    #[schema(value_type = Role)]
     pub role: String,
     /// INSEE commune or EPCI codes the person works on; empty: everywhere.
     pub territories: Vec<String>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// Null until the person first logs in.
+    #[schema(required = true)]
     pub last_login_at: Option<DateTime<Utc>>,
 }
 
@@ -57,8 +59,7 @@ pub struct Invitation {
     /// Shown as the author of their changes (1 to 100 characters).
     #[schema(max_length = 100, pattern = r"\S")]
     pub name: String,
-    /// `moderator`, `editor` or `admin`.
-    #[schema(pattern = "^(moderator|editor|admin)$")]
+    #[schema(value_type = Role)]
     pub role: String,
     /// INSEE commune or EPCI codes; absent or empty: everywhere.
     #[serde(default)]
@@ -76,7 +77,7 @@ pub struct AccountTerritory(String);
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountChange {
-    #[schema(pattern = "^(moderator|editor|admin)$")]
+    #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
     #[schema(value_type = Option<Vec<AccountTerritory>>)]
     pub territories: Option<Vec<String>>,
@@ -142,6 +143,13 @@ async fn mailed(state: &AppState, mut link: AccountLink, purpose: LinkPurpose) -
     link
 }
 
+/// What `list` sends.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AccountList {
+    users: Vec<Account>,
+}
+
 fn no_account() -> ApiError {
     ApiError::NotFound(text!("there is no such account"; "ce compte n'existe pas"))
 }
@@ -150,7 +158,7 @@ fn no_account() -> ApiError {
 #[utoipa::path(
     get, path = "/api/v1/users", tag = "users",
     responses(
-        (status = 200, description = "`users`: every account, disabled ones included"),
+        (status = 200, description = "Every account, disabled ones included", body = AccountList),
         (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

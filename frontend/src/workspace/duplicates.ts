@@ -1,27 +1,13 @@
 // Duplicates: pairs that may be the same place, with their score explained (distance, name
 // similarity, shared contacts), side by side on a map; Merge (keeping one) or Not a duplicate.
 
-import type { Initiative } from '../api';
+import type { Initiative, Schema } from '../api';
 import { h } from '../dom';
 import { miniMap } from './mini-map';
 import { wt, wtValue, type WsKey } from './strings';
 import { busy, button, heading, loadFailed, type Context } from './ui';
 
-// TODO(#9): `GET /api/v1/duplicates` has no response schema in the document (it sends
-// `{duplicates: [store::duplicate::DuplicateCandidate]}`); these are the members this page reads.
-interface Candidate {
-  id: number;
-  score: number;
-  distance_m: number | null;
-  name_similarity: number | null;
-  shared_contacts: string[];
-  a_id: string;
-  a_name: string;
-  a_source: string | null;
-  b_id: string;
-  b_name: string;
-  b_source: string | null;
-}
+type Candidate = Schema<'DuplicateCandidate'>;
 
 function reasons(ctx: Context, c: Candidate): string {
   const { lang } = ctx;
@@ -38,7 +24,7 @@ export async function showDuplicates(ctx: Context, main: HTMLElement): Promise<v
   const { lang, api } = ctx;
   let candidates: Candidate[];
   try {
-    candidates = (await api.get<{ duplicates: Candidate[] }>('/api/v1/duplicates')).duplicates;
+    candidates = (await api.get<Schema<'DuplicateList'>>('/api/v1/duplicates')).duplicates;
   } catch (e) {
     main.replaceChildren(loadFailed(ctx, e, () => void showDuplicates(ctx, main)));
     return;

@@ -13,12 +13,7 @@ import { button, dateText, field, heading, loadFailed, showProblem, type Context
 export type Criterion = Schema<'GridCriterionDoc'>;
 export type Dimension = Schema<'GridDimensionDoc'>;
 
-// TODO(#9): AssessmentDoc's `scores` and `versions` are free-form objects in the document; the server
-// sends criterion slug → score (an integer, or null: not applicable) and slug → criterion version.
-export type Assessment = Omit<Schema<'AssessmentDoc'>, 'scores' | 'versions'> & {
-  scores: Record<string, number | null>;
-  versions: Record<string, number>;
-};
+export type Assessment = Schema<'AssessmentDoc'>;
 
 /** A score as words: the number (signed when positive on a scale that goes below 0), or "not applicable". */
 export function scoreText(lang: Lang, score: number | null | undefined, scale?: { min: number }): string {

@@ -1,52 +1,17 @@
 // Imports: the sources with their last run, Run now (or a dry run), run reports, and the
 // conflicts between a feed and a person's corrections (Keep ours / Take the feed's).
 
-import { messageOf } from '../api';
+import { messageOf, type Schema } from '../api';
 import { h } from '../dom';
 import { may } from './session';
 import { wt } from './strings';
 import { busy, button, dateText, heading, loadFailed, type Context } from './ui';
 
-// TODO(#9): none of the import endpoints has a response schema in the document: `GET /api/v1/sources`
-// (`{sources}`), `POST /api/v1/sources/{id}/runs?dry_run=true` (the outcome), `GET …/runs` (`{runs}`)
-// and `GET /api/v1/import-conflicts` (`{conflicts}`); these are the members this page reads.
-interface Source {
-  id: string;
-  name: string;
-  format: string;
-  last_run_id: number | null;
-  last_run_status: string | null;
-  last_run_at: string | null;
-  mapping?: unknown;
-}
 
+type Source = Schema<'Source'>;
 /** What `POST /api/v1/sources/{id}/runs?dry_run=true` answers: what a run would do, nothing written. */
-interface DryRun {
-  status: string;
-  error: string | null;
-  counts: Record<string, number>;
-  rejects: { external_id: string | null; position: number | null; reason: string }[];
-}
-
-interface Run {
-  id: number;
-  started_at: string;
-  status: string;
-  created: number;
-  updated: number;
-  withdrawn: number;
-  rejected: number;
-  error: string | null;
-}
-
-interface Conflict {
-  id: number;
-  initiative_id: string;
-  fields: string[];
-  incoming: Record<string, unknown>;
-  current: { properties?: Record<string, unknown>; geometry?: unknown };
-  created_at: string;
-}
+type DryRun = Schema<'DryRun'>;
+type Conflict = Schema<'ImportConflict'>;
 
 function shown(value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';
@@ -66,8 +31,8 @@ export async function showImports(ctx: Context, main: HTMLElement): Promise<void
   let conflicts: Conflict[];
   try {
     [sources, conflicts] = await Promise.all([
-      api.get<{ sources: Source[] }>('/api/v1/sources').then((r) => r.sources),
-      api.get<{ conflicts: Conflict[] }>('/api/v1/import-conflicts').then((r) => r.conflicts),
+      api.get<Schema<'SourceList'>>('/api/v1/sources').then((r) => r.sources),
+      api.get<Schema<'ConflictList'>>('/api/v1/import-conflicts').then((r) => r.conflicts),
     ]);
   } catch (e) {
     main.replaceChildren(loadFailed(ctx, e, () => void showImports(ctx, main)));
@@ -87,7 +52,7 @@ export async function showImports(ctx: Context, main: HTMLElement): Promise<void
     const showRuns = button(wt(lang, 'runs'), 'btn btn-small', { 'aria-expanded': 'false', 'aria-label': `${wt(lang, 'runs')} : ${s.name}` });
     showRuns.addEventListener('click', () =>
       void busy(ctx, showRuns, async () => {
-        const list = (await api.get<{ runs: Run[] }>(`/api/v1/sources/${encodeURIComponent(s.id)}/runs`)).runs;
+        const list = (await api.get<Schema<'RunList'>>(`/api/v1/sources/${encodeURIComponent(s.id)}/runs`)).runs;
         showRuns.setAttribute('aria-expanded', 'true');
         runs.replaceChildren(
           h(
@@ -101,7 +66,7 @@ export async function showImports(ctx: Context, main: HTMLElement): Promise<void
     // A dry run: what the next import would do, nothing written — with the source's mapping, or
     // with an edited one to preview a change before declaring it.
     const showDryRun = (report: DryRun, previewed: boolean): void => {
-      const n = (k: string): number => report.counts[k] ?? 0;
+      const n = (k: keyof DryRun['counts']): number => report.counts[k];
       runs.replaceChildren(
         h(
           'section',
@@ -174,7 +139,8 @@ export async function showImports(ctx: Context, main: HTMLElement): Promise<void
     );
   });
   const conflictItems = conflicts.map((c) => {
-    const name = shown(c.current.properties?.name);
+    const name = shown(c.current.properties.name);
+    const current: Record<string, unknown> = c.current.properties;
     const ours = button(wt(lang, 'keepOurs'), 'btn btn-small', { 'aria-label': `${wt(lang, 'keepOurs')} : ${name}` });
     const theirs = button(wt(lang, 'takeTheirs'), 'btn btn-small btn-primary', { 'aria-label': `${wt(lang, 'takeTheirs')} : ${name}` });
     const resolve = (keep: 'ours' | 'feed', btn: HTMLButtonElement): void =>
@@ -193,7 +159,7 @@ export async function showImports(ctx: Context, main: HTMLElement): Promise<void
         'table',
         { class: 'ws-diff' },
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, wt(lang, 'field')), h('th', { scope: 'col' }, wt(lang, 'ours')), h('th', { scope: 'col' }, wt(lang, 'theirs')))),
-        h('tbody', {}, ...c.fields.map((f) => h('tr', {}, h('th', { scope: 'row' }, f), h('td', {}, shown(f === 'geometry' ? c.current.geometry : c.current.properties?.[f])), h('td', {}, shown(c.incoming[f]))))),
+        h('tbody', {}, ...c.fields.map((f) => h('tr', {}, h('th', { scope: 'row' }, f), h('td', {}, shown(f === 'geometry' ? c.current.geometry : current[f])), h('td', {}, shown(c.incoming[f]))))),
       ),
       h('div', { class: 'button-row' }, ours, theirs),
     );

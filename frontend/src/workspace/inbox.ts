@@ -1,32 +1,15 @@
 // Inbox: what visitors sent, oldest first — suggestions of new initiatives (publish or reject
 // with a reason) and correction reports (correct the entry, or close).
 
-import type { Initiative } from '../api';
+import type { Initiative, Schema } from '../api';
 import { h } from '../dom';
 import { miniMap } from './mini-map';
 import { may } from './session';
 import { wt } from './strings';
 import { busy, button, dateText, field, heading, loadFailed, type Context } from './ui';
 
-// TODO(#9): `GET /api/v1/suggestions` and `GET /api/v1/reports` have no response schema in the
-// document (they send `{suggestions: [store::suggestion::PendingSuggestion]}` and
-// `{reports: [store::report::Report]}`); these are the members the inbox reads.
-interface Suggestion {
-  initiative_id: string;
-  slug: string;
-  name: string;
-  submitter_email: string | null;
-  created_at: string;
-}
-
-interface Report {
-  id: number;
-  initiative_id: string;
-  initiative_name: string;
-  message: string;
-  contact_email: string | null;
-  created_at: string;
-}
+type Suggestion = Schema<'PendingSuggestion'>;
+type Report = Schema<'Report'>;
 
 export async function showInbox(ctx: Context, main: HTMLElement): Promise<void> {
   const { lang, api } = ctx;
@@ -34,8 +17,8 @@ export async function showInbox(ctx: Context, main: HTMLElement): Promise<void> 
   let reports: Report[];
   try {
     [suggestions, reports] = await Promise.all([
-      api.get<{ suggestions: Suggestion[] }>('/api/v1/suggestions').then((r) => r.suggestions),
-      api.get<{ reports: Report[] }>('/api/v1/reports').then((r) => r.reports),
+      api.get<Schema<'SuggestionList'>>('/api/v1/suggestions').then((r) => r.suggestions),
+      api.get<Schema<'ReportList'>>('/api/v1/reports').then((r) => r.reports),
     ]);
   } catch (e) {
     main.replaceChildren(loadFailed(ctx, e, () => void showInbox(ctx, main)));

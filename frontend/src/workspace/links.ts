@@ -3,7 +3,7 @@
 // own page), the note and dates; Remove. Add one: its kind, the other initiative found by name
 // (the map's suggestions), a note and dates; the API's refusals (already linked, itself) inline.
 
-import { suggestInitiatives, type Initiative, type Schema, type Sent } from '../api';
+import { suggestInitiatives, type Initiative, type Schema } from '../api';
 import { h } from '../dom';
 import type { Lang } from '../i18n';
 import { initiativeTabs } from './evaluation';
@@ -11,8 +11,7 @@ import { may } from './session';
 import { wt, wtValue } from './strings';
 import { busy, button, dayText, field, heading, loadFailed, showProblem, type Context } from './ui';
 
-// TODO(#9): InitiativeLinkDoc's `note`, `since` and `until` are always sent (null when unset).
-export type LinkView = Sent<Schema<'InitiativeLinkDoc'>, 'note' | 'since' | 'until'>;
+export type LinkView = Schema<'InitiativeLinkDoc'>;
 
 /** The kinds an editor names, from this initiative's side. */
 export const KINDS = ['partner', 'member_of', 'spin_off_of', 'shares_premises_with', 'supplies'] as const;

@@ -4,13 +4,11 @@
 import { ApiError, request, requestWithHeaders, type Schema } from '../api';
 import type { Lang } from '../i18n';
 
-export type Role = 'moderator' | 'editor' | 'admin';
+export type Role = Schema<'Role'>;
 const RANK: Record<Role, number> = { moderator: 0, editor: 1, admin: 2 };
 
-// TODO(#9): `role` is a plain string in the document (Person, Account, Invitation, AccountChange,
-// NewToken); the server sends and accepts only these three. Then `Person` is `Schema<'Person'>`.
-export type Person = Omit<Schema<'Person'>, 'role'> & { role: Role };
-export type Session = Omit<Schema<'SessionBody'>, 'user'> & { user: Person };
+export type Person = Schema<'Person'>;
+export type Session = Schema<'SessionBody'>;
 
 /** Whether `session` has at least `role`. */
 export function may(session: Session, role: Role): boolean {

@@ -1,26 +1,18 @@
 // To check: published initiatives nobody has confirmed for a year, oldest first; "Still active"
 // confirms one in a click (its `last_confirmed_at` becomes now).
 
+import type { Schema } from '../api';
 import { h } from '../dom';
 import { wt } from './strings';
 import { busy, button, dayText, heading, loadFailed, type Context } from './ui';
 
-// TODO(#9): `GET /api/v1/to-check` has no response schema in the document (it sends
-// `{before, initiatives: [store::to_check::ToCheck]}`); these are the members this page reads.
-interface ToCheck {
-  id: string;
-  slug: string;
-  name: string;
-  city: string | null;
-  last_confirmed_at: string | null;
-  created_at: string;
-}
+type ToCheck = Schema<'ToCheck'>;
 
 export async function showToCheck(ctx: Context, main: HTMLElement): Promise<void> {
   const { lang, api } = ctx;
   let items: ToCheck[];
   try {
-    items = (await api.get<{ initiatives: ToCheck[] }>('/api/v1/to-check')).initiatives;
+    items = (await api.get<Schema<'ToCheckList'>>('/api/v1/to-check')).initiatives;
   } catch (e) {
     main.replaceChildren(loadFailed(ctx, e, () => void showToCheck(ctx, main)));
     return;

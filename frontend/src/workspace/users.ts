@@ -24,8 +24,7 @@ export async function showUsers(ctx: Context, main: HTMLElement): Promise<void> 
   }
   let users: Account[];
   try {
-    // TODO(#9): `GET /api/v1/users` has no response schema in the document (it sends `{users: Account[]}`).
-    users = (await api.get<{ users: Account[] }>('/api/v1/users')).users;
+    users = (await api.get<Schema<'AccountList'>>('/api/v1/users')).users;
   } catch (e) {
     main.replaceChildren(loadFailed(ctx, e, () => void showUsers(ctx, main)));
     return;
