@@ -133,11 +133,14 @@ pub struct Conflict {
     pub created_at: DateTime<Utc>,
 }
 
-/// A run with the records it refused and the conflicts it recorded.
+/// A run with the records it refused and the conflicts it recorded. Written as the run's members
+/// and these, where `conflicts` is the list (the run's count of them is the list's length; both
+/// under one key once made the object hold the key twice).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = ImportRunReport)]
 pub struct RunReport {
-    #[serde(flatten)]
+    #[serde(flatten, serialize_with = "run_without_conflict_count")]
+    #[schema(schema_with = run_without_conflict_count_schema)]
     pub run: Run,
     pub rejects: Vec<Reject>,
     /// Rejects beyond those listed.
@@ -151,6 +154,26 @@ pub struct RunReport {
     /// Where the run read the taxonomy that named option ids (GoGoCarto), if it did.
     #[schema(required = true)]
     pub taxonomy_url: Option<String>,
+}
+
+fn run_without_conflict_count<S: serde::Serializer>(run: &Run, s: S) -> Result<S::Ok, S::Error> {
+    let mut value = serde_json::to_value(run).map_err(serde::ser::Error::custom)?;
+    if let Some(members) = value.as_object_mut() {
+        members.remove("conflicts");
+    }
+    value.serialize(s)
+}
+
+fn run_without_conflict_count_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let mut value = serde_json::to_value(<Run as utoipa::PartialSchema>::schema())
+        .expect("a schema serialises");
+    if let Some(members) = value["properties"].as_object_mut() {
+        members.remove("conflicts");
+    }
+    if let Some(required) = value["required"].as_array_mut() {
+        required.retain(|r| r != "conflicts");
+    }
+    crate::openapi::from_json(value)
 }
 
 /// A refused record, before it is stored.
