@@ -227,8 +227,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/collections/{id}/items/{feature_id}")
                     .route(web::get().to(ogc::item))
-                    .route(web::put().to(ogc::replace_item))
-                    .route(web::patch().to(ogc::update_item))
+                    .route(web::put().to(ogc::write_item))
+                    .route(web::patch().to(ogc::write_item))
                     .route(web::delete().to(ogc::delete_item)),
             )
             .default_service(web::to(no_route)),

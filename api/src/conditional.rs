@@ -3,8 +3,8 @@
 //! one). ETags are compared weakly; `*` matches any current representation.
 
 use crate::error::ApiError;
-use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
 use archipel_store::text;
 
 /// Whether `If-None-Match` names `etag` (or is `*`): the client's copy is current.
@@ -17,6 +17,35 @@ pub fn none_match(req: &HttpRequest, etag: &str) -> bool {
                 || v.split(',')
                     .any(|t| t.trim().trim_start_matches("W/") == etag)
         })
+}
+
+/// A read's answer: `304 Not Modified` when `If-None-Match` names `etag`, otherwise 200 with
+/// `body` (204 when it is empty). Both carry the ETag and `headers` (caching, Vary, …), so a
+/// revalidated copy is kept as long as a fresh one.
+pub fn respond(
+    req: &HttpRequest,
+    etag: String,
+    headers: &[(header::HeaderName, &str)],
+    content_type: &str,
+    body: impl actix_web::body::MessageBody + AsRef<[u8]> + 'static,
+) -> HttpResponse {
+    let not_modified = none_match(req, &etag);
+    let empty = body.as_ref().is_empty();
+    let mut response = if not_modified {
+        HttpResponse::NotModified()
+    } else if empty {
+        HttpResponse::NoContent()
+    } else {
+        HttpResponse::Ok()
+    };
+    response.insert_header((header::ETAG, etag));
+    for (name, value) in headers {
+        response.insert_header((name.clone(), *value));
+    }
+    if not_modified || empty {
+        return response.finish();
+    }
+    response.content_type(content_type).body(body)
 }
 
 /// Versions named by an `If-Match` header: `None` for `*` or no header.

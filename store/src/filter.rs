@@ -39,6 +39,25 @@ pub struct Queryable {
     pub values: &'static [&'static str],
 }
 
+impl Queryable {
+    /// The JSON Schema of this queryable, as OGC API – Features Part 3 lists it.
+    pub fn json_schema(&self) -> serde_json::Value {
+        use serde_json::json;
+        let mut schema = match self.kind {
+            Kind::Text => json!({"type": "string"}),
+            Kind::TextList => json!({"type": "array", "items": {"type": "string"}}),
+            Kind::Time => json!({"type": "string", "format": "date-time"}),
+            Kind::Geometry => json!({"format": "geometry-any", "x-ogc-role": "primary-geometry"}),
+        };
+        schema["title"] = json!(self.name);
+        schema["description"] = json!(self.description);
+        if !self.values.is_empty() {
+            schema["enum"] = json!(self.values);
+        }
+        schema
+    }
+}
+
 const fn q(
     name: &'static str,
     kind: Kind,

@@ -104,7 +104,8 @@ struct Layout {
     format: Format,
     content_type: &'static str,
     filename: &'static str,
-    head: String,
+    /// Before the first row.
+    head: fn() -> String,
     /// Between two rows, before the second.
     separator: &'static str,
     /// Before and after every row.
@@ -113,85 +114,154 @@ struct Layout {
     tail: &'static str,
 }
 
-/// Streams the rows of `layout` matching `query` on a connection of the export pool.
+const GEOJSON: Layout = Layout {
+    format: Format::Feature,
+    content_type: "application/geo+json",
+    filename: "initiatives.geojson",
+    head: || "{\"type\":\"FeatureCollection\",\"features\":[".into(),
+    separator: ",",
+    prefix: "",
+    suffix: "",
+    tail: "]}",
+};
+
+const GEOJSONSEQ: Layout = Layout {
+    format: Format::Feature,
+    content_type: "application/geo+json-seq",
+    filename: "initiatives.geojsonseq",
+    head: String::new,
+    separator: "",
+    prefix: "\u{1e}",
+    suffix: "\n",
+    tail: "",
+};
+
+const CSV: Layout = Layout {
+    format: Format::CsvLine,
+    content_type: "text/csv; charset=utf-8",
+    filename: "initiatives.csv",
+    head: || export::csv_header() + "\r\n",
+    separator: "",
+    prefix: "",
+    suffix: "\r\n",
+    tail: "",
+};
+
+/// Streams the initiatives matching `filters` in `layout`, on a connection of the export pool.
 async fn stream(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: ListQuery,
-    layout: Layout,
+    filters: ExportFilters,
+    layout: &'static Layout,
 ) -> Result<HttpResponse, ApiError> {
+    let query = filters.resolve(&state).await?;
     let address = client::address(&req, state.settings.trust_forwarded);
     let permit = state
         .exports
         .admit(address)
         .map_err(|why| refused(why, &state.exports))?;
     let pool = state.export_pool.clone();
-    let stall = state.settings.export_stall_timeout;
-    let mut conn = actix_web::web::block(move || pool.get())
+    let conn = actix_web::web::block(move || pool.get())
         .await?
         .map_err(|e| ApiError::from(StoreError::from(e)))?;
     // Small and bounded: the database reads no faster than the client takes.
-    let (tx, mut rx) = mpsc::channel::<Bytes>(8);
+    let (tx, rx) = mpsc::channel::<Bytes>(8);
     let cut_off = Arc::new(AtomicBool::new(false));
+    let writer = Writer {
+        tx,
+        stall: state.settings.export_stall_timeout,
+        runtime: tokio::runtime::Handle::current(),
+        stalled: false,
+    };
     let cut = Arc::clone(&cut_off);
-    let runtime = tokio::runtime::Handle::current();
-    let Layout {
-        format,
-        content_type,
-        filename,
-        head,
-        separator,
-        prefix,
-        suffix,
-        tail,
-    } = layout;
     actix_web::rt::task::spawn_blocking(move || {
         let _permit = permit;
-        let mut buffer = String::with_capacity(CHUNK + 4096);
-        buffer.push_str(&head);
-        let mut first = true;
-        let mut stalled = false;
-        // False when the client left or read nothing for `stall`.
-        let mut send = |buffer: &mut String| {
-            let chunk = Bytes::from(std::mem::take(buffer));
-            match runtime.block_on(tokio::time::timeout(stall, tx.send(chunk))) {
-                Ok(Ok(())) => true,
-                Ok(Err(_)) => false,
-                Err(_) => {
-                    stalled = true;
-                    false
-                }
+        if !writer.write(conn, layout, &query) {
+            cut.store(true, Ordering::Release);
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(layout.content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"{}\"", layout.filename),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .streaming(body(rx, cut_off)))
+}
+
+/// Sends an export's chunks to the response from a blocking thread.
+struct Writer {
+    tx: mpsc::Sender<Bytes>,
+    stall: std::time::Duration,
+    runtime: tokio::runtime::Handle,
+    /// The client read nothing for `stall`.
+    stalled: bool,
+}
+
+impl Writer {
+    /// Sends `buffer`; false when the client left or read nothing for `stall`.
+    fn send(&mut self, buffer: &mut String) -> bool {
+        let chunk = Bytes::from(std::mem::take(buffer));
+        match self
+            .runtime
+            .block_on(tokio::time::timeout(self.stall, self.tx.send(chunk)))
+        {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => false,
+            Err(_) => {
+                self.stalled = true;
+                false
             }
-        };
+        }
+    }
+
+    /// Writes every row of `query` in `layout`; false when the export ended early.
+    fn write(
+        mut self,
+        mut conn: archipel_store::db::Conn,
+        layout: &Layout,
+        query: &ListQuery,
+    ) -> bool {
+        let mut buffer = String::with_capacity(CHUNK + 4096);
+        buffer.push_str(&(layout.head)());
+        let mut first = true;
         let mut ended = true;
-        let result = export::rows(&mut conn, format, &query, |row| {
+        let result = export::rows(&mut conn, layout.format, query, |row| {
             if !first {
-                buffer.push_str(separator);
+                buffer.push_str(layout.separator);
             }
             first = false;
-            buffer.push_str(prefix);
+            buffer.push_str(layout.prefix);
             buffer.push_str(row);
-            buffer.push_str(suffix);
-            ended = buffer.len() < CHUNK || send(&mut buffer);
+            buffer.push_str(layout.suffix);
+            ended = buffer.len() < CHUNK || self.send(&mut buffer);
             ended
         });
         drop(conn);
         match result {
             Ok(_) if ended => {
-                buffer.push_str(tail);
-                send(&mut buffer);
-                return;
+                buffer.push_str(layout.tail);
+                self.send(&mut buffer);
+                return true;
             }
-            Ok(_) if stalled => tracing::info!(
-                seconds = stall.as_secs(),
+            Ok(_) if self.stalled => tracing::info!(
+                seconds = self.stall.as_secs(),
                 "export dropped: its client read nothing for too long"
             ),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "export stopped"),
         }
-        cut.store(true, Ordering::Release);
-    });
-    let body = futures_util::stream::poll_fn(move |cx| {
+        false
+    }
+}
+
+/// The response body: the chunks as they come; cut off when the export ended early.
+fn body(
+    mut rx: mpsc::Receiver<Bytes>,
+    cut_off: Arc<AtomicBool>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| {
         rx.poll_recv(cx).map(|chunk| match chunk {
             Some(chunk) => Some(Ok(chunk)),
             // Ended early: an error makes the server cut the connection instead of closing the
@@ -201,15 +271,7 @@ async fn stream(
             ))),
             None => None,
         })
-    });
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("inline; filename=\"{filename}\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .streaming(body))
+    })
 }
 
 /// All published initiatives as a GeoJSON FeatureCollection, streamed.
@@ -228,18 +290,7 @@ pub async fn geojson(
     state: web::Data<AppState>,
     Params(filters): Params<ExportFilters>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = filters.resolve(&state).await?;
-    let layout = Layout {
-        format: Format::Feature,
-        content_type: "application/geo+json",
-        filename: "initiatives.geojson",
-        head: "{\"type\":\"FeatureCollection\",\"features\":[".into(),
-        separator: ",",
-        prefix: "",
-        suffix: "",
-        tail: "]}",
-    };
-    stream(req, state, query, layout).await
+    stream(req, state, filters, &GEOJSON).await
 }
 
 /// All published initiatives as GeoJSON text sequences (RFC 8142), streamed.
@@ -258,18 +309,7 @@ pub async fn geojsonseq(
     state: web::Data<AppState>,
     Params(filters): Params<ExportFilters>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = filters.resolve(&state).await?;
-    let layout = Layout {
-        format: Format::Feature,
-        content_type: "application/geo+json-seq",
-        filename: "initiatives.geojsonseq",
-        head: String::new(),
-        separator: "",
-        prefix: "\u{1e}",
-        suffix: "\n",
-        tail: "",
-    };
-    stream(req, state, query, layout).await
+    stream(req, state, filters, &GEOJSONSEQ).await
 }
 
 /// All published initiatives as CSV, streamed.
@@ -288,18 +328,7 @@ pub async fn csv(
     state: web::Data<AppState>,
     Params(filters): Params<ExportFilters>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = filters.resolve(&state).await?;
-    let layout = Layout {
-        format: Format::CsvLine,
-        content_type: "text/csv; charset=utf-8",
-        filename: "initiatives.csv",
-        head: export::csv_header() + "\r\n",
-        separator: "",
-        prefix: "",
-        suffix: "\r\n",
-        tail: "",
-    };
-    stream(req, state, query, layout).await
+    stream(req, state, filters, &CSV).await
 }
 
 /// The Frictionless Table Schema of the CSV export.

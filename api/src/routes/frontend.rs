@@ -87,14 +87,13 @@ fn page(
 /// Serves the front end for every GET that no API route took.
 pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let path = req.path();
-    let readable = matches!(
-        *req.method(),
-        actix_web::http::Method::GET | actix_web::http::Method::HEAD
-    );
     if path.starts_with("/api/") || path == "/api" || path.starts_with("/ogc/") {
         return Err(not_found());
     }
-    if !readable {
+    if !matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    ) {
         return Ok(HttpResponse::MethodNotAllowed()
             .insert_header((header::ALLOW, "GET, HEAD"))
             .finish());
@@ -119,26 +118,30 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
         if file.extension().is_some_and(|e| e == "html") {
             return page(&req, &state, file, false);
         }
-        let immutable = path.starts_with("/assets/");
-        let mut response = NamedFile::open(file)
-            .map_err(|_| not_found())?
-            .use_etag(true)
-            .into_response(&req);
-        let cache = if immutable {
-            "public, max-age=31536000, immutable"
-        } else {
-            "public, max-age=3600"
-        };
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-        return Ok(response);
+        return static_file(&req, file);
     }
     // A missing hashed asset is a real 404; any other path is a route of the app.
     if path.starts_with("/assets/") {
         return Err(not_found());
     }
     page(&req, &state, root.join("index.html"), false)
+}
+
+/// A file of the build: hashed assets cached for a year, anything else for an hour.
+fn static_file(req: &HttpRequest, file: std::path::PathBuf) -> Result<HttpResponse, ApiError> {
+    let cache = if req.path().starts_with("/assets/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=3600"
+    };
+    let mut response = NamedFile::open(file)
+        .map_err(|_| not_found())?
+        .use_etag(true)
+        .into_response(req);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    Ok(response)
 }
 
 /// What `config` sends: the map's settings.

@@ -258,10 +258,14 @@ pub async fn get_one(
     caller: MaybeCaller,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (raw, repr) = match key.strip_suffix(".geojson") {
-        Some(raw) => (raw.to_string(), Representation::Feature),
-        None if wants_geojson(&req) => (key.into_inner(), Representation::Feature),
-        None => (key.into_inner(), Representation::Json),
+    let (raw, suffix) = match key.strip_suffix(".geojson") {
+        Some(raw) => (raw.to_string(), ".geojson"),
+        None => (key.into_inner(), ""),
+    };
+    let repr = if suffix.is_empty() && !wants_geojson(&req) {
+        Representation::Json
+    } else {
+        Representation::Feature
     };
     let key = Key::parse(&raw);
     let found = state
@@ -269,39 +273,28 @@ pub async fn get_one(
         .await?
         .ok_or_else(ApiError::not_found)?;
     if let Some(into) = found.merged_into {
-        let suffix = if req.path().ends_with(".geojson") {
-            ".geojson"
-        } else {
-            ""
-        };
         let path = format!("/api/v1/initiatives/{into}{suffix}");
         return Ok(moved_permanently(&req, &state, &path));
     }
     visible(&found, &caller.0)?;
-    let tag = etag(&found, repr);
     let cache = if found.is_published() {
         "public, no-cache"
     } else {
         "private, no-cache"
     };
-    let not_modified = conditional::none_match(&req, &tag);
-    let mut response = if not_modified {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    response
-        .insert_header((header::ETAG, tag))
-        .insert_header((header::CACHE_CONTROL, cache))
-        .insert_header((header::VARY, "Accept"));
-    if not_modified {
-        return Ok(response.finish());
-    }
+    let headers = [(header::CACHE_CONTROL, cache), (header::VARY, "Accept")];
     let content_type = match repr {
         Representation::Json => "application/json",
         Representation::Feature | Representation::FeatureIn(_) => GEOJSON,
     };
-    Ok(response.content_type(content_type).body(found.body))
+    let tag = etag(&found, repr);
+    Ok(conditional::respond(
+        &req,
+        tag,
+        &headers,
+        content_type,
+        found.body,
+    ))
 }
 
 /// `301 Moved Permanently` to `path` on this server, with the request's query string: where a
@@ -319,25 +312,47 @@ pub fn moved_permanently(req: &HttpRequest, state: &AppState, path: &str) -> Htt
         .finish()
 }
 
+/// An initiative as just written, in `repr`, with its ETag and the `headers` given: 200, or 201
+/// with `location` for a creation.
+pub async fn written(
+    state: &AppState,
+    id: uuid::Uuid,
+    repr: Representation,
+    location: Option<String>,
+    headers: &[(&'static str, String)],
+) -> Result<HttpResponse, ApiError> {
+    let found = state
+        .db(move |conn| initiative::get(conn, &Key::Id(id), repr))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let mut response = match location {
+        Some(location) => {
+            let mut created = HttpResponse::Created();
+            created.insert_header((header::LOCATION, location));
+            created
+        }
+        None => HttpResponse::Ok(),
+    };
+    for header in headers {
+        response.insert_header(header.clone());
+    }
+    let content_type = match repr {
+        Representation::Json => "application/json",
+        Representation::Feature | Representation::FeatureIn(_) => GEOJSON,
+    };
+    Ok(response
+        .insert_header((header::ETAG, etag(&found, repr)))
+        .content_type(content_type)
+        .body(found.body))
+}
+
 async fn written_response(
     state: &AppState,
     id: uuid::Uuid,
     created: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let found = state
-        .db(move |conn| initiative::get(conn, &Key::Id(id), Representation::Json))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let mut response = if created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    response.insert_header((header::ETAG, etag(&found, Representation::Json)));
-    if created {
-        response.insert_header((header::LOCATION, format!("/api/v1/initiatives/{id}")));
-    }
-    Ok(response.content_type("application/json").body(found.body))
+    let location = created.then(|| format!("/api/v1/initiatives/{id}"));
+    written(state, id, Representation::Json, location, &[]).await
 }
 
 /// Create an initiative (editor token).
@@ -712,35 +727,13 @@ pub async fn restore(
     params: web::Query<RestoreParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (key, revision_id) = path.into_inner();
-    let params = params.into_inner();
-    if params.reason.as_ref().is_some_and(|r| r.contains('\0')) {
-        // What the database would refuse later, refused before anything else is looked at.
-        return Err(ApiError::bad_request(
-            "invalid_text",
-            text!("a value of this request contains a NUL character, which text may not hold";
-                  "une valeur de cette requête contient un caractère NUL, interdit dans un texte"),
-        ));
-    }
+    // What the database would refuse later, refused before anything else is looked at.
+    let reason = params.into_inner().reason(revision_id)?;
     let id = resolve_id(&state, key).await?;
     auth::within_scope(&state, &editor.0, id).await?;
-    let mut feature = state
-        .db(move |conn| revision::state_after(conn, id, revision_id))
-        .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(text!(
-                "this initiative has no revision {}", revision_id;
-                "cette initiative n'a pas de révision {}", revision_id))
-        })?;
-    if let Some(properties) = feature.get_mut("properties").and_then(Value::as_object_mut) {
-        properties.remove("moderation");
-    }
-    let changes = input::parse(&feature).map_err(ApiError::Unprocessable)?;
+    let changes = restored_values(&state, id, revision_id).await?;
     let expected = conditional::if_match_version(&req)?;
     let author = Author::person(editor.0.name);
-    let reason = match params.reason {
-        Some(r) if !r.trim().is_empty() => r.trim().chars().take(500).collect(),
-        _ => format!("restored revision {revision_id}"),
-    };
     state
         .db(move |conn| {
             initiative::update(
@@ -755,6 +748,42 @@ pub async fn restore(
         })
         .await?;
     written_response(&state, id, false).await
+}
+
+impl RestoreParams {
+    /// The reason to record: the one given (trimmed, at most 500 characters) or "restored
+    /// revision N"; a NUL character is refused (400).
+    fn reason(self, revision_id: i64) -> Result<String, ApiError> {
+        match self.reason {
+            Some(r) if r.contains('\0') => Err(ApiError::bad_request(
+                "invalid_text",
+                text!("a value of this request contains a NUL character, which text may not hold";
+                      "une valeur de cette requête contient un caractère NUL, interdit dans un texte"),
+            )),
+            Some(r) if !r.trim().is_empty() => Ok(r.trim().chars().take(500).collect()),
+            _ => Ok(format!("restored revision {revision_id}")),
+        }
+    }
+}
+
+/// The values revision `revision_id` left, as changes to write (its moderation state left out).
+async fn restored_values(
+    state: &AppState,
+    id: uuid::Uuid,
+    revision_id: i64,
+) -> Result<input::Changes, ApiError> {
+    let mut feature = state
+        .db(move |conn| revision::state_after(conn, id, revision_id))
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(text!(
+                "this initiative has no revision {}", revision_id;
+                "cette initiative n'a pas de révision {}", revision_id))
+        })?;
+    if let Some(properties) = feature.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.remove("moderation");
+    }
+    input::parse(&feature).map_err(ApiError::Unprocessable)
 }
 
 /// Paging of the initiatives to check.

@@ -4,6 +4,7 @@
 //! the REST API's, paged with the same keyset cursor.
 
 use crate::auth::{Editor, Moderator};
+use crate::conditional;
 use crate::error::ApiError;
 use crate::extract::{Body, FromQuery, Pairs, Params};
 use crate::input::InitiativeBody;
@@ -196,22 +197,7 @@ pub async fn queryables(
     );
     let properties: serde_json::Map<String, Value> = filter::QUERYABLES
         .iter()
-        .map(|q| {
-            let mut schema = match q.kind {
-                filter::Kind::Text => json!({"type": "string"}),
-                filter::Kind::TextList => json!({"type": "array", "items": {"type": "string"}}),
-                filter::Kind::Time => json!({"type": "string", "format": "date-time"}),
-                filter::Kind::Geometry => {
-                    json!({"format": "geometry-any", "x-ogc-role": "primary-geometry"})
-                }
-            };
-            schema["title"] = json!(q.name);
-            schema["description"] = json!(q.description);
-            if !q.values.is_empty() {
-                schema["enum"] = json!(q.values);
-            }
-            (q.name.to_string(), schema)
-        })
+        .map(|q| (q.name.to_string(), q.json_schema()))
         .collect();
     Ok(HttpResponse::Ok()
         .content_type("application/schema+json")
@@ -483,28 +469,14 @@ pub async fn items(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    Params(request): Params<ItemsRequest>,
+    Params(mut request): Params<ItemsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     if id.as_str() != COLLECTION {
         return Err(no_collection());
     }
-    let ItemsRequest {
-        mut query,
-        bbox,
-        crs,
-        territory,
-        pairs,
-    } = request;
-    let limit = query.limit;
-    let page = state
-        .read(move |conn| {
-            query.territory = archipel_store::territory::filter(conn, territory.as_ref())?;
-            if let Some((corners, bbox_crs)) = bbox {
-                query.bbox = Some(crs::bbox_to_crs84(conn, corners, bbox_crs)?);
-            }
-            listing::list(conn, &query, Representation::FeatureIn(crs))
-        })
-        .await?;
+    let (crs, limit) = (request.crs, request.query.limit);
+    let pairs = std::mem::take(&mut request.pairs);
+    let page = request.fetch(&state).await?;
     let here = format!("{}{}", base_url(&req, &state), req.path());
     let links = page_links(&here, &pairs, limit, &page);
     // Exact only when it costs nothing: the whole result fits in this first page.
@@ -516,22 +488,48 @@ pub async fn items(
         let base = format!("{}/ogc", base_url(&req, &state));
         return items_html(&req, &base, &page, links, matched, &timestamp);
     }
-    let body = format!(
+    Ok(HttpResponse::Ok()
+        .content_type(GEOJSON)
+        .insert_header(content_crs(crs))
+        .insert_header((header::CACHE_CONTROL, "public, no-cache"))
+        .insert_header((header::VARY, "Accept"))
+        .body(items_json(&page, links, matched, &timestamp)))
+}
+
+impl ItemsRequest {
+    /// The page asked for, the territory and a `bbox` in another CRS resolved by the database.
+    async fn fetch(self, state: &AppState) -> Result<Page, ApiError> {
+        let ItemsRequest {
+            mut query,
+            bbox,
+            crs,
+            territory,
+            ..
+        } = self;
+        state
+            .read(move |conn| {
+                query.territory = archipel_store::territory::filter(conn, territory.as_ref())?;
+                if let Some((corners, bbox_crs)) = bbox {
+                    query.bbox = Some(crs::bbox_to_crs84(conn, corners, bbox_crs)?);
+                }
+                listing::list(conn, &query, Representation::FeatureIn(crs))
+            })
+            .await
+    }
+}
+
+/// A page of items as a FeatureCollection, its Features written as the database made them.
+fn items_json(page: &Page, links: Vec<Value>, matched: Option<i64>, timestamp: &str) -> String {
+    format!(
         "{{\"type\":\"FeatureCollection\",\"timeStamp\":{},{}\"numberReturned\":{},\"links\":{},\"features\":[{}]}}",
-        serde_json::to_string(&timestamp).unwrap_or_default(),
+        serde_json::to_string(timestamp).unwrap_or_default(),
         matched
             .map(|n| format!("\"numberMatched\":{n},"))
             .unwrap_or_default(),
         page.returned,
         Value::Array(links),
         page.items
-    );
-    Ok(HttpResponse::Ok()
-        .content_type(GEOJSON)
-        .insert_header(content_crs(crs))
-        .insert_header((header::CACHE_CONTROL, "public, no-cache"))
-        .insert_header((header::VARY, "Accept"))
-        .body(body))
+    )
 }
 
 /// The links of a page of items: itself, the next and previous pages (each with the request's
@@ -627,19 +625,20 @@ pub async fn item(
     if ogc_html::wants_html(&req) {
         return Ok(ogc_html::respond(&req, ogc_html::item, &feature, &base));
     }
-    Ok(HttpResponse::Ok()
-        .content_type(GEOJSON)
-        .insert_header((
-            header::ETAG,
-            match crs {
-                Crs::Crs84 => format!("\"{}.geojson\"", found.version),
-                other => format!("\"{}.{}.geojson\"", found.version, other.srid()),
-            },
-        ))
-        .insert_header(content_crs(crs))
-        .insert_header((header::CACHE_CONTROL, "public, no-cache"))
-        .insert_header((header::VARY, "Accept"))
-        .body(body))
+    let tag = match crs {
+        Crs::Crs84 => format!("\"{}.geojson\"", found.version),
+        other => format!("\"{}.{}.geojson\"", found.version, other.srid()),
+    };
+    let crs_uri = format!("<{}>", crs.uri());
+    let headers = [
+        (
+            header::HeaderName::from_static("content-crs"),
+            crs_uri.as_str(),
+        ),
+        (header::CACHE_CONTROL, "public, no-cache"),
+        (header::VARY, "Accept"),
+    ];
+    Ok(conditional::respond(&req, tag, &headers, GEOJSON, body))
 }
 
 // Part 4: create, replace, update, delete — the same writes as the REST API, with the same
@@ -659,23 +658,9 @@ async fn written_item(
     id: uuid::Uuid,
     created: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let found = state
-        .db(move |conn| initiative::get(conn, &Key::Id(id), Representation::Feature))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let mut response = if created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    if created {
-        response.insert_header((header::LOCATION, item_location(req, state, id)));
-    }
-    Ok(response
-        .content_type(GEOJSON)
-        .insert_header((header::ETAG, format!("\"{}.geojson\"", found.version)))
-        .insert_header(content_crs(Crs::Crs84))
-        .body(found.body))
+    let location = created.then(|| item_location(req, state, id));
+    let crs = [content_crs(Crs::Crs84)];
+    initiatives::written(state, id, Representation::Feature, location, &crs).await
 }
 
 fn only_crs84(req: &HttpRequest) -> Result<(), ApiError> {
@@ -714,42 +699,26 @@ pub async fn create_item(
 }
 
 /// Replaces (PUT, editor) or updates (PATCH, merge patch; a moderator may change `moderation`) an item.
-async fn write_item(
+pub async fn write_item(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     caller: Moderator,
-    body: InitiativeBody,
-    write: Write,
+    Body(body): Body<InitiativeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (collection, feature_id) = path.into_inner();
     if collection != COLLECTION {
         return Err(no_collection());
     }
     only_crs84(&req)?;
+    let write = if req.method() == actix_web::http::Method::PUT {
+        Write::Replace
+    } else {
+        Write::Patch
+    };
     let id = initiatives::resolve_id(&state, feature_id).await?;
     initiatives::correct(&req, &state, caller, id, &body, write).await?;
     written_item(&req, &state, id, false).await
-}
-
-pub async fn replace_item(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-    caller: Moderator,
-    Body(body): Body<InitiativeBody>,
-) -> Result<HttpResponse, ApiError> {
-    write_item(req, state, path, caller, body, Write::Replace).await
-}
-
-pub async fn update_item(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-    caller: Moderator,
-    Body(body): Body<InitiativeBody>,
-) -> Result<HttpResponse, ApiError> {
-    write_item(req, state, path, caller, body, Write::Patch).await
 }
 
 /// Archives an item (editor): it leaves the collection, its history stays.

@@ -199,7 +199,19 @@ struct Page<'a> {
     json_href: String,
 }
 
-impl Page<'_> {
+impl<'a> Page<'a> {
+    /// A page one step below the landing page, titled `title`, whose JSON twin is `doc`'s self.
+    fn below_root(lang: Lang, base: &'a str, title: &str, doc: &Value) -> Self {
+        Page {
+            lang,
+            base,
+            title: title.to_string(),
+            trail: vec![root(base)],
+            current: title.to_string(),
+            json_href: with_format(self_href(doc), "json"),
+        }
+    }
+
     fn render(&self, main: &str) -> String {
         let lang = self.lang;
         let mut crumbs = String::new();
@@ -403,15 +415,7 @@ pub fn conformance(doc: &Value, base: &str, lang: Lang) -> String {
         ),
         links_section(doc, base, lang)
     );
-    Page {
-        lang,
-        base,
-        title: title.to_string(),
-        trail: vec![root(base)],
-        current: title.to_string(),
-        json_href: with_format(self_href(doc), "json"),
-    }
-    .render(&main)
+    Page::below_root(lang, base, title, doc).render(&main)
 }
 
 /// A collection's items and description links, by its links.
@@ -448,15 +452,7 @@ pub fn collections(doc: &Value, base: &str, lang: Lang) -> String {
     }
     main.push_str(&links_section(doc, base, lang));
     let title = tr(lang, "Collections", "Collections");
-    Page {
-        lang,
-        base,
-        title: title.to_string(),
-        trail: vec![root(base)],
-        current: title.to_string(),
-        json_href: with_format(self_href(doc), "json"),
-    }
-    .render(&main)
+    Page::below_root(lang, base, title, doc).render(&main)
 }
 
 fn number_list(value: &Value) -> String {

@@ -240,14 +240,18 @@ fn items() -> Value {
 }
 
 fn item() -> Value {
+    let mut read = get(
+        "getFeature",
+        "One published initiative, by its id (or its slug)",
+        "Data",
+        &["collectionId", "featureId", "crs", "f", "lang"],
+        ok("The initiative", GEOJSON, "featureGeoJSON"),
+        &["400", "404", "503"],
+    );
+    read["responses"]["304"] =
+        json!({ "description": "Not modified since the ETag given in If-None-Match" });
     json!({
-        "get": get(
-            "getFeature", "One published initiative, by its id (or its slug)",
-            "Data",
-            &["collectionId", "featureId", "crs", "f", "lang"],
-            ok("The initiative", GEOJSON, "featureGeoJSON"),
-            &["400", "404", "503"],
-        ),
+        "get": read,
         "put": write(
             "replaceFeature", "Replace an initiative (editor): absent properties are cleared",
             &["collectionId", "featureId", "If-Match"], true, written("200", "Replaced"), WRITE_ERRORS,

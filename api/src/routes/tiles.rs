@@ -155,19 +155,6 @@ fn respond(req: &HttpRequest, bytes: Bytes) -> HttpResponse {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut hasher);
     let etag = format!("\"{:016x}\"", hasher.finish());
-    let fresh = conditional::none_match(req, &etag);
-    let mut response = if fresh {
-        HttpResponse::NotModified()
-    } else if bytes.is_empty() {
-        HttpResponse::NoContent()
-    } else {
-        HttpResponse::Ok()
-    };
-    response
-        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .insert_header((header::ETAG, etag));
-    if fresh || bytes.is_empty() {
-        return response.finish();
-    }
-    response.content_type(MVT).body(bytes)
+    let caching = [(header::CACHE_CONTROL, "public, max-age=60")];
+    conditional::respond(req, etag, &caching, MVT, bytes)
 }

@@ -383,7 +383,26 @@ async fn gis_clients_create_replace_update_and_delete_features() {
         )
         .await;
     assert_eq!(patched.status(), 200);
+    let current = patched.headers()["etag"].to_str().unwrap().to_string();
     let patched: Value = patched.json().await.unwrap();
+    // A harvester revalidating its copy: 304 with the ETag while it is current, the new version
+    // once it is stale.
+    let revalidate = |tag: String| {
+        app.client
+            .get(app.url(&path))
+            .header("If-None-Match", tag)
+            .send()
+    };
+    let kept = revalidate(current.clone()).await.unwrap();
+    assert_eq!(kept.status(), 304);
+    assert_eq!(kept.headers()["etag"], current.as_str());
+    assert_eq!(
+        kept.headers()["content-crs"],
+        "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    );
+    let renewed = revalidate(etag.clone()).await.unwrap();
+    assert_eq!(renewed.status(), 200);
+    assert_eq!(renewed.headers()["etag"], current.as_str());
     assert_eq!(
         (
             patched["properties"]["city"].as_str(),
