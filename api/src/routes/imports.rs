@@ -125,13 +125,17 @@ fn preview_of(body: &[u8], dry_run: bool) -> Result<Option<Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let preview: Preview = serde_json::from_slice(body).map_err(|e| {
+    // `null` is no mapping, as no body is.
+    let preview: Option<Preview> = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(
             "invalid_body",
             text!("the body, when given, is {{\"mapping\": {{…}}}}: {}", e;
                   "le corps, s'il y en a un, est {{\"mapping\": {{…}}}} : {}", e),
         )
     })?;
+    let Some(preview) = preview else {
+        return Ok(None);
+    };
     if !dry_run {
         return Err(ApiError::bad_request(
             "preview_needs_dry_run",
@@ -147,7 +151,7 @@ fn preview_of(body: &[u8], dry_run: bool) -> Result<Option<Value>, ApiError> {
 /// `{"mapping": {…}}` then previews that mapping instead of the source's own.
 #[utoipa::path(post, path = "/api/v1/sources/{id}/runs", tag = "imports",
     params(("id" = String, Path, description = "The source's id"), ("dry_run" = Option<bool>, Query, description = "Report only, write nothing")),
-    request_body(content = Preview, description = "With dry_run=true only: a mapping to preview", content_type = "application/json"),
+    request_body(content = Option<Preview>, description = "With dry_run=true only: a mapping to preview", content_type = "application/json"),
     responses(
         (status = 202, description = "Started; see Location"),
         (status = 200, description = "Dry run report", body = DryRun),
