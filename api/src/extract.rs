@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 use serde_json::Value;
+use std::marker::PhantomData;
 
 /// The pairs of a query string, in order, repeated keys kept.
 pub type Pairs = Vec<(String, String)>;
@@ -66,5 +67,29 @@ impl FromQuery for Pairs {
 impl FromBody for Value {
     fn from_json(body: Value) -> Result<Self, ApiError> {
         Ok(body)
+    }
+}
+
+/// Extracts the JSON body as [`Body`] does, but parses it into `T` only when the handler calls
+/// [`Deferred::parse`], after its other extractors: for handlers that authenticate the caller.
+/// actix polls a handler's extractors together and answers with the first error to come; a
+/// token is looked up in the database while a small body is read at once, so a body parsed while
+/// extracting would answer 422 to a caller who may not act at all (401, 403).
+pub struct Deferred<T>(Value, PhantomData<T>);
+
+impl<T: FromBody> Deferred<T> {
+    /// The body parsed into `T` (its errors as [`FromBody`] gives them).
+    pub fn parse(self) -> Result<T, ApiError> {
+        T::from_json(self.0)
+    }
+}
+
+impl<T: FromBody + 'static> FromRequest for Deferred<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Json::<Value>::from_request(req, payload);
+        Box::pin(async move { Ok(Deferred(body.await?.into_inner(), PhantomData)) })
     }
 }

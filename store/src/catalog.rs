@@ -27,16 +27,9 @@ pub struct DatasetFacts {
     /// stands for records without one (the directory's own entries).
     #[diesel(sql_type = Array<Text>)]
     pub licences: Vec<String>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    pub modified: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<Double>)]
-    pub west: Option<f64>,
-    #[diesel(sql_type = Nullable<Double>)]
-    pub south: Option<f64>,
-    #[diesel(sql_type = Nullable<Double>)]
-    pub east: Option<f64>,
-    #[diesel(sql_type = Nullable<Double>)]
-    pub north: Option<f64>,
+    /// Where its initiatives are, and when they last changed (`last_change`).
+    #[diesel(embed)]
+    pub extent: Extent,
 }
 
 /// The dataset of every published initiative first, then one per family (families without
@@ -56,19 +49,19 @@ pub fn datasets(conn: &mut PgConnection) -> StoreResult<Vec<DatasetFacts>> {
              SELECT NULL::text AS family, NULL::text AS name_fr, NULL::text AS name_en, -1 AS position,
                     (SELECT coalesce(array_agg(name_fr ORDER BY position, slug), '{}') FROM categories WHERE parent_id IS NULL) AS keywords,
                     count(p.id) AS count, coalesce(array_agg(DISTINCT p.licence) FILTER (WHERE p.id IS NOT NULL), '{}') AS licences,
-                    max(p.updated_at) AS modified, ST_Extent(p.point) AS extent
+                    min(p.updated_at) AS first_change, max(p.updated_at) AS last_change, ST_Extent(p.point) AS extent
              FROM published p
              UNION ALL
              SELECT f.slug, f.name_fr, f.name_en, f.position, f.keywords,
                     count(p.id), coalesce(array_agg(DISTINCT p.licence) FILTER (WHERE p.id IS NOT NULL), '{}'),
-                    max(p.updated_at), ST_Extent(p.point)
+                    min(p.updated_at), max(p.updated_at), ST_Extent(p.point)
              FROM families f LEFT JOIN published p ON p.category_slugs && f.slugs
              GROUP BY f.slug, f.name_fr, f.name_en, f.position, f.keywords
          )
-         SELECT family, name_fr, name_en, keywords, count, licences, modified,
-                ST_XMin(extent) AS west, ST_YMin(extent) AS south, ST_XMax(extent) AS east, ST_YMax(extent) AS north
-         FROM facts ORDER BY position, family",
+         SELECT family, name_fr, name_en, keywords, count, licences, ",
     )
+    .sql(EXTENT_COLUMNS)
+    .sql(" FROM facts ORDER BY position, family")
     .load(conn)?)
 }
 
@@ -90,13 +83,18 @@ pub struct Extent {
     pub last_change: Option<DateTime<Utc>>,
 }
 
+/// The columns of an [`Extent`], from a box `extent` and the times `first_change` and
+/// `last_change`.
+const EXTENT_COLUMNS: &str = "ST_XMin(extent) AS west, ST_YMin(extent) AS south, \
+    ST_XMax(extent) AS east, ST_YMax(extent) AS north, first_change, last_change";
+
 /// The extent of the published initiatives (their areas included).
 pub fn extent(conn: &mut PgConnection) -> StoreResult<Extent> {
-    Ok(diesel::sql_query(
-        "SELECT ST_XMin(e) AS west, ST_YMin(e) AS south, ST_XMax(e) AS east, ST_YMax(e) AS north,
-                first_change, last_change
-         FROM (SELECT ST_Extent(geom) AS e, min(updated_at) AS first_change, max(updated_at) AS last_change
-               FROM initiatives WHERE moderation = 'published') AS t",
-    )
-    .get_result(conn)?)
+    Ok(Statement::new("SELECT ")
+        .sql(EXTENT_COLUMNS)
+        .sql(
+            " FROM (SELECT ST_Extent(geom) AS extent, min(updated_at) AS first_change, max(updated_at) AS last_change
+                    FROM initiatives WHERE moderation = 'published') AS t",
+        )
+        .get_result(conn)?)
 }

@@ -4,7 +4,9 @@
 use crate::error::StoreResult;
 use crate::schema::{initiative_merges, revisions};
 use chrono::{DateTime, Utc};
+use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Text};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -129,7 +131,8 @@ fn insert(
 
 /// A revision as shown to people: who, when, why, which fields changed, and the initiative before
 /// and after, as GeoJSON Features.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, utoipa::ToSchema)]
+#[diesel(table_name = revisions)]
 #[schema(as = RevisionDoc)]
 pub struct Revision {
     pub id: i64,
@@ -146,6 +149,11 @@ pub struct Revision {
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
     /// Properties (and `geometry`) whose value differs between `before` and `after`.
+    // Read as an empty list, then found by `changed_fields`.
+    #[diesel(
+        select_expression = diesel::dsl::sql::<Array<Text>>("'{}'::text[]"),
+        select_expression_type = SqlLiteral<Array<Text>>
+    )]
     pub changed: Vec<String>,
     /// The initiative before the change (null for a creation).
     #[schema(required = true, schema_with = crate::openapi::feature_or_null)]
@@ -157,19 +165,6 @@ pub struct Revision {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<Uuid>,
 }
-
-type RevisionRow = (
-    i64,
-    Uuid,
-    String,
-    String,
-    Option<i64>,
-    Option<String>,
-    DateTime<Utc>,
-    Option<serde_json::Value>,
-    serde_json::Value,
-    Option<Uuid>,
-);
 
 /// Bookkeeping properties that change with every write and say nothing about the change itself.
 const BOOKKEEPING: &[&str] = &["updated_at", "fetched_at"];
@@ -205,55 +200,19 @@ pub fn list(conn: &mut PgConnection, initiative_id: Uuid) -> StoreResult<Vec<Rev
     let merged = initiative_merges::table
         .filter(initiative_merges::into_id.eq(initiative_id))
         .select(initiative_merges::merged_id);
-    let rows: Vec<RevisionRow> = revisions::table
+    let mut rows: Vec<Revision> = revisions::table
         .filter(
             revisions::initiative_id
                 .eq(initiative_id)
                 .or(revisions::initiative_id.eq_any(merged)),
         )
         .order(revisions::id)
-        .select((
-            revisions::id,
-            revisions::initiative_id,
-            revisions::action,
-            revisions::author,
-            revisions::import_run_id,
-            revisions::reason,
-            revisions::created_at,
-            revisions::before,
-            revisions::after,
-            revisions::merged_from,
-        ))
+        .select(Revision::as_select())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                initiative_id,
-                action,
-                author,
-                import_run_id,
-                reason,
-                created_at,
-                before,
-                after,
-                merged_from,
-            )| Revision {
-                changed: changed_fields(before.as_ref(), &after),
-                id,
-                initiative_id,
-                action,
-                author,
-                import_run_id,
-                reason,
-                created_at,
-                before,
-                after,
-                merged_from,
-            },
-        )
-        .collect())
+    for row in &mut rows {
+        row.changed = changed_fields(row.before.as_ref(), &row.after);
+    }
+    Ok(rows)
 }
 
 /// The initiative as revision `revision_id` of `initiative_id` left it (its GeoJSON Feature);

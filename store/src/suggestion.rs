@@ -6,6 +6,8 @@
 //! suggestions to moderate, and [`purge`] erases it once the suggestion is closed and old.
 
 use crate::error::StoreResult;
+use crate::initiative::{self, InitiativeDraft, Written};
+use crate::revision::Author;
 use crate::statement::Statement;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -14,8 +16,27 @@ use serde::Serialize;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// Stores a visitor's suggestion in one transaction: `draft` (pending, as the caller made it) as a
+/// new initiative, then its row of `suggestions`.
+pub fn create(
+    conn: &mut PgConnection,
+    draft: &InitiativeDraft,
+    submitter_email: Option<&str>,
+) -> StoreResult<Written> {
+    conn.transaction(|conn| {
+        let written = initiative::create(
+            conn,
+            draft,
+            &Author::person("visitor"),
+            Some("suggested on the map"),
+        )?;
+        record(conn, written.id, submitter_email)?;
+        Ok(written)
+    })
+}
+
 /// Records that `initiative_id` was suggested by a visitor, with their e-mail if given.
-pub fn record(
+fn record(
     conn: &mut PgConnection,
     initiative_id: Uuid,
     submitter_email: Option<&str>,

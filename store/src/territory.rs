@@ -164,7 +164,22 @@ struct ParentCodes {
     region: Option<String>,
 }
 
-/// The codes of a territory's parents, smallest level first (as its file gave them; a
+impl ParentCodes {
+    /// The codes of the levels above `level`, smallest level first.
+    fn above(self, level: Level) -> Vec<(Level, String)> {
+        [
+            (Level::Epci, self.epci),
+            (Level::Departement, self.departement),
+            (Level::Region, self.region),
+        ]
+        .into_iter()
+        .filter(|(l, _)| *l as u8 > level as u8)
+        .filter_map(|(l, code)| code.map(|c| (l, c)))
+        .collect()
+    }
+}
+
+/// The codes of a territory, smallest level first (as its file gave them; a
 /// département's région also through its own row).
 pub fn parent_codes(
     conn: &mut PgConnection,
@@ -179,18 +194,7 @@ pub fn parent_codes(
     .bind::<Text, _>(t.code.clone())
     .get_result(conn)
     .optional()?;
-    let Some(row) = row else {
-        return Ok(Vec::new());
-    };
-    Ok([
-        (Level::Epci, row.epci),
-        (Level::Departement, row.departement),
-        (Level::Region, row.region),
-    ]
-    .into_iter()
-    .filter(|(level, _)| *level as u8 > t.level as u8)
-    .filter_map(|(level, code)| code.map(|c| (level, c)))
-    .collect())
+    Ok(row.map(|row| row.above(t.level)).unwrap_or_default())
 }
 
 /// The filter of a listing's `territory=`: unknown territories fail with
@@ -472,12 +476,8 @@ struct TerritoryRow {
     name: String,
     #[diesel(sql_type = Nullable<Integer>)]
     population: Option<i32>,
-    #[diesel(sql_type = Nullable<Text>)]
-    epci: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    departement: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    region: Option<String>,
+    #[diesel(embed)]
+    parents: ParentCodes,
     #[diesel(sql_type = Nullable<SmallInt>)]
     year: Option<i16>,
     #[diesel(sql_type = Text)]
@@ -664,21 +664,16 @@ pub fn figures(conn: &mut PgConnection, t: &TerritoryFilter) -> StoreResult<Opti
     let Some(row) = row else { return Ok(None) };
 
     // Parents, named when their boundary is known.
-    let mut parents: Vec<Parent> = [
-        (Level::Epci, &row.epci),
-        (Level::Departement, &row.departement),
-        (Level::Region, &row.region),
-    ]
-    .into_iter()
-    .filter(|(l, _)| *l as u8 > t.level as u8)
-    .filter_map(|(l, code)| {
-        code.clone().map(|code| Parent {
-            level: l,
+    let mut parents: Vec<Parent> = row
+        .parents
+        .above(t.level)
+        .into_iter()
+        .map(|(level, code)| Parent {
+            level,
             code,
             name: None,
         })
-    })
-    .collect();
+        .collect();
     for parent in &mut parents {
         let name: Option<Summary> = Statement::new(SUMMARY_SQL)
             .sql(" WHERE t.level = ")

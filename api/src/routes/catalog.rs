@@ -251,7 +251,7 @@ fn dataset(g: &mut Graph, base: &str, facts: &DatasetFacts, default_licence: &st
     );
     let licence = iri(dataset_licence(&facts.licences, default_licence));
     g.add(dataset.clone(), term(DCT, "license"), licence.clone());
-    if let Some(modified) = facts.modified {
+    if let Some(modified) = facts.extent.last_change {
         let literal =
             Literal::new_typed_literal(modified.to_rfc3339(), xsd::DATE_TIME.into_owned());
         g.add(dataset.clone(), term(DCT, "modified"), literal);
@@ -263,8 +263,12 @@ fn dataset(g: &mut Graph, base: &str, facts: &DatasetFacts, default_licence: &st
             Literal::new_language_tagged_literal_unchecked(keyword.clone(), "fr"),
         );
     }
-    if let (Some(w), Some(s), Some(e), Some(n)) = (facts.west, facts.south, facts.east, facts.north)
-    {
+    if let (Some(w), Some(s), Some(e), Some(n)) = (
+        facts.extent.west,
+        facts.extent.south,
+        facts.extent.east,
+        facts.extent.north,
+    ) {
         let location = BlankNode::default();
         g.add(dataset.clone(), term(DCT, "spatial"), location.clone());
         g.add(
@@ -373,6 +377,28 @@ fn dataset(g: &mut Graph, base: &str, facts: &DatasetFacts, default_licence: &st
     dataset
 }
 
+/// The syntax a request asks for: by its suffix (404 for an unknown one), else by its `Accept`
+/// header (406 when none offered is accepted).
+fn requested_syntax(req: &HttpRequest) -> Result<Syntax, ApiError> {
+    let suffix = req.match_info().get("suffix").unwrap_or("");
+    if !suffix.is_empty() {
+        return Syntax::by_suffix(suffix).ok_or_else(|| {
+            ApiError::NotFound(text!(
+                "the catalogue is at /catalog, /catalog.ttl, /catalog.jsonld and /catalog.rdf";
+                "le catalogue est à /catalog, /catalog.ttl, /catalog.jsonld et /catalog.rdf"))
+        });
+    }
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    Syntax::negotiate(accept).ok_or_else(|| {
+        ApiError::NotAcceptable(text!(
+            "the catalogue is offered as text/turtle, application/ld+json or application/rdf+xml";
+            "le catalogue est proposé en text/turtle, application/ld+json ou application/rdf+xml"))
+    })
+}
+
 /// The DCAT catalogue, as the `Accept` header or the suffix (`/catalog.ttl`, `.jsonld`, `.rdf`)
 /// asks.
 #[utoipa::path(
@@ -386,24 +412,7 @@ pub async fn catalog(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let suffix = req.match_info().get("suffix").unwrap_or("");
-    let syntax = if suffix.is_empty() {
-        let accept = req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok());
-        Syntax::negotiate(accept).ok_or_else(|| {
-            ApiError::NotAcceptable(text!(
-                "the catalogue is offered as text/turtle, application/ld+json or application/rdf+xml";
-                "le catalogue est proposé en text/turtle, application/ld+json ou application/rdf+xml"))
-        })?
-    } else {
-        Syntax::by_suffix(suffix).ok_or_else(|| {
-            ApiError::NotFound(text!(
-                "the catalogue is at /catalog, /catalog.ttl, /catalog.jsonld and /catalog.rdf";
-                "le catalogue est à /catalog, /catalog.ttl, /catalog.jsonld et /catalog.rdf"))
-        })?
-    };
+    let syntax = requested_syntax(&req)?;
     let base = match base_url(&req, &state) {
         base if base.is_empty() => "http://localhost".to_string(),
         base => base,

@@ -46,28 +46,7 @@ pub async fn feed(
     state: web::Data<AppState>,
     params: web::Query<ChangesParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let ChangesParams { cursor, limit, .. } = params.into_inner();
-    let after = match &cursor {
-        Some(raw) => Cursor::decode(raw).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_cursor",
-                text!("this cursor is not valid; use the 'next' link of a previous page as it is";
-                      "ce curseur n'est pas valide ; utilisez tel quel le lien « next » d'une page précédente"),
-            )
-        })?,
-        None => Cursor::default(),
-    };
-    let limit = match limit {
-        None => change::DEFAULT_LIMIT,
-        Some(n) if (1..=change::MAX_LIMIT).contains(&n) => n,
-        Some(n) => {
-            return Err(ApiError::bad_request(
-                "invalid_limit",
-                text!("limit must be from 1 to {}; got {}", change::MAX_LIMIT, n;
-                      "limit doit aller de 1 à {} ; reçu {}", change::MAX_LIMIT, n),
-            ));
-        }
-    };
+    let (after, limit) = params.into_inner().checked()?;
     let page = state
         .read(move |conn| change::page(conn, after, limit))
         .await?;
@@ -87,4 +66,33 @@ pub async fn feed(
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::LINK, format!("<{next}>; rel=\"next\"")))
         .body(body))
+}
+
+impl ChangesParams {
+    /// Where the page starts and how many changes it holds at most (400 for a malformed cursor
+    /// or a limit out of range).
+    fn checked(self) -> Result<(Cursor, i64), ApiError> {
+        let after = match &self.cursor {
+            Some(raw) => Cursor::decode(raw).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_cursor",
+                    text!("this cursor is not valid; use the 'next' link of a previous page as it is";
+                          "ce curseur n'est pas valide ; utilisez tel quel le lien « next » d'une page précédente"),
+                )
+            })?,
+            None => Cursor::default(),
+        };
+        let limit = match self.limit {
+            None => change::DEFAULT_LIMIT,
+            Some(n) if (1..=change::MAX_LIMIT).contains(&n) => n,
+            Some(n) => {
+                return Err(ApiError::bad_request(
+                    "invalid_limit",
+                    text!("limit must be from 1 to {}; got {}", change::MAX_LIMIT, n;
+                          "limit doit aller de 1 à {} ; reçu {}", change::MAX_LIMIT, n),
+                ));
+            }
+        };
+        Ok((after, limit))
+    }
 }

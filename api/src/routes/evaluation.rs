@@ -400,7 +400,7 @@ pub async fn assessments(
 
 /// The parent a territory is compared with: its EPCI, else its département, else its région
 /// (when imported); `None`: compared with every assessed initiative.
-pub fn comparison_parent(
+fn comparison_parent(
     conn: &mut diesel::PgConnection,
     found: &TerritoryFilter,
     parents: &[(Level, String)],
@@ -418,6 +418,92 @@ pub fn comparison_parent(
         }
     }
     Ok(None)
+}
+
+/// A territory's means beside those of what it is compared with, and the grid they follow.
+pub struct Comparison {
+    /// `None`: compared with every assessed initiative.
+    parent: Option<TerritoryFilter>,
+    grid: Grid,
+    here: Means,
+    compared: Means,
+}
+
+impl Comparison {
+    /// Reads the comparison of territory `found`.
+    pub fn load(
+        conn: &mut diesel::PgConnection,
+        found: &TerritoryFilter,
+    ) -> Result<Self, StoreError> {
+        let parents = territory::parent_codes(conn, found)?;
+        let parent = comparison_parent(conn, found, &parents)?;
+        let grid = evaluation::grid(conn)?;
+        let here = evaluation::means(conn, Some(found))?;
+        let compared = evaluation::means(conn, parent.as_ref())?;
+        Ok(Comparison {
+            parent,
+            grid,
+            here,
+            compared,
+        })
+    }
+
+    /// The [`Summary`], as JSON, of a territory with this many published initiatives.
+    pub fn summary(&self, initiatives: i64) -> Value {
+        summary(
+            &self.grid,
+            &self.here,
+            &self.compared,
+            self.parent.as_ref(),
+            initiatives,
+        )
+    }
+
+    /// The CSV of `territory_csv`: a header, then a row per dimension, each followed by its
+    /// criteria.
+    fn csv(&self, found: &TerritoryFilter) -> String {
+        let (parent_level, parent_code) =
+            self.parent.as_ref().map_or(("all", String::new()), |p| {
+                (p.level.as_str(), p.code.clone())
+            });
+        let mut csv = String::from(
+            "level,code,dimension,criterion,name_fr,name_en,mean,assessed,compared_level,compared_code,compared_mean\r\n",
+        );
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let number = |v: Option<&(f64, i64)>| v.map(|(m, _)| m.to_string()).unwrap_or_default();
+        let mut row =
+            |dimension: &str, criterion: &str, fr: &str, en: &str, key: &str, dim: bool| {
+                let (mine, theirs) = if dim {
+                    (
+                        self.here.dimensions.get(key),
+                        self.compared.dimensions.get(key),
+                    )
+                } else {
+                    (self.here.criteria.get(key), self.compared.criteria.get(key))
+                };
+                csv.push_str(&format!(
+                    "{},{},{},{},{},{},{},{},{},{},{}\r\n",
+                    found.level.as_str(),
+                    quote(&found.code),
+                    quote(dimension),
+                    quote(criterion),
+                    quote(fr),
+                    quote(en),
+                    number(mine),
+                    mine.map_or(0, |(_, n)| *n),
+                    parent_level,
+                    quote(&parent_code),
+                    number(theirs),
+                ));
+            };
+        for (d, criteria) in &self.grid.dimensions {
+            row(&d.slug, "", &d.name_fr, &d.name_en, &d.slug, true);
+            for c in criteria {
+                row(&d.slug, &c.slug, &c.name_fr, &c.name_en, &c.slug, false);
+            }
+        }
+        csv
+    }
 }
 
 /// The evaluation part of a territory's figures: means per dimension and criterion, how many
@@ -473,7 +559,7 @@ pub struct DimensionMeans {
 }
 
 /// The [`Summary`] of a territory, as JSON.
-pub fn summary(
+fn summary(
     grid: &Grid,
     here: &Means,
     parent: &Means,
@@ -540,56 +626,16 @@ pub async fn territory_csv(
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let reference = parse_reference(&code)?;
-    let found = state
+    let (found, comparison) = state
         .read(move |conn| {
             let Some(found) = territory::resolve(conn, &reference)? else {
                 return Ok(None);
             };
-            let parents = territory::parent_codes(conn, &found)?;
-            let parent = comparison_parent(conn, &found, &parents)?;
-            let grid = evaluation::grid(conn)?;
-            let here = evaluation::means(conn, Some(&found))?;
-            let compared = evaluation::means(conn, parent.as_ref())?;
-            Ok(Some((found, parent, grid, here, compared)))
+            let comparison = Comparison::load(conn, &found)?;
+            Ok(Some((found, comparison)))
         })
         .await?
         .ok_or_else(no_territory)?;
-    let (found, parent, grid, here, compared) = found;
-    let (parent_level, parent_code) = parent.as_ref().map_or(("all", String::new()), |p| {
-        (p.level.as_str(), p.code.clone())
-    });
-    let mut csv = String::from(
-        "level,code,dimension,criterion,name_fr,name_en,mean,assessed,compared_level,compared_code,compared_mean\r\n",
-    );
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    let number = |v: Option<&(f64, i64)>| v.map(|(m, _)| m.to_string()).unwrap_or_default();
-    let mut row = |dimension: &str, criterion: &str, fr: &str, en: &str, key: &str, dim: bool| {
-        let (mine, theirs) = if dim {
-            (here.dimensions.get(key), compared.dimensions.get(key))
-        } else {
-            (here.criteria.get(key), compared.criteria.get(key))
-        };
-        csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{}\r\n",
-            found.level.as_str(),
-            quote(&found.code),
-            quote(dimension),
-            quote(criterion),
-            quote(fr),
-            quote(en),
-            number(mine),
-            mine.map_or(0, |(_, n)| *n),
-            parent_level,
-            quote(&parent_code),
-            number(theirs),
-        ));
-    };
-    for (d, criteria) in &grid.dimensions {
-        row(&d.slug, "", &d.name_fr, &d.name_en, &d.slug, true);
-        for c in criteria {
-            row(&d.slug, &c.slug, &c.name_fr, &c.name_en, &c.slug, false);
-        }
-    }
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -600,5 +646,5 @@ pub async fn territory_csv(
                 found.code
             ),
         ))
-        .body(csv))
+        .body(comparison.csv(&found)))
 }

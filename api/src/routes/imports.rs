@@ -2,7 +2,7 @@
 
 use crate::auth::{Admin, Editor};
 use crate::error::ApiError;
-use crate::extract::{FromQuery, Pairs, Params};
+use crate::extract::{Deferred, FromBody, FromQuery, Pairs, Params};
 use crate::input;
 use crate::state::AppState;
 use actix_web::http::header;
@@ -121,29 +121,61 @@ fn run_options(query: &[(String, String)]) -> Result<RunOptions, ApiError> {
     })
 }
 
-fn preview_of(body: &[u8], dry_run: bool) -> Result<Option<Value>, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
+impl Preview {
+    /// The mapping a run's body asks to preview: none for an empty or `null` body; 400 for a
+    /// malformed one, or one sent without `dry_run=true`.
+    fn of(body: &[u8], dry_run: bool) -> Result<Option<Value>, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        // `null` is no mapping, as no body is.
+        let preview: Option<Preview> = serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_body",
+                text!("the body, when given, is {{\"mapping\": {{…}}}}: {}", e;
+                      "le corps, s'il y en a un, est {{\"mapping\": {{…}}}} : {}", e),
+            )
+        })?;
+        let Some(preview) = preview else {
+            return Ok(None);
+        };
+        if !dry_run {
+            return Err(ApiError::bad_request(
+                "preview_needs_dry_run",
+                text!("a mapping in the body is previewed by a dry run: add dry_run=true (to change the mapping for good, declare the source again)";
+                      "une correspondance dans le corps se prévisualise par un essai : ajoutez dry_run=true (pour la changer vraiment, déclarez à nouveau la source)"),
+            ));
+        }
+        Ok(Some(preview.mapping))
     }
-    // `null` is no mapping, as no body is.
-    let preview: Option<Preview> = serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(
-            "invalid_body",
-            text!("the body, when given, is {{\"mapping\": {{…}}}}: {}", e;
-                  "le corps, s'il y en a un, est {{\"mapping\": {{…}}}} : {}", e),
-        )
-    })?;
-    let Some(preview) = preview else {
-        return Ok(None);
+}
+
+/// Starts a run of source `id`, with `mapping` instead of the source's own when given (its
+/// categories checked against the directory's first).
+async fn start(
+    state: &AppState,
+    id: &str,
+    options: RunOptions,
+    mapping: Option<Value>,
+) -> Result<run::Started, ApiError> {
+    let unknown = match &mapping {
+        Some(mapping) => {
+            let slugs = run::mapping_categories(mapping);
+            state
+                .db(move |conn| archipel_store::category::unknown_slugs(conn, &slugs))
+                .await?
+        }
+        None => Vec::new(),
     };
-    if !dry_run {
-        return Err(ApiError::bad_request(
-            "preview_needs_dry_run",
-            text!("a mapping in the body is previewed by a dry run: add dry_run=true (to change the mapping for good, declare the source again)";
-                  "une correspondance dans le corps se prévisualise par un essai : ajoutez dry_run=true (pour la changer vraiment, déclarez à nouveau la source)"),
-        ));
+    let started = run::start(&state.pool, state.fetcher.clone(), id, options)
+        .await
+        .map_err(import_error)?;
+    match mapping {
+        Some(mapping) => started
+            .preview_mapping(mapping, &unknown)
+            .map_err(import_error),
+        None => Ok(started),
     }
-    Ok(Some(preview.mapping))
 }
 
 /// Import a source now. The run goes on in the background: follow it at the `Location` given.
@@ -169,24 +201,8 @@ pub async fn start_run(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let dry_run = options.dry_run;
-    let preview = preview_of(&body, dry_run)?;
-    let unknown = match &preview {
-        Some(mapping) => {
-            let slugs = run::mapping_categories(mapping);
-            state
-                .db(move |conn| archipel_store::category::unknown_slugs(conn, &slugs))
-                .await?
-        }
-        None => Vec::new(),
-    };
-    let mut started = run::start(&state.pool, state.fetcher.clone(), &id, options)
-        .await
-        .map_err(import_error)?;
-    if let Some(mapping) = preview {
-        started = started
-            .preview_mapping(mapping, &unknown)
-            .map_err(import_error)?;
-    }
+    let preview = Preview::of(&body, dry_run)?;
+    let started = start(&state, &id, options, preview).await?;
     if dry_run {
         let outcome = started.finish(Arc::new(Silent)).await;
         return Ok(HttpResponse::Ok().json(outcome_json(&outcome)));
@@ -294,73 +310,89 @@ pub async fn resolve_conflict(
     state: web::Data<AppState>,
     editor: Editor,
     id: web::Path<i64>,
-    body: web::Json<Value>,
+    body: Deferred<Resolution>,
 ) -> Result<HttpResponse, ApiError> {
-    let keep = body.get("keep").map(Value::as_str);
-    let take_feed = match keep {
-        None | Some(Some("ours")) => false,
-        Some(Some("feed")) => true,
-        _ => {
-            return Err(ApiError::Unprocessable(vec![
-                archipel_store::FieldError::new(
-                    "/keep",
-                    "invalid_keep",
-                    text!("keep is 'ours' or 'feed'"; "keep vaut « ours » ou « feed »"),
-                ),
-            ]));
-        }
-    };
-    if body.get("status").and_then(Value::as_str) != Some("resolved") {
-        return Err(ApiError::Unprocessable(vec![
-            archipel_store::FieldError::new(
-                "/status",
-                "invalid_status",
-                text!(
-            "send {{\"status\": \"resolved\"}}"; "envoyez {{\"status\": \"resolved\"}}"),
-            ),
-        ]));
-    }
+    let Resolution { take_feed } = body.parse()?;
     let id = id.into_inner();
-    let no_such =
-        || ApiError::NotFound(text!("there is no such conflict"; "ce conflit n'existe pas"));
     if take_feed {
-        let conflict = state
-            .db(move |conn| import_run::conflict(conn, id))
-            .await?
-            .ok_or_else(no_such)?;
-        if conflict.status != "open" {
-            return Err(ApiError::Conflict(text!(
-                "this conflict is already resolved"; "ce conflit est déjà résolu")));
-        }
-        let changes = input::parse(&feed_values(&conflict)).map_err(ApiError::Unprocessable)?;
-        let author = Author::person(editor.0.name);
-        let reason = format!("took the feed's values (import conflict {id})");
-        let initiative_id = conflict.initiative_id;
-        state
-            .db(move |conn| {
-                conn.transaction(|conn| {
-                    initiative::update(
-                        conn,
-                        initiative_id,
-                        None,
-                        &author,
-                        Some(&reason),
-                        Action::Update,
-                        |draft| Ok(changes.apply(draft)),
-                    )?;
-                    import_run::resolve_conflict(conn, id)
-                })
-            })
-            .await?;
-        return Ok(HttpResponse::NoContent().finish());
-    }
-    if !state
+        take_feed_values(&state, editor, id).await?;
+    } else if !state
         .db(move |conn| import_run::resolve_conflict(conn, id))
         .await?
     {
-        return Err(no_such());
+        return Err(no_such_conflict());
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// How a conflict is closed: `{"status": "resolved"}`, keeping the directory's values or
+/// (`"keep": "feed"`) taking the feed's.
+pub struct Resolution {
+    take_feed: bool,
+}
+
+impl FromBody for Resolution {
+    fn from_json(body: Value) -> Result<Self, ApiError> {
+        let take_feed = match body.get("keep").map(Value::as_str) {
+            None | Some(Some("ours")) => false,
+            Some(Some("feed")) => true,
+            _ => {
+                return Err(ApiError::Unprocessable(vec![FieldError::new(
+                    "/keep",
+                    "invalid_keep",
+                    text!("keep is 'ours' or 'feed'"; "keep vaut « ours » ou « feed »"),
+                )]));
+            }
+        };
+        if body.get("status").and_then(Value::as_str) != Some("resolved") {
+            return Err(ApiError::Unprocessable(vec![FieldError::new(
+                "/status",
+                "invalid_status",
+                text!(
+                "send {{\"status\": \"resolved\"}}"; "envoyez {{\"status\": \"resolved\"}}"),
+            )]));
+        }
+        Ok(Resolution { take_feed })
+    }
+}
+
+fn no_such_conflict() -> ApiError {
+    ApiError::NotFound(text!("there is no such conflict"; "ce conflit n'existe pas"))
+}
+
+/// Resolves open conflict `id` by writing the feed's values of its fields (a new revision by
+/// the editor): 404 without such a conflict, 409 when it is already resolved, 422 when the
+/// values are not valid.
+async fn take_feed_values(state: &AppState, editor: Editor, id: i64) -> Result<(), ApiError> {
+    let conflict = state
+        .db(move |conn| import_run::conflict(conn, id))
+        .await?
+        .ok_or_else(no_such_conflict)?;
+    if conflict.status != "open" {
+        return Err(ApiError::Conflict(text!(
+            "this conflict is already resolved"; "ce conflit est déjà résolu")));
+    }
+    let changes = input::parse(&feed_values(&conflict)).map_err(ApiError::Unprocessable)?;
+    let author = Author::person(editor.0.name);
+    let reason = format!("took the feed's values (import conflict {id})");
+    let initiative_id = conflict.initiative_id;
+    state
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                initiative::update(
+                    conn,
+                    initiative_id,
+                    None,
+                    &author,
+                    Some(&reason),
+                    Action::Update,
+                    |draft| Ok(changes.apply(draft)),
+                )?;
+                import_run::resolve_conflict(conn, id)
+            })
+        })
+        .await?;
+    Ok(())
 }
 
 /// The feed's values of the fields in conflict, as a GeoJSON Feature to write.
@@ -461,21 +493,9 @@ pub async fn judge_duplicate(
     state: web::Data<AppState>,
     _editor: Editor,
     id: web::Path<i64>,
-    body: web::Json<Value>,
+    body: Deferred<Judgement>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = match body.get("status").and_then(Value::as_str) {
-        Some(s @ ("dismissed" | "confirmed" | "open")) => s.to_string(),
-        _ => {
-            return Err(ApiError::Unprocessable(vec![
-                archipel_store::FieldError::new(
-                    "/status",
-                    "invalid_status",
-                    text!(
-                "status must be dismissed, confirmed or open"; "status doit être dismissed, confirmed ou open"),
-                ),
-            ]));
-        }
-    };
+    let Judgement { status } = body.parse()?;
     let id = id.into_inner();
     if !state
         .db(move |conn| duplicate::judge(conn, id, &status))
@@ -486,4 +506,25 @@ pub async fn judge_duplicate(
         ));
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A judgement of a duplicate candidate: `dismissed`, `confirmed` or (again) `open`.
+pub struct Judgement {
+    status: String,
+}
+
+impl FromBody for Judgement {
+    fn from_json(body: Value) -> Result<Self, ApiError> {
+        match body.get("status").and_then(Value::as_str) {
+            Some(s @ ("dismissed" | "confirmed" | "open")) => Ok(Judgement {
+                status: s.to_string(),
+            }),
+            _ => Err(ApiError::Unprocessable(vec![FieldError::new(
+                "/status",
+                "invalid_status",
+                text!(
+                "status must be dismissed, confirmed or open"; "status doit être dismissed, confirmed ou open"),
+            )])),
+        }
+    }
 }

@@ -8,12 +8,14 @@ use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use archipel_store::initiative::{self, Key, Representation};
-use archipel_store::link::{self, Kind, NewLink};
+use archipel_store::link::{self, Kind, LinkView, NewLink};
 use archipel_store::revision::Author;
 use archipel_store::{FieldError, StoreError, text};
 use chrono::NaiveDate;
+use diesel::PgConnection;
 use serde::Deserialize;
 use serde_json::json;
+use uuid::Uuid;
 
 /// A link as an editor sends it.
 #[derive(Deserialize)]
@@ -127,41 +129,11 @@ pub async fn add(
     key: web::Path<String>,
     body: web::Json<LinkInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let Checked {
-        to,
-        kind,
-        note,
-        since,
-        until,
-    } = checked(&body)?;
+    let checked = checked(&body)?;
     let from = resolve_id(&state, key.into_inner()).await?;
     let author = Author::person(editor.0.name);
     let view = state
-        .db(move |conn| {
-            initiative::get(conn, &Key::Id(from), Representation::Json)?
-                .ok_or(StoreError::NotFound)?;
-            let to = match to {
-                Key::Id(id) => id,
-                other => match initiative::get(conn, &other, Representation::Json)? {
-                    Some(found) => found.id,
-                    None => {
-                        return Err(StoreError::Invalid(vec![FieldError::new(
-                            "/to",
-                            "unknown_initiative",
-                            text!("no initiative has this id or slug"; "aucune initiative n'a cet identifiant"),
-                        )]));
-                    }
-                },
-            };
-            let new = NewLink {
-                to,
-                kind,
-                note,
-                since,
-                until,
-            };
-            link::add(conn, from, &new, &author)
-        })
+        .db(move |conn| add_link(conn, from, checked, &author))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -169,6 +141,48 @@ pub async fn add(
             format!("/api/v1/initiatives/{from}/links/{}", view.id),
         ))
         .json(view))
+}
+
+/// Links initiative `from` (404 when it does not exist) to the checked link's target (422 when
+/// that does not).
+fn add_link(
+    conn: &mut PgConnection,
+    from: Uuid,
+    checked: Checked,
+    author: &Author,
+) -> Result<LinkView, StoreError> {
+    initiative::get(conn, &Key::Id(from), Representation::Json)?.ok_or(StoreError::NotFound)?;
+    let Checked {
+        to,
+        kind,
+        note,
+        since,
+        until,
+    } = checked;
+    let to = target(conn, to)?;
+    let new = NewLink {
+        to,
+        kind,
+        note,
+        since,
+        until,
+    };
+    link::add(conn, from, &new, author)
+}
+
+/// The id of the initiative a link goes to.
+fn target(conn: &mut PgConnection, to: Key) -> Result<Uuid, StoreError> {
+    if let Key::Id(id) = to {
+        return Ok(id);
+    }
+    match initiative::get(conn, &to, Representation::Json)? {
+        Some(found) => Ok(found.id),
+        None => Err(StoreError::Invalid(vec![FieldError::new(
+            "/to",
+            "unknown_initiative",
+            text!("no initiative has this id or slug"; "aucune initiative n'a cet identifiant"),
+        )])),
+    }
 }
 
 /// The links of an initiative, both those it names and those naming it (public: to published

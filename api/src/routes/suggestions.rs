@@ -4,18 +4,16 @@
 use crate::auth::Moderator;
 use crate::client;
 use crate::error::ApiError;
-use crate::extract::{FromQuery, Pairs, Params};
+use crate::extract::{Body, Deferred, FromBody, FromQuery, Pairs, Params};
 use crate::input;
 use crate::lang::Lang;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use archipel_store::domain::{Email, Moderation};
+use archipel_store::domain::{Email, Moderation, parse_long_text};
 use archipel_store::form_limit::{self, Verdict};
-use archipel_store::initiative::{self, Key, Representation};
-use archipel_store::revision::Author;
-use archipel_store::{FieldError, report, suggestion, text};
-use diesel::Connection;
+use archipel_store::initiative::{self, InitiativeDraft, Key, Representation};
+use archipel_store::{FieldError, Text, report, suggestion, text};
 use serde_json::{Value, json};
 
 /// Members editors set and visitors may not.
@@ -121,50 +119,60 @@ pub struct SuggestionReceipt {
 pub async fn suggest(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<Value>,
+    Body(Suggestion { draft, submitter }): Body<Suggestion>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut body = body.into_inner();
-    screen(&mut body)?;
-    let submitter = take_email(&mut body, "submitter_email")?;
-    if let Some(object) = body.as_object() {
-        let forbidden: Vec<FieldError> = object
-            .keys()
-            .filter(|k| EDITOR_ONLY.contains(&k.as_str()))
-            .map(|k| FieldError::new(format!("/{k}"), "unknown_field", text!(
-                "'{}' is set by editors, not in suggestions", k; "« {} » est fixé par les éditeurs, pas dans les suggestions", k)))
-            .collect();
-        if !forbidden.is_empty() {
-            return Err(ApiError::Unprocessable(forbidden));
-        }
-    }
-    let mut draft = input::parse(&body)
-        .and_then(input::Changes::into_draft)
-        .map_err(ApiError::Unprocessable)?;
-    draft.moderation = Moderation::Pending;
     admit(&req, &state).await?;
     // The submitter's e-mail goes to the private `suggestions` table only: never into the
     // initiative, its revisions or anything public.
     let written = state
-        .db(move |conn| {
-            conn.transaction(|conn| {
-                let written = initiative::create(
-                    conn,
-                    &draft,
-                    &Author::person("visitor"),
-                    Some("suggested on the map"),
-                )?;
-                suggestion::record(conn, written.id, submitter.as_deref())?;
-                Ok(written)
-            })
-        })
+        .db(move |conn| suggestion::create(conn, &draft, submitter.as_deref()))
         .await?;
-    let lang = Lang::from_request(req.headers(), req.query_string());
     let thanks = text!(
         "Thank you! Your suggestion will appear on the map once an editor has checked it.";
         "Merci ! Votre suggestion apparaîtra sur la carte dès qu'un éditeur l'aura vérifiée.");
-    Ok(HttpResponse::Created()
+    Ok(receipt(
+        &req,
+        json!({ "id": written.id, "moderation": "pending" }),
+        &thanks,
+    ))
+}
+
+/// A suggestion's body: the new initiative, pending, and who to answer.
+pub struct Suggestion {
+    draft: InitiativeDraft,
+    submitter: Option<String>,
+}
+
+impl FromBody for Suggestion {
+    fn from_json(mut body: Value) -> Result<Self, ApiError> {
+        screen(&mut body)?;
+        let submitter = take_email(&mut body, "submitter_email")?;
+        if let Some(object) = body.as_object() {
+            let forbidden: Vec<FieldError> = object
+                .keys()
+                .filter(|k| EDITOR_ONLY.contains(&k.as_str()))
+                .map(|k| FieldError::new(format!("/{k}"), "unknown_field", text!(
+                    "'{}' is set by editors, not in suggestions", k; "« {} » est fixé par les éditeurs, pas dans les suggestions", k)))
+                .collect();
+            if !forbidden.is_empty() {
+                return Err(ApiError::Unprocessable(forbidden));
+            }
+        }
+        let mut draft = input::parse(&body)
+            .and_then(input::Changes::into_draft)
+            .map_err(ApiError::Unprocessable)?;
+        draft.moderation = Moderation::Pending;
+        Ok(Suggestion { draft, submitter })
+    }
+}
+
+/// A 201 receipt of a contribution: `body` and the thanks, in the request's language.
+fn receipt(req: &HttpRequest, mut body: Value, thanks: &Text) -> HttpResponse {
+    let lang = Lang::from_request(req.headers(), req.query_string());
+    body["message"] = thanks.get(lang.code()).into();
+    HttpResponse::Created()
         .insert_header((header::CONTENT_LANGUAGE, lang.code()))
-        .json(json!({ "id": written.id, "moderation": "pending", "message": thanks.get(lang.code()) })))
+        .json(body)
 }
 
 /// What `list_suggestions` sends.
@@ -222,42 +230,8 @@ pub async fn report_correction(
     req: HttpRequest,
     state: web::Data<AppState>,
     key: web::Path<String>,
-    body: web::Json<Value>,
+    Body(Report { message, email }): Body<Report>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut body = body.into_inner();
-    screen(&mut body)?;
-    let email = take_email(&mut body, "email")?;
-    let mut errors = Vec::new();
-    let message = match body.as_object_mut().and_then(|o| o.remove("message")) {
-        Some(Value::String(m)) if !m.trim().is_empty() => {
-            match archipel_store::domain::parse_long_text("/message", &m, 2000) {
-                Ok(m) => Some(m),
-                Err(e) => {
-                    errors.push(e);
-                    None
-                }
-            }
-        }
-        _ => {
-            errors.push(FieldError::new("/message", "required", text!(
-                "say in a few words what should be corrected"; "dites en quelques mots ce qu'il faut corriger")));
-            None
-        }
-    };
-    if let Some(object) = body.as_object() {
-        for k in object.keys() {
-            errors.push(FieldError::new(
-                format!("/{k}"),
-                "unknown_field",
-                text!(
-                "'{}' is not a field of a report; known fields: message, email", k;
-                "« {} » n'est pas un champ d'un signalement ; champs connus : message, email", k),
-            ));
-        }
-    }
-    let Some(message) = message.filter(|_| errors.is_empty()) else {
-        return Err(ApiError::Unprocessable(errors));
-    };
     admit(&req, &state).await?;
     let key = Key::parse(&key);
     let id = state
@@ -271,11 +245,56 @@ pub async fn report_correction(
         })
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let lang = Lang::from_request(req.headers(), req.query_string());
     let thanks = text!("Thank you! An editor will look at your report."; "Merci ! Un éditeur va examiner votre signalement.");
-    Ok(HttpResponse::Created()
-        .insert_header((header::CONTENT_LANGUAGE, lang.code()))
-        .json(json!({ "id": id, "status": "pending", "message": thanks.get(lang.code()) })))
+    Ok(receipt(
+        &req,
+        json!({ "id": id, "status": "pending" }),
+        &thanks,
+    ))
+}
+
+/// A report's body: what is wrong, and who to answer.
+pub struct Report {
+    message: String,
+    email: Option<String>,
+}
+
+impl FromBody for Report {
+    fn from_json(mut body: Value) -> Result<Self, ApiError> {
+        screen(&mut body)?;
+        let email = take_email(&mut body, "email")?;
+        let mut errors = Vec::new();
+        let message = report_message(&mut body, &mut errors);
+        if let Some(object) = body.as_object() {
+            for k in object.keys() {
+                errors.push(FieldError::new(
+                    format!("/{k}"),
+                    "unknown_field",
+                    text!(
+                    "'{}' is not a field of a report; known fields: message, email", k;
+                    "« {} » n'est pas un champ d'un signalement ; champs connus : message, email", k),
+                ));
+            }
+        }
+        match message.filter(|_| errors.is_empty()) {
+            Some(message) => Ok(Report { message, email }),
+            None => Err(ApiError::Unprocessable(errors)),
+        }
+    }
+}
+
+/// Takes the report's `message` out of `body` (required, at most 2000 characters).
+fn report_message(body: &mut Value, errors: &mut Vec<FieldError>) -> Option<String> {
+    match body.as_object_mut().and_then(|o| o.remove("message")) {
+        Some(Value::String(m)) if !m.trim().is_empty() => parse_long_text("/message", &m, 2000)
+            .map_err(|e| errors.push(e))
+            .ok(),
+        _ => {
+            errors.push(FieldError::new("/message", "required", text!(
+                "say in a few words what should be corrected"; "dites en quelques mots ce qu'il faut corriger")));
+            None
+        }
+    }
 }
 
 fn parse_status(
@@ -347,10 +366,9 @@ pub async fn close_report(
     state: web::Data<AppState>,
     _moderator: Moderator,
     id: web::Path<i64>,
-    body: web::Json<Value>,
+    body: Deferred<Closing>,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = body.get("status").and_then(Value::as_str);
-    let status = parse_status(raw.or(Some("")), &["resolved", "rejected"], "resolved")?;
+    let Closing { status } = body.parse()?;
     let id = id.into_inner();
     if !state
         .db(move |conn| report::close(conn, id, status))
@@ -361,4 +379,17 @@ pub async fn close_report(
         ));
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// How a report is closed: `resolved` or `rejected`.
+pub struct Closing {
+    status: &'static str,
+}
+
+impl FromBody for Closing {
+    fn from_json(body: Value) -> Result<Self, ApiError> {
+        let raw = body.get("status").and_then(Value::as_str);
+        let status = parse_status(raw.or(Some("")), &["resolved", "rejected"], "resolved")?;
+        Ok(Closing { status })
+    }
 }

@@ -2,6 +2,7 @@
 //! (counts per practice and family, densities, coverage gaps, freshness, creations).
 
 use crate::error::ApiError;
+use crate::extract::{FromQuery, Pairs, Params};
 use crate::routes::evaluation;
 use crate::state::AppState;
 use actix_web::http::header;
@@ -39,47 +40,68 @@ fn parse_level(raw: &str) -> Result<Level, ApiError> {
 )]
 pub async fn list(
     state: web::Data<AppState>,
-    pairs: web::Query<Vec<(String, String)>>,
+    Params(Search { level, q, limit }): Params<Search>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut level, mut q, mut limit) = (None, None, DEFAULT_LIMIT);
-    for (key, value) in pairs.iter() {
-        match key.as_str() {
-            "level" => level = Some(parse_level(value)?),
-            "q" if value.chars().count() > 100 => {
-                return Err(ApiError::bad_request(
-                    "invalid_q",
-                    text!("q is limited to 100 characters"; "q est limité à 100 caractères"),
-                ));
-            }
-            "q" => q = Some(value.clone()),
-            "limit" => {
-                limit = match value.parse::<i64>() {
-                    Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                    _ => {
-                        return Err(ApiError::bad_request(
-                            "invalid_limit",
-                            text!("limit must be a whole number from 1 to {}; got '{}'", MAX_LIMIT, value;
-                                  "limit doit être un entier de 1 à {} ; reçu « {} »", MAX_LIMIT, value),
-                        ));
-                    }
-                }
-            }
-            "lang" => {}
-            other => {
-                return Err(ApiError::bad_request(
-                    "unknown_parameter",
-                    text!("'{}' is not a parameter of this search; known parameters: {}", other, SEARCH_PARAMS.join(", ");
-                          "« {} » n'est pas un paramètre de cette recherche ; paramètres connus : {}", other, SEARCH_PARAMS.join(", ")),
-                ));
-            }
-        }
-    }
     let found = state
         .read(move |conn| territory::search(conn, level, q.as_deref(), limit))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
         .json(serde_json::json!({ "territories": found })))
+}
+
+/// `level`, `q` and `limit` of a search (and `lang`, read by the middleware).
+pub struct Search {
+    level: Option<Level>,
+    q: Option<String>,
+    limit: i64,
+}
+
+impl FromQuery for Search {
+    fn from_pairs(pairs: Pairs) -> Result<Self, ApiError> {
+        let mut search = Search {
+            level: None,
+            q: None,
+            limit: DEFAULT_LIMIT,
+        };
+        for (key, value) in pairs {
+            match key.as_str() {
+                "level" => search.level = Some(parse_level(&value)?),
+                "q" => search.q = Some(parse_q(value)?),
+                "limit" => search.limit = parse_limit(&value)?,
+                "lang" => {}
+                other => {
+                    return Err(ApiError::bad_request(
+                        "unknown_parameter",
+                        text!("'{}' is not a parameter of this search; known parameters: {}", other, SEARCH_PARAMS.join(", ");
+                              "« {} » n'est pas un paramètre de cette recherche ; paramètres connus : {}", other, SEARCH_PARAMS.join(", ")),
+                    ));
+                }
+            }
+        }
+        Ok(search)
+    }
+}
+
+fn parse_q(value: String) -> Result<String, ApiError> {
+    if value.chars().count() > 100 {
+        return Err(ApiError::bad_request(
+            "invalid_q",
+            text!("q is limited to 100 characters"; "q est limité à 100 caractères"),
+        ));
+    }
+    Ok(value)
+}
+
+fn parse_limit(value: &str) -> Result<i64, ApiError> {
+    match value.parse::<i64>() {
+        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(ApiError::bad_request(
+            "invalid_limit",
+            text!("limit must be a whole number from 1 to {}; got '{}'", MAX_LIMIT, value;
+                  "limit doit être un entier de 1 à {} ; reçu « {} »", MAX_LIMIT, value),
+        )),
+    }
 }
 
 /// A territory's figures: name, level, population, parents and children; published
@@ -112,18 +134,8 @@ pub async fn get_one(
             let Some(figures) = territory::figures(conn, &found)? else {
                 return Ok(None);
             };
-            let parents = territory::parent_codes(conn, &found)?;
-            let parent = evaluation::comparison_parent(conn, &found, &parents)?;
-            let grid = archipel_store::evaluation::grid(conn)?;
-            let here = archipel_store::evaluation::means(conn, Some(&found))?;
-            let compared = archipel_store::evaluation::means(conn, parent.as_ref())?;
-            let summary = evaluation::summary(
-                &grid,
-                &here,
-                &compared,
-                parent.as_ref(),
-                figures.initiatives.total,
-            );
+            let summary =
+                evaluation::Comparison::load(conn, &found)?.summary(figures.initiatives.total);
             let hubs = archipel_store::link::hubs(conn, &found, 5)?;
             let mut body = serde_json::to_value(&figures).unwrap_or_default();
             body["evaluation"] = summary;

@@ -2,11 +2,13 @@
 
 use crate::auth::Admin;
 use crate::error::ApiError;
+use crate::extract::{Deferred, FromBody};
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
-use archipel_store::text;
 use archipel_store::token::{self, Role};
+use archipel_store::{FieldError, text};
 use serde::Deserialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 
 /// A token to create.
@@ -22,6 +24,36 @@ pub struct NewToken {
     pub name: String,
     #[schema(value_type = Role)]
     pub role: String,
+}
+
+/// A [`NewToken`] checked: its name as sent (the store trims it), its role parsed.
+pub struct TokenRequest {
+    name: String,
+    role: Role,
+}
+
+impl FromBody for TokenRequest {
+    fn from_json(body: Value) -> Result<Self, ApiError> {
+        let request: NewToken = serde_json::from_value(body).map_err(|e| {
+            ApiError::Unprocessable(vec![FieldError::new(
+                "/",
+                "invalid_token_request",
+                text!("expected {{\"name\": …, \"role\": \"moderator\"|\"editor\"|\"admin\"}}: {}", e;
+                      "attendu {{\"name\": …, \"role\": \"moderator\"|\"editor\"|\"admin\"}} : {}", e),
+            )])
+        })?;
+        let role = Role::parse(&request.role).ok_or_else(|| {
+            ApiError::Unprocessable(vec![FieldError::new(
+                "/role",
+                "invalid_role",
+                text!("role must be moderator, editor or admin"; "le rôle doit être moderator, editor ou admin"),
+            )])
+        })?;
+        Ok(TokenRequest {
+            name: request.name,
+            role,
+        })
+    }
 }
 
 /// List tokens (never their secret).
@@ -62,29 +94,15 @@ pub async fn list(state: web::Data<AppState>, _admin: Admin) -> Result<HttpRespo
 pub async fn create(
     state: web::Data<AppState>,
     _admin: Admin,
-    body: web::Json<serde_json::Value>,
+    body: Deferred<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let request: NewToken = serde_json::from_value(body.into_inner()).map_err(|e| {
-        ApiError::Unprocessable(vec![archipel_store::FieldError::new(
-            "/",
-            "invalid_token_request",
-            text!("expected {{\"name\": …, \"role\": \"moderator\"|\"editor\"|\"admin\"}}: {}", e;
-                  "attendu {{\"name\": …, \"role\": \"moderator\"|\"editor\"|\"admin\"}} : {}", e),
-        )])
-    })?;
-    let role = Role::parse(&request.role).ok_or_else(|| {
-        ApiError::Unprocessable(vec![archipel_store::FieldError::new(
-            "/role",
-            "invalid_role",
-            text!("role must be moderator, editor or admin"; "le rôle doit être moderator, editor ou admin"),
-        )])
-    })?;
-    let name = request.name.clone();
+    let TokenRequest { name, role } = body.parse()?;
+    let stored = name.clone();
     let secret = state
-        .db(move |conn| token::create(conn, &name, role))
+        .db(move |conn| token::create(conn, &stored, role))
         .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({
-        "name": request.name.trim(), "role": role.as_str(), "token": secret,
+        "name": name.trim(), "role": role.as_str(), "token": secret,
     })))
 }
 
