@@ -88,7 +88,7 @@ pub async fn list_sources(
 pub struct Preview {
     /// The mapping to try (same shape as a source's `mapping`); nothing is declared or written.
     #[schema(value_type = Object)]
-    pub mapping: Value,
+    pub mapping: serde_json::Map<String, Value>,
 }
 
 /// `?dry_run=true|false`, the only parameter of a run.
@@ -146,7 +146,7 @@ impl Preview {
                       "une correspondance dans le corps se prévisualise par un essai : ajoutez dry_run=true (pour la changer vraiment, déclarez à nouveau la source)"),
             ));
         }
-        Ok(Some(preview.mapping))
+        Ok(Some(Value::Object(preview.mapping)))
     }
 }
 

@@ -954,6 +954,18 @@ async fn admins_run_imports_through_the_api() {
     assert_eq!(refused.status(), 422);
     let not_dry = preview(json!({"mapping": toulouse()}), "").await.unwrap();
     assert_eq!(not_dry.status(), 400);
+    // A mapping that is not an object is refused, not taken for none; a null body is none.
+    let no_mapping = preview(json!({"mapping": null}), "?dry_run=true")
+        .await
+        .unwrap();
+    assert_eq!(no_mapping.status(), 400);
+    let null_body: Value = preview(Value::Null, "?dry_run=true")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(null_body["counts"]["created"], 12, "{null_body}");
     // Nothing was declared: the source keeps its mapping.
     let sources: Value = app.get_json_as("/api/v1/sources", &app.admin_token).await;
     assert_eq!(sources["sources"][0]["mapping"]["fields"]["name"], "nom");
