@@ -16,7 +16,7 @@ FUZZ_STAMP := $(FUZZ_VENV)/.installed
 FRICTIONLESS_VENV := tests/frictionless/.venv
 FRICTIONLESS_STAMP := $(FRICTIONLESS_VENV)/.installed
 # schemathesis checks of test-api-fuzz: comma-separated, or `all`
-FUZZ_CHECKS ?= not_a_server_error
+FUZZ_CHECKS ?= all
 
 .PHONY: run test bench bench-smoke deps deps-test deps-bench build build-release frontend frontend-deps \
         lint fmt-check clippy lint-frontend test-rust test-api-fuzz test-frontend test-browser \

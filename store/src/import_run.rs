@@ -32,6 +32,26 @@ impl RunStatus {
             RunStatus::Abandoned => "abandoned",
         }
     }
+
+    pub const ALL: [RunStatus; 5] = [
+        RunStatus::Running,
+        RunStatus::Succeeded,
+        RunStatus::NotModified,
+        RunStatus::Failed,
+        RunStatus::Abandoned,
+    ];
+}
+
+/// A stored state that is none of these is an error, never a default.
+impl TryFrom<String> for RunStatus {
+    type Error = crate::StoreError;
+
+    fn try_from(stored: String) -> Result<Self, Self::Error> {
+        RunStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == stored)
+            .ok_or_else(|| crate::StoreError::Corrupt(format!("import run status {stored:?}")))
+    }
 }
 
 /// What a run did to the directory.
@@ -81,8 +101,8 @@ pub struct Run {
     pub started_at: DateTime<Utc>,
     #[schema(required = true)]
     pub finished_at: Option<DateTime<Utc>>,
-    #[schema(value_type = RunStatus)]
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: RunStatus,
     pub trigger: String,
     pub fetched: i32,
     pub created: i32,
@@ -430,4 +450,20 @@ pub fn conflict(conn: &mut PgConnection, id: i64) -> StoreResult<Option<Conflict
         .select(Conflict::as_select())
         .first(conn)
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_run_status_is_one_of_the_known_states_or_an_error() {
+        for status in RunStatus::ALL {
+            assert_eq!(
+                RunStatus::try_from(status.as_str().to_string()).unwrap(),
+                status
+            );
+        }
+        assert!(RunStatus::try_from("paused".to_string()).is_err());
+    }
 }
