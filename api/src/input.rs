@@ -60,6 +60,16 @@ pub const MAX_TAGS: usize = 30;
 pub const MAX_LINKS: usize = 20;
 pub const MAX_CATEGORIES: usize = 10;
 
+/// Members editors set and visitors may not.
+pub const EDITOR_ONLY: &[&str] = &[
+    "moderation",
+    "status",
+    "licence",
+    "attribution",
+    "last_confirmed_at",
+    "reason",
+];
+
 /// Validated changes to an initiative. `Some(None)` clears an optional value.
 #[derive(Debug, Default)]
 pub struct Changes {

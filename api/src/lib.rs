@@ -14,6 +14,7 @@ pub mod list_params;
 pub mod mail;
 pub mod openapi;
 pub mod routes;
+pub mod schemas;
 pub mod state;
 pub mod tile_cache;
 pub mod tile_warm;

@@ -11,7 +11,7 @@ use bytes::Bytes;
 /// The category tree, each with the number of published initiatives in it and its descendants.
 #[utoipa::path(
     get, path = "/api/v1/categories", tag = "categories",
-    responses((status = 200, description = "The tree of categories", body = crate::openapi::CategoryListDoc))
+    responses((status = 200, description = "The tree of categories", body = crate::schemas::CategoryListDoc))
 )]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // The counts go through every published initiative (a second or more at 1M): the body is

@@ -48,7 +48,7 @@ fn grid_body(grid: &Grid, lang: Lang) -> Value {
 #[utoipa::path(
     get, path = "/api/v1/evaluation/criteria", tag = "evaluation",
     params(("lang" = Option<String>, Query, description = "`fr` or `en` (default from Accept-Language)")),
-    responses((status = 200, description = "The grid", body = crate::openapi::GridDoc))
+    responses((status = 200, description = "The grid", body = crate::schemas::GridDoc))
 )]
 pub async fn criteria(
     req: HttpRequest,
@@ -191,9 +191,9 @@ fn checked_slug(raw: &str) -> Result<String, ApiError> {
 /// Add a criterion to the grid (administrators).
 #[utoipa::path(
     post, path = "/api/v1/evaluation/criteria", tag = "evaluation",
-    request_body(content = crate::openapi::CriterionAddDoc),
+    request_body(content = crate::schemas::CriterionAddDoc),
     responses(
-        (status = 201, description = "Added (version 1)", body = crate::openapi::CriterionDoc),
+        (status = 201, description = "Added (version 1)", body = crate::schemas::CriterionDoc),
         (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -218,9 +218,9 @@ pub async fn add_criterion(
 #[utoipa::path(
     put, path = "/api/v1/evaluation/criteria/{slug}", tag = "evaluation",
     params(("slug" = String, Path, description = "The criterion", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")),
-    request_body(content = crate::openapi::CriterionRevisionDoc),
+    request_body(content = crate::schemas::CriterionRevisionDoc),
     responses(
-        (status = 200, description = "The new version", body = crate::openapi::CriterionDoc),
+        (status = 200, description = "The new version", body = crate::schemas::CriterionDoc),
         (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such criterion", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -315,7 +315,7 @@ fn scores(input: &AssessmentInput) -> Result<BTreeMap<String, Option<i16>>, ApiE
 #[utoipa::path(
     post, path = "/api/v1/initiatives/{key}/assessments", tag = "evaluation",
     params(("key" = String, Path, description = "The initiative's id or slug")),
-    request_body(content = crate::openapi::AssessmentInputDoc),
+    request_body(content = crate::schemas::AssessmentInputDoc),
     responses(
         (status = 201, description = "Recorded", body = archipel_store::evaluation::Assessment),
         (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -359,7 +359,7 @@ fn exists(conn: &mut diesel::PgConnection, id: uuid::Uuid) -> Result<(), StoreEr
     get, path = "/api/v1/initiatives/{key}/assessments", tag = "evaluation",
     params(("key" = String, Path, description = "The initiative's id or slug")),
     responses(
-        (status = 200, description = "Assessments, newest first", body = crate::openapi::AssessmentListDoc),
+        (status = 200, description = "Assessments, newest first", body = crate::schemas::AssessmentListDoc),
         (status = 401, description = "No token while assessments are not public", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor while assessments are not public", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),

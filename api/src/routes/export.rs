@@ -277,7 +277,7 @@ fn body(
 /// All published initiatives as a GeoJSON FeatureCollection, streamed.
 #[utoipa::path(
     get, path = "/api/v1/export/initiatives.geojson", tag = "initiatives",
-    params(crate::openapi::ExportParamsDoc),
+    params(crate::schemas::ExportParamsDoc),
     responses(
         (status = 200, description = "Every published initiative (same Feature shape as the listings), streamed", content_type = "application/geo+json"),
         (status = 400, description = "A malformed or unknown parameter", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -296,7 +296,7 @@ pub async fn geojson(
 /// All published initiatives as GeoJSON text sequences (RFC 8142), streamed.
 #[utoipa::path(
     get, path = "/api/v1/export/initiatives.geojsonseq", tag = "initiatives",
-    params(crate::openapi::ExportParamsDoc),
+    params(crate::schemas::ExportParamsDoc),
     responses(
         (status = 200, description = "Every published initiative as one GeoJSON Feature per record (RFC 8142: each preceded by the RS character 0x1E and followed by a line feed), streamed", content_type = "application/geo+json-seq"),
         (status = 400, description = "A malformed or unknown parameter", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -315,7 +315,7 @@ pub async fn geojsonseq(
 /// All published initiatives as CSV, streamed.
 #[utoipa::path(
     get, path = "/api/v1/export/initiatives.csv", tag = "initiatives",
-    params(crate::openapi::ExportParamsDoc),
+    params(crate::schemas::ExportParamsDoc),
     responses(
         (status = 200, description = "Every published initiative, one row each: UTF-8, comma-separated, RFC 4180 quoting, CRLF line ends, a header line; multi-valued columns joined by |; lon/lat of the map point; the licence and attribution of each record. Described by /api/v1/export/initiatives.schema.json", content_type = "text/csv; charset=utf-8"),
         (status = 400, description = "A malformed or unknown parameter", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -298,7 +298,7 @@ pub async fn list_conflicts(
 /// conflict (a new revision by the caller).
 #[utoipa::path(patch, path = "/api/v1/import-conflicts/{id}", tag = "imports",
     params(("id" = i64, Path, description = "The conflict's id")),
-    request_body(content = crate::openapi::ResolutionDoc),
+    request_body(content = crate::schemas::ResolutionDoc),
     responses(
         (status = 204, description = "Resolved"),
         (status = 404, description = "No such conflict", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -486,7 +486,7 @@ pub async fn list_duplicates(
 /// Judge a candidate: `{"status": "dismissed"}` (two places) or `{"status": "confirmed"}` (one).
 #[utoipa::path(patch, path = "/api/v1/duplicates/{id}", tag = "imports",
     params(("id" = i64, Path, description = "The candidate's id")),
-    request_body(content = crate::openapi::JudgementDoc),
+    request_body(content = crate::schemas::JudgementDoc),
     responses((status = 204, description = "Recorded"), (status = 404, description = "No such candidate", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn judge_duplicate(

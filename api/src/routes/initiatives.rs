@@ -137,9 +137,9 @@ async fn list_page(
 /// List initiatives as JSON.
 #[utoipa::path(
     get, path = "/api/v1/initiatives", tag = "initiatives",
-    params(crate::openapi::ListParamsDoc),
+    params(crate::schemas::ListParamsDoc),
     responses(
-        (status = 200, description = "One page of initiatives", body = crate::openapi::InitiativeListDoc),
+        (status = 200, description = "One page of initiatives", body = crate::schemas::InitiativeListDoc),
         (status = 400, description = "A malformed parameter", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unpublished states asked for without a token", body = crate::error::Problem, content_type = "application/problem+json"),
     )
@@ -165,9 +165,9 @@ pub async fn list_json(
 /// List initiatives as a GeoJSON FeatureCollection (RFC 7946).
 #[utoipa::path(
     get, path = "/api/v1/initiatives.geojson", tag = "initiatives",
-    params(crate::openapi::ListParamsDoc),
+    params(crate::schemas::ListParamsDoc),
     responses(
-        (status = 200, description = "One page of initiatives", body = crate::openapi::FeatureCollectionDoc, content_type = "application/geo+json"),
+        (status = 200, description = "One page of initiatives", body = crate::schemas::FeatureCollectionDoc, content_type = "application/geo+json"),
         (status = 400, description = "A malformed parameter", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -243,7 +243,7 @@ fn visible(found: &Found, caller: &Option<Caller>) -> Result<(), ApiError> {
     get, path = "/api/v1/initiatives/{key}", tag = "initiatives",
     params(("key" = String, Path, description = "The initiative's id (UUID) or slug; add `.geojson` for a GeoJSON Feature")),
     responses(
-        (status = 200, description = "The initiative", body = crate::openapi::InitiativeDoc,
+        (status = 200, description = "The initiative", body = crate::schemas::InitiativeDoc,
          headers(("ETag" = String, description = "Version of the initiative, for If-None-Match and If-Match"))),
         (status = 301, description = "The initiative was merged into another one: `Location` is the kept one's address (same form and query string), for good",
          headers(("Location" = String, description = "The kept initiative's URL"))),
@@ -358,9 +358,9 @@ async fn written_response(
 /// Create an initiative (editor token).
 #[utoipa::path(
     post, path = "/api/v1/initiatives", tag = "initiatives",
-    request_body(description = "The new initiative; `name` and a location are required", content((crate::openapi::InitiativeCreateDoc = "application/json"), (crate::openapi::FeatureCreateDoc = "application/geo+json"))),
+    request_body(description = "The new initiative; `name` and a location are required", content((crate::schemas::InitiativeCreateDoc = "application/json"), (crate::schemas::FeatureCreateDoc = "application/geo+json"))),
     responses(
-        (status = 201, description = "Created", body = crate::openapi::InitiativeDoc),
+        (status = 201, description = "Created", body = crate::schemas::InitiativeDoc),
         (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 1 MiB", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -416,9 +416,9 @@ pub(crate) async fn resolve_id(state: &AppState, raw: String) -> Result<uuid::Uu
         ("key" = String, Path, description = "The initiative's id or slug"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read; a newer stored version gives 412"),
     ),
-    request_body(description = "Members to change; null clears an optional member", content((crate::openapi::InitiativeInputDoc = "application/merge-patch+json"), (crate::openapi::FeatureInputDoc = "application/geo+json"))),
+    request_body(description = "Members to change; null clears an optional member", content((crate::schemas::InitiativeInputDoc = "application/merge-patch+json"), (crate::schemas::FeatureInputDoc = "application/geo+json"))),
     responses(
-        (status = 200, description = "The corrected initiative", body = crate::openapi::InitiativeDoc),
+        (status = 200, description = "The corrected initiative", body = crate::schemas::InitiativeDoc),
         (status = 403, description = "A moderator changing more than `moderation`, or a change made with a session without its CSRF token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The initiative was merged into another one: change that one", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -603,7 +603,7 @@ impl utoipa::ToSchema for MergeFieldsDoc {
     params(("key" = String, Path, description = "The id or slug of the initiative merged away")),
     request_body(content = MergeRequest, description = "The initiative to keep"),
     responses(
-        (status = 200, description = "The kept initiative", body = crate::openapi::InitiativeDoc),
+        (status = 200, description = "The kept initiative", body = crate::schemas::InitiativeDoc),
         (status = 400, description = "Malformed JSON, or an unknown member", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor, or a session without its CSRF token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -663,7 +663,7 @@ pub async fn merge(
     get, path = "/api/v1/initiatives/{key}/revisions", tag = "initiatives",
     params(("key" = String, Path, description = "The initiative's id or slug")),
     responses(
-        (status = 200, description = "Revisions, oldest first", body = crate::openapi::RevisionListDoc),
+        (status = 200, description = "Revisions, oldest first", body = crate::schemas::RevisionListDoc),
         (status = 401, description = "No or unknown token: the history is for editors", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -711,7 +711,7 @@ pub struct RestoreParams {
         RestoreParams,
     ),
     responses(
-        (status = 200, description = "The initiative with the restored values (unchanged, and no revision written, when they are the current ones)", body = crate::openapi::InitiativeDoc),
+        (status = 200, description = "The initiative with the restored values (unchanged, and no revision written, when they are the current ones)", body = crate::schemas::InitiativeDoc),
         (status = 403, description = "Not an editor, or a change made with a session without its CSRF token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such initiative, or no such revision of it", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = crate::error::Problem, content_type = "application/problem+json"),

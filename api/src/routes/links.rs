@@ -112,7 +112,7 @@ fn checked(input: &LinkInput) -> Result<Checked, ApiError> {
 #[utoipa::path(
     post, path = "/api/v1/initiatives/{key}/links", tag = "initiatives",
     params(("key" = String, Path, description = "The initiative's id or slug")),
-    request_body(content = crate::openapi::LinkInputDoc),
+    request_body(content = crate::schemas::LinkInputDoc),
     responses(
         (status = 201, description = "Linked; the link as this initiative sees it", body = archipel_store::link::LinkView),
         (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -191,7 +191,7 @@ fn target(conn: &mut PgConnection, to: Key) -> Result<Uuid, StoreError> {
     get, path = "/api/v1/initiatives/{key}/links", tag = "initiatives",
     params(("key" = String, Path, description = "The initiative's id or slug")),
     responses(
-        (status = 200, description = "Links, oldest first", body = crate::openapi::LinkListDoc),
+        (status = 200, description = "Links, oldest first", body = crate::schemas::LinkListDoc),
         (status = 404, description = "No such (published) initiative", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -305,7 +305,7 @@ fn parameters() -> Value {
         "territory": query("territory",
             "Only initiatives in this territory: INSEE commune code, EPCI SIREN, département, or `LEVEL:CODE` \
              (e.g. `region:76`); see /api/v1/territories",
-            json!({ "type": "string", "pattern": crate::openapi::TERRITORY_PATTERN })),
+            json!({ "type": "string", "pattern": crate::schemas::TERRITORY_PATTERN })),
         "filter-lang": query("filter-lang",
             "The language of `filter`",
             json!({ "type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text" })),

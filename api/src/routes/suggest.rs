@@ -36,7 +36,7 @@ pub struct SuggestParams {
     get, path = "/api/v1/suggest", tag = "initiatives",
     params(SuggestParams),
     responses(
-        (status = 200, description = "`{\"items\": [initiatives, as in the listing], \"number_returned\": n}`", body = crate::openapi::InitiativeListDoc),
+        (status = 200, description = "`{\"items\": [initiatives, as in the listing], \"number_returned\": n}`", body = crate::schemas::InitiativeListDoc),
         (status = 400, description = "Fewer than 2 letters or digits, a limit out of range, or an unknown parameter", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -16,16 +16,6 @@ use archipel_store::initiative::{self, InitiativeDraft, Key, Representation};
 use archipel_store::{FieldError, Text, report, suggestion, text};
 use serde_json::{Value, json};
 
-/// Members editors set and visitors may not.
-pub const EDITOR_ONLY: &[&str] = &[
-    "moderation",
-    "status",
-    "licence",
-    "attribution",
-    "last_confirmed_at",
-    "reason",
-];
-
 /// Refuses bots: the form's hidden `honeypot` field is filled only by programs.
 fn screen(body: &mut Value) -> Result<(), ApiError> {
     let trapped = body
@@ -108,7 +98,7 @@ pub struct SuggestionReceipt {
 /// publishes it.
 #[utoipa::path(
     post, path = "/api/v1/suggestions", tag = "contributions",
-    request_body(content = crate::openapi::SuggestionInputDoc, description = "The initiative (without the members editors set), plus optional `submitter_email` and the form's `honeypot` (must stay empty)"),
+    request_body(content = crate::schemas::SuggestionInputDoc, description = "The initiative (without the members editors set), plus optional `submitter_email` and the form's `honeypot` (must stay empty)"),
     responses(
         (status = 201, description = "Recorded, waiting for an editor", body = SuggestionReceipt),
         (status = 400, description = "Malformed body or filled honeypot", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -150,7 +140,7 @@ impl FromBody for Suggestion {
         if let Some(object) = body.as_object() {
             let forbidden: Vec<FieldError> = object
                 .keys()
-                .filter(|k| EDITOR_ONLY.contains(&k.as_str()))
+                .filter(|k| input::EDITOR_ONLY.contains(&k.as_str()))
                 .map(|k| FieldError::new(format!("/{k}"), "unknown_field", text!(
                     "'{}' is set by editors, not in suggestions", k; "« {} » est fixé par les éditeurs, pas dans les suggestions", k)))
                 .collect();
@@ -218,7 +208,7 @@ pub struct ReportReceipt {
 #[utoipa::path(
     post, path = "/api/v1/initiatives/{key}/reports", tag = "contributions",
     params(("key" = String, Path, description = "The initiative's id or slug")),
-    request_body(content = crate::openapi::ReportInputDoc),
+    request_body(content = crate::schemas::ReportInputDoc),
     responses(
         (status = 201, description = "Recorded, waiting for an editor", body = ReportReceipt),
         (status = 404, description = "No such published initiative", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -358,7 +348,7 @@ pub async fn list_reports(
 #[utoipa::path(
     patch, path = "/api/v1/reports/{id}", tag = "contributions",
     params(("id" = i64, Path, description = "The report's id")),
-    request_body(content = crate::openapi::ReportClosingDoc),
+    request_body(content = crate::schemas::ReportClosingDoc),
     responses((status = 204, description = "Closed"), (status = 404, description = "No such report", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
