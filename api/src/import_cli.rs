@@ -147,7 +147,7 @@ pub fn source_command(conn: &mut PgConnection, command: SourceCommand) -> anyhow
                 let refresh = s.refresh_seconds.map_or("-".into(), |r| {
                     humantime::format_duration(Duration::from_secs(r as u64)).to_string()
                 });
-                let last = s.last_run_status.clone().unwrap_or_else(|| "never".into());
+                let last = s.last_run_status.map_or("never", |status| status.as_str());
                 let next = s.next_run_at.map_or("on demand".into(), |t| {
                     t.format("%Y-%m-%d %H:%M").to_string()
                 });

@@ -9,7 +9,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema, diesel::deserialize::FromSqlRow,
+)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = ImportRunStatus)]
 pub enum RunStatus {
@@ -42,7 +44,15 @@ impl RunStatus {
     ];
 }
 
-/// A stored state that is none of these is an error, never a default.
+/// Read from its column: a stored state that is none of these is an error, never a default.
+impl diesel::deserialize::FromSql<Text, diesel::pg::Pg> for RunStatus {
+    fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        let stored =
+            <String as diesel::deserialize::FromSql<Text, diesel::pg::Pg>>::from_sql(bytes)?;
+        Ok(RunStatus::try_from(stored)?)
+    }
+}
+
 impl TryFrom<String> for RunStatus {
     type Error = crate::StoreError;
 
@@ -101,7 +111,6 @@ pub struct Run {
     pub started_at: DateTime<Utc>,
     #[schema(required = true)]
     pub finished_at: Option<DateTime<Utc>>,
-    #[diesel(deserialize_as = String)]
     pub status: RunStatus,
     pub trigger: String,
     pub fetched: i32,

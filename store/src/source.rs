@@ -74,8 +74,8 @@ pub struct Source {
     #[schema(required = true)]
     pub last_run_id: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
-    #[schema(required = true, value_type = Option<crate::import_run::RunStatus>)]
-    pub last_run_status: Option<String>,
+    #[schema(required = true)]
+    pub last_run_status: Option<crate::import_run::RunStatus>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     #[schema(required = true)]
     pub last_run_at: Option<DateTime<Utc>>,
