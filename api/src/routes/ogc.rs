@@ -164,6 +164,15 @@ fn no_collection() -> ApiError {
         "there is one collection, 'initiatives'"; "il y a une collection, « initiatives »"))
 }
 
+/// The feature id of an item's path, whose collection must be ours (404 otherwise).
+fn feature_of(path: web::Path<(String, String)>) -> Result<String, ApiError> {
+    let (collection, feature_id) = path.into_inner();
+    if collection != COLLECTION {
+        return Err(no_collection());
+    }
+    Ok(feature_id)
+}
+
 /// One collection's description.
 pub async fn collection(
     req: HttpRequest,
@@ -602,10 +611,7 @@ pub async fn item(
     path: web::Path<(String, String)>,
     Params(ItemParams { crs }): Params<ItemParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (collection, feature_id) = path.into_inner();
-    if collection != COLLECTION {
-        return Err(no_collection());
-    }
+    let feature_id = feature_of(path)?;
     let key = Key::parse(&feature_id);
     let found = state
         .read(move |conn| initiative::get(conn, &key, Representation::FeatureIn(crs)))
@@ -706,10 +712,7 @@ pub async fn write_item(
     caller: Moderator,
     Body(body): Body<InitiativeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (collection, feature_id) = path.into_inner();
-    if collection != COLLECTION {
-        return Err(no_collection());
-    }
+    let feature_id = feature_of(path)?;
     only_crs84(&req)?;
     let write = if req.method() == actix_web::http::Method::PUT {
         Write::Replace
@@ -728,10 +731,7 @@ pub async fn delete_item(
     path: web::Path<(String, String)>,
     editor: Editor,
 ) -> Result<HttpResponse, ApiError> {
-    let (collection, feature_id) = path.into_inner();
-    if collection != COLLECTION {
-        return Err(no_collection());
-    }
+    let feature_id = feature_of(path)?;
     let id = initiatives::resolve_id(&state, feature_id).await?;
     initiatives::archive_by(&req, &state, editor, id).await
 }
