@@ -11,7 +11,7 @@ use bytes::Bytes;
 /// The category tree, each with the number of published initiatives in it and its descendants.
 #[utoipa::path(
     get, path = "/api/v1/categories", tag = "categories",
-    responses((status = 200, description = "The tree of categories", body = crate::schemas::CategoryListDoc))
+    responses((status = 200, description = "The tree of categories", body = CategoryListDoc))
 )]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // The counts go through every published initiative (a second or more at 1M): the body is
@@ -26,4 +26,27 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
         .content_type("application/json")
         .body(body))
+}
+
+// The wire forms of this module's bodies and envelopes, for the OpenAPI document.
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct CategoryDoc {
+    slug: String,
+    name_fr: String,
+    name_en: String,
+    /// `#rrggbb`
+    colour: String,
+    icon: String,
+    /// Published initiatives in this category or its descendants.
+    count: i64,
+    #[schema(no_recursion)]
+    children: Vec<CategoryDoc>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct CategoryListDoc {
+    categories: Vec<CategoryDoc>,
 }

@@ -48,7 +48,7 @@ fn grid_body(grid: &Grid, lang: Lang) -> Value {
 #[utoipa::path(
     get, path = "/api/v1/evaluation/criteria", tag = "evaluation",
     params(("lang" = Option<String>, Query, description = "`fr` or `en` (default from Accept-Language)")),
-    responses((status = 200, description = "The grid", body = crate::schemas::GridDoc))
+    responses((status = 200, description = "The grid", body = GridDoc))
 )]
 pub async fn criteria(
     req: HttpRequest,
@@ -191,9 +191,9 @@ fn checked_slug(raw: &str) -> Result<String, ApiError> {
 /// Add a criterion to the grid (administrators).
 #[utoipa::path(
     post, path = "/api/v1/evaluation/criteria", tag = "evaluation",
-    request_body(content = crate::schemas::CriterionAddDoc),
+    request_body(content = CriterionAddDoc),
     responses(
-        (status = 201, description = "Added (version 1)", body = crate::schemas::CriterionDoc),
+        (status = 201, description = "Added (version 1)", body = CriterionDoc),
         (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -218,9 +218,9 @@ pub async fn add_criterion(
 #[utoipa::path(
     put, path = "/api/v1/evaluation/criteria/{slug}", tag = "evaluation",
     params(("slug" = String, Path, description = "The criterion", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")),
-    request_body(content = crate::schemas::CriterionRevisionDoc),
+    request_body(content = CriterionRevisionDoc),
     responses(
-        (status = 200, description = "The new version", body = crate::schemas::CriterionDoc),
+        (status = 200, description = "The new version", body = CriterionDoc),
         (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such criterion", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -315,7 +315,7 @@ fn scores(input: &AssessmentInput) -> Result<BTreeMap<String, Option<i16>>, ApiE
 #[utoipa::path(
     post, path = "/api/v1/initiatives/{key}/assessments", tag = "evaluation",
     params(("key" = String, Path, description = "The initiative's id or slug")),
-    request_body(content = crate::schemas::AssessmentInputDoc),
+    request_body(content = AssessmentInputDoc),
     responses(
         (status = 201, description = "Recorded", body = archipel_store::evaluation::Assessment),
         (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -359,7 +359,7 @@ fn exists(conn: &mut diesel::PgConnection, id: uuid::Uuid) -> Result<(), StoreEr
     get, path = "/api/v1/initiatives/{key}/assessments", tag = "evaluation",
     params(("key" = String, Path, description = "The initiative's id or slug")),
     responses(
-        (status = 200, description = "Assessments, newest first", body = crate::schemas::AssessmentListDoc),
+        (status = 200, description = "Assessments, newest first", body = AssessmentListDoc),
         (status = 401, description = "No token while assessments are not public", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor while assessments are not public", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -647,4 +647,188 @@ pub async fn territory_csv(
             ),
         ))
         .body(comparison.csv(&found)))
+}
+
+// The wire forms of this module's bodies and envelopes, for the OpenAPI document.
+
+/// Not blank (Unicode White_Space, what the server trims, is not enough), and no NUL character,
+/// which text may not hold (400).
+const TEXT_PATTERN: &str = r"^[^\u0000]*[^\u0000\u0009-\u000d \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$";
+
+fn text_of(max_length: usize) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(max_length))
+        .pattern(Some(TEXT_PATTERN))
+        .build()
+}
+
+fn name_text() -> utoipa::openapi::schema::Object {
+    text_of(200)
+}
+
+fn question_text() -> utoipa::openapi::schema::Object {
+    text_of(500)
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ScaleDoc {
+    #[schema(example = -1)]
+    min: i32,
+    #[schema(example = 2)]
+    max: i32,
+    /// Always true: `null` scores mean "not applicable".
+    not_applicable: bool,
+}
+
+/// A criterion of the grid.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct GridCriterionDoc {
+    slug: String,
+    /// In the request's language.
+    name: String,
+    /// The guiding question, in the request's language.
+    question: String,
+    name_fr: String,
+    name_en: String,
+    question_fr: String,
+    question_en: String,
+    scale: ScaleDoc,
+    version: i32,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct GridDimensionDoc {
+    slug: String,
+    name: String,
+    name_fr: String,
+    name_en: String,
+    criteria: Vec<GridCriterionDoc>,
+}
+
+/// The evaluation grid.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct GridDoc {
+    /// Grows with every criterion added or changed.
+    version: i64,
+    dimensions: Vec<GridDimensionDoc>,
+}
+
+/// A name in both languages: not blank, without NUL characters, at most 200 characters.
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct TextsDoc {
+    #[schema(schema_with = name_text)]
+    fr: String,
+    #[schema(schema_with = name_text)]
+    en: String,
+}
+
+/// A guiding question in both languages: not blank, without NUL characters, at most 500
+/// characters.
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct QuestionsDoc {
+    #[schema(schema_with = question_text)]
+    fr: String,
+    #[schema(schema_with = question_text)]
+    en: String,
+}
+
+/// Whole numbers from -10 to 10, `min` < `max`.
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ScaleInputDoc {
+    #[schema(minimum = -10, maximum = 10)]
+    min: i32,
+    #[schema(minimum = -10, maximum = 10)]
+    max: i32,
+}
+
+/// A criterion as administrators add it.
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct CriterionAddDoc {
+    #[schema(
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length = 60,
+        example = "repair-rate"
+    )]
+    slug: String,
+    #[schema(pattern = "^(environment|social|economy|governance|territorial-anchoring)$")]
+    dimension: String,
+    name: TextsDoc,
+    question: QuestionsDoc,
+    /// Default −1 to 2.
+    scale: Option<ScaleInputDoc>,
+    /// Default 0.
+    #[schema(minimum = -32768, maximum = 32767)]
+    position: Option<i32>,
+}
+
+/// A criterion as administrators change it. It keeps its slug: `slug` is left out, null, or the
+/// path's.
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct CriterionRevisionDoc {
+    #[schema(
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length = 60,
+        required = false
+    )]
+    slug: Option<String>,
+    #[schema(pattern = "^(environment|social|economy|governance|territorial-anchoring)$")]
+    dimension: String,
+    name: TextsDoc,
+    question: QuestionsDoc,
+    /// Default −1 to 2.
+    scale: Option<ScaleInputDoc>,
+    /// Default 0.
+    #[schema(minimum = -32768, maximum = 32767)]
+    position: Option<i32>,
+}
+
+/// A stored version of a criterion.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct CriterionDoc {
+    slug: String,
+    version: i32,
+    dimension: String,
+    name_fr: String,
+    name_en: String,
+    question_fr: String,
+    question_en: String,
+    scale_min: i32,
+    scale_max: i32,
+    position: i32,
+}
+
+/// An assessment as an editor sends it.
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct AssessmentInputDoc {
+    /// Criterion slug → a whole number of its scale, or null for "not applicable".
+    #[schema(value_type = std::collections::BTreeMap<String, Option<i16>>, example = json!({"longer-life": 2, "waste-avoided": 1, "local-jobs": null}))]
+    scores: serde_json::Value,
+    /// What the scores rest on (at most 10000 characters).
+    #[schema(max_length = 10000, required = false)]
+    evidence: String,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AssessmentListDoc {
+    assessments: Vec<archipel_store::evaluation::Assessment>,
 }

@@ -298,7 +298,7 @@ pub async fn list_conflicts(
 /// conflict (a new revision by the caller).
 #[utoipa::path(patch, path = "/api/v1/import-conflicts/{id}", tag = "imports",
     params(("id" = i64, Path, description = "The conflict's id")),
-    request_body(content = crate::schemas::ResolutionDoc),
+    request_body(content = ResolutionDoc),
     responses(
         (status = 204, description = "Resolved"),
         (status = 404, description = "No such conflict", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -486,7 +486,7 @@ pub async fn list_duplicates(
 /// Judge a candidate: `{"status": "dismissed"}` (two places) or `{"status": "confirmed"}` (one).
 #[utoipa::path(patch, path = "/api/v1/duplicates/{id}", tag = "imports",
     params(("id" = i64, Path, description = "The candidate's id")),
-    request_body(content = crate::schemas::JudgementDoc),
+    request_body(content = JudgementDoc),
     responses((status = 204, description = "Recorded"), (status = 404, description = "No such candidate", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn judge_duplicate(
@@ -527,4 +527,26 @@ impl FromBody for Judgement {
             )])),
         }
     }
+}
+
+// The wire forms of this module's bodies and envelopes, for the OpenAPI document.
+
+/// A judgement of a duplicate candidate.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct JudgementDoc {
+    /// `dismissed` (two places), `confirmed` (one) or `open` again.
+    #[schema(pattern = "^(dismissed|confirmed|open)$")]
+    status: String,
+}
+
+/// The resolution of an import conflict.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ResolutionDoc {
+    #[schema(pattern = "^resolved$")]
+    status: String,
+    /// `ours` (default: the directory's values) or `feed` (the feed's values of the fields in conflict).
+    #[schema(pattern = "^(ours|feed)$", required = false)]
+    keep: String,
 }

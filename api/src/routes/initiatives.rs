@@ -663,7 +663,7 @@ pub async fn merge(
     get, path = "/api/v1/initiatives/{key}/revisions", tag = "initiatives",
     params(("key" = String, Path, description = "The initiative's id or slug")),
     responses(
-        (status = 200, description = "Revisions, oldest first", body = crate::schemas::RevisionListDoc),
+        (status = 200, description = "Revisions, oldest first", body = RevisionListDoc),
         (status = 401, description = "No or unknown token: the history is for editors", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such initiative", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -852,6 +852,14 @@ pub async fn to_check(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .json(serde_json::json!({ "before": before, "initiatives": items })))
+}
+
+// The wire forms of this module's bodies and envelopes, for the OpenAPI document.
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct RevisionListDoc {
+    revisions: Vec<archipel_store::revision::Revision>,
 }
 
 #[cfg(test)]

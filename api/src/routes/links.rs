@@ -112,7 +112,7 @@ fn checked(input: &LinkInput) -> Result<Checked, ApiError> {
 #[utoipa::path(
     post, path = "/api/v1/initiatives/{key}/links", tag = "initiatives",
     params(("key" = String, Path, description = "The initiative's id or slug")),
-    request_body(content = crate::schemas::LinkInputDoc),
+    request_body(content = LinkInputDoc),
     responses(
         (status = 201, description = "Linked; the link as this initiative sees it", body = archipel_store::link::LinkView),
         (status = 401, description = "No or unknown token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -191,7 +191,7 @@ fn target(conn: &mut PgConnection, to: Key) -> Result<Uuid, StoreError> {
     get, path = "/api/v1/initiatives/{key}/links", tag = "initiatives",
     params(("key" = String, Path, description = "The initiative's id or slug")),
     responses(
-        (status = 200, description = "Links, oldest first", body = crate::schemas::LinkListDoc),
+        (status = 200, description = "Links, oldest first", body = LinkListDoc),
         (status = 404, description = "No such (published) initiative", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -273,4 +273,32 @@ pub async fn export_csv(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
             "attachment; filename=\"links.csv\"",
         ))
         .body(body))
+}
+
+// The wire forms of this module's bodies and envelopes, for the OpenAPI document.
+
+/// A link as an editor sends it.
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct LinkInputDoc {
+    /// The other initiative's id (or slug).
+    to: String,
+    #[schema(
+        pattern = "^(partner|member_of|spin_off_of|shares_premises_with|supplies)$",
+        example = "member_of"
+    )]
+    kind: String,
+    /// At most 1000 characters.
+    note: Option<String>,
+    /// YYYY-MM-DD.
+    since: Option<String>,
+    /// YYYY-MM-DD, not before `since`.
+    until: Option<String>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct LinkListDoc {
+    links: Vec<archipel_store::link::LinkView>,
 }

@@ -208,7 +208,7 @@ pub struct ReportReceipt {
 #[utoipa::path(
     post, path = "/api/v1/initiatives/{key}/reports", tag = "contributions",
     params(("key" = String, Path, description = "The initiative's id or slug")),
-    request_body(content = crate::schemas::ReportInputDoc),
+    request_body(content = ReportInputDoc),
     responses(
         (status = 201, description = "Recorded, waiting for an editor", body = ReportReceipt),
         (status = 404, description = "No such published initiative", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -348,7 +348,7 @@ pub async fn list_reports(
 #[utoipa::path(
     patch, path = "/api/v1/reports/{id}", tag = "contributions",
     params(("id" = i64, Path, description = "The report's id")),
-    request_body(content = crate::schemas::ReportClosingDoc),
+    request_body(content = ReportClosingDoc),
     responses((status = 204, description = "Closed"), (status = 404, description = "No such report", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
@@ -382,4 +382,33 @@ impl FromBody for Closing {
         let status = parse_status(raw.or(Some("")), &["resolved", "rejected"], "resolved")?;
         Ok(Closing { status })
     }
+}
+
+// The wire forms of this module's bodies and envelopes, for the OpenAPI document.
+
+/// A report as a visitor sends it.
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ReportInputDoc {
+    /// What should be corrected: 1 to 2000 characters.
+    #[schema(max_length = 2000, pattern = r"[^\s\u0000-\u001f\u007f-\u009f]")]
+    message: String,
+    /// To be answered (blank: no answer).
+    #[schema(
+        max_length = 254,
+        pattern = r#"^\s*$|^\s*[^\s\u0000-\u001f\u007f-\u009f<>()\[\],;:"@]{1,64}@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+\s*$"#
+    )]
+    email: Option<String>,
+    /// The form's trap for robots: must stay blank.
+    #[schema(pattern = r"^\s*$")]
+    honeypot: Option<String>,
+}
+
+/// A status to set: `status` names it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ReportClosingDoc {
+    #[schema(pattern = "^(resolved|rejected)$")]
+    status: String,
 }

@@ -34,7 +34,7 @@ fn parse_level(raw: &str) -> Result<Level, ApiError> {
         ("lang" = Option<String>, Query, description = "`fr` or `en`: language of error messages"),
     ),
     responses(
-        (status = 200, description = "Matching territories, exact codes first, then names starting with `q`, then the most populated", body = crate::schemas::TerritoryListDoc),
+        (status = 200, description = "Matching territories, exact codes first, then names starting with `q`, then the most populated", body = TerritoryListDoc),
         (status = 400, description = "A malformed or unknown parameter", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -174,4 +174,12 @@ pub fn parse_reference(raw: &str) -> Result<TerritoryRef, ApiError> {
             territory::invalid_reference("code", raw).message,
         )
     })
+}
+
+// The wire forms of this module's bodies and envelopes, for the OpenAPI document.
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TerritoryListDoc {
+    territories: Vec<archipel_store::territory::Summary>,
 }
