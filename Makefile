@@ -17,6 +17,13 @@ FRICTIONLESS_VENV := tests/frictionless/.venv
 FRICTIONLESS_STAMP := $(FRICTIONLESS_VENV)/.installed
 # schemathesis checks of test-api-fuzz: comma-separated, or `all`
 FUZZ_CHECKS ?= all
+# The tests' one debug build: every workspace target (binaries, tests, the bench) compiled once,
+# with the features of the whole workspace, our own crates through clippy-driver so that the lint
+# pass is this build and not a second, separate compilation of the dependency tree (clippy's own
+# `cargo check` shares no artifact with `cargo build`). The same environment for nextest keeps
+# its fingerprints equal, so it compiles nothing again.
+CLIPPY_DRIVER = $(shell rustc --print sysroot)/bin/clippy-driver
+LINTED_CARGO = RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__ $(CARGO)
 
 .PHONY: run test bench bench-smoke deps deps-test deps-bench build build-release frontend frontend-deps \
         lint fmt-check clippy lint-frontend test-rust test-api-fuzz test-frontend test-browser \
@@ -51,7 +58,7 @@ build-release:
 	$(CARGO) build --release --bin archipel
 
 build:
-	$(CARGO) build --bin archipel
+	$(LINTED_CARGO) build --workspace --all-targets
 
 $(NPM_STAMP): frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
@@ -67,8 +74,8 @@ lint: fmt-check clippy lint-frontend
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
-clippy:
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+## clippy: `cargo clippy --workspace --all-targets -- -D warnings`, as a build (see LINTED_CARGO)
+clippy: build
 
 lint-frontend: frontend-deps
 	cd frontend && npm run lint
@@ -76,9 +83,9 @@ lint-frontend: frontend-deps
 test-rust: build frictionless-venv fuzz-venv
 	$(DEBUG) db start >/dev/null
 	if command -v cargo-nextest >/dev/null; then \
-		$(CARGO) nextest run --workspace --no-fail-fast; \
+		$(LINTED_CARGO) nextest run --workspace --no-fail-fast; \
 	else \
-		$(CARGO) test --workspace --no-fail-fast; \
+		$(LINTED_CARGO) test --workspace --no-fail-fast; \
 	fi
 
 ## test-api-fuzz: schemathesis over the whole OpenAPI document of a real server (scripts/api-fuzz.sh)
@@ -111,7 +118,6 @@ test-browser: build frontend
 
 ## bench-smoke: every benchmark scenario once on 10k initiatives, so the suite keeps working
 bench-smoke: build frontend
-	$(CARGO) build -p archipel-bench
 	$(DEBUG) db start >/dev/null
 	timeout --kill-after=30 15m target/debug/archipel-bench run --smoke --sizes 10000 --import-sizes 10000 \
 		--server $(DEBUG) --out tests/output/bench-smoke.md >/dev/null
