@@ -123,10 +123,12 @@ bench-smoke: build frontend
 		--server $(DEBUG) --out tests/output/bench-smoke.md >/dev/null
 	@echo "bench-smoke: every scenario ran (tests/output/bench-smoke.md)"
 
-## bench: the full suite, with tipg as a peer; writes bench/results/latest.md
+## bench: the full suite, with tipg and martin as peers; writes bench/results/latest.md
 bench: deps-bench frontend
 	$(CARGO) build --release -p archipel-api -p archipel-bench
 	test -x bench/.venv/bin/uvicorn || (python3 -m venv bench/.venv && bench/.venv/bin/pip install --quiet tipg uvicorn)
+	test -x bench/.martin/bin/martin || $(CARGO) install martin --version 1.14.0 --locked --no-default-features \
+		--features postgres --root bench/.martin
 	$(RELEASE) db start >/dev/null
 	target/release/archipel-bench run --sizes 100000,1000000 --import-sizes 100000,1000000 --peers \
 		--server $(RELEASE) --out bench/results/latest.md --readme README.md

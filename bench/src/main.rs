@@ -6,6 +6,7 @@ mod dataset;
 mod imports;
 mod load;
 mod map;
+mod martin;
 mod measure;
 mod report;
 mod scenarios;
@@ -250,6 +251,15 @@ fn main() -> anyhow::Result<()> {
                             Err(e) => results
                                 .notes
                                 .push(format!("{size} tipg: not measured: {e:#}")),
+                        }
+                    }
+                    // martin is Q6's peer: it runs with Q6 (`--only Q6 --peers`).
+                    if peers && !smoke && wanted("Q6") {
+                        match martin::run(&url, &mut conn, size, effort) {
+                            Ok(rows) => results.peers.extend(rows),
+                            Err(e) => results
+                                .notes
+                                .push(format!("{size} martin: not measured: {e:#}")),
                         }
                     }
                 }

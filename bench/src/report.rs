@@ -12,7 +12,8 @@ pub struct Results {
     pub exports: Vec<Export>,
     /// (dataset, idle RSS MiB, peak RSS MiB during the request scenarios)
     pub memory: Vec<(u64, f64, f64)>,
-    /// (dataset, scenario, tipg requests/s, clients)
+    /// (dataset, scenario, clients, the peer's requests/s): tipg's `… (tipg)`, martin's
+    /// `… (martin)`, named after the scenario of ours they compare with.
     pub peers: Vec<(u64, String, u32, f64)>,
     pub imports: Vec<ImportRun>,
     pub maps: Vec<crate::map::MapRun>,
@@ -38,6 +39,23 @@ impl Results {
         })
     }
 
+    /// A peer's requests/s for `scenario` (as named in `peers`).
+    fn peer(&self, dataset: u64, scenario: &str, clients: u32) -> Option<f64> {
+        self.peers
+            .iter()
+            .find(|p| p.0 == dataset && p.1 == scenario && p.2 == clients)
+            .map(|p| p.3)
+    }
+
+    /// Our requests/s in the scenario a peer's row compares with: its name without the peer's
+    /// `(…)` suffix (`Q1 bbox ≈1000 (tipg)` → `Q1 bbox ≈1000`).
+    fn ours(&self, dataset: u64, peer_scenario: &str, clients: u32) -> Option<f64> {
+        let prefix = peer_scenario
+            .rsplit_once(" (")
+            .map_or(peer_scenario, |(p, _)| p);
+        self.find(dataset, prefix, clients).map(|m| m.e.rps)
+    }
+
     /// The targets as a Markdown table (also copied into the README by `make bench`).
     pub fn targets_table(&self) -> String {
         let mut out = String::from("| scenario | target | measured | |\n|---|---|---|---|\n");
@@ -50,6 +68,8 @@ impl Results {
     fn targets(&self) -> Vec<(String, String, String, Option<bool>)> {
         let mut rows = Vec::new();
         let Some(d) = self.largest() else {
+            // An import-only run (`--only import`) still judges its targets.
+            rows.extend(crate::imports::targets(&self.imports));
             return rows;
         };
         let ratio = |prefix: &str, limit: f64, label: &str| {
@@ -125,6 +145,40 @@ impl Results {
                 ratio.map_or("not run (bench --peers)".into(), |r| format!("{r:.1}×")),
                 ratio.map(|r| r >= 3.0),
             ));
+        }
+        for z in crate::martin::ZOOMS {
+            for (ours, label) in [("Q6 tile", "uncached"), ("Q6 cached tile", "both cached")] {
+                let peer = format!("{ours} z{z} (martin)");
+                let ratios: Vec<(u32, Option<f64>)> = [1u32, 4]
+                    .into_iter()
+                    .map(|c| {
+                        let theirs = self.peer(d, &peer, c);
+                        (c, self.ours(d, &peer, c).zip(theirs).map(|(a, b)| a / b))
+                    })
+                    .collect();
+                let measured = ratios
+                    .iter()
+                    .map(|(c, r)| {
+                        r.map_or(format!("- ({c} cl.)"), |r| format!("{r:.2}× ({c} cl.)"))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let met = ratios
+                    .iter()
+                    .map(|(_, r)| r.map(|r| r >= 1.0))
+                    .collect::<Option<Vec<bool>>>()
+                    .map(|all| all.into_iter().all(|m| m));
+                rows.push((
+                    format!("tile z{z} vs martin, {label}"),
+                    "≥ 1× martin's requests/s".into(),
+                    if ratios.iter().all(|(_, r)| r.is_none()) {
+                        "not run (bench --peers)".into()
+                    } else {
+                        measured
+                    },
+                    met,
+                ));
+            }
         }
         if let Some(largest) = self.maps.iter().map(|m| m.dataset).max() {
             // Judged on the server as configured by default; the figure with every tile built
@@ -258,15 +312,10 @@ impl Results {
         if !self.peers.is_empty() {
             let _ = writeln!(
                 out,
-                "\n## Peer: tipg on the same table\n\n| dataset | scenario | clients | tipg req/s | Archipel req/s | ratio |\n|---:|---|---:|---:|---:|---:|"
+                "\n## Peers: tipg on the same table, martin serving the same tile SQL\n\n| dataset | scenario (peer) | clients | peer req/s | Archipel req/s | Archipel/peer |\n|---:|---|---:|---:|---:|---:|"
             );
             for (d, scenario, clients, rps) in &self.peers {
-                let prefix = if scenario.starts_with("Q1") {
-                    "Q1 bbox ≈1000"
-                } else {
-                    "Q3"
-                };
-                let ours = self.find(*d, prefix, *clients).map_or(0.0, |m| m.e.rps);
+                let ours = self.ours(*d, scenario, *clients).unwrap_or(0.0);
                 let _ = writeln!(
                     out,
                     "| {d} | {scenario} | {clients} | {rps:.0} | {ours:.0} | {:.1}× |",
