@@ -363,14 +363,7 @@ fn peers_run(
         .stderr(std::process::Stdio::null())
         .spawn()?;
     let base = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..300 {
-        if measure::curl_status(&format!("{base}/collections/public.initiatives")) == Some(200) {
-            ready = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let ready = measure::wait_until_ok(&format!("{base}/collections/public.initiatives"));
     let mut out = Vec::new();
     if ready {
         let (bbox, _) = scenarios::bbox_for(conn, 1000)?;
@@ -397,13 +390,10 @@ fn peers_run(
         ];
         for (name, target) in cases {
             for &clients in effort.clients {
-                let mut runs: Vec<f64> = (0..effort.repeats)
-                    .filter_map(|_| measure::wrk(&target, clients, effort.seconds, &[]).ok())
-                    .map(|l| l.rps)
-                    .collect();
-                runs.sort_by(f64::total_cmp);
-                if let Some(rps) = runs.get(runs.len() / 2) {
-                    out.push((size, format!("{name} (tipg)"), clients, *rps));
+                if let Some(rps) =
+                    measure::median_rps(&target, clients, effort.seconds, effort.repeats)
+                {
+                    out.push((size, format!("{name} (tipg)"), clients, rps));
                 }
             }
         }

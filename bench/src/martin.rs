@@ -100,14 +100,7 @@ fn serve_and_measure(
         .stderr(Stdio::null())
         .spawn()?;
     let base = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..300 {
-        if measure::curl_status(&format!("{base}/health")) == Some(200) {
-            ready = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let ready = measure::wait_until_ok(&format!("{base}/health"));
     let mut measured = || -> anyhow::Result<()> {
         if !ready {
             anyhow::bail!("martin did not start");
@@ -119,18 +112,15 @@ fn serve_and_measure(
                 anyhow::bail!("martin answered no tile at {target}");
             }
             for &clients in effort.clients {
-                let mut runs: Vec<f64> = (0..effort.repeats)
-                    .filter_map(|_| measure::wrk(&target, clients, effort.seconds, &[]).ok())
-                    .map(|l| l.rps)
-                    .collect();
-                runs.sort_by(f64::total_cmp);
-                if let Some(rps) = runs.get(runs.len() / 2) {
+                if let Some(rps) =
+                    measure::median_rps(&target, clients, effort.seconds, effort.repeats)
+                {
                     let scenario = if cached {
                         format!("Q6 cached tile z{z} (martin)")
                     } else {
                         format!("Q6 tile z{z} (martin)")
                     };
-                    out.push((size, scenario, clients, *rps));
+                    out.push((size, scenario, clients, rps));
                 }
             }
         }

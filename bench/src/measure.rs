@@ -111,6 +111,27 @@ pub fn curl_status(url: &str) -> Option<u16> {
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
+/// Polls `url` every 100 ms until it answers 200, for at most 30 s; whether it did.
+pub fn wait_until_ok(url: &str) -> bool {
+    for _ in 0..300 {
+        if curl_status(url) == Some(200) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    false
+}
+
+/// A peer's requests/s on `url`: the median of `repeats` `wrk` runs.
+pub fn median_rps(url: &str, clients: u32, seconds: u32, repeats: u32) -> Option<f64> {
+    let mut runs: Vec<f64> = (0..repeats)
+        .filter_map(|_| wrk(url, clients, seconds, &[]).ok())
+        .map(|l| l.rps)
+        .collect();
+    runs.sort_by(f64::total_cmp);
+    runs.get(runs.len() / 2).copied()
+}
+
 /// Body size of one response, and its status.
 pub fn response_bytes(url: &str, headers: &[&str]) -> anyhow::Result<(u16, u64)> {
     let mut cmd = Command::new("curl");
