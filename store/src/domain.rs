@@ -110,12 +110,46 @@ impl WebUrl {
         if !matches!(url.scheme(), "http" | "https") || !host_ok {
             return Err(invalid());
         }
-        Ok(Self(url.to_string()))
+        Ok(Self(rfc3986(&url)))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `url` serialised as an RFC 3986 URI (what `format: uri` promises to API clients): the WHATWG
+/// serialisation leaves some characters bare in the path, query and fragment (`[`, `]`, `|`, `^`,
+/// `{`, `}`, a second `#`, a `%` not followed by two hex digits…) that RFC 3986 does not allow
+/// there; they are percent-encoded.
+fn rfc3986(url: &url::Url) -> String {
+    let serialised = url.as_str();
+    let (head, tail) = serialised.split_at(url[..url::Position::AfterPort].len());
+    let mut out = String::with_capacity(serialised.len());
+    out.push_str(head);
+    let bytes = tail.as_bytes();
+    let mut in_fragment = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        let keep = match b {
+            b'%' => {
+                bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+            }
+            b'#' if !in_fragment => {
+                in_fragment = true;
+                true
+            }
+            b'#' => false,
+            b if b.is_ascii_alphanumeric() => true,
+            b => b"-._~:/?@!$&'()*+,;=".contains(&b),
+        };
+        if keep {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// An e-mail address: one `@`, a non-empty local part, a domain with a dot, no spaces.
@@ -363,3 +397,25 @@ macro_rules! trusted {
     };
 }
 trusted!(Name, WebUrl);
+
+#[cfg(test)]
+mod web_url_tests {
+    use super::WebUrl;
+
+    #[test]
+    fn a_web_address_is_stored_as_an_rfc_3986_uri() {
+        let url = WebUrl::parse("links", "https://21.yk/A[,b]|c^d`e{f}?q=[x]#frag#2%zz")
+            .expect("a valid web address");
+        assert_eq!(
+            url.as_str(),
+            "https://21.yk/A%5B,b%5D%7Cc%5Ed%60e%7Bf%7D?q=%5Bx%5D#frag%232%25zz"
+        );
+        // What is already a URI is kept as it is.
+        for ok in [
+            "https://example.org/a%20b?x=1&y=%C3%A9#top",
+            "http://example.org:8080/a/b;c=d",
+        ] {
+            assert_eq!(WebUrl::parse("links", ok).expect("valid").as_str(), ok);
+        }
+    }
+}
