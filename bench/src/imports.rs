@@ -80,15 +80,32 @@ fn prepare(data: &Path, size: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn fresh_database(admin: &str, name: &str, binary: &Path) -> anyhow::Result<String> {
-    let mut conn = PgConnection::establish(admin)?;
+/// The databases this benchmark creates (dropped at the end of each size).
+const DATABASES: [&str; 3] = [
+    "archipel_bench_import",
+    "archipel_bench_copy",
+    "archipel_bench_ogr",
+];
+
+fn drop_database(conn: &mut PgConnection, name: &str) -> anyhow::Result<()> {
     diesel::sql_query(format!(
         "DROP DATABASE IF EXISTS {} WITH (FORCE)",
         quote_ident(name)
     ))
-    .execute(&mut conn)?;
+    .execute(conn)?;
+    Ok(())
+}
+
+/// An empty database `name` (dropped first when it exists); its URL.
+fn empty_database(admin: &str, name: &str) -> anyhow::Result<String> {
+    let mut conn = PgConnection::establish(admin)?;
+    drop_database(&mut conn, name)?;
     diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(name))).execute(&mut conn)?;
-    let url = crate::with_database(admin, name);
+    Ok(crate::with_database(admin, name))
+}
+
+fn fresh_database(admin: &str, name: &str, binary: &Path) -> anyhow::Result<String> {
+    let url = empty_database(admin, name)?;
     run(binary, &url, &["migrate"])?;
     Ok(url)
 }
@@ -141,11 +158,7 @@ fn conninfo(url: &str) -> anyhow::Result<String> {
 /// Loads `feed` with `ogr2ogr -f PostgreSQL` into a fresh database (GDAL's defaults: COPY, a
 /// GiST index on the geometry) and returns (seconds, bytes per feature).
 fn ogr2ogr(admin: &str, feed: &Path, size: u64) -> anyhow::Result<(f64, f64)> {
-    let name = "archipel_bench_ogr";
-    let mut conn = PgConnection::establish(admin)?;
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn)?;
-    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn)?;
-    let url = crate::with_database(admin, name);
+    let url = empty_database(admin, "archipel_bench_ogr")?;
     measure::psql_time(&url, "CREATE EXTENSION postgis")?;
     let empty = database_bytes(&url)?;
     let started = Instant::now();
@@ -167,9 +180,7 @@ fn ogr2ogr(admin: &str, feed: &Path, size: u64) -> anyhow::Result<(f64, f64)> {
     if !out.status.success() {
         bail!("ogr2ogr failed: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let bytes = (database_bytes(&url)? - empty) / size as f64;
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn)?;
-    Ok((seconds, bytes))
+    Ok((seconds, (database_bytes(&url)? - empty) / size as f64))
 }
 
 /// Runs `archipel import` and returns (seconds, peak RSS MiB).
@@ -269,12 +280,8 @@ pub fn bench(
             bytes_per_feature: None,
         });
         let mut conn = PgConnection::establish(admin)?;
-        for name in ["archipel_bench_import", "archipel_bench_copy"] {
-            diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                quote_ident(name)
-            ))
-            .execute(&mut conn)?;
+        for name in DATABASES {
+            drop_database(&mut conn, name)?;
         }
     }
     Ok(runs)

@@ -61,15 +61,11 @@ pub fn run(
     }
     create_function(conn)?;
     let mut out = Vec::new();
-    for cached in [false, true] {
-        let result = serve_and_measure(&binary, url, size, effort, cached, &mut out);
-        if let Err(e) = result {
-            diesel::sql_query(format!("DROP FUNCTION IF EXISTS {FUNCTION}")).execute(conn)?;
-            return Err(e);
-        }
-    }
+    let measured = [false, true]
+        .into_iter()
+        .try_for_each(|cached| serve_and_measure(&binary, url, size, effort, cached, &mut out));
     diesel::sql_query(format!("DROP FUNCTION IF EXISTS {FUNCTION}")).execute(conn)?;
-    Ok(out)
+    measured.map(|()| out)
 }
 
 fn serve_and_measure(

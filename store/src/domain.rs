@@ -123,6 +123,7 @@ impl WebUrl {
 /// `{`, `}`, a second `#`, a `%` not followed by two hex digits…) that RFC 3986 does not allow
 /// there; they are percent-encoded.
 fn rfc3986(url: &url::Url) -> String {
+    use std::fmt::Write;
     let serialised = url.as_str();
     let (head, tail) = serialised.split_at(url[..url::Position::AfterPort].len());
     let mut out = String::with_capacity(serialised.len());
@@ -146,7 +147,7 @@ fn rfc3986(url: &url::Url) -> String {
         if keep {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
