@@ -26,7 +26,7 @@ CLIPPY_DRIVER = $(shell rustc --print sysroot)/bin/clippy-driver
 LINTED_CARGO = RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__ $(CARGO)
 
 .PHONY: run test bench bench-smoke deps deps-test deps-bench build build-release frontend frontend-deps \
-        lint fmt-check clippy lint-frontend test-rust test-api-fuzz test-frontend test-browser \
+        lint fmt-check clippy lint-frontend frontend-checked test-rust test-api-fuzz test-frontend test-browser \
         fuzz-venv frictionless-venv db-start db-stop clean
 
 ## run: the map and the API on http://127.0.0.1:$(PORT), with demo data
@@ -42,8 +42,16 @@ run: deps frontend build-release
 	fi
 	$(RELEASE) serve --port $(PORT) --frontend-dir frontend/dist
 
-## test: lints, then every test suite, then the benchmark smoke run
-test: deps-test lint test-rust test-api-fuzz test-frontend test-browser bench-smoke
+## test: lints, then every test suite, then the benchmark smoke run. What only downloads, installs
+## or builds (the Rust build with its lints, the front end's packages, lint and build, the two
+## PyPI venvs) runs side by side; the suites then run one after the other.
+test: deps-test
+	$(MAKE) --no-print-directory -j4 --output-sync=target fmt-check build frontend-checked fuzz-venv frictionless-venv
+	$(MAKE) --no-print-directory test-rust test-api-fuzz test-frontend test-browser bench-smoke
+
+## frontend-checked: the front end's lint, then its build (not side by side: both generate its API types)
+frontend-checked: lint-frontend
+	$(MAKE) --no-print-directory frontend
 
 deps:
 	scripts/ensure-deps.sh run

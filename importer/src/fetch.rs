@@ -60,6 +60,18 @@ pub enum Fetched {
     Feed(Feed),
 }
 
+/// A builder of HTTP clients, with TLS through rustls and its *ring* provider, which this
+/// installs for the process on first use (reqwest is built without a provider of its own).
+/// Every client of Archipel (feeds, tests, tools) starts here.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        // Fails only when another provider was installed first, which then serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+}
+
 pub struct Fetcher {
     client: reqwest::Client,
     settings: FetchSettings,
@@ -73,7 +85,7 @@ enum Attempt {
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Result<Self, FetchError> {
-        let client = reqwest::Client::builder()
+        let client = client_builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
             .read_timeout(settings.stall_timeout)

@@ -349,7 +349,9 @@ impl TestApp {
         actix_web::rt::spawn(server);
         Self {
             address,
-            client: reqwest::Client::builder().build().expect("client"),
+            client: archipel_importer::fetch::client_builder()
+                .build()
+                .expect("client"),
             pool,
             editor_token,
             admin_token,

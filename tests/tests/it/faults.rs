@@ -76,7 +76,9 @@ async fn a_database_restart_is_answered_503_and_the_service_resumes_by_itself() 
     let tiles = state.tiles.clone();
     let _listener = tiles.listen(url.clone(), None);
     actix_web::rt::spawn(archipel_api::build(listener, state, Some(2)).unwrap());
-    let client = reqwest::Client::new();
+    let client = archipel_importer::fetch::client_builder()
+        .build()
+        .expect("client");
     let list = format!("{base}/api/v1/initiatives?limit=5");
     assert!(
         statuses(&client, &list, 8, 4)

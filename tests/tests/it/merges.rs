@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 /// A client that shows redirects instead of following them.
 fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
+    archipel_importer::fetch::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
