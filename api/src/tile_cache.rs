@@ -23,6 +23,7 @@ use bytes::Bytes;
 use lru::LruCache;
 use std::collections::HashMap;
 use std::future::Future;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -71,21 +72,54 @@ pub struct TileCache {
     syncs: Mutex<Option<std::sync::mpsc::Sender<tokio::sync::oneshot::Sender<()>>>>,
 }
 
+/// A cached body with its entity tag, a hash of the bytes computed once when the body is stored:
+/// a hit answers without reading the body again.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub body: Bytes,
+    tag: u64,
+}
+
+impl Built {
+    pub fn new(body: Bytes) -> Self {
+        // SipHash with fixed keys: equal bodies get equal tags in every process of a deployment.
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        body.hash(&mut hasher);
+        Self {
+            tag: hasher.finish(),
+            body,
+        }
+    }
+
+    /// The body's strong entity tag, quoted (RFC 9110, section 8.8.3).
+    pub fn etag(&self) -> String {
+        format!("\"{:016x}\"", self.tag)
+    }
+}
+
+impl std::ops::Deref for Built {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.body
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
-    entries: LruCache<String, Bytes>,
+    entries: LruCache<String, Built>,
     bytes: usize,
     /// When the cache was last emptied.
     changed_at: Instant,
 }
 
-fn cost(key: &str, tile: &Bytes) -> usize {
-    key.len() + tile.len() + ENTRY_OVERHEAD
+fn cost(key: &str, tile: &Built) -> usize {
+    key.len() + tile.body.len() + ENTRY_OVERHEAD
 }
 
 /// What a lookup returns: the tile, or the generation to pass to [`TileCache::put`].
 pub enum Lookup {
-    Hit(Bytes),
+    Hit(Built),
     Miss(Option<u64>),
 }
 
@@ -134,6 +168,10 @@ impl TileCache {
     /// Stores a tile built after [`TileCache::get`] returned `generation`, unless the data
     /// changed since.
     pub fn put(&self, key: String, tile: Bytes, generation: Option<u64>) {
+        self.put_built(key, Built::new(tile), generation);
+    }
+
+    fn put_built(&self, key: String, tile: Built, generation: Option<u64>) {
         let Some(generation) = generation else { return };
         let size = cost(&key, &tile);
         if size > self.budget / 8 || !self.usable() {
@@ -159,7 +197,7 @@ impl TileCache {
     /// The cached tile of `key`, or the one `build` makes — once, however many ask for it at the
     /// same time: the others wait for it and take it from the cache. Without a usable cache,
     /// every caller builds its own.
-    pub async fn get_or_build<F, Fut, E>(&self, key: &str, build: F) -> Result<Bytes, E>
+    pub async fn get_or_build<F, Fut, E>(&self, key: &str, build: F) -> Result<Built, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Bytes, E>>,
@@ -169,7 +207,7 @@ impl TileCache {
         }
         if !self.usable() {
             self.builds.fetch_add(1, Ordering::Relaxed);
-            return build().await;
+            return build().await.map(Built::new);
         }
         let flight = Arc::clone(
             self.flights
@@ -183,9 +221,9 @@ impl TileCache {
             Lookup::Hit(tile) => Ok(tile),
             Lookup::Miss(generation) => {
                 self.builds.fetch_add(1, Ordering::Relaxed);
-                let built = build().await;
+                let built = build().await.map(Built::new);
                 if let Ok(tile) = &built {
-                    self.put(key.to_string(), tile.clone(), generation);
+                    self.put_built(key.to_string(), tile.clone(), generation);
                 }
                 built
             }
@@ -570,7 +608,7 @@ mod tests {
         }
         assert_eq!(
             cache.bytes(),
-            cost("5/17/11?c=&q=&s=", &Bytes::from_static(b"tile"))
+            cost("5/17/11?c=&q=&s=", &Built::new(Bytes::from_static(b"tile")))
         );
         cache.forget(&[MapChange::All]);
         assert!(cache.is_empty());

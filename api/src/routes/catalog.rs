@@ -432,7 +432,7 @@ pub async fn catalog(
         .content_type(format!("{}; charset=utf-8", syntax.media_type()))
         .insert_header((header::VARY, "Accept"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .body(body))
+        .body(body.body))
 }
 
 #[cfg(test)]

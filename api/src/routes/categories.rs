@@ -25,7 +25,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
         .content_type("application/json")
-        .body(body))
+        .body(body.body))
 }
 
 // The wire forms of this module's bodies and envelopes, for the OpenAPI document.

@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::extract::{FromQuery, Pairs, Params};
 use crate::list_params::{self, parse_words};
 use crate::state::AppState;
-use crate::tile_cache::tile_key;
+use crate::tile_cache::{Built, tile_key};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use archipel_store::domain::Status;
@@ -13,7 +13,6 @@ use archipel_store::territory::TerritoryRef;
 use archipel_store::text;
 use archipel_store::tiles::{self, TileQuery};
 use bytes::Bytes;
-use std::hash::{Hash, Hasher};
 
 pub const MVT: &str = "application/vnd.mapbox-vector-tile";
 const TILE_PARAMS: &[&str] = &["category", "q", "status", "territory", "lang"];
@@ -81,7 +80,7 @@ pub async fn tile(
         statuses,
         territory: None,
     };
-    let bytes = state
+    let tile = state
         .tiles
         .get_or_build(&key, || async {
             let tile = state
@@ -94,7 +93,7 @@ pub async fn tile(
             Ok::<_, ApiError>(Bytes::from(tile))
         })
         .await?;
-    Ok(respond(&req, bytes))
+    Ok(respond(&req, tile))
 }
 
 /// The filters of a tile (the listings' `category`, `q`, `status` and `territory`), sorted and
@@ -151,10 +150,7 @@ impl TileFilters {
     }
 }
 
-fn respond(req: &HttpRequest, bytes: Bytes) -> HttpResponse {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    let etag = format!("\"{:016x}\"", hasher.finish());
+fn respond(req: &HttpRequest, tile: Built) -> HttpResponse {
     let caching = [(header::CACHE_CONTROL, "public, max-age=60")];
-    conditional::respond(req, etag, &caching, MVT, bytes)
+    conditional::respond(req, tile.etag(), &caching, MVT, tile.body)
 }

@@ -259,6 +259,20 @@ async fn built_tiles_are_kept_until_the_map_changes_whoever_changes_it() {
         );
     }
 
+    // A tile from memory carries the ETag of the tile as it was built (kept with it).
+    let etag_of = |path: String| {
+        let app = &app;
+        async move {
+            let response = app.get(&path).await;
+            assert_eq!(response.status(), 200);
+            response.headers()["etag"].to_str().unwrap().to_string()
+        }
+    };
+    let builds = app.tiles.builds();
+    let kept_etag = etag_of(path.clone()).await;
+    assert_eq!(etag_of(path.clone()).await, kept_etag);
+    assert_eq!(app.tiles.builds(), builds, "both answers came from memory");
+
     // A change that sends no notification (triggers off) is not seen: the tile comes from memory.
     let mut conn = diesel::PgConnection::establish(&app.db.url).unwrap();
     conn.batch_execute(
@@ -286,6 +300,17 @@ async fn built_tiles_are_kept_until_the_map_changes_whoever_changes_it() {
         );
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+
+    // The changed tile has another ETag: a client revalidating its old copy gets the new one.
+    let revalidated = app
+        .client
+        .get(app.url(&path))
+        .header("If-None-Match", &kept_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), 200);
+    assert_ne!(revalidated.headers()["etag"].to_str().unwrap(), kept_etag);
 
     // A tile asked with a filter is another tile.
     let filtered = format!("{path}?category=repair-cafe");
