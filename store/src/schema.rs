@@ -193,22 +193,21 @@ diesel::table! {
     }
 }
 
-// The staging table of an import: a temporary table created for each run (see `sync`).
+// The raw staging table of an import: a temporary table created for each run (see `sync`).
 diesel::table! {
     use diesel::sql_types::*;
-    use postgis_diesel::sql_types::Geometry;
 
-    import_staging (external_id) {
+    import_raw (external_id) {
         external_id -> Text,
         content_hash -> Text,
         new_id -> Uuid,
         name -> Text,
         description -> Text,
-        geom -> Geometry,
-        attributes -> Jsonb,
-        links -> Jsonb,
-        tags -> Jsonb,
-        categories -> Jsonb,
+        geom -> Text,
+        attributes -> Text,
+        links -> Text,
+        tags -> Text,
+        categories -> Text,
         status -> Text,
         source_url -> Nullable<Text>,
     }

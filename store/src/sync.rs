@@ -2,7 +2,9 @@
 //!
 //! Records are streamed with `COPY` into a temporary staging table, then a few set-based
 //! statements compare them with what the source brought before, keyed by (source, external id)
-//! and a content hash:
+//! and a content hash. The staging table holds the geometry and the JSON values as text: only
+//! the records to create, update, restore or hold in conflict are parsed (into `import_staging`),
+//! so that an unchanged record costs its id and hash only:
 //!
 //! * new records are created; changed ones updated, with one revision each by the import run;
 //! * unchanged records are not touched at all (no write, no revision);
@@ -20,7 +22,7 @@ use crate::domain::Moderation;
 use crate::error::{StoreError, StoreResult};
 use crate::fields::{Attributes, FIELDS, Field};
 use crate::geometry::Location;
-use crate::schema::import_staging;
+use crate::schema::import_raw;
 use crate::statement::Statement;
 use crate::text;
 use chrono::{DateTime, Utc};
@@ -108,13 +110,14 @@ impl CopyWriter<'_> {
     }
 }
 
-/// Creates the run's staging table (dropped at commit or rollback).
+/// Creates the run's staging table (dropped at commit or rollback). Geometries (EWKT) and JSON
+/// values stay text until [`apply`] knows which records changed.
 pub fn create_staging(conn: &mut PgConnection) -> StoreResult<()> {
     diesel::sql_query(
-        "CREATE TEMP TABLE import_staging (
+        "CREATE TEMP TABLE import_raw (
             external_id text NOT NULL, content_hash text NOT NULL, new_id uuid NOT NULL,
-            name text NOT NULL, description text NOT NULL, geom geometry(Geometry, 4326) NOT NULL,
-            attributes jsonb NOT NULL, links jsonb NOT NULL, tags jsonb NOT NULL, categories jsonb NOT NULL, status text NOT NULL, source_url text
+            name text NOT NULL, description text NOT NULL, geom text NOT NULL,
+            attributes text NOT NULL, links text NOT NULL, tags text NOT NULL, categories text NOT NULL, status text NOT NULL, source_url text
         ) ON COMMIT DROP",
     )
     .execute(conn)?;
@@ -128,8 +131,8 @@ where
     E: From<diesel::result::Error> + std::error::Error,
     F: Fn(&mut CopyWriter<'_>) -> Result<(), E>,
 {
-    diesel::copy_from(import_staging::table)
-        .from_raw_data(import_staging::table, |out: &mut dyn Write| {
+    diesel::copy_from(import_raw::table)
+        .from_raw_data(import_raw::table, |out: &mut dyn Write| {
             let mut writer = CopyWriter {
                 out: io::BufWriter::with_capacity(1 << 16, out),
             };
@@ -276,7 +279,7 @@ struct Live {
 pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
     // A feed listing one id several times: keep the last occurrence, report the others.
     let repeated_ids: Vec<(String, i64)> = diesel::sql_query(
-        "SELECT external_id, count(*) AS n FROM import_staging GROUP BY external_id HAVING count(*) > 1 ORDER BY external_id",
+        "SELECT external_id, count(*) AS n FROM import_raw GROUP BY external_id HAVING count(*) > 1 ORDER BY external_id",
     )
     .load::<Repeated>(conn)?
     .into_iter()
@@ -288,14 +291,14 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
     };
     if !applied.repeated_ids.is_empty() {
         diesel::sql_query(
-            "DELETE FROM import_staging a USING import_staging b WHERE a.external_id = b.external_id AND a.ctid < b.ctid",
+            "DELETE FROM import_raw a USING import_raw b WHERE a.external_id = b.external_id AND a.ctid < b.ctid",
         )
         .execute(conn)?;
     }
-    diesel::sql_query("CREATE UNIQUE INDEX ON import_staging (external_id)").execute(conn)?;
+    diesel::sql_query("CREATE UNIQUE INDEX ON import_raw (external_id)").execute(conn)?;
     // Statistics for the columns the plan joins on only: those of the geometry and the JSON
     // columns took most of a second at 100k records, for no plan that reads them.
-    diesel::sql_query("ANALYZE import_staging (external_id, content_hash)").execute(conn)?;
+    diesel::sql_query("ANALYZE import_raw (external_id, content_hash)").execute(conn)?;
 
     let live: Live = Statement::new(
         "SELECT count(*) AS n FROM initiatives WHERE moderation IN ('published', 'pending') AND source_id = ",
@@ -303,7 +306,7 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
     .bind::<Text, _>(target.source_id.clone())
     .get_result(conn)?;
     let staged: Live =
-        diesel::sql_query("SELECT count(*) AS n FROM import_staging").get_result(conn)?;
+        diesel::sql_query("SELECT count(*) AS n FROM import_raw").get_result(conn)?;
     if target.complete && staged.n == 0 && live.n > 0 {
         return Err(StoreError::Conflict(text!(
             "the feed has no valid record: refusing to withdraw the {} initiatives it brought before (if the source is really empty, archive them by hand)", live.n;
@@ -330,7 +333,7 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
                            WHEN r.content_hash IS NOT DISTINCT FROM s.content_hash THEN 'unchanged'
                            WHEN k.person_edited_at > coalesce(k.imported_at, '-infinity') THEN 'conflict'
                            ELSE 'update' END AS action
-               FROM import_staging s
+               FROM import_raw s
                LEFT JOIN initiatives r ON r.source_id = ",
     )
     .bind::<Text, _>(target.source_id.clone())
@@ -355,6 +358,17 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
         }
     }
 
+    // The records that write something, parsed once each (an unchanged one never is).
+    diesel::sql_query(
+        "CREATE TEMP TABLE import_staging ON COMMIT DROP AS
+         SELECT r.external_id, r.content_hash, r.new_id, r.name, r.description,
+                r.geom::geometry(Geometry, 4326) AS geom, r.attributes::jsonb AS attributes,
+                r.links::jsonb AS links, r.tags::jsonb AS tags, r.categories::jsonb AS categories,
+                r.status, r.source_url
+         FROM import_raw r JOIN import_plan p ON p.external_id = r.external_id
+         WHERE p.action <> 'unchanged'",
+    )
+    .execute(conn)?;
     create(conn, target)?;
     update_and_restore(conn, target)?;
     record_conflicts(conn, target)?;
@@ -510,7 +524,7 @@ fn withdraw_missing(conn: &mut PgConnection, target: &Target) -> StoreResult<i32
     )
     .bind::<Text, _>(target.source_id.clone())
     .sql(
-        " AND NOT EXISTS (SELECT 1 FROM import_staging s WHERE s.external_id = i.external_id)
+        " AND NOT EXISTS (SELECT 1 FROM import_raw s WHERE s.external_id = i.external_id)
           AND NOT EXISTS (SELECT 1 FROM import_plan p WHERE p.initiative_id = i.id)",
     )
     .execute(conn)?;
