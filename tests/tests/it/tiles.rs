@@ -372,7 +372,7 @@ async fn the_opening_tiles_are_built_before_anyone_asks_and_again_after_a_change
 
     // Held before any visitor asked: the world tile, the z6 tile of Lyon, the category counts.
     let cached = |key: &str| match app.tiles.get(key) {
-        Lookup::Hit(bytes) => bytes,
+        Lookup::Hit(tile) => tile.body,
         Lookup::Miss(_) => panic!("{key} was not built ahead"),
     };
     let world = tile_key(0, 0, 0, &[], &[], &[]);
