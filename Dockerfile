@@ -16,6 +16,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock clippy.toml ./
+# cargo's linker setting names scripts/mold-gcc (plain cc here: the image has no mold)
+COPY .cargo .cargo
+COPY scripts/mold-gcc scripts/mold-gcc
 COPY store store
 COPY importer importer
 COPY api api

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, on Debian or Ubuntu, the system packages Archipel needs that are missing — and only
 # those. Usage: scripts/ensure-deps.sh run|test|bench
-#   run:   PostgreSQL server, PostGIS, libpq, Node.js + npm
+#   run:   PostgreSQL server, PostGIS, libpq, Node.js + npm, the mold linker
 #   test:  the same, plus Chromium (browser tests), curl and GDAL's ogrinfo (a real GIS client)
 #   bench: the same as test, plus wrk (HTTP load) and Python's venv (for the tipg peer)
 set -euo pipefail
@@ -24,6 +24,7 @@ if [ -z "$pg_version" ] || [ ! -x "/usr/lib/postgresql/$pg_version/bin/initdb" ]
   want postgresql
 fi
 want libpq-dev
+want mold   # the linker of scripts/mold-gcc (.cargo/config.toml): debug links in a third of the time
 command -v node >/dev/null && command -v npm >/dev/null || { want nodejs; want npm; }
 if [ "$purpose" = test ] || [ "$purpose" = bench ]; then
   want chromium
