@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod fetch;
 mod json_stream;
+pub mod known;
 pub mod mapping;
 pub mod practices;
 mod properties;

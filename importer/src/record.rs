@@ -54,7 +54,41 @@ pub struct Record {
     pub status: Option<&'static str>,
     pub source_url: Option<String>,
     /// The record as received, for the rejects report.
-    pub raw: String,
+    pub raw: Raw,
+    /// The digest of the feed element it was read from, for the next run to recognise it
+    /// (see `known`); adapters that do not take digests leave it out.
+    pub digest: Option<crate::known::ElementDigest>,
+}
+
+/// A record as received, kept for the rejects report. A JSON element is kept as it was parsed
+/// and written out only if the record is rejected: most records are not, and printing every
+/// feature again was a tenth of an import's own time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Raw {
+    Text(String),
+    Json(serde_json::Value),
+}
+
+impl Default for Raw {
+    fn default() -> Self {
+        Raw::Text(String::new())
+    }
+}
+
+impl From<String> for Raw {
+    fn from(text: String) -> Self {
+        Raw::Text(text)
+    }
+}
+
+impl Raw {
+    /// The record as the rejects report shows it (shortened, see [`clip_raw`]).
+    pub fn clipped(&self) -> String {
+        match self {
+            Raw::Text(text) => clip_raw(text),
+            Raw::Json(value) => clip_raw(&value.to_string()),
+        }
+    }
 }
 
 impl Record {
@@ -83,6 +117,12 @@ impl Record {
 #[derive(Debug)]
 pub enum Item {
     Record(Box<Record>),
+    /// An element the source's last runs read, recognised by its digest: the record it gives is
+    /// already in the directory, unchanged.
+    Known {
+        external_id: String,
+        content_hash: String,
+    },
     /// Outside the directory's scope (e.g. an OSM object of no mapped category); counted only.
     Skip,
     /// Unusable, with the reason.
@@ -148,7 +188,7 @@ fn reject(record: &Record, reason: String) -> Reject {
         external_id: record.external_id.clone(),
         position_in_feed: record.position_in_feed.clone(),
         reason,
-        raw: clip_raw(&record.raw),
+        raw: record.raw.clipped(),
     }
 }
 
@@ -275,6 +315,12 @@ pub fn normalise(record: Record) -> Result<StagedRecord, Reject> {
             .as_deref()
             .and_then(|u| WebUrl::parse("", u).ok())
             .map(|u| u.as_str().to_string()),
+        // A record to classify is read again each time, for the run's report of what it could
+        // not classify.
+        digest: record
+            .digest
+            .filter(|_| !record.to_classify)
+            .map(|d| crate::known::hex(&d)),
     };
     staged.content_hash = content_hash(&staged);
     Ok(staged)

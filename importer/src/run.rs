@@ -5,6 +5,7 @@
 use crate::adapters;
 use crate::error::{FeedError, ImportError};
 use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::known::Known;
 use crate::mapping::Mapping;
 use crate::record::{Item, Reject, normalise};
 use crate::taxonomy::{self, Taxonomy};
@@ -13,7 +14,7 @@ use archipel_store::import_run::{
     self, Classification, Counts, NewReject, RunStatus, UnmappedValue,
 };
 use archipel_store::source::{self, Source, SourceConfig};
-use archipel_store::sync::{self, Target};
+use archipel_store::sync::{self, StagedRecord, Target};
 use archipel_store::{Conn, Pool, StoreError, category, text};
 use chrono::Utc;
 use diesel::prelude::*;
@@ -219,6 +220,103 @@ impl Collected {
             });
         }
     }
+}
+
+/// An element of the feed, read and validated.
+enum Element {
+    Skipped,
+    Rejected(Reject),
+    /// Recognised by its digest (see `known`): unchanged since the last run.
+    Known {
+        external_id: String,
+        content_hash: String,
+    },
+    Staged {
+        staged: Box<StagedRecord>,
+        to_classify: bool,
+        /// Its values that mapped to no category (when `to_classify`).
+        unmapped: Vec<String>,
+    },
+}
+
+fn validate(item: Item) -> Element {
+    match item {
+        Item::Skip => Element::Skipped,
+        Item::Reject(reject) => Element::Rejected(reject),
+        Item::Known {
+            external_id,
+            content_hash,
+        } => Element::Known {
+            external_id,
+            content_hash,
+        },
+        Item::Record(mut record) => {
+            let unmapped = std::mem::take(&mut record.unmapped_values);
+            let to_classify = record.to_classify;
+            match normalise(*record) {
+                Ok(staged) => Element::Staged {
+                    staged: Box::new(staged),
+                    to_classify,
+                    unmapped,
+                },
+                Err(reject) => Element::Rejected(reject),
+            }
+        }
+    }
+}
+
+/// Elements handed from the reading thread to the writing one at a time.
+const BATCH: usize = 256;
+
+/// Reads the feed at `path` through `adapter` and validates each element on a thread of its own,
+/// while `take` (the `COPY` into staging) runs on the caller's: parsing and validating are most
+/// of an import's own work, and the two overlap. A few batches at most wait between them, so
+/// memory stays flat. `take` sees the elements in the feed's order; the first error of either
+/// side stops both, and the writing side's error is the one reported (the reading side then
+/// only learns that no one listens).
+fn read_beside(
+    adapter: &dyn adapters::Adapter,
+    path: &std::path::Path,
+    known: &Known,
+    mut take: impl FnMut(Element) -> Result<(), FeedError>,
+) -> Result<(), FeedError> {
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Element>>(4);
+        let reader = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let read = adapter.read_known(path, known, &mut |item| {
+                batch.push(validate(item));
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    sender.send(full).map_err(|_| {
+                        FeedError::Io(std::io::Error::other("the import stopped writing"))
+                    })?;
+                }
+                Ok(())
+            });
+            if read.is_ok() && !batch.is_empty() {
+                // The receiving side only goes away after an error of its own, reported instead.
+                let _ = sender.send(batch);
+            }
+            read
+        });
+        let mut written = Ok(());
+        'batches: for batch in receiver.iter() {
+            for element in batch {
+                written = take(element);
+                if written.is_err() {
+                    break 'batches;
+                }
+            }
+        }
+        // Dropping the receiver stops a reader still at work (its next send fails).
+        drop(receiver);
+        let read = match reader.join() {
+            Ok(read) => read,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        written.and(read)
+    })
 }
 
 /// Why a transaction ends without committing.
@@ -445,29 +543,37 @@ fn import(
         };
         sync::create_staging(conn)?;
         progress.phase("reading");
+        let known = Known::load(
+            conn,
+            &source.id,
+            &source.format,
+            &source.mapping,
+            taxonomy.as_ref().map(|(_, value)| value),
+        )?;
         let collected = RefCell::new(Collected::default());
         sync::copy_into_staging::<FeedError, _>(conn, |writer| {
-            adapter.read(&feed.path, &mut |item| {
+            read_beside(adapter.as_ref(), &feed.path, &known, |element| {
                 progress.record();
                 let mut c = collected.borrow_mut();
                 c.counts.fetched += 1;
-                match item {
-                    Item::Skip => c.counts.skipped += 1,
-                    Item::Reject(reject) => c.reject(reject),
-                    Item::Record(mut record) => {
-                        let unmapped = std::mem::take(&mut record.unmapped_values);
-                        let to_classify = record.to_classify;
-                        match normalise(*record) {
-                            Ok(staged) => {
-                                writer.write(&staged)?;
-                                if to_classify {
-                                    c.counts.to_classify += 1;
-                                    for value in unmapped {
-                                        *c.unmapped.entry(value).or_default() += 1;
-                                    }
-                                }
+                match element {
+                    Element::Skipped => c.counts.skipped += 1,
+                    Element::Rejected(reject) => c.reject(reject),
+                    Element::Known {
+                        external_id,
+                        content_hash,
+                    } => writer.write_known(&external_id, &content_hash)?,
+                    Element::Staged {
+                        staged,
+                        to_classify,
+                        unmapped,
+                    } => {
+                        writer.write(&staged)?;
+                        if to_classify {
+                            c.counts.to_classify += 1;
+                            for value in unmapped {
+                                *c.unmapped.entry(value).or_default() += 1;
                             }
-                            Err(reject) => c.reject(reject),
                         }
                     }
                 }
@@ -594,5 +700,96 @@ pub fn summary(outcome: &Outcome) -> archipel_store::Text {
                    "{} : {} lus, {} créés, {} mis à jour, {} inchangés, {} retirés, {} restaurés, {} rejetés, {} ignorés, {} à classer, {} conflits, {} doublons possibles",
                    outcome.source_id, c.fetched, c.created, c.updated, c.unchanged, c.withdrawn, c.restored, c.rejected, c.skipped, c.to_classify, c.conflicts, c.duplicates)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A feed of `len` skipped elements that fails at `fail_at`, if given; counts what it read.
+    struct Counting {
+        len: usize,
+        fail_at: Option<usize>,
+        read: AtomicUsize,
+    }
+
+    impl adapters::Adapter for Counting {
+        fn read(
+            &self,
+            _: &std::path::Path,
+            sink: &mut adapters::Sink<'_>,
+        ) -> Result<(), FeedError> {
+            for i in 0..self.len {
+                if self.fail_at == Some(i) {
+                    return Err(FeedError::malformed(
+                        "cut short",
+                        Some(format!("element {i}")),
+                    ));
+                }
+                self.read.fetch_add(1, Ordering::Relaxed);
+                sink(Item::Skip)?;
+            }
+            Ok(())
+        }
+    }
+
+    fn nothing_known() -> Known {
+        Known::none("test", &serde_json::Value::Null, None)
+    }
+
+    fn feed(len: usize, fail_at: Option<usize>) -> Counting {
+        Counting {
+            len,
+            fail_at,
+            read: AtomicUsize::new(0),
+        }
+    }
+
+    /// Reads `adapter` through [`read_beside`] into a writer that takes everything: what the
+    /// writer took, and how the reading ended.
+    fn read_all(adapter: &Counting) -> (usize, Result<(), FeedError>) {
+        let mut taken = 0;
+        let result = read_beside(adapter, std::path::Path::new("-"), &nothing_known(), |_| {
+            taken += 1;
+            Ok(())
+        });
+        (taken, result)
+    }
+
+    #[test]
+    fn every_element_reaches_the_writer_once() {
+        let (taken, result) = read_all(&feed(10 * BATCH + 7, None));
+        result.expect("a whole feed");
+        assert_eq!(taken, 10 * BATCH + 7);
+    }
+
+    #[test]
+    fn a_broken_feed_is_reported_after_what_came_before_it() {
+        let (taken, result) = read_all(&feed(10 * BATCH, Some(3 * BATCH + 5)));
+        let err = result.expect_err("the feed breaks");
+        assert!(err.to_string().contains("cut short (element 773)"), "{err}");
+        // The last partial batch is not written: the COPY is aborted anyway.
+        assert_eq!(taken, 3 * BATCH);
+    }
+
+    #[test]
+    fn a_failed_write_stops_the_reading_and_is_the_error_reported() {
+        let adapter = feed(1_000 * BATCH, None);
+        let err = read_beside(
+            &adapter,
+            std::path::Path::new("-"),
+            &nothing_known(),
+            |_| {
+                Err(FeedError::Io(std::io::Error::other(
+                    "the database went away",
+                )))
+            },
+        )
+        .expect_err("the write fails");
+        assert!(err.to_string().contains("the database went away"), "{err}");
+        // The reader stopped within the few batches the channel holds, not at the end.
+        assert!(adapter.read.load(Ordering::Relaxed) < 10 * BATCH);
     }
 }

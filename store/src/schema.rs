@@ -210,6 +210,8 @@ diesel::table! {
         categories -> Text,
         status -> Text,
         source_url -> Nullable<Text>,
+        digest -> Nullable<Text>,
+        known -> Bool,
     }
 }
 

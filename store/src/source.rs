@@ -153,9 +153,12 @@ pub fn upsert(conn: &mut PgConnection, config: &SourceConfig) -> StoreResult<()>
            mapping = excluded.mapping, licence = excluded.licence, attribution = excluded.attribution,
            refresh_interval = excluded.refresh_interval, complete = excluded.complete, moderation = excluded.moderation,
            updated_at = now(),
-           -- another location or format invalidates the validators of the old one
-           etag = CASE WHEN sources.location = excluded.location AND sources.format = excluded.format THEN sources.etag END,
-           last_modified = CASE WHEN sources.location = excluded.location AND sources.format = excluded.format THEN sources.last_modified END",
+           -- another location, format or mapping invalidates the validators of the old one: the
+           -- same feed read through another mapping gives other records
+           etag = CASE WHEN sources.location = excluded.location AND sources.format = excluded.format
+                        AND sources.mapping = excluded.mapping THEN sources.etag END,
+           last_modified = CASE WHEN sources.location = excluded.location AND sources.format = excluded.format
+                                AND sources.mapping = excluded.mapping THEN sources.last_modified END",
     )
     .execute(conn)?;
     Ok(())

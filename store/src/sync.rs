@@ -54,29 +54,40 @@ pub struct StagedRecord {
     pub status: &'static str,
     /// The record's own page at the source, when it has one.
     pub source_url: Option<String>,
+    /// The digest of the feed element it was read from (hex), when it may be recognised next
+    /// time (see [`known_records`]).
+    pub digest: Option<String>,
 }
 
 /// Writes staged records in COPY's text format.
 pub struct CopyWriter<'w> {
     out: io::BufWriter<&'w mut dyn Write>,
+    /// The line being written, kept from one record to the next.
+    line: String,
 }
 
 /// Appends a value in COPY's text format (`\N` for NULL; backslash, tab and line breaks escaped).
 pub fn copy_field(line: &mut String, value: Option<&str>) {
-    match value {
-        None => line.push_str("\\N"),
-        Some(v) => {
-            for c in v.chars() {
-                match c {
-                    '\\' => line.push_str("\\\\"),
-                    '\t' => line.push_str("\\t"),
-                    '\n' => line.push_str("\\n"),
-                    '\r' => line.push_str("\\r"),
-                    c => line.push(c),
-                }
-            }
-        }
+    let Some(value) = value else {
+        line.push_str("\\N");
+        return;
+    };
+    // Runs of plain text are copied whole; the four bytes escaped are ASCII, so every cut falls
+    // on a character boundary.
+    let mut plain = 0;
+    for (i, byte) in value.bytes().enumerate() {
+        let escaped = match byte {
+            b'\\' => "\\\\",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            _ => continue,
+        };
+        line.push_str(&value[plain..i]);
+        line.push_str(escaped);
+        plain = i + 1;
     }
+    line.push_str(&value[plain..]);
 }
 
 impl CopyWriter<'_> {
@@ -84,26 +95,58 @@ impl CopyWriter<'_> {
         let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
         let attributes =
             serde_json::to_string(r.attributes.values()).unwrap_or_else(|_| "[]".into());
-        let fields: [Option<String>; 12] = [
-            Some(r.external_id.clone()),
-            Some(r.content_hash.clone()),
-            Some(Uuid::now_v7().to_string()),
-            Some(r.name.clone()),
-            Some(r.description.clone()),
-            Some(r.location.to_ewkt()),
-            Some(attributes),
-            Some(json(&r.links)),
-            Some(json(&r.tags)),
-            Some(json(&r.categories)),
-            Some(r.status.to_string()),
-            r.source_url.clone(),
+        let mut new_id = Uuid::encode_buffer();
+        let new_id: &str = Uuid::now_v7().hyphenated().encode_lower(&mut new_id);
+        let fields: [Option<&str>; 14] = [
+            Some(&r.external_id),
+            Some(&r.content_hash),
+            Some(new_id),
+            Some(&r.name),
+            Some(&r.description),
+            Some(&r.location.to_ewkt()),
+            Some(&attributes),
+            Some(&json(&r.links)),
+            Some(&json(&r.tags)),
+            Some(&json(&r.categories)),
+            Some(r.status),
+            r.source_url.as_deref(),
+            r.digest.as_deref(),
+            Some("f"),
         ];
-        let mut line = String::with_capacity(512);
-        for (i, field) in fields.iter().enumerate() {
+        self.write_line(fields)
+    }
+
+    /// A record recognised by its feed element's digest: its id and hash only; the plan finds it
+    /// unchanged, so nothing else of it is read.
+    pub fn write_known(&mut self, external_id: &str, content_hash: &str) -> io::Result<()> {
+        let mut new_id = Uuid::encode_buffer();
+        let new_id: &str = Uuid::now_v7().hyphenated().encode_lower(&mut new_id);
+        self.write_line([
+            Some(external_id),
+            Some(content_hash),
+            Some(new_id),
+            Some(""),
+            Some(""),
+            Some(""),
+            Some("[]"),
+            Some("[]"),
+            Some("[]"),
+            Some("[]"),
+            Some(""),
+            None,
+            None,
+            Some("t"),
+        ])
+    }
+
+    fn write_line(&mut self, fields: [Option<&str>; 14]) -> io::Result<()> {
+        let line = &mut self.line;
+        line.clear();
+        for (i, field) in fields.into_iter().enumerate() {
             if i > 0 {
                 line.push('\t');
             }
-            copy_field(&mut line, field.as_deref());
+            copy_field(line, field);
         }
         line.push('\n');
         self.out.write_all(line.as_bytes())
@@ -117,7 +160,8 @@ pub fn create_staging(conn: &mut PgConnection) -> StoreResult<()> {
         "CREATE TEMP TABLE import_raw (
             external_id text NOT NULL, content_hash text NOT NULL, new_id uuid NOT NULL,
             name text NOT NULL, description text NOT NULL, geom text NOT NULL,
-            attributes text NOT NULL, links text NOT NULL, tags text NOT NULL, categories text NOT NULL, status text NOT NULL, source_url text
+            attributes text NOT NULL, links text NOT NULL, tags text NOT NULL, categories text NOT NULL, status text NOT NULL, source_url text,
+            digest text, known boolean NOT NULL
         ) ON COMMIT DROP",
     )
     .execute(conn)?;
@@ -135,6 +179,7 @@ where
         .from_raw_data(import_raw::table, |out: &mut dyn Write| {
             let mut writer = CopyWriter {
                 out: io::BufWriter::with_capacity(1 << 16, out),
+                line: String::with_capacity(1024),
             };
             feed(&mut writer)?;
             writer
@@ -277,41 +322,55 @@ struct Live {
 
 /// Applies the staged records to the directory (see the module's documentation).
 pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
-    // A feed listing one id several times: keep the last occurrence, report the others.
-    let repeated_ids: Vec<(String, i64)> = diesel::sql_query(
-        "SELECT external_id, count(*) AS n FROM import_raw GROUP BY external_id HAVING count(*) > 1 ORDER BY external_id",
-    )
-    .load::<Repeated>(conn)?
-    .into_iter()
-    .map(|r| (r.external_id, r.n))
-    .collect();
-    let mut applied = Applied {
-        repeated_ids,
-        ..Applied::default()
-    };
-    if !applied.repeated_ids.is_empty() {
-        diesel::sql_query(
-            "DELETE FROM import_raw a USING import_raw b WHERE a.external_id = b.external_id AND a.ctid < b.ctid",
-        )
-        .execute(conn)?;
+    // A feed listing one id several times: keep the last occurrence, report the others. Most
+    // feeds list each id once: the unique index is tried first (in a savepoint), and the ids
+    // are counted only when it fails.
+    let mut applied = Applied::default();
+    let unique = "CREATE UNIQUE INDEX ON import_raw (external_id)";
+    match conn.transaction(|conn| diesel::sql_query(unique).execute(conn)) {
+        Ok(_) => {}
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => {
+            applied.repeated_ids = diesel::sql_query(
+                "SELECT external_id, count(*) AS n FROM import_raw GROUP BY external_id HAVING count(*) > 1 ORDER BY external_id",
+            )
+            .load::<Repeated>(conn)?
+            .into_iter()
+            .map(|r| (r.external_id, r.n))
+            .collect();
+            diesel::sql_query(
+                "DELETE FROM import_raw a USING import_raw b WHERE a.external_id = b.external_id AND a.ctid < b.ctid",
+            )
+            .execute(conn)?;
+            diesel::sql_query(unique).execute(conn)?;
+        }
+        Err(e) => return Err(e.into()),
     }
-    diesel::sql_query("CREATE UNIQUE INDEX ON import_raw (external_id)").execute(conn)?;
-    // Statistics for the columns the plan joins on only: those of the geometry and the JSON
-    // columns took most of a second at 100k records, for no plan that reads them.
+    // Statistics for the columns the plan joins on only (those of the geometry and the JSON
+    // columns took most of a second at 100k records, for no plan that reads them), from a
+    // smaller sample than the default's 30,000 rows: the plans only need the table's size and
+    // the hashes' spread.
+    diesel::sql_query("SET LOCAL default_statistics_target = 10").execute(conn)?;
+    // The plan sorts every record once (to rank those leading to one initiative): in memory.
+    diesel::sql_query("SET LOCAL work_mem = '64MB'").execute(conn)?;
     diesel::sql_query("ANALYZE import_raw (external_id, content_hash)").execute(conn)?;
 
-    let live: Live = Statement::new(
-        "SELECT count(*) AS n FROM initiatives WHERE moderation IN ('published', 'pending') AND source_id = ",
-    )
-    .bind::<Text, _>(target.source_id.clone())
-    .get_result(conn)?;
     let staged: Live =
         diesel::sql_query("SELECT count(*) AS n FROM import_raw").get_result(conn)?;
-    if target.complete && staged.n == 0 && live.n > 0 {
-        return Err(StoreError::Conflict(text!(
-            "the feed has no valid record: refusing to withdraw the {} initiatives it brought before (if the source is really empty, archive them by hand)", live.n;
-            "le flux n'a aucun enregistrement valide : refus de retirer les {} initiatives qu'il avait apportées (si la source est vraiment vide, archivez-les à la main)", live.n
-        )));
+    if target.complete && staged.n == 0 {
+        let live: Live = Statement::new(
+            "SELECT count(*) AS n FROM initiatives WHERE moderation IN ('published', 'pending') AND source_id = ",
+        )
+        .bind::<Text, _>(target.source_id.clone())
+        .get_result(conn)?;
+        if live.n > 0 {
+            return Err(StoreError::Conflict(text!(
+                "the feed has no valid record: refusing to withdraw the {} initiatives it brought before (if the source is really empty, archive them by hand)", live.n;
+                "le flux n'a aucun enregistrement valide : refus de retirer les {} initiatives qu'il avait apportées (si la source est vraiment vide, archivez-les à la main)", live.n
+            )));
+        }
     }
 
     // A record whose initiative was merged into another one (`merge`) goes to the kept one: `r`
@@ -338,9 +397,15 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
     )
     .bind::<Text, _>(target.source_id.clone())
     .sql(
+        // `k` is `r` itself unless the record was merged: the table is read once, not twice.
         " AND r.external_id = s.external_id
                LEFT JOIN initiative_merges m ON m.merged_id = r.id
-               LEFT JOIN initiatives k ON k.id = coalesce(m.into_id, r.id)) AS plan",
+               LEFT JOIN initiatives mk ON mk.id = m.into_id
+               CROSS JOIN LATERAL (SELECT
+                   CASE WHEN m.merged_id IS NULL THEN r.id ELSE mk.id END AS id,
+                   CASE WHEN m.merged_id IS NULL THEN r.moderation ELSE mk.moderation END AS moderation,
+                   CASE WHEN m.merged_id IS NULL THEN r.person_edited_at ELSE mk.person_edited_at END AS person_edited_at,
+                   CASE WHEN m.merged_id IS NULL THEN r.imported_at ELSE mk.imported_at END AS imported_at) k) AS plan",
     )
     .execute(conn)?;
     diesel::sql_query("CREATE INDEX ON import_plan (initiative_id)").execute(conn)?;
@@ -356,6 +421,21 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
             "restore" => applied.restored = n,
             _ => applied.conflicts = n,
         }
+    }
+
+    // A record recognised by its digest was sent without its values: it must be unchanged. It
+    // is unless its initiative changed between the reading and now (a merge or a withdrawal by
+    // someone else meanwhile); the run then stops and changes nothing.
+    let stale: Live = diesel::sql_query(
+        "SELECT count(*) AS n FROM import_plan p JOIN import_raw r ON r.external_id = p.external_id
+         WHERE r.known AND p.action <> 'unchanged'",
+    )
+    .get_result(conn)?;
+    if stale.n > 0 {
+        return Err(StoreError::Conflict(text!(
+            "{} initiatives of this source changed while the feed was being read; run the import again", stale.n;
+            "{} initiatives de cette source ont changé pendant la lecture du flux ; relancez l'import", stale.n
+        )));
     }
 
     // The records that write something, parsed once each (an unchanged one never is).
@@ -376,7 +456,72 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
         applied.withdrawn = withdraw_missing(conn, target)?;
     }
     applied.duplicates = find_duplicates(conn, target.run_id)?;
+    remember_digests(conn, target)?;
     Ok(applied)
+}
+
+/// Records whose feed element was read in full this time and whose row now holds the hash it
+/// normalised to: their digests, so that the next run recognises them (see `import_digests`).
+fn remember_digests(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
+    Statement::new(
+        "INSERT INTO import_digests AS d (initiative_id, digest, content_hash)
+         SELECT r.id, decode(s.digest, 'hex'), s.content_hash
+         FROM import_raw s JOIN initiatives r ON r.source_id = ",
+    )
+    .bind::<Text, _>(target.source_id.clone())
+    .sql(
+        " AND r.external_id = s.external_id
+         WHERE s.digest IS NOT NULL AND NOT s.known AND r.content_hash = s.content_hash
+         ON CONFLICT (initiative_id) DO UPDATE SET digest = excluded.digest, content_hash = excluded.content_hash
+         WHERE (d.digest, d.content_hash) IS DISTINCT FROM (excluded.digest, excluded.content_hash)",
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+pub struct KnownRecord {
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    pub digest: Vec<u8>,
+    #[diesel(sql_type = Text)]
+    pub external_id: String,
+    #[diesel(sql_type = Text)]
+    pub content_hash: String,
+}
+
+/// The source's records an import may recognise by their feed element's digest: those whose
+/// digest was taken when their row got its current hash, whose initiative is not withdrawn (it
+/// must be read again to be restored) and not merged into another one (rare; read in full, the
+/// plan decides what they update). Handed to `each` a batch at a time through a cursor, so that
+/// a source of a million records never sits in memory as rows. Runs in the caller's
+/// transaction.
+pub fn known_records(
+    conn: &mut PgConnection,
+    source_id: &str,
+    mut each: impl FnMut(KnownRecord),
+) -> StoreResult<()> {
+    Statement::new(
+        "DECLARE import_known NO SCROLL CURSOR FOR
+         SELECT d.digest, r.external_id, r.content_hash
+         FROM import_digests d
+         JOIN initiatives r ON r.id = d.initiative_id AND r.content_hash = d.content_hash
+         WHERE r.moderation <> 'withdrawn'
+           AND NOT EXISTS (SELECT 1 FROM initiative_merges m WHERE m.merged_id = r.id)
+           AND r.source_id = ",
+    )
+    .bind::<Text, _>(source_id.to_string())
+    .execute(conn)?;
+    loop {
+        let batch: Vec<KnownRecord> =
+            diesel::sql_query("FETCH 10000 FROM import_known").load(conn)?;
+        let done = batch.len() < 10_000;
+        batch.into_iter().for_each(&mut each);
+        if done {
+            break;
+        }
+    }
+    diesel::sql_query("CLOSE import_known").execute(conn)?;
+    Ok(())
 }
 
 fn create(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
@@ -591,4 +736,19 @@ fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
     )
     .execute(conn)?;
     Ok(i32::try_from(found).unwrap_or(i32::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::copy_field;
+
+    #[test]
+    fn copy_text_escapes_what_copy_reads_specially_and_keeps_the_rest() {
+        let mut line = String::new();
+        copy_field(&mut line, Some("Café\tdes «amis»\\\r\nÉté"));
+        copy_field(&mut line, None);
+        copy_field(&mut line, Some(""));
+        copy_field(&mut line, Some("\n"));
+        assert_eq!(line, "Café\\tdes «amis»\\\\\\r\\nÉté\\N\\n");
+    }
 }

@@ -192,7 +192,7 @@ impl Csv {
         };
         let mut record = Record {
             position_in_feed: format!("row {line}"),
-            raw,
+            raw: raw.into(),
             ..Record::default()
         };
         reader.fill(&mut record);

@@ -85,7 +85,7 @@ impl Fablabs {
                 .collect(),
             status,
             source_url: slug.map(|slug| format!("https://www.fablabs.io/labs/{slug}")),
-            raw,
+            raw: raw.into(),
             ..Record::default()
         }
         .with([

@@ -5,9 +5,10 @@
 use super::{Adapter, Sink, unmapped};
 use crate::error::FeedError;
 use crate::json_stream;
+use crate::known::Known;
 use crate::mapping::{Mapping, Unmapped};
 use crate::properties::Reader;
-use crate::record::{Item, Position, Record, Reject, clip_raw};
+use crate::record::{Item, Position, Raw, Record, Reject, clip_raw};
 use geo::Geometry;
 use serde_json::{Map, Value};
 use std::io::BufReader;
@@ -18,7 +19,8 @@ pub struct GeoJson {
 }
 
 fn geometry(value: &Value) -> Position {
-    let parsed: Result<geojson::Geometry, _> = serde_json::from_value(value.clone());
+    // Read in place (`&Value` is a deserializer): no copy of the coordinates.
+    let parsed = <geojson::Geometry as serde::Deserialize>::deserialize(value);
     let geometry = match parsed {
         Ok(g) => g,
         Err(e) => return Position::Invalid(format!("not a GeoJSON geometry: {e}")),
@@ -39,8 +41,16 @@ fn geometry(value: &Value) -> Position {
 }
 
 impl GeoJson {
-    fn feature(&self, index: usize, feature: Value) -> Item {
-        let raw = feature.to_string();
+    fn feature(&self, index: usize, feature: Value, known: Option<&Known>) -> Item {
+        let digest = known.map(|k| k.digest(&feature));
+        if let (Some(known), Some(digest)) = (known, &digest)
+            && let Some((external_id, content_hash)) = known.get(digest)
+        {
+            return Item::Known {
+                external_id: external_id.to_string(),
+                content_hash,
+            };
+        }
         let position_in_feed = format!("feature {index}");
         let Some(object) = feature
             .as_object()
@@ -50,7 +60,7 @@ impl GeoJson {
                 external_id: None,
                 position_in_feed,
                 reason: "an element of 'features' that is not a GeoJSON Feature".into(),
-                raw: clip_raw(&raw),
+                raw: clip_raw(&feature.to_string()),
             });
         };
         let empty = Map::new();
@@ -64,7 +74,7 @@ impl GeoJson {
         };
         let mut record = Record {
             position_in_feed,
-            raw,
+            digest,
             ..Record::default()
         };
         reader.fill(&mut record);
@@ -77,6 +87,7 @@ impl GeoJson {
         if let Some(id) = &record.external_id {
             record.source_url = self.mapping.source_url(id);
         }
+        record.raw = Raw::Json(feature);
         if record.categories.is_empty() {
             return unmapped(&self.mapping, Unmapped::Reject, record);
         }
@@ -86,8 +97,24 @@ impl GeoJson {
 
 impl Adapter for GeoJson {
     fn read(&self, path: &Path, sink: &mut Sink<'_>) -> Result<(), FeedError> {
+        self.read_with(path, None, sink)
+    }
+
+    fn read_known(&self, path: &Path, known: &Known, sink: &mut Sink<'_>) -> Result<(), FeedError> {
+        self.read_with(path, Some(known), sink)
+    }
+}
+
+impl GeoJson {
+    fn read_with(
+        &self,
+        path: &Path,
+        known: Option<&Known>,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), FeedError> {
         let file = std::fs::File::open(path)?;
-        let mut on = |_: &str, index: usize, feature: Value| sink(self.feature(index, feature));
+        let mut on =
+            |_: &str, index: usize, feature: Value| sink(self.feature(index, feature, known));
         let rest = json_stream::stream(
             BufReader::with_capacity(1 << 16, file),
             &["features"],
@@ -108,5 +135,69 @@ impl Adapter for GeoJson {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::normalise;
+    use serde_json::json;
+
+    fn items(adapter: &GeoJson, feed: &Value, known: &Known) -> Vec<Item> {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), feed.to_string()).unwrap();
+        let mut items = Vec::new();
+        adapter
+            .read_known(file.path(), known, &mut |item| {
+                items.push(item);
+                Ok(())
+            })
+            .unwrap();
+        items
+    }
+
+    #[test]
+    fn an_element_read_before_is_recognised_by_its_digest_and_no_other() {
+        let mapping = json!({"default_category": "shared-garden", "fields": {"id": "ref"}});
+        let adapter = GeoJson {
+            mapping: Mapping::from_json(&mapping).unwrap(),
+        };
+        let feature = |name: &str| {
+            json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [1.44, 43.6]},
+                   "properties": {"ref": name, "name": format!("Jardin {name}")}})
+        };
+        let feed = json!({"type": "FeatureCollection", "features": [feature("a"), feature("b")]});
+
+        // First run: nothing known, both read in full, each with its digest.
+        let mut known = Known::none("geojson", &mapping, None);
+        let first = items(&adapter, &feed, &known);
+        let mut staged = Vec::new();
+        for item in first {
+            let Item::Record(record) = item else {
+                panic!("read in full the first time: {item:?}");
+            };
+            let record = normalise(*record).unwrap();
+            assert!(record.digest.is_some());
+            staged.push(record);
+        }
+        // The run remembers the first one only (say the second was rejected downstream).
+        known.remember(
+            known.digest(&feature("a")),
+            &staged[0].external_id,
+            &staged[0].content_hash,
+        );
+        let second = items(&adapter, &feed, &known);
+        assert!(
+            matches!(&second[0], Item::Known { external_id, content_hash }
+                if *external_id == staged[0].external_id && *content_hash == staged[0].content_hash),
+            "{:?}",
+            second[0]
+        );
+        assert!(matches!(&second[1], Item::Record(_)), "{:?}", second[1]);
+
+        // Another mapping reads every element again.
+        let other = Known::none("geojson", &json!({"fields": {"id": "ref"}}), None);
+        assert_ne!(other.digest(&feature("a")), known.digest(&feature("a")));
     }
 }

@@ -123,7 +123,7 @@ impl GoGoCarto {
             emails: s("email").into_iter().collect(),
             phones: s("telephone").into_iter().collect(),
             source_url: id.as_deref().and_then(|id| self.mapping.source_url(id)),
-            raw,
+            raw: raw.into(),
             ..Record::default()
         }
         .with([
@@ -171,7 +171,7 @@ impl GoGoCarto {
             name: e.get(1).and_then(text_of),
             location: point(number(e.get(2)), number(e.get(3))),
             source_url: id.as_deref().and_then(|id| self.mapping.source_url(id)),
-            raw,
+            raw: raw.into(),
             ..Record::default()
         }
         .with([("country_code", self.mapping.default_country.clone())]);

@@ -2,6 +2,7 @@
 //! sink as soon as it is read, so memory stays flat whatever the size of the feed.
 
 use crate::error::FeedError;
+use crate::known::Known;
 use crate::mapping::{Mapping, Unmapped};
 use crate::record::Item;
 use crate::taxonomy::Taxonomy;
@@ -22,6 +23,18 @@ pub type Sink<'a> = dyn FnMut(Item) -> Result<(), FeedError> + 'a;
 pub trait Adapter: Send + Sync {
     /// Reads the whole feed in `path`. An error means the file itself is unusable.
     fn read(&self, path: &Path, sink: &mut Sink<'_>) -> Result<(), FeedError>;
+
+    /// Reads the feed, handing over [`Item::Known`](crate::record::Item::Known) for the
+    /// elements `known` recognises and taking the digests of the others. Formats that do not
+    /// take digests read everything.
+    fn read_known(
+        &self,
+        path: &Path,
+        _known: &Known,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), FeedError> {
+        self.read(path, sink)
+    }
 }
 
 /// The adapter of a source's format, configured by its mapping.

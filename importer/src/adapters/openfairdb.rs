@@ -174,7 +174,7 @@ impl OpenFairDb {
                     .source_url(id)
                     .unwrap_or_else(|| format!("https://kartevonmorgen.org/#/?entry={id}"))
             }),
-            raw,
+            raw: raw.into(),
             ..Record::default()
         }
         .with([("country_code", self.mapping.default_country.clone())]);

@@ -209,7 +209,7 @@ impl Overpass {
                 .collect(),
             categories: categories(tags, &self.mapping),
             source_url: Some(format!("https://www.openstreetmap.org/{kind}/{id}")),
-            raw,
+            raw: raw.into(),
             ..Record::default()
         }
         .with(

@@ -127,6 +127,16 @@ pub(crate) fn toulouse_feed() -> Value {
     .unwrap()
 }
 
+/// Serves `feed` as Toulouse's gardens, without an ETag (every run reads it), declares the source
+/// and imports it once.
+pub(crate) async fn import_gardens(desk: &Desk, feed: &Value) {
+    desk.feeds.put("gardens.geojson", feed.to_string());
+    desk.feeds.without_etag("gardens.geojson");
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    assert_ok(&desk.import("toulouse").await);
+}
+
 pub(crate) fn assert_ok(outcome: &Outcome) {
     assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.error);
 }
@@ -158,6 +168,107 @@ async fn importing_the_same_feed_twice_changes_nothing() {
         before,
         "no row rewritten, no revision added"
     );
+}
+
+/// The digests of the source's feed elements, by external id.
+fn digests(desk: &Desk) -> std::collections::BTreeMap<String, String> {
+    desk.text(
+        "SELECT coalesce(string_agg(i.external_id || '=' || encode(d.digest, 'hex'), ',' ORDER BY i.external_id), '') AS t
+         FROM import_digests d JOIN initiatives i ON i.id = d.initiative_id AND i.content_hash = d.content_hash",
+    )
+    .split(',')
+    .filter_map(|pair| pair.split_once('='))
+    .map(|(id, digest)| (id.to_string(), digest.to_string()))
+    .collect()
+}
+
+#[actix_web::test]
+async fn a_record_is_recognised_by_its_feed_element_until_the_element_or_the_mapping_changes() {
+    let desk = desk().await;
+    let mut feed = toulouse_feed();
+    import_gardens(&desk, &feed).await;
+    let first = digests(&desk);
+    assert_eq!(first.len(), 12, "one digest per record: {first:?}");
+
+    let same = desk.import("toulouse").await;
+    assert_ok(&same);
+    assert_eq!((same.counts.unchanged, same.counts.updated), (12, 0));
+    assert_eq!(digests(&desk), first);
+
+    // One element changes: it is read in full, updated, and only its digest replaced.
+    feed["features"][2]["properties"]["slogan"] = json!("Un jardin qui change de devise");
+    desk.feeds.put("gardens.geojson", feed.to_string());
+    let one = desk.import("toulouse").await;
+    assert_ok(&one);
+    assert_eq!((one.counts.updated, one.counts.unchanged), (1, 11));
+    let after_one = digests(&desk);
+    let replaced: Vec<&String> = first
+        .keys()
+        .filter(|id| first[*id] != after_one[*id])
+        .collect();
+    assert_eq!(
+        replaced,
+        vec![feed["features"][2]["properties"]["id"].as_str().unwrap()]
+    );
+
+    // The same elements read through another mapping give other records: all are read again.
+    let mut mapping = toulouse();
+    mapping["default_country"] = json!("BE");
+    desk.declare("toulouse", "geojson", "gardens.geojson", mapping)
+        .unwrap();
+    let remapped = desk.import("toulouse").await;
+    assert_ok(&remapped);
+    assert_eq!(
+        (remapped.counts.updated, remapped.counts.unchanged),
+        (12, 0)
+    );
+    assert_eq!(
+        desk.count("SELECT count(*) AS n FROM initiatives WHERE country_code = 'BE'"),
+        12
+    );
+    let after_remap = digests(&desk);
+    assert_eq!(after_remap.len(), 12);
+    assert!(after_remap.iter().all(|(id, d)| after_one[id] != *d));
+}
+
+#[actix_web::test]
+async fn an_id_listed_twice_keeps_its_last_element_and_is_reported() {
+    let desk = desk().await;
+    let mut feed = toulouse_feed();
+    let mut again = feed["features"][3].clone();
+    again["properties"]["nom"] = json!("Jardin du Bout du Monde (nouvelle adresse)");
+    let id = again["properties"]["id"].as_str().unwrap().to_string();
+    feed["features"].as_array_mut().unwrap().push(again);
+    desk.feeds.put("gardens.geojson", feed.to_string());
+    desk.feeds.without_etag("gardens.geojson");
+    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
+        .unwrap();
+    for run in 0..2 {
+        let outcome = desk.import("toulouse").await;
+        assert_ok(&outcome);
+        assert_eq!(outcome.counts.fetched, 13);
+        let expected = if run == 0 { (12, 0) } else { (0, 12) };
+        assert_eq!(
+            (outcome.counts.created, outcome.counts.unchanged),
+            expected,
+            "run {run}"
+        );
+        assert_eq!(outcome.rejects.len(), 1, "run {run}: {:?}", outcome.rejects);
+        assert_eq!(outcome.rejects[0].external_id.as_deref(), Some(id.as_str()));
+        assert!(
+            outcome.rejects[0]
+                .reason
+                .contains("lists this id 2 times; the last one was kept"),
+            "{}",
+            outcome.rejects[0].reason
+        );
+        assert_eq!(
+            desk.text(&format!(
+                "SELECT name AS t FROM initiatives WHERE external_id = '{id}'"
+            )),
+            "Jardin du Bout du Monde (nouvelle adresse)"
+        );
+    }
 }
 
 #[actix_web::test]

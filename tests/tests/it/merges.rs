@@ -1,7 +1,7 @@
 //! Merging two initiatives that are one place: the merged one leaves every list, map and export,
 //! its addresses send to the kept one for good, its history and its feed record follow.
 
-use crate::imports::{assert_ok, desk, toulouse, toulouse_feed};
+use crate::imports::{assert_ok, desk, import_gardens, toulouse_feed};
 use crate::initiative;
 use archipel_store::token::{self, Role};
 use archipel_tests::TestApp;
@@ -411,11 +411,7 @@ async fn the_kept_ones_history_holds_the_merged_ones_and_the_merge() {
 async fn a_reimport_of_a_merged_record_updates_the_kept_one_and_creates_nothing() {
     let desk = desk().await;
     let mut feed = toulouse_feed();
-    desk.feeds.put("gardens.geojson", feed.to_string());
-    desk.feeds.without_etag("gardens.geojson");
-    desk.declare("toulouse", "geojson", "gardens.geojson", toulouse())
-        .unwrap();
-    assert_ok(&desk.import("toulouse").await);
+    import_gardens(&desk, &feed).await;
     let app = &desk.app;
     let kept = app
         .create(initiative("Jardin de la Pyramide (saisie)", 43.58, 1.40))
