@@ -378,23 +378,35 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
     // own (kept on its row), so an unchanged record never rewrites the kept one. When several
     // records of the feed lead to one initiative, its own record speaks for it (else the first
     // merged one, by external id); the others are left alone, with no initiative of their own.
-    Statement::new(
+    //
+    // Two records can only lead to one initiative through a merge of one of them: when none of
+    // the source's records is merged, every record has an initiative of its own and the ranking
+    // (a sort of every record) is skipped.
+    let merged: Live = Statement::new(
+        "SELECT count(*) AS n FROM initiative_merges m JOIN initiatives r ON r.id = m.merged_id WHERE r.source_id = ",
+    )
+    .bind::<Text, _>(target.source_id.clone())
+    .get_result(conn)?;
+    let rank = if merged.n > 0 {
+        "row_number() OVER (PARTITION BY coalesce(k.id, s.new_id) ORDER BY m.merged_id IS NOT NULL, s.external_id)"
+    } else {
+        "1"
+    };
+    Statement::new(format!(
         "CREATE TEMP TABLE import_plan ON COMMIT DROP AS
          SELECT external_id, content_hash, via_merged,
                 CASE WHEN rank = 1 THEN initiative_id END AS initiative_id,
                 CASE WHEN rank = 1 THEN action ELSE 'unchanged' END AS action
          FROM (SELECT s.external_id, s.content_hash, coalesce(k.id, s.new_id) AS initiative_id,
-                      m.merged_id AS via_merged,
-                      row_number() OVER (PARTITION BY coalesce(k.id, s.new_id)
-                                         ORDER BY m.merged_id IS NOT NULL, s.external_id) AS rank,
+                      m.merged_id AS via_merged, {rank} AS rank,
                       CASE WHEN k.id IS NULL THEN 'create'
                            WHEN k.moderation = 'withdrawn' THEN 'restore'
                            WHEN r.content_hash IS NOT DISTINCT FROM s.content_hash THEN 'unchanged'
                            WHEN k.person_edited_at > coalesce(k.imported_at, '-infinity') THEN 'conflict'
                            ELSE 'update' END AS action
                FROM import_raw s
-               LEFT JOIN initiatives r ON r.source_id = ",
-    )
+               LEFT JOIN initiatives r ON r.source_id = "
+    ))
     .bind::<Text, _>(target.source_id.clone())
     .sql(
         // `k` is `r` itself unless the record was merged: the table is read once, not twice.
@@ -500,6 +512,8 @@ pub fn known_records(
     source_id: &str,
     mut each: impl FnMut(KnownRecord),
 ) -> StoreResult<()> {
+    // All of it is read: the plan for all rows (hash joins), not for the first ones.
+    diesel::sql_query("SET LOCAL cursor_tuple_fraction = 1").execute(conn)?;
     Statement::new(
         "DECLARE import_known NO SCROLL CURSOR FOR
          SELECT d.digest, r.external_id, r.content_hash
