@@ -122,14 +122,6 @@ impl Known {
         let id = &self.ids[start..start + entry.id_len as usize];
         Some((id, hex(&entry.hash)))
     }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 /// Feeds a value to the hasher unambiguously: a tag per kind, lengths before contents.
@@ -233,7 +225,7 @@ mod tests {
         known.remember([2; 16], "id-2", "abc");
         known.remember([4; 16], "id-4", &"zz".repeat(16));
         known.remember([6; 16], "id-6", &"AB".repeat(16));
-        assert_eq!(known.len(), 5);
+        assert_eq!(known.entries.len(), 5);
         for i in [1u8, 3, 5, 7, 9] {
             assert_eq!(
                 known.get(&[i; 16]),

@@ -356,7 +356,9 @@ pub fn content_hash(r: &StagedRecord) -> String {
     }
     let canonical = serde_json::Value::Array(canonical);
     let digest = Sha256::digest(canonical.to_string().as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&digest[..16]);
+    crate::known::hex(&first)
 }
 
 #[cfg(test)]

@@ -90,13 +90,18 @@ pub fn copy_field(line: &mut String, value: Option<&str>) {
     line.push_str(&value[plain..]);
 }
 
+/// A fresh id for the record, should it be created (written without allocating).
+fn new_id_text(buffer: &mut [u8; 45]) -> &str {
+    Uuid::now_v7().hyphenated().encode_lower(buffer)
+}
+
 impl CopyWriter<'_> {
     pub fn write(&mut self, r: &StagedRecord) -> io::Result<()> {
         let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
         let attributes =
             serde_json::to_string(r.attributes.values()).unwrap_or_else(|_| "[]".into());
         let mut new_id = Uuid::encode_buffer();
-        let new_id: &str = Uuid::now_v7().hyphenated().encode_lower(&mut new_id);
+        let new_id = new_id_text(&mut new_id);
         let fields: [Option<&str>; 14] = [
             Some(&r.external_id),
             Some(&r.content_hash),
@@ -120,7 +125,7 @@ impl CopyWriter<'_> {
     /// unchanged, so nothing else of it is read.
     pub fn write_known(&mut self, external_id: &str, content_hash: &str) -> io::Result<()> {
         let mut new_id = Uuid::encode_buffer();
-        let new_id: &str = Uuid::now_v7().hyphenated().encode_lower(&mut new_id);
+        let new_id = new_id_text(&mut new_id);
         self.write_line([
             Some(external_id),
             Some(content_hash),
@@ -353,7 +358,7 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
     // smaller sample than the default's 30,000 rows: the plans only need the table's size and
     // the hashes' spread.
     diesel::sql_query("SET LOCAL default_statistics_target = 10").execute(conn)?;
-    // The plan sorts every record once (to rank those leading to one initiative): in memory.
+    // The plan's hash joins and, when records were merged, its ranking sort: in memory.
     diesel::sql_query("SET LOCAL work_mem = '64MB'").execute(conn)?;
     diesel::sql_query("ANALYZE import_raw (external_id, content_hash)").execute(conn)?;
 
