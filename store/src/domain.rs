@@ -168,18 +168,27 @@ impl Email {
         let Some((local, domain)) = raw.split_once('@') else {
             return Err(invalid);
         };
-        let domain_ok = domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        // Host names' rules (RFC 1123): labels of 1 to 63 letters, digits or hyphens, neither
+        // first nor last a hyphen; letters may be accented Latin ones (an internationalised
+        // address, which the API documents as `idn-email`; other scripts have rules of their
+        // own, e.g. for right-to-left labels, that are not checked here).
+        let latin_letter = |c: char| matches!(c, '\u{c0}'..='\u{24f}') && c != '×' && c != '÷';
+        let label_ok = |label: &str| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || latin_letter(c))
+        };
+        let domain_ok = domain.contains('.') && domain.split('.').all(label_ok);
+        // A dot-atom: no dot first, last or twice in a row.
         let local_ok = !local.is_empty()
             && local.len() <= 64
+            && local.split('.').all(|atom| !atom.is_empty())
             && !local
                 .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"@".contains(c));
+                .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"@\\".contains(c));
         if raw.len() > 254 || !domain_ok || !local_ok {
             return Err(invalid);
         }
