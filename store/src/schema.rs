@@ -70,8 +70,8 @@ diesel::table! {
         author -> Text,
         import_run_id -> Nullable<BigInt>,
         reason -> Nullable<Text>,
-        before -> Nullable<Jsonb>,
-        after -> Jsonb,
+        old_values -> Nullable<Jsonb>,
+        new_values -> Nullable<Jsonb>,
         created_at -> Timestamptz,
         merged_from -> Nullable<Uuid>,
     }

@@ -270,8 +270,8 @@ static SET_FROM_STAGING: LazyLock<String> = LazyLock::new(|| {
         .join(", ")
 });
 
-/// Revisions of the initiatives picked by `ids` (SQL), with `before` documents from
-/// `import_before` when present.
+/// Revisions of the initiatives picked by `ids` (SQL): the values that changed since the
+/// `import_before` snapshot (see `revision`).
 fn record_revisions(
     conn: &mut PgConnection,
     target: &Target,
@@ -279,14 +279,15 @@ fn record_revisions(
     ids: &str,
 ) -> StoreResult<()> {
     Statement::new(format!(
-        "INSERT INTO revisions (initiative_id, action, author, import_run_id, before, after)
+        "INSERT INTO revisions (initiative_id, action, author, import_run_id, old_values, new_values)
          SELECT a.id, {action_sql}, ",
     ))
     .bind::<Text, _>(target.author.clone())
     .sql(", ")
     .bind::<BigInt, _>(target.run_id)
     .sql(format!(
-        ", b.doc, a.doc FROM ({after}) AS a LEFT JOIN import_before b ON b.id = a.id LEFT JOIN import_plan p ON p.initiative_id = a.id",
+        ", archipel_changed_values(b.doc, a.doc), archipel_changed_values(a.doc, b.doc)
+         FROM ({after}) AS a JOIN import_before b ON b.id = a.id LEFT JOIN import_plan p ON p.initiative_id = a.id",
         after = json_of(ids)
     ))
     .execute(conn)?;
@@ -574,15 +575,18 @@ fn create(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
                CROSS JOIN LATERAL (SELECT coalesce(nullif(archipel_slugify(s.name), ''), 'initiative') AS base_slug) b) AS s",
     )
     .execute(conn)?;
-    diesel::sql_query("DROP TABLE IF EXISTS import_before").execute(conn)?;
-    diesel::sql_query("CREATE TEMP TABLE import_before (id uuid, doc jsonb) ON COMMIT DROP")
-        .execute(conn)?;
-    record_revisions(
-        conn,
-        target,
-        "'import'",
-        "SELECT initiative_id FROM import_plan WHERE action = 'create'",
+    // A creation's revision stores no values: the initiative as created is rebuilt from its
+    // current Feature and the newer revisions (`revision::list`).
+    Statement::new(
+        "INSERT INTO revisions (initiative_id, action, author, import_run_id)
+         SELECT initiative_id, 'import', ",
     )
+    .bind::<Text, _>(target.author.clone())
+    .sql(", ")
+    .bind::<BigInt, _>(target.run_id)
+    .sql(" FROM import_plan WHERE action = 'create'")
+    .execute(conn)?;
+    Ok(())
 }
 
 fn update_and_restore(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {

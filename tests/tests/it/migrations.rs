@@ -37,3 +37,79 @@ fn every_migration_runs_up_down_and_up_again() {
     assert_eq!(again.len(), applied.len());
     assert!(migrate::is_current(&mut conn).unwrap());
 }
+
+#[derive(QueryableByName)]
+struct Doc {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Jsonb>)]
+    doc: Option<serde_json::Value>,
+}
+
+fn doc(conn: &mut diesel::PgConnection, sql: &str) -> Option<serde_json::Value> {
+    diesel::sql_query(sql).get_result::<Doc>(conn).unwrap().doc
+}
+
+#[test]
+fn revisions_stored_whole_become_what_changed_and_back() {
+    use diesel::connection::SimpleConnection;
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let id = "0190a0a0-0000-7000-8000-0000000000aa";
+    conn.batch_execute(&format!(
+        "INSERT INTO initiatives (id, slug, name, geom) VALUES
+            ('{id}', 'atelier', 'Atelier', ST_SetSRID(ST_MakePoint(4.83, 45.76), 4326))"
+    ))
+    .unwrap();
+    let feature = format!("SELECT feature::jsonb AS doc FROM initiatives WHERE id = '{id}'");
+    let v1 = doc(&mut conn, &feature).unwrap();
+    conn.batch_execute(&format!(
+        "UPDATE initiatives SET name = 'Atelier vélo', geom = ST_SetSRID(ST_MakePoint(4.84, 45.76), 4326) WHERE id = '{id}'"
+    ))
+    .unwrap();
+    let v2 = doc(&mut conn, &feature).unwrap();
+
+    // Before the migration: whole Features, as revisions were written until then.
+    migrate::revert_last(&mut conn, 1).unwrap();
+    diesel::sql_query(
+        "INSERT INTO revisions (initiative_id, action, author, before, after) VALUES
+            ($1::uuid, 'create', 'test', NULL, $2), ($1::uuid, 'update', 'test', $2, $3)",
+    )
+    .bind::<diesel::sql_types::Text, _>(id)
+    .bind::<diesel::sql_types::Jsonb, _>(&v1)
+    .bind::<diesel::sql_types::Jsonb, _>(&v2)
+    .execute(&mut conn)
+    .unwrap();
+
+    // Up: the creation keeps nothing, the update its two changed fields.
+    migrate::run_pending(&mut conn).unwrap();
+    let stored = |conn: &mut diesel::PgConnection, column: &str, action: &str| {
+        doc(
+            conn,
+            &format!("SELECT {column} AS doc FROM revisions WHERE action = '{action}'"),
+        )
+    };
+    assert_eq!(stored(&mut conn, "old_values", "create"), None);
+    assert_eq!(stored(&mut conn, "new_values", "create"), None);
+    assert_eq!(
+        stored(&mut conn, "old_values", "update"),
+        Some(serde_json::json!({"name": "Atelier", "geometry": v1["geometry"]}))
+    );
+    assert_eq!(
+        stored(&mut conn, "new_values", "update"),
+        Some(serde_json::json!({"name": "Atelier vélo", "geometry": v2["geometry"]}))
+    );
+    let history =
+        archipel_store::revision::list(&mut conn, uuid::Uuid::parse_str(id).unwrap()).unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!((history[0].before.as_ref(), &history[0].after), (None, &v1));
+    assert_eq!(
+        (history[1].before.as_ref(), &history[1].after),
+        (Some(&v1), &v2)
+    );
+
+    // Down: the whole Features again.
+    migrate::revert_last(&mut conn, 1).unwrap();
+    assert_eq!(stored(&mut conn, "after", "create"), Some(v1.clone()));
+    assert_eq!(stored(&mut conn, "before", "update"), Some(v1));
+    assert_eq!(stored(&mut conn, "after", "update"), Some(v2));
+    migrate::run_pending(&mut conn).unwrap();
+}

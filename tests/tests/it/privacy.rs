@@ -144,7 +144,7 @@ async fn an_anonymous_crawler_of_every_public_endpoint_never_sees_a_visitors_ema
         n: i64,
     }
     let leaked: N = diesel::sql_query(
-        "SELECT count(*) AS n FROM revisions WHERE reason LIKE '%private.example%' OR after::text LIKE '%private.example%' OR before::text LIKE '%private.example%'",
+        "SELECT count(*) AS n FROM revisions WHERE reason LIKE '%private.example%' OR new_values::text LIKE '%private.example%' OR old_values::text LIKE '%private.example%'",
     )
     .get_result(&mut app.db.connect())
     .unwrap();

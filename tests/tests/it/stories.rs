@@ -427,3 +427,119 @@ async fn the_built_map_is_served_with_the_right_caching_and_framing() {
     );
     std::fs::remove_dir_all(dist).unwrap();
 }
+
+/// The initiative's stored Feature now: what a revision's `after` showed when revisions kept
+/// whole Features.
+fn stored_feature(app: &TestApp, id: &str) -> Value {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct F {
+        #[diesel(sql_type = diesel::sql_types::Jsonb)]
+        feature: Value,
+    }
+    diesel::sql_query(format!(
+        "SELECT feature::jsonb AS feature FROM initiatives WHERE id = '{id}'"
+    ))
+    .get_result::<F>(&mut app.db.connect())
+    .unwrap()
+    .feature
+}
+
+#[actix_web::test]
+async fn revisions_keep_what_changed_and_the_history_shows_each_whole_version() {
+    let app = TestApp::spawn().await;
+    let cafe = app
+        .create(
+            json!({"name": "Repair Café des Chartrons", "lat": 44.853, "lon": -0.571,
+                       "categories": ["repair-cafe"], "opening_hours": "Sa 14:00-18:00"}),
+        )
+        .await;
+    let garden = app
+        .create(json!({"name": "Jardin du Lac", "lat": 44.88, "lon": -0.56, "categories": ["shared-garden"]}))
+        .await;
+    let id = cafe["id"].as_str().unwrap().to_string();
+    let mut versions = vec![stored_feature(&app, &id)];
+    let path = format!("/api/v1/initiatives/{id}");
+    // Moved and renamed; then linked to the garden; then its hours corrected.
+    let moved = app
+        .patch(
+            &path,
+            &json!({"name": "Repair Café Chartrons", "lat": 44.854, "lon": -0.572}),
+        )
+        .await;
+    assert_eq!(moved.status(), 200);
+    versions.push(stored_feature(&app, &id));
+    let linked = app
+        .send_as(
+            reqwest::Method::POST,
+            &format!("{path}/links"),
+            &app.editor_token,
+            &json!({"to": garden["id"], "kind": "partner"}),
+        )
+        .await;
+    assert_eq!(linked.status(), 201);
+    let hours = app
+        .patch(&path, &json!({"opening_hours": "Sa 10:00-12:00"}))
+        .await;
+    assert_eq!(hours.status(), 200);
+    versions.push(stored_feature(&app, &id));
+
+    // Stored: nothing for the creation, the changed fields for the others.
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        action: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        keys: Option<String>,
+    }
+    let stored: Vec<(String, Option<String>)> = diesel::sql_query(format!(
+        "SELECT action, (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(old_values) k
+                         WHERE k NOT IN ('updated_at', 'fetched_at')) AS keys
+         FROM revisions WHERE initiative_id = '{id}' ORDER BY id"
+    ))
+    .load::<Stored>(&mut app.db.connect())
+    .unwrap()
+    .into_iter()
+    .map(|s| (s.action, s.keys))
+    .collect();
+    assert_eq!(
+        stored,
+        vec![
+            ("create".to_string(), None),
+            ("update".to_string(), Some("geometry,name".to_string())),
+            ("link".to_string(), Some("initiative_links".to_string())),
+            ("update".to_string(), Some("opening_hours".to_string())),
+        ]
+    );
+
+    // Shown: each version whole, as it was.
+    let history = app
+        .get_json_as(&format!("{path}/revisions"), &app.editor_token)
+        .await;
+    let revisions = history["revisions"].as_array().unwrap();
+    assert_eq!(revisions.len(), 4);
+    assert_eq!(revisions[0]["before"], Value::Null);
+    assert_eq!(revisions[0]["after"], versions[0]);
+    assert_eq!(revisions[1]["before"], versions[0]);
+    assert_eq!(revisions[1]["after"], versions[1]);
+    assert_eq!(revisions[1]["changed"], json!(["geometry", "name"]));
+    // The link revision alone shows the links, before and after.
+    assert_eq!(
+        revisions[2]["before"]["properties"]["initiative_links"],
+        json!([])
+    );
+    assert_eq!(
+        revisions[2]["after"]["properties"]["initiative_links"][0]["initiative"],
+        garden["id"]
+    );
+    let mut without_links = revisions[2]["after"].clone();
+    without_links["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("initiative_links");
+    assert_eq!(without_links, versions[1]);
+    assert_eq!(revisions[3]["before"], versions[1]);
+    assert_eq!(revisions[3]["after"], versions[2]);
+    assert_eq!(revisions[3]["changed"], json!(["opening_hours"]));
+}
