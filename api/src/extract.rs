@@ -22,6 +22,11 @@ pub trait FromQuery: Sized {
 /// A type parsed from a JSON body.
 pub trait FromBody: Sized {
     fn from_json(body: Value) -> Result<Self, ApiError>;
+
+    /// As `from_json`, for a body that may depend on the request's headers (its media type).
+    fn from_request_json(_req: &HttpRequest, body: Value) -> Result<Self, ApiError> {
+        Self::from_json(body)
+    }
 }
 
 /// Extracts `T` from the query string.
@@ -49,9 +54,10 @@ impl<T: FromBody + 'static> FromRequest for Body<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = web::Json::<Value>::from_request(req, payload);
+        let req = req.clone();
         Box::pin(async move {
             let body = body.await?.into_inner();
-            Ok(Body(T::from_json(body)?))
+            Ok(Body(T::from_request_json(&req, body)?))
         })
     }
 }

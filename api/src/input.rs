@@ -471,26 +471,52 @@ fn feature_paths(mut errors: Vec<FieldError>) -> Vec<FieldError> {
 /// The body of an initiative write (a GeoJSON Feature or a flat object; a JSON Merge Patch for
 /// PATCH), read as JSON by the extractor and parsed by [`parse`] once the handler has checked who
 /// sends it (a refused caller hears 401 or 403, not what is wrong with the body).
-pub struct InitiativeBody(pub Value);
+/// The second member: the body was sent as `application/geo+json`, so it must be a Feature.
+pub struct InitiativeBody(pub Value, bool);
 
 impl FromBody for InitiativeBody {
     fn from_json(body: Value) -> Result<Self, ApiError> {
-        Ok(InitiativeBody(body))
+        Ok(InitiativeBody(body, false))
+    }
+
+    fn from_request_json(req: &actix_web::HttpRequest, body: Value) -> Result<Self, ApiError> {
+        let geojson = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| {
+                t.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/geo+json"))
+            });
+        Ok(InitiativeBody(body, geojson))
     }
 }
 
 impl InitiativeBody {
     /// The changes the body asks for (422 with every field error).
     pub fn changes(&self) -> Result<Changes, ApiError> {
+        if self.1 && !is_feature(&self.0) {
+            return Err(ApiError::Unprocessable(vec![FieldError::new(
+                "/type",
+                "not_a_feature",
+                text!("a body sent as application/geo+json is a GeoJSON Feature (\"type\": \"Feature\"); send the flat object as application/json";
+                      "un corps envoyé en application/geo+json est une Feature GeoJSON (\"type\": \"Feature\") ; envoyez l'objet simple en application/json"),
+            )]));
+        }
         parse(&self.0).map_err(ApiError::Unprocessable)
     }
+}
+
+fn is_feature(body: &Value) -> bool {
+    body.get("type").and_then(Value::as_str) == Some("Feature")
 }
 
 /// Parses a POST, PUT or PATCH body: the JSON representation's shape, or a GeoJSON Feature with
 /// flat properties (`"type": "Feature"`).
 pub fn parse(body: &Value) -> Result<Changes, Vec<FieldError>> {
     match body.as_object() {
-        Some(feature) if feature.get("type").and_then(Value::as_str) == Some("Feature") => {
+        Some(feature) if is_feature(body) => {
             let document = document_of_feature(feature)?;
             parse_document(&document).map_err(feature_paths)
         }

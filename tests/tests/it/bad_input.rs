@@ -557,6 +557,27 @@ fn cases() -> Vec<Case> {
                 "validation_failed",
             )
         },
+        // Declared GeoJSON, not a Feature (the flat object belongs to application/json).
+        Case {
+            method: "PATCH",
+            path: "/api/v1/initiatives/existing",
+            content_type: Some("application/geo+json"),
+            ..post(
+                "an empty object sent as GeoJSON",
+                json!({}),
+                422,
+                "validation_failed",
+            )
+        },
+        Case {
+            content_type: Some("application/geo+json; charset=utf-8"),
+            ..post(
+                "a flat initiative sent as GeoJSON",
+                valid(),
+                422,
+                "validation_failed",
+            )
+        },
         Case {
             method: "POST",
             path: "/api/v1/tokens",
