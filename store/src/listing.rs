@@ -181,6 +181,29 @@ fn push_envelope(
     st.push_sql(", 4326)");
 }
 
+/// Metres in a degree of a great circle on the sphere PostGIS measures on (`use_spheroid` false).
+const METRES_PER_DEGREE: f64 = 6_371_008.8 * std::f64::consts::PI / 180.0;
+
+/// A box in degrees holding every point within `near`'s radius on the sphere (1 % wider), for
+/// the point index; `None` when the circle reaches a pole or crosses the antimeridian (the
+/// distance test alone then decides).
+pub(crate) fn near_box(near: &Near) -> Option<(f64, f64, f64, f64)> {
+    let radius = (near.radius_m / METRES_PER_DEGREE).to_radians();
+    let dlat = radius.to_degrees() * 1.01;
+    // The widest longitude span of a circle of angular radius r around latitude φ:
+    // asin(sin r / cos φ).
+    let spread = radius.sin() / near.lat.to_radians().cos();
+    if near.lat.abs() + dlat >= 90.0 || spread >= 1.0 {
+        return None;
+    }
+    let dlon = spread.asin().to_degrees() * 1.01;
+    let (min_lon, max_lon) = (near.lon - dlon, near.lon + dlon);
+    if min_lon < -180.0 || max_lon > 180.0 {
+        return None;
+    }
+    Some((min_lon, near.lat - dlat, max_lon, near.lat + dlat))
+}
+
 fn push_center(st: &mut Statement<'static>, near: &Near) {
     st.push_sql("ST_SetSRID(ST_MakePoint(");
     st.push_bind::<Double, _>(near.lon);
@@ -243,6 +266,12 @@ pub(crate) fn push_filters(st: &mut Statement<'static>, q: &ListQuery) {
         st.push_sql(" AND i.search @@ tsq.q");
     }
     if let Some(near) = &q.near {
+        // The point index finds the candidates in a box around the centre; the distance on the
+        // sphere decides.
+        if let Some((min_lon, min_lat, max_lon, max_lat)) = near_box(near) {
+            st.push_sql(" AND ");
+            push_envelope(st, min_lon, min_lat, max_lon, max_lat);
+        }
         st.push_sql(" AND ST_DWithin(i.point::geography, ");
         push_center(st, near);
         st.push_sql(", ");
@@ -421,4 +450,55 @@ pub fn statement(q: &ListQuery, repr: Representation) -> StoreResult<Statement<'
     st.push_bind::<BigInt, _>(limit + 1);
     st.push_sql(") AS i) AS p");
     Ok(st)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The point at `metres` from (lat, lon) towards `bearing` degrees, on the sphere.
+    fn destination(lat: f64, lon: f64, bearing: f64, metres: f64) -> (f64, f64) {
+        let (phi, lambda, theta) = (lat.to_radians(), lon.to_radians(), bearing.to_radians());
+        let delta = (metres / METRES_PER_DEGREE).to_radians();
+        let phi2 = (phi.sin() * delta.cos() + phi.cos() * delta.sin() * theta.cos()).asin();
+        let lambda2 = lambda
+            + (theta.sin() * delta.sin() * phi.cos()).atan2(delta.cos() - phi.sin() * phi2.sin());
+        (phi2.to_degrees(), lambda2.to_degrees())
+    }
+
+    #[test]
+    fn the_near_box_holds_the_whole_circle_and_stays_close_to_it() {
+        for (lat, lon) in [(45.76, 4.83), (-33.87, 151.21), (0.0, 0.0), (69.65, 18.96)] {
+            for radius_m in [150.0, 5_000.0, 100_000.0] {
+                let near = Near { lat, lon, radius_m };
+                let (min_lon, min_lat, max_lon, max_lat) = near_box(&near).unwrap();
+                for bearing in 0..360 {
+                    let (y, x) = destination(lat, lon, f64::from(bearing), radius_m);
+                    assert!(
+                        (min_lon..=max_lon).contains(&x) && (min_lat..=max_lat).contains(&y),
+                        "({lat}, {lon}) r {radius_m}: bearing {bearing} gives ({y}, {x}), outside"
+                    );
+                }
+                // Not much wider than the circle: 2 % beyond its extent north and east.
+                let (north, _) = destination(lat, lon, 0.0, radius_m * 1.02);
+                assert!(max_lat < north, "{max_lat} ≥ {north}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_box_across_the_antimeridian_or_over_a_pole() {
+        let across = Near {
+            lat: -17.0,
+            lon: 179.99,
+            radius_m: 5_000.0,
+        };
+        assert_eq!(near_box(&across), None);
+        let pole = Near {
+            lat: 89.99,
+            lon: 0.0,
+            radius_m: 5_000.0,
+        };
+        assert_eq!(near_box(&pole), None);
+    }
 }

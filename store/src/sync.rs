@@ -480,18 +480,26 @@ pub fn apply(conn: &mut PgConnection, target: &Target) -> StoreResult<Applied> {
 
 /// Records whose feed element was read in full this time and whose row now holds the hash it
 /// normalised to: their digests, so that the next run recognises them (see `import_digests`).
+/// The run holds its source's lock, so no one else writes these digests meanwhile: new ones are
+/// inserted and changed ones updated, without ON CONFLICT's speculative insertion of each row.
 fn remember_digests(conn: &mut PgConnection, target: &Target) -> StoreResult<()> {
     Statement::new(
-        "INSERT INTO import_digests AS d (initiative_id, digest, content_hash)
-         SELECT r.id, decode(s.digest, 'hex'), s.content_hash
-         FROM import_raw s JOIN initiatives r ON r.source_id = ",
+        "WITH n AS MATERIALIZED (
+             SELECT r.id AS initiative_id, decode(s.digest, 'hex') AS digest, s.content_hash
+             FROM import_raw s JOIN initiatives r ON r.source_id = ",
     )
     .bind::<Text, _>(target.source_id.clone())
     .sql(
         " AND r.external_id = s.external_id
-         WHERE s.digest IS NOT NULL AND NOT s.known AND r.content_hash = s.content_hash
-         ON CONFLICT (initiative_id) DO UPDATE SET digest = excluded.digest, content_hash = excluded.content_hash
-         WHERE (d.digest, d.content_hash) IS DISTINCT FROM (excluded.digest, excluded.content_hash)",
+             WHERE s.digest IS NOT NULL AND NOT s.known AND r.content_hash = s.content_hash
+         ), changed AS (
+             UPDATE import_digests d SET digest = n.digest, content_hash = n.content_hash
+             FROM n WHERE d.initiative_id = n.initiative_id
+               AND (d.digest, d.content_hash) IS DISTINCT FROM (n.digest, n.content_hash)
+         )
+         INSERT INTO import_digests (initiative_id, digest, content_hash)
+         SELECT n.initiative_id, n.digest, n.content_hash FROM n
+         WHERE NOT EXISTS (SELECT 1 FROM import_digests d WHERE d.initiative_id = n.initiative_id)",
     )
     .execute(conn)?;
     Ok(())
@@ -719,7 +727,11 @@ fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
              WHERE p.action IN ('create', 'update', 'restore')
          ), pairs AS (
              SELECT t.id AS a, o.id AS b FROM touched t
-             JOIN initiatives o ON ST_DWithin(o.point::geography, t.point::geography, 150, false) AND o.id <> t.id
+             -- Candidates from the point index in a box of degrees (150 m on the sphere, 1 %
+             -- wider; the longitude span widens with the latitude), then measured. A pair across
+             -- the antimeridian is not looked for.
+             JOIN initiatives o ON o.point && ST_Expand(t.point, 0.001362 / greatest(cos(radians(ST_Y(t.point))), 0.0001), 0.001362)
+                 AND ST_DWithin(o.point::geography, t.point::geography, 150, false) AND o.id <> t.id
              WHERE similarity(archipel_unaccent(lower(o.name)), archipel_unaccent(lower(t.name))) >= 0.5
              UNION
              SELECT t.id, o.id FROM touched t

@@ -67,8 +67,13 @@ fn revisions_stored_whole_become_what_changed_and_back() {
     .unwrap();
     let v2 = doc(&mut conn, &feature).unwrap();
 
-    // Before the migration: whole Features, as revisions were written until then.
-    migrate::revert_last(&mut conn, 1).unwrap();
+    // Before the migration (120, and every later one): whole Features, as revisions were
+    // written until then.
+    let newer = count(
+        &mut conn,
+        "SELECT count(*) AS n FROM __diesel_schema_migrations WHERE version >= '20261202000120'",
+    ) as usize;
+    migrate::revert_last(&mut conn, newer).unwrap();
     diesel::sql_query(
         "INSERT INTO revisions (initiative_id, action, author, before, after) VALUES
             ($1::uuid, 'create', 'test', NULL, $2), ($1::uuid, 'update', 'test', $2, $3)",
@@ -107,9 +112,42 @@ fn revisions_stored_whole_become_what_changed_and_back() {
     );
 
     // Down: the whole Features again.
-    migrate::revert_last(&mut conn, 1).unwrap();
+    migrate::revert_last(&mut conn, newer).unwrap();
     assert_eq!(stored(&mut conn, "after", "create"), Some(v1.clone()));
     assert_eq!(stored(&mut conn, "before", "update"), Some(v1));
     assert_eq!(stored(&mut conn, "after", "update"), Some(v2));
     migrate::run_pending(&mut conn).unwrap();
+}
+
+#[test]
+fn an_initiative_is_never_deleted_so_nothing_derived_from_it_is_left_without_it() {
+    use diesel::connection::SimpleConnection;
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    conn.batch_execute(
+        "INSERT INTO initiatives (id, slug, name, geom, category_slugs) VALUES
+            ('0190a0a0-0000-7000-8000-0000000000bb', 'jardin', 'Jardin', ST_SetSRID(ST_MakePoint(4.83, 45.76), 4326), '{shared-garden}')",
+    )
+    .unwrap();
+    for statement in [
+        "DELETE FROM initiatives WHERE slug = 'jardin'",
+        "TRUNCATE initiatives CASCADE",
+    ] {
+        let refused = conn.batch_execute(statement).unwrap_err().to_string();
+        assert!(refused.contains("never deleted"), "{statement}: {refused}");
+    }
+    let derived = |conn: &mut diesel::PgConnection, table: &str, column: &str| {
+        count(
+            conn,
+            &format!(
+                "SELECT count(*) AS n FROM {table} WHERE {column} = '0190a0a0-0000-7000-8000-0000000000bb'"
+            ),
+        )
+    };
+    assert_eq!(derived(&mut conn, "initiatives", "id"), 1);
+    assert_eq!(derived(&mut conn, "map_points", "id"), 1);
+    assert_eq!(
+        derived(&mut conn, "initiative_categories", "initiative_id"),
+        1
+    );
 }
