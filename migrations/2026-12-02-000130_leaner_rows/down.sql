@@ -4,3 +4,4 @@ ALTER TABLE initiatives ALTER COLUMN feature SET COMPRESSION default,
                         ALTER COLUMN search SET COMPRESSION default,
                         ALTER COLUMN description SET COMPRESSION default;
 CREATE INDEX initiatives_point_geog_idx ON initiatives USING gist ((point::geography));
+CREATE INDEX initiatives_point_3857_idx ON initiatives USING gist (point_3857);

@@ -7,6 +7,10 @@
 --    at each first import of 100k; the index took ~100 bytes per initiative.
 DROP INDEX initiatives_point_geog_idx;
 
+-- The index of the initiatives' Web Mercator points served nothing: tiles read `map_points`,
+-- which has its own. The column stays (the map points copy it).
+DROP INDEX initiatives_point_3857_idx;
+
 -- 2. Values stored compressed (the stored Feature and search vector of most initiatives,
 --    revisions of long descriptions) use lz4 rather than pglz: about as small, several times
 --    faster to compress. Values already stored stay as they are until rewritten.
