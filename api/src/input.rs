@@ -480,15 +480,10 @@ impl FromBody for InitiativeBody {
     }
 
     fn from_request_json(req: &actix_web::HttpRequest, body: Value) -> Result<Self, ApiError> {
+        use actix_web::HttpMessage;
         let geojson = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| {
-                t.split(';')
-                    .next()
-                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/geo+json"))
-            });
+            .content_type()
+            .eq_ignore_ascii_case(crate::routes::initiatives::GEOJSON);
         Ok(InitiativeBody(body, geojson))
     }
 }

@@ -384,13 +384,18 @@ pub fn array_sql(alias: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A field and its documented input pattern, compiled.
+    fn with_pattern(name: &str) -> (&'static Field, regex::Regex) {
+        let f = Field::named(name).unwrap();
+        let pattern = f.input_schema()["pattern"].as_str().unwrap().to_string();
+        (f, regex::Regex::new(&pattern).unwrap())
+    }
+
     /// The documented input pattern of the postcode says what the parser does: the same
     /// samples are accepted by both, or refused by both.
     #[test]
     fn the_postcode_pattern_agrees_with_the_parser() {
-        let f = Field::named("postcode").unwrap();
-        let pattern = f.input_schema()["pattern"].as_str().unwrap().to_string();
-        let pattern = regex::Regex::new(&pattern).unwrap();
+        let (f, pattern) = with_pattern("postcode");
         for sample in [
             "31000",
             "  31000 ",
@@ -416,9 +421,7 @@ mod tests {
     /// a hyphen was once accepted and answered, and the API fuzzer caught the response).
     #[test]
     fn the_email_pattern_and_format_agree_with_the_parser() {
-        let f = Field::named("email").unwrap();
-        let pattern = f.input_schema()["pattern"].as_str().unwrap().to_string();
-        let pattern = regex::Regex::new(&pattern).unwrap();
+        let (f, pattern) = with_pattern("email");
         for good in [
             "contact@repair-cafe.fr",
             " jean.pierre.dupont@mairie.ville.gouv.fr ",

@@ -184,12 +184,18 @@ fn push_envelope(
 /// Metres in a degree of a great circle on the sphere PostGIS measures on (`use_spheroid` false).
 const METRES_PER_DEGREE: f64 = 6_371_008.8 * std::f64::consts::PI / 180.0;
 
+/// Degrees of latitude within `metres` of a point on the sphere, 1 % more: the half-height of a
+/// box that holds a circle of that radius (also the import's duplicate search, `sync`).
+pub(crate) fn latitude_span(metres: f64) -> f64 {
+    metres / METRES_PER_DEGREE * 1.01
+}
+
 /// A box in degrees holding every point within `near`'s radius on the sphere (1 % wider), for
 /// the point index; `None` when the circle reaches a pole or crosses the antimeridian (the
 /// distance test alone then decides).
 pub(crate) fn near_box(near: &Near) -> Option<(f64, f64, f64, f64)> {
     let radius = (near.radius_m / METRES_PER_DEGREE).to_radians();
-    let dlat = radius.to_degrees() * 1.01;
+    let dlat = latitude_span(near.radius_m);
     // The widest longitude span of a circle of angular radius r around latitude φ:
     // asin(sin r / cos φ).
     let spread = radius.sin() / near.lat.to_radians().cos();

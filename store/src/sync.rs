@@ -718,7 +718,7 @@ fn withdraw_missing(conn: &mut PgConnection, target: &Target) -> StoreResult<i32
 /// Candidates among the initiatives this run created, updated or restored: within 150 m with
 /// similar names (trigram similarity ≥ 0.5), or sharing a website, phone number or e-mail.
 fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
-    let found = Statement::new(
+    let found = Statement::new(format!(
         "WITH touched AS (
              -- Only what the comparisons read: the whole rows (stored Feature, search vector)
              -- made this set spill to disk (160 MB for a first import of 100k).
@@ -728,9 +728,9 @@ fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
          ), pairs AS (
              SELECT t.id AS a, o.id AS b FROM touched t
              -- Candidates from the point index in a box of degrees (150 m on the sphere, 1 %
-             -- wider; the longitude span widens with the latitude), then measured. A pair across
-             -- the antimeridian is not looked for.
-             JOIN initiatives o ON o.point && ST_Expand(t.point, 0.001362 / greatest(cos(radians(ST_Y(t.point))), 0.0001), 0.001362)
+             -- wider, as `near`; the longitude span widens with the latitude), then measured. A
+             -- pair across the antimeridian is not looked for.
+             JOIN initiatives o ON o.point && ST_Expand(t.point, {span} / greatest(cos(radians(ST_Y(t.point))), 0.0001), {span})
                  AND ST_DWithin(o.point::geography, t.point::geography, 150, false) AND o.id <> t.id
              WHERE similarity(archipel_unaccent(lower(o.name)), archipel_unaccent(lower(t.name))) >= 0.5
              UNION
@@ -752,7 +752,8 @@ fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
          SELECT o.a, o.b,
                 round((0.5 * f.similarity + 0.3 * greatest(0, 1 - f.distance / 150) + 0.2 * least(1, cardinality(f.shared)))::numeric, 3),
                 round(f.distance::numeric, 1), round(f.similarity::numeric, 3), f.shared, ",
-    )
+        span = crate::listing::latitude_span(150.0)
+    ))
     .bind::<BigInt, _>(run_id)
     .sql(
         " FROM ordered o
