@@ -99,7 +99,8 @@ export class ListPanel {
   render(lang: Lang): void {
     if (this.failure) {
       this.status.textContent = '';
-      this.list.replaceChildren(h('li', { class: 'error-box', role: 'alert' }, t(lang, 'listFailed', { detail: this.failure })));
+      // The alert inside the item: a list holds list items only, and an item cannot be an alert.
+      this.list.replaceChildren(h('li', { class: 'error-box' }, h('p', { role: 'alert' }, t(lang, 'listFailed', { detail: this.failure }))));
       return;
     }
     this.status.textContent = !this.items.length
