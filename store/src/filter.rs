@@ -1,18 +1,18 @@
 //! CQL2 filters (OGC API – Features Part 3) on the published initiatives.
 //!
-//! A filter arrives as cql2-text or cql2-json and is parsed by the `cql2` crate. It is then checked
+//! A filter arrives as cql2-text or cql2-json and is read by [`crate::cql2`]. It is then checked
 //! and turned into a [`Filter`]: a small tree of conditions on the *queryables* below, each a
 //! property of the GeoJSON Feature with the column or expression it reads. Only that tree reaches
 //! SQL, as fixed fragments with every value bound, so a filter can never write SQL of its own.
 //! Anything outside what is translated (an unknown property, a function, arithmetic, a comparison
 //! of two values of different kinds) is refused with a message that says what to write instead.
 
+use crate::cql2::{self, Expr};
 use crate::fields::{self, FIELDS};
 use crate::statement::Statement;
 use crate::text;
 use crate::text::Text;
 use chrono::{DateTime, NaiveDate, Utc};
-use cql2::Expr;
 use diesel::sql_types::{Array, Date, Double, Text as SqlText, Timestamptz};
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -288,10 +288,10 @@ impl Filter {
     pub fn parse(raw: &str, language: Language) -> Checked<Filter> {
         let expr = match language {
             Language::Text => cql2::parse_text(raw).map_err(|e| {
-                text!("the filter is not valid CQL2 text: {}", e; "le filtre n'est pas du CQL2 texte valide : {}", e)
+                text!("the filter is not valid CQL2 text: {}", e.en; "le filtre n'est pas du CQL2 texte valide : {}", e.fr)
             })?,
             Language::Json => cql2::parse_json(raw).map_err(|e| {
-                text!("the filter is not valid CQL2 JSON: {}", e; "le filtre n'est pas du CQL2 JSON valide : {}", e)
+                text!("the filter is not valid CQL2 JSON: {}", e.en; "le filtre n'est pas du CQL2 JSON valide : {}", e.fr)
             })?,
         };
         check(&expr)
@@ -486,8 +486,8 @@ fn wrong_kind(property: &Queryable, expected: &str) -> Text {
         "« {} » est de type {} ; {}", property.name, kind, expected)
 }
 
-fn args<const N: usize>(op: &str, args: &[Box<Expr>]) -> Checked<[Expr; N]> {
-    let found: Vec<Expr> = args.iter().map(|a| (**a).clone()).collect();
+fn args<const N: usize>(op: &str, args: &[Expr]) -> Checked<[Expr; N]> {
+    let found: Vec<Expr> = args.to_vec();
     found.try_into().map_err(|found: Vec<Expr>| {
         text!(
             "{} takes {} operands, not {}", op, N, found.len();
@@ -498,10 +498,10 @@ fn args<const N: usize>(op: &str, args: &[Box<Expr>]) -> Checked<[Expr; N]> {
 /// A property operand, possibly wrapped in `CASEI(…)`/`ACCENTI(…)`.
 fn property_of(expr: &Expr) -> Checked<Option<(&'static Queryable, Fold)>> {
     match expr {
-        Expr::Property { property } => queryable(property)
+        Expr::Property(property) => queryable(property)
             .map(|q| Some((q, Fold::default())))
             .ok_or_else(|| unknown_property(property)),
-        Expr::Operation { op, args } if (op == "casei" || op == "accenti") && args.len() == 1 => {
+        Expr::Op { op, args } if (op == "casei" || op == "accenti") && args.len() == 1 => {
             Ok(property_of(&args[0])?.map(|(q, mut fold)| {
                 if op == "casei" {
                     fold.case = true;
@@ -518,24 +518,20 @@ fn property_of(expr: &Expr) -> Checked<Option<(&'static Queryable, Fold)>> {
 /// A literal operand, unwrapping `CASEI`/`ACCENTI` (the fold is the property's).
 fn literal_of(expr: &Expr) -> Option<&Expr> {
     match expr {
-        Expr::Operation { op, args } if (op == "casei" || op == "accenti") && args.len() == 1 => {
+        Expr::Op { op, args } if (op == "casei" || op == "accenti") && args.len() == 1 => {
             literal_of(&args[0])
         }
-        Expr::Property { .. } | Expr::Operation { .. } => None,
+        Expr::Property(_) | Expr::Op { .. } => None,
         other => Some(other),
     }
 }
 
 fn time_of(expr: &Expr) -> Option<Value> {
     match expr {
-        Expr::Timestamp { timestamp } => time_of(timestamp),
-        Expr::Date { date } => match &**date {
-            Expr::Literal(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                .ok()
-                .map(Value::Date),
-            _ => None,
-        },
-        Expr::Literal(raw) => DateTime::parse_from_rfc3339(raw)
+        Expr::Date(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .ok()
+            .map(Value::Date),
+        Expr::Timestamp(raw) | Expr::Text(raw) => DateTime::parse_from_rfc3339(raw)
             .map(|t| Value::Time(t.with_timezone(&Utc)))
             .ok()
             .or_else(|| {
@@ -551,7 +547,7 @@ fn time_of(expr: &Expr) -> Option<Value> {
 fn value_for(property: &Queryable, expr: &Expr) -> Checked<Value> {
     match property.kind {
         Kind::Text => match expr {
-            Expr::Literal(text) => Ok(Value::Text(text.clone())),
+            Expr::Text(text) => Ok(Value::Text(text.clone())),
             _ => Err(wrong_kind(
                 property,
                 "compare it with a quoted text such as 'abc'",
@@ -584,7 +580,7 @@ fn texts_of(property: &Queryable, expr: &Expr) -> Checked<Vec<String>> {
     items
         .iter()
         .map(|item| match literal_of(item) {
-            Some(Expr::Literal(text)) => Ok(text.clone()),
+            Some(Expr::Text(text)) => Ok(text.clone()),
             _ => Err(wrong_kind(property, "its list holds quoted texts only")),
         })
         .collect()
@@ -603,7 +599,7 @@ fn compare_op(op: &str) -> Option<Compare> {
 }
 
 /// `property op value` from two operands in either order.
-fn comparison(op: Compare, operands: &[Box<Expr>]) -> Checked<Filter> {
+fn comparison(op: Compare, operands: &[Expr]) -> Checked<Filter> {
     let [a, b] = args::<2>("a comparison", operands)?;
     let (property, fold, value, op) = match (property_of(&a)?, property_of(&b)?) {
         (Some((p, fold)), None) => (p, fold, b, op),
@@ -628,8 +624,8 @@ fn comparison(op: Compare, operands: &[Box<Expr>]) -> Checked<Filter> {
 /// A comparison of two literals (`TRUE = TRUE`, `1 = 0`), decided now.
 fn constant(op: Compare, a: &Expr, b: &Expr) -> Checked<Filter> {
     let order = match (a, b) {
-        (Expr::Float(x), Expr::Float(y)) => x.partial_cmp(y),
-        (Expr::Literal(x), Expr::Literal(y)) => Some(x.cmp(y)),
+        (Expr::Number(x), Expr::Number(y)) => x.partial_cmp(y),
+        (Expr::Text(x), Expr::Text(y)) => Some(x.cmp(y)),
         (Expr::Bool(x), Expr::Bool(y)) => Some(x.cmp(y)),
         _ => None,
     }
@@ -655,7 +651,7 @@ fn text_property(expr: &Expr, what: &str) -> Checked<(&'static Queryable, Fold)>
     Ok((property, fold))
 }
 
-fn spatial(op: &str, operands: &[Box<Expr>]) -> Checked<Filter> {
+fn spatial(op: &str, operands: &[Expr]) -> Checked<Filter> {
     let function = match op {
         "s_intersects" => "ST_Intersects",
         "s_disjoint" => "ST_Disjoint",
@@ -685,14 +681,12 @@ fn spatial(op: &str, operands: &[Box<Expr>]) -> Checked<Filter> {
         }
     };
     let shape = match shape {
-        Expr::Geometry(geometry) => Shape::Wkt(geometry.to_wkt().map_err(|e| {
-            text!("this geometry cannot be read: {}", e; "cette géométrie est illisible : {}", e)
-        })?),
-        Expr::BBox { bbox } => {
+        Expr::Geometry(wkt) => Shape::Wkt(wkt),
+        Expr::BBox(bbox) => {
             let numbers = bbox
                 .iter()
-                .map(|v| match **v {
-                    Expr::Float(f) if f.is_finite() => Some(f),
+                .map(|v| match *v {
+                    Expr::Number(f) if f.is_finite() => Some(f),
                     _ => None,
                 })
                 .collect::<Option<Vec<f64>>>();
@@ -701,11 +695,15 @@ fn spatial(op: &str, operands: &[Box<Expr>]) -> Checked<Filter> {
                 _ => {
                     return Err(text!(
                         "BBOX takes 4 (or 6) numbers: west, south, east, north";
-                        "BBOX prend 4 (ou 6) nombres : ouest, sud, est, nord"))
+                        "BBOX prend 4 (ou 6) nombres : ouest, sud, est, nord"));
                 }
             }
         }
-        _ => return Err(unsupported("a spatial operand other than a geometry or BBOX")),
+        _ => {
+            return Err(unsupported(
+                "a spatial operand other than a geometry or BBOX",
+            ));
+        }
     };
     Ok(Filter::Spatial { function, shape })
 }
@@ -715,12 +713,12 @@ fn interval_of(
     property: &Queryable,
     expr: &Expr,
 ) -> Checked<Option<(Option<Value>, Option<Value>)>> {
-    let Expr::Interval { interval } = expr else {
+    let Expr::Interval(interval) = expr else {
         return Ok(None);
     };
     let bound = |e: &Expr| -> Checked<Option<Value>> {
         match e {
-            Expr::Literal(raw) if raw == ".." => Ok(None),
+            Expr::Text(raw) if raw == ".." => Ok(None),
             other => time_of(other).map(Some).ok_or_else(|| {
                 wrong_kind(
                     property,
@@ -744,7 +742,7 @@ fn compare(property: &'static Queryable, op: Compare, value: Value) -> Filter {
     }
 }
 
-fn temporal(op: &str, operands: &[Box<Expr>]) -> Checked<Filter> {
+fn temporal(op: &str, operands: &[Expr]) -> Checked<Filter> {
     let [a, b] = args::<2>(op, operands)?;
     let Some((property, _)) = property_of(&a)? else {
         return Err(text!(
@@ -807,7 +805,7 @@ fn temporal(op: &str, operands: &[Box<Expr>]) -> Checked<Filter> {
     Ok(compare(property, op, value))
 }
 
-fn array(op: &str, operands: &[Box<Expr>]) -> Checked<Filter> {
+fn array(op: &str, operands: &[Expr]) -> Checked<Filter> {
     let operator = match op {
         "a_contains" => " @> ",
         "a_containedBy" => " <@ ",
@@ -834,17 +832,14 @@ fn array(op: &str, operands: &[Box<Expr>]) -> Checked<Filter> {
 fn check(expr: &Expr) -> Checked<Filter> {
     match expr {
         Expr::Bool(b) => Ok(Filter::Const(*b)),
-        Expr::Operation { op, args: operands } => {
+        Expr::Op { op, args: operands } => {
             let op = op.as_str();
             if let Some(cmp) = compare_op(op) {
                 return comparison(cmp, operands);
             }
             match op {
                 "and" | "or" => {
-                    let parts = operands
-                        .iter()
-                        .map(|a| check(a))
-                        .collect::<Checked<Vec<_>>>()?;
+                    let parts = operands.iter().map(check).collect::<Checked<Vec<_>>>()?;
                     Ok(if op == "and" {
                         Filter::And(parts)
                     } else {
@@ -859,7 +854,7 @@ fn check(expr: &Expr) -> Checked<Filter> {
                     let [a, b] = args::<2>("LIKE", operands)?;
                     let (property, fold) = text_property(&a, "LIKE")?;
                     match literal_of(&b) {
-                        Some(Expr::Literal(pattern)) => Ok(Filter::Like {
+                        Some(Expr::Text(pattern)) => Ok(Filter::Like {
                             property,
                             fold,
                             pattern: pattern.clone(),
@@ -906,7 +901,7 @@ fn check(expr: &Expr) -> Checked<Filter> {
                 other => Err(unsupported(other)),
             }
         }
-        Expr::Property { property } => match queryable(property) {
+        Expr::Property(property) => match queryable(property) {
             Some(_) => Err(text!(
                 "a property alone is not a condition: compare '{}' with something", property;
                 "une propriété seule n'est pas une condition : comparez « {} » avec quelque chose", property)),

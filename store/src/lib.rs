@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod category;
 pub mod change;
 pub mod cluster;
+pub mod cql2;
 pub mod crs;
 pub mod db;
 pub mod domain;

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 const DOCUMENT: &str = "docs/openapi.json";
 
-/// `value` with the keys of every object sorted, whatever serde_json's `preserve_order` (which a
-/// dependency, cql2, turns on).
+/// `value` with the keys of every object sorted, whatever serde_json's `preserve_order` (which
+/// utoipa's `preserve_order` feature turns on).
 fn sorted(value: Value) -> Value {
     match value {
         Value::Object(map) => {
