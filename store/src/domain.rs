@@ -174,7 +174,7 @@ impl Email {
         // own, e.g. for right-to-left labels, that are not checked here).
         let latin_letter = |c: char| matches!(c, '\u{c0}'..='\u{24f}') && c != '×' && c != '÷';
         let label_ok = |label: &str| {
-            (1..=63).contains(&label.len())
+            (1..=63).contains(&label.chars().count())
                 && !label.starts_with('-')
                 && !label.ends_with('-')
                 && label
@@ -184,12 +184,13 @@ impl Email {
         let domain_ok = domain.contains('.') && domain.split('.').all(label_ok);
         // A dot-atom: no dot first, last or twice in a row.
         let local_ok = !local.is_empty()
-            && local.len() <= 64
+            && local.chars().count() <= 64
             && local.split('.').all(|atom| !atom.is_empty())
             && !local
                 .chars()
                 .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"@\\".contains(c));
-        if raw.len() > 254 || !domain_ok || !local_ok {
+        // Lengths in characters, as JSON Schema's maxLength counts them.
+        if raw.chars().count() > 254 || !domain_ok || !local_ok {
             return Err(invalid);
         }
         Ok(Self(format!("{local}@{}", domain.to_lowercase())))
