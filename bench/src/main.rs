@@ -3,6 +3,7 @@
 
 mod cities;
 mod dataset;
+mod edits;
 mod imports;
 mod load;
 mod map;
@@ -205,13 +206,18 @@ fn main() -> anyhow::Result<()> {
                     results
                         .memory
                         .push((size, idle, server_process.memory().1 as f64 / 1024.0));
-                    if wanted("Q6 cached") {
+                    if wanted("Q6 cached") || wanted("edit") {
                         // The same tiles from a server with its default tile cache (warmed by
                         // the first request of each measurement), once it has built ahead the
                         // low-zoom tiles (so that this work does not run during the measures).
                         let cached = measure::Server::start(&server, &url, &[])?;
                         cached.wait_prebuilt(std::time::Duration::from_secs(900))?;
-                        for case in scenarios::cases(&mut conn, &cached, size)?
+                        let cases = if wanted("Q6 cached") {
+                            scenarios::cases(&mut conn, &cached, size)?
+                        } else {
+                            Vec::new()
+                        };
+                        for case in cases
                             .into_iter()
                             .filter(|c| c.scenario.starts_with("Q6 tile"))
                         {
@@ -227,6 +233,17 @@ fn main() -> anyhow::Result<()> {
                                 Err(e) => results
                                     .notes
                                     .push(format!("{size} {}: not measured: {e:#}", case.scenario)),
+                            }
+                        }
+                        if wanted("edit") {
+                            // After Q6 cached, on the same server: its tiles are kept.
+                            eprintln!("bench: {size} edit → map");
+                            match edits::edit_to_map(&cached, &mut conn, size) {
+                                Ok(run) => results.edits.push(run),
+                                Err(e) if smoke => return Err(e.context("edit → map")),
+                                Err(e) => results
+                                    .notes
+                                    .push(format!("{size} edit → map: not measured: {e:#}")),
                             }
                         }
                     }

@@ -17,6 +17,7 @@ pub struct Results {
     pub peers: Vec<(u64, String, u32, f64)>,
     pub imports: Vec<ImportRun>,
     pub maps: Vec<crate::map::MapRun>,
+    pub edits: Vec<crate::edits::EditRun>,
     pub notes: Vec<String>,
 }
 
@@ -68,7 +69,9 @@ impl Results {
     fn targets(&self) -> Vec<(String, String, String, Option<bool>)> {
         let mut rows = Vec::new();
         let Some(d) = self.largest() else {
-            // An import-only run (`--only import`) still judges its targets.
+            // An import-only or edit-only run (`--only import`, `--only edit`) still judges its
+            // targets.
+            rows.extend(crate::edits::targets(&self.edits));
             rows.extend(crate::imports::targets(&self.imports));
             return rows;
         };
@@ -262,6 +265,7 @@ impl Results {
                 Some(*idle < 50.0),
             ));
         }
+        rows.extend(crate::edits::targets(&self.edits));
         for run in crate::imports::targets(&self.imports) {
             rows.push(run);
         }
@@ -371,6 +375,13 @@ impl Results {
             for (d, idle, peak) in &self.memory {
                 let _ = writeln!(out, "| {d} | {idle:.1} | {peak:.1} |");
             }
+        }
+        if !self.edits.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n## Edit → map\n\nThe server as configured by default, its opening tiles built ahead; one published initiative's tiles (z2, z5, z10, z14, z16) requested first, so kept. An editor's token then hides it from the map and publishes it again (PATCH `moderation`); each row is one change: the PATCH's answer (given once the server has forgotten the tiles the change touches), the tiles the server kept just before and just after it, each zoom's first tile request after it (which must show the change), and the category counts' first request after it, then the median and slowest of 20 more. The map shows a change at a zoom after the PATCH plus that zoom's tile.\n\n{}",
+                crate::edits::table(&self.edits)
+            );
         }
         if !self.imports.is_empty() {
             let _ = writeln!(out, "\n{}", crate::imports::markdown(&self.imports));
