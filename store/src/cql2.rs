@@ -227,13 +227,13 @@ impl Parser<'_> {
         if self.token == Token::End {
             text!(
                 "expected {} at the end of the filter", en;
-                "{} attendu à la fin du filtre", fr)
+                "à la fin du filtre, attendu : {}", fr)
         } else {
             let found = self.token.describe();
             let at = self.at(self.start);
             text!(
                 "expected {} at character {}, found {}", en, at, found;
-                "{} attendu au caractère {}, trouvé {}", fr, at, found)
+                "au caractère {}, attendu : {} ; trouvé : {}", at, fr, found)
         }
     }
 
@@ -1047,6 +1047,10 @@ mod tests {
         assert_eq!(
             error("city ! 'x'"),
             "unexpected character '!' at character 6"
+        );
+        assert_eq!(
+            parse_text("city == 'x'").unwrap_err().fr,
+            "au caractère 7, attendu : une valeur, une propriété ou « ( » ; trouvé : ="
         );
         assert!(error("T_AFTER(updated_at, TIMESTAMP(2026))").contains("quoted text"));
         let deep = format!("{}x = 1{}", "(".repeat(200), ")".repeat(200));
