@@ -93,16 +93,9 @@ fn tempfile_path() -> String {
 }
 
 fn kept(server: &Server) -> anyhow::Result<u64> {
-    let (_, _, body) = request(&[], &format!("{}/healthz", server.base))?;
-    let health: serde_json::Value = serde_json::from_slice(&body)?;
-    health["map_tiles"]["cached"]
+    server.health()?["map_tiles"]["cached"]
         .as_u64()
         .context("/healthz says no map_tiles.cached")
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// Hides one published initiative from the map and publishes it again, through `server` (which
@@ -189,7 +182,7 @@ fn changes(server: &Server, chosen: &Chosen, token: &str) -> anyhow::Result<Vec<
             *before = now;
             tiles_ms.push((*z, ms));
         }
-        let counts: Vec<f64> = (0..20)
+        let mut counts: Vec<f64> = (0..20)
             .map(|_| request(&[], &categories).map(|(_, ms, _)| ms))
             .collect::<anyhow::Result<_>>()?;
         changes.push(Change {
@@ -199,7 +192,7 @@ fn changes(server: &Server, chosen: &Chosen, token: &str) -> anyhow::Result<Vec<
             kept_before,
             kept_after,
             counts_first_ms,
-            counts_median_ms: median(counts.clone()),
+            counts_median_ms: crate::measure::median(&mut counts),
             counts_max_ms: counts.iter().copied().fold(counts_first_ms, f64::max),
         });
     }

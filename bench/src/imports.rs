@@ -186,11 +186,6 @@ fn ogr2ogr(admin: &str, feed: &Path, size: u64) -> anyhow::Result<(f64, f64)> {
 /// Runs of the re-import and of ogr2ogr whose median is reported.
 const REPEATS: usize = 3;
 
-fn median(times: &mut [f64]) -> f64 {
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
-
 /// Runs `archipel import` and returns (seconds, peak RSS MiB).
 fn timed_import(binary: &Path, url: &str) -> anyhow::Result<(f64, f64)> {
     let started = Instant::now();
@@ -264,7 +259,7 @@ pub fn bench(
         runs.push(ImportRun {
             size,
             what: "re-import, unchanged",
-            seconds: median(&mut times),
+            seconds: measure::median(&mut times),
             peak_rss_mib: Some(peak),
             bytes_per_feature: None,
         });
@@ -278,7 +273,7 @@ pub fn bench(
         runs.push(ImportRun {
             size,
             what: "ogr2ogr -f PostgreSQL",
-            seconds: median(&mut times),
+            seconds: measure::median(&mut times),
             peak_rss_mib: None,
             bytes_per_feature: Some(bytes),
         });

@@ -23,9 +23,7 @@ pub struct MapRun {
 
 impl MapRun {
     pub fn median_ms(&self) -> f64 {
-        let mut runs = self.runs_ms.clone();
-        runs.sort_by(f64::total_cmp);
-        runs.get(runs.len() / 2).copied().unwrap_or(f64::NAN)
+        crate::measure::median(&mut self.runs_ms.clone())
     }
 }
 

@@ -57,15 +57,19 @@ impl Server {
         bail!("the server did not become ready")
     }
 
+    /// What `/healthz` says (null when it does not answer JSON).
+    pub fn health(&self) -> anyhow::Result<serde_json::Value> {
+        let out = Command::new("curl")
+            .args(["-s", &format!("{}/healthz", self.base)])
+            .output()?;
+        Ok(serde_json::from_slice(&out.stdout).unwrap_or_default())
+    }
+
     /// Waits until the server has built ahead the tiles the map opens on (`/healthz`).
     pub fn wait_prebuilt(&self, limit: Duration) -> anyhow::Result<Duration> {
         let started = Instant::now();
         while started.elapsed() < limit {
-            let out = Command::new("curl")
-                .args(["-s", &format!("{}/healthz", self.base)])
-                .output()?;
-            let health: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-            if health["map_tiles"]["prebuilt"] == true {
+            if self.health()?["map_tiles"]["prebuilt"] == true {
                 return Ok(started.elapsed());
             }
             std::thread::sleep(Duration::from_millis(200));
@@ -122,14 +126,19 @@ pub fn wait_until_ok(url: &str) -> bool {
     false
 }
 
+/// The middle value (the upper one of an even count); NaN when there is none.
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
 /// A peer's requests/s on `url`: the median of `repeats` `wrk` runs.
 pub fn median_rps(url: &str, clients: u32, seconds: u32, repeats: u32) -> Option<f64> {
     let mut runs: Vec<f64> = (0..repeats)
         .filter_map(|_| wrk(url, clients, seconds, &[]).ok())
         .map(|l| l.rps)
         .collect();
-    runs.sort_by(f64::total_cmp);
-    runs.get(runs.len() / 2).copied()
+    (!runs.is_empty()).then(|| median(&mut runs))
 }
 
 /// Body size of one response, and its status.
