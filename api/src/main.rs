@@ -513,7 +513,8 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         _ => None,
     };
     {
-        // The kept category counts gain a few rows per change; fold them every ten minutes.
+        // The kept category counts and map cells gain a few rows per change; fold them every
+        // ten minutes (the cells' extents become exact again where initiatives left the map).
         let pool = pool.clone();
         actix_web::rt::spawn(async move {
             loop {
@@ -521,11 +522,12 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
                 let pool = pool.clone();
                 let folded = actix_web::web::block(move || {
                     let mut conn = pool.get().map_err(archipel_store::StoreError::from)?;
-                    archipel_store::category::compact_counts(&mut conn)
+                    archipel_store::category::compact_counts(&mut conn)?;
+                    archipel_store::tiles::compact_cells(&mut conn)
                 })
                 .await;
                 if let Ok(Err(e)) = folded {
-                    tracing::warn!(error = %e, "category counts could not be compacted");
+                    tracing::warn!(error = %e, "category counts or map cells could not be compacted");
                 }
             }
         });

@@ -4,8 +4,12 @@
 //! Below [`POINTS_FROM_ZOOM`] initiatives are clustered on a grid of 16 × 16 cells per tile,
 //! aligned on the whole world so that a cell belongs to exactly one tile; each tile also carries
 //! the clusters of the one-cell margin around it, identical to those of its neighbours, so that
-//! symbols at tile edges are drawn whole. Points are aggregated in one pass, by cell and category,
-//! then rolled up by cell. Layers:
+//! symbols at tile edges are drawn whole. Up to z8 the unfiltered map (what nearly every visitor
+//! and the cache warmer ask for) adds up kept cells — `map_cells`, counts, sums and extents per
+//! z8 cell and main category, appended by `map_points`' triggers — so a tile over a dense region
+//! costs a few hundred rows however many points it holds, and an edit changes one cell a zoom.
+//! Filtered tiles, and z9–z14, aggregate the points themselves in one pass, by cell and category,
+//! then by cell. Layers:
 //!
 //! * `clusters`: cells with two or more initiatives — `count`, dominant `category` and its
 //!   `colour`, and the extent of their initiatives `west`, `south`, `east`, `north` (degrees) to
@@ -109,25 +113,52 @@ struct Address {
     y: i32,
 }
 
-/// The tiles at zoom `z` that hold at least one published initiative (one pass over
-/// `map_points`).
+/// The tiles at zoom `z` that hold at least one published initiative (up to [`CELLS_ZOOM`], from
+/// the kept cells; deeper, one pass over `map_points`).
 pub fn occupied(conn: &mut PgConnection, z: u32) -> StoreResult<Vec<(u32, u32)>> {
-    let n = 1u32 << z.min(MAX_ZOOM);
-    let size = 2.0 * MERCATOR_HALF / f64::from(n);
-    let cell = |axis: &str| format!("least(greatest(floor({axis} / {size}), 0), {})::int", n - 1);
-    let sql = format!(
-        "SELECT DISTINCT {} AS x, {} AS y FROM map_points",
-        cell(&format!("(ST_X(point_3857) + {MERCATOR_HALF})")),
-        cell(&format!("({MERCATOR_HALF} - ST_Y(point_3857))")),
-    );
-    let rows: Vec<Address> = diesel::sql_query(sql).load(conn)?;
+    let z = z.min(MAX_ZOOM);
+    let n = 1u32 << z;
+    let sql = if z <= CELLS_ZOOM {
+        // A z8 cell column is in tile column gx >> (4 + 8 - z); rows count from the south.
+        let shift = GRID.trailing_zeros() + CELLS_ZOOM - z;
+        format!(
+            "SELECT gx >> {shift} AS x, {} - (gy >> {shift}) AS y FROM map_cells
+             GROUP BY gx, gy HAVING sum(n) > 0",
+            n - 1
+        )
+    } else {
+        let size = 2.0 * MERCATOR_HALF / f64::from(n);
+        let cell =
+            |axis: &str| format!("least(greatest(floor({axis} / {size}), 0), {})::int", n - 1);
+        format!(
+            "SELECT DISTINCT {} AS x, {} AS y FROM map_points",
+            cell(&format!("(ST_X(point_3857) + {MERCATOR_HALF})")),
+            cell(&format!("({MERCATOR_HALF} - ST_Y(point_3857))")),
+        )
+    };
+    let mut rows: Vec<Address> = diesel::sql_query(sql).load(conn)?;
+    rows.sort_by_key(|a| (a.x, a.y));
+    rows.dedup_by_key(|a| (a.x, a.y));
     Ok(rows.into_iter().map(|a| (a.x as u32, a.y as u32)).collect())
+}
+
+/// Folds the kept cells' rows into one per cell and category, with exact extents again where
+/// initiatives left the map (migration 150); run now and then on the primary.
+pub fn compact_cells(conn: &mut PgConnection) -> StoreResult<()> {
+    diesel::sql_query("SELECT archipel_compact_map_cells()").execute(conn)?;
+    Ok(())
 }
 
 /// The one statement that produces a tile (also what the benchmark runs in pgbench).
 pub fn statement(q: &TileQuery) -> Statement<'static> {
+    let unfiltered = q.category_ids.is_none()
+        && q.words.is_empty()
+        && q.statuses.is_empty()
+        && q.territory.is_none();
     if q.z >= POINTS_FROM_ZOOM {
         points(q)
+    } else if q.z <= CELLS_ZOOM && unfiltered {
+        kept_cells(q)
     } else {
         clusters(q)
     }
@@ -154,7 +185,6 @@ fn points(q: &TileQuery) -> Statement<'static> {
 }
 
 fn clusters(q: &TileQuery) -> Statement<'static> {
-    let cell_units = EXTENT / GRID;
     let mut st = Statement::new(
         "WITH t AS (SELECT e, ST_XMin(e) AS x0, ST_YMin(e) AS y0, (ST_XMax(e) - ST_XMin(e)) / ",
     );
@@ -172,7 +202,7 @@ fn clusters(q: &TileQuery) -> Statement<'static> {
     push_filters(&mut st, q);
     st.push_sql(format!(
         "), by_category AS (
-            SELECT cx, cy, category, count(*) AS n, sum(x) AS sx, sum(y) AS sy,
+            SELECT cx, cy, category, count(*)::integer AS n, sum(x) AS sx, sum(y) AS sy,
                    min(x) AS x0, max(x) AS x1, min(y) AS y0, max(y) AS y1, min(slug) AS slug
             FROM pts WHERE cx BETWEEN -1 AND {GRID} AND cy BETWEEN -1 AND {GRID}
             GROUP BY cx, cy, category
@@ -181,9 +211,79 @@ fn clusters(q: &TileQuery) -> Statement<'static> {
                    min(x0) AS x0, max(x1) AS x1, min(y0) AS y0, max(y1) AS y1,
                    (array_agg(category ORDER BY n DESC, category))[1] AS category, min(slug) AS slug
             FROM by_category GROUP BY cx, cy
-        ), placed AS (
+        )"
+    ));
+    push_layers(&mut st, "JOIN map_points i ON i.slug = p.slug");
+    st
+}
+
+/// The cells of the kept grid (`map_cells`, migration 150) are those of zoom [`CELLS_ZOOM`].
+const CELLS_ZOOM: u32 = 8;
+
+/// An unfiltered tile at zoom ≤ [`CELLS_ZOOM`], from the kept cells rather than the points: each
+/// of its cells (and of its one-cell margin) adds up the rows of the z8 cells it is made of;
+/// a cell with one initiative finds it among the points of that cell.
+fn kept_cells(q: &TileQuery) -> Statement<'static> {
+    let shift = CELLS_ZOOM - q.z;
+    let grid = i64::from(GRID);
+    // This zoom's cells of the tile and its margin, numbered over the world from the west and
+    // from the south; then the z8 cells they cover.
+    let west = i64::from(q.x) * grid;
+    let south = ((1i64 << q.z) - 1 - i64::from(q.y)) * grid;
+    let z8 = |first: i64| ((first - 1) << shift, ((first + grid + 1) << shift) - 1);
+    let (x_lo, x_hi) = z8(west);
+    let (y_lo, y_hi) = z8(south);
+    let mut st = Statement::new("WITH t AS (SELECT ");
+    envelope(&mut st, q, None);
+    st.push_sql(format!(
+        " AS e), by_category AS (
+            SELECT gx >> {shift} AS cx, gy >> {shift} AS cy, category, sum(n)::integer AS n,
+                   sum(sx) AS sx, sum(sy) AS sy, min(x0) AS x0, max(x1) AS x1, min(y0) AS y0, max(y1) AS y1
+            FROM map_cells WHERE gx BETWEEN "
+    ));
+    st.push_bind::<Integer, _>(x_lo as i32);
+    st.push_sql(" AND ");
+    st.push_bind::<Integer, _>(x_hi as i32);
+    st.push_sql(" AND gy BETWEEN ");
+    st.push_bind::<Integer, _>(y_lo as i32);
+    st.push_sql(" AND ");
+    st.push_bind::<Integer, _>(y_hi as i32);
+    st.push_sql(
+        " GROUP BY 1, 2, 3 HAVING sum(n) > 0
+        ), cells AS (
+            SELECT cx, cy, sum(n) AS n, sum(sx) / sum(n) AS x, sum(sy) / sum(n) AS y,
+                   min(x0) AS x0, max(x1) AS x1, min(y0) AS y0, max(y1) AS y1,
+                   (array_agg(category ORDER BY n DESC, category))[1] AS category
+            FROM by_category GROUP BY cx, cy
+        )",
+    );
+    // The one initiative of a cell: the point of map_points in that cell (found in a box a
+    // metre wider, then checked with the same cell numbers as the kept rows).
+    let h = MERCATOR_HALF;
+    push_layers(
+        &mut st,
+        &format!(
+            "CROSS JOIN LATERAL (
+                SELECT m.id, m.slug, m.name, m.confirmed_on FROM map_points m
+                WHERE m.point_3857 && ST_MakeEnvelope(p.cx * p.size - {h} - 1, p.cy * p.size - {h} - 1,
+                                                      (p.cx + 1) * p.size - {h} + 1, (p.cy + 1) * p.size - {h} + 1, 3857)
+                  AND archipel_map_cell(ST_X(m.point_3857)) >> {shift} = p.cx
+                  AND archipel_map_cell(ST_Y(m.point_3857)) >> {shift} = p.cy
+                LIMIT 1) AS i"
+        ),
+    );
+    st
+}
+
+/// The end of a clustered tile, from `cells` (one row per cell: `n`, mean `x` and `y`, extent,
+/// dominant `category`): the `clusters` layer, then the `initiatives` layer of the cells with one
+/// initiative, found by `single` (joined to `placed p`, naming the initiative `i`).
+fn push_layers(st: &mut Statement<'static>, single: &str) {
+    let cell_units = EXTENT / GRID;
+    st.push_sql(format!(
+        ", placed AS (
             SELECT cells.*, ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(x, y), 3857), t.e, {EXTENT}, {cell_units}, true) AS geom,
-                   c.colour
+                   c.colour, (ST_XMax(t.e) - ST_XMin(t.e)) / {GRID}.0 AS size
             FROM t, cells LEFT JOIN categories c ON c.slug = cells.category
         )
         SELECT coalesce((SELECT ST_AsMVT(k, 'clusters', {EXTENT}, 'geom') FROM (
@@ -197,8 +297,7 @@ fn clusters(q: &TileQuery) -> Statement<'static> {
             || coalesce((SELECT ST_AsMVT(s, 'initiatives', {EXTENT}, 'geom') FROM (
                    SELECT p.geom, i.id::text AS id, i.slug, i.name, p.category, p.colour,
                           to_char(i.confirmed_on, 'YYYY-MM-DD') AS confirmed
-                   FROM placed p JOIN map_points i ON i.slug = p.slug
+                   FROM placed p {single}
                    WHERE p.n = 1 AND p.geom IS NOT NULL) AS s), ''::bytea) AS mvt"
     ));
-    st
 }

@@ -573,3 +573,149 @@ async fn single_initiatives_say_the_day_they_were_last_confirmed() {
         ]
     );
 }
+
+/// Every feature of a tile as one line (layer, position, properties in name order), sorted; the
+/// extent properties left out when `with_extent` is false.
+async fn features(app: &TestApp, path: &str, with_extent: bool) -> Vec<String> {
+    let (status, layers) = tile(app, path).await;
+    assert!(status == 200 || status == 204, "{path}: {status}");
+    let mut lines: Vec<String> = layers
+        .iter()
+        .flat_map(|l| {
+            l.features.iter().map(move |f| {
+                let properties: std::collections::BTreeMap<_, _> = f
+                    .properties
+                    .iter()
+                    .filter(|(k, _)| {
+                        with_extent || !["west", "south", "east", "north"].contains(&k.as_str())
+                    })
+                    .collect();
+                format!("{} {:?} {properties:?}", l.name, f.point)
+            })
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The extents of a tile's clusters, by position.
+async fn extents(app: &TestApp, path: &str) -> Vec<((i64, i64), [f64; 4])> {
+    let (_, layers) = tile(app, path).await;
+    let mut all: Vec<_> = layers
+        .iter()
+        .filter(|l| l.name == "clusters")
+        .flat_map(|l| l.features.iter())
+        .map(|f| {
+            let side = |k: &str| f.properties[k].as_f64().unwrap();
+            (
+                f.point,
+                [side("west"), side("south"), side("east"), side("north")],
+            )
+        })
+        .collect();
+    all.sort_by_key(|(point, _)| *point);
+    all
+}
+
+// Up to z8 the unfiltered map is built from kept cells (`map_cells`), anything filtered from the
+// points themselves; every status asked for is the same map, built the other way.
+#[actix_web::test]
+async fn low_zoom_tiles_from_kept_cells_are_the_tiles_of_the_points_through_edits() {
+    let app = TestApp::spawn().await;
+    let places = [
+        ("Toulouse A", 43.6045, 1.4440, "repair-cafe"),
+        ("Toulouse B", 43.6050, 1.4450, "repair-cafe"),
+        ("Toulouse C", 43.6100, 1.4500, "shared-garden"),
+        ("Toulouse D", 43.6200, 1.4700, "shared-garden"),
+        ("Marseille A", 43.2965, 5.3698, "amap"),
+        ("Marseille B", 43.2970, 5.3700, "amap"),
+        ("Lyon", 45.7640, 4.8357, "fablab"),
+        ("Paris A", 48.8566, 2.3522, "repair-cafe"),
+        ("Paris B", 48.8570, 2.3530, "fablab"),
+        ("Paris C", 48.8600, 2.3400, "fablab"),
+        ("Strasbourg", 48.5734, 7.7521, "amap"),
+    ];
+    let mut ids = std::collections::HashMap::new();
+    for (name, lat, lon, category) in places {
+        let created = app
+            .create(json!({"name": name, "lat": lat, "lon": lon, "categories": [category]}))
+            .await;
+        ids.insert(name, created["id"].as_str().unwrap().to_string());
+    }
+    let tiles = |z: u32| {
+        let mut paths: Vec<String> = [(43.61, 1.45), (45.76, 4.84), (45.19, 5.72), (48.86, 2.35)]
+            .iter()
+            .map(|(lat, lon)| {
+                let (x, y) = tile_of(*lat, *lon, z);
+                format!("/api/v1/tiles/{z}/{x}/{y}.mvt")
+            })
+            .collect();
+        paths.dedup();
+        paths
+    };
+    let every_status = "?status=active,inactive,closed";
+    let compare = |with_extent: bool| {
+        let app = &app;
+        async move {
+            for z in 0..=8 {
+                for path in tiles(z) {
+                    assert_eq!(
+                        features(app, &path, with_extent).await,
+                        features(app, &format!("{path}{every_status}"), with_extent).await,
+                        "{path}"
+                    );
+                }
+            }
+        }
+    };
+    compare(true).await;
+    let toulouse = format!(
+        "/api/v1/tiles/6/{}/{}.mvt",
+        tile_of(43.61, 1.45, 6).0,
+        tile_of(43.61, 1.45, 6).1
+    );
+    assert!(
+        features(&app, &toulouse, true)
+            .await
+            .iter()
+            .any(|f| f.contains("\"count\": Number(4)")),
+        "the four Toulouse initiatives share a z6 cell"
+    );
+
+    // The north-eastern Toulouse garden leaves the map, Lyon's fablab moves to Grenoble, a Paris
+    // fablab becomes a repair café.
+    for (name, body) in [
+        ("Toulouse D", json!({"moderation": "pending"})),
+        ("Lyon", json!({"lat": 45.1885, "lon": 5.7245})),
+        ("Paris C", json!({"categories": ["repair-cafe"]})),
+    ] {
+        assert_eq!(patch(&app, &ids[name], body).await.status(), 200, "{name}");
+    }
+    // Counts, positions, categories and the single initiatives follow at once.
+    compare(false).await;
+    // An extent may still hold the place that left (never less than the points'), until the
+    // cells are compacted: then it is exact again, and the tiles there are built again.
+    let loose = extents(&app, &toulouse).await;
+    let exact = extents(&app, &format!("{toulouse}{every_status}")).await;
+    assert_eq!(loose.len(), exact.len());
+    for ((_, l), (_, e)) in loose.iter().zip(&exact) {
+        assert!(
+            l[0] <= e[0] && l[1] <= e[1] && l[2] >= e[2] && l[3] >= e[3],
+            "{l:?} ⊇ {e:?}"
+        );
+    }
+    assert_ne!(
+        loose, exact,
+        "the garden that left still widens the Toulouse extent"
+    );
+    archipel_store::tiles::compact_cells(&mut app.db.connect()).unwrap();
+    app.tiles.sync().await;
+    compare(true).await;
+    assert!(
+        features(&app, &toulouse, false)
+            .await
+            .iter()
+            .any(|f| f.contains("\"count\": Number(3)")),
+        "three initiatives left in Toulouse"
+    );
+}
