@@ -16,30 +16,46 @@ const FUNCTION: &str = "archipel_bench_tile";
 /// The zooms compared, as in Q6.
 pub const ZOOMS: [u32; 3] = [5, 10, 14];
 
-/// Archipel's tile statement as a PostgreSQL function of (z, x, y), the form martin serves.
+/// Archipel's tile statements as a PostgreSQL function of (z, x, y), the form martin serves: the
+/// statement the server runs at that zoom (kept cells up to z8, clustered points to z14, points
+/// beyond). PL/pgSQL keeps each statement's plan for the connection, as the server's prepared
+/// statements do.
 fn create_function(conn: &mut PgConnection) -> anyhow::Result<()> {
-    // Every clustered zoom runs the same statement; its binds are z, x, y twice (the tile and
-    // its margin).
-    let st = tiles::statement(&TileQuery {
-        z: 10,
-        x: 0,
-        y: 0,
-        category_ids: None,
-        words: vec![],
-        statuses: vec![],
-        territory: None,
-    });
-    let debug = diesel::debug_query::<diesel::pg::Pg, _>(&st).to_string();
-    let sql = debug
-        .split(" -- binds:")
-        .next()
-        .unwrap_or_default()
-        .replace("$4", "$1")
-        .replace("$5", "$2")
-        .replace("$6", "$3");
+    // Each statement binds z, x, y twice (the tile, then its margin or its cells).
+    let sql = |z: u32| {
+        let st = tiles::statement(&TileQuery {
+            z,
+            x: 0,
+            y: 0,
+            category_ids: None,
+            words: vec![],
+            statuses: vec![],
+            territory: None,
+        });
+        diesel::debug_query::<diesel::pg::Pg, _>(&st)
+            .to_string()
+            .split(" -- binds:")
+            .next()
+            .unwrap_or_default()
+            .replace("$4", "$1")
+            .replace("$5", "$2")
+            .replace("$6", "$3")
+    };
     diesel::sql_query(format!(
         "CREATE OR REPLACE FUNCTION {FUNCTION}(z integer, x integer, y integer) RETURNS bytea
-         LANGUAGE sql STABLE PARALLEL SAFE AS $body$ {sql} $body$"
+         LANGUAGE plpgsql STABLE PARALLEL SAFE AS $body$
+         #variable_conflict use_column
+         BEGIN
+             IF $1 <= {} THEN RETURN ({});
+             ELSIF $1 < {} THEN RETURN ({});
+             ELSE RETURN ({});
+             END IF;
+         END $body$",
+        tiles::CELLS_ZOOM,
+        sql(tiles::CELLS_ZOOM),
+        tiles::POINTS_FROM_ZOOM,
+        sql(10),
+        sql(tiles::POINTS_FROM_ZOOM)
     ))
     .execute(conn)?;
     Ok(())

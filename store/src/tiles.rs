@@ -218,38 +218,31 @@ fn clusters(q: &TileQuery) -> Statement<'static> {
 }
 
 /// The cells of the kept grid (`map_cells`, migration 150) are those of zoom [`CELLS_ZOOM`].
-const CELLS_ZOOM: u32 = 8;
+pub const CELLS_ZOOM: u32 = 8;
 
 /// An unfiltered tile at zoom ≤ [`CELLS_ZOOM`], from the kept cells rather than the points: each
 /// of its cells (and of its one-cell margin) adds up the rows of the z8 cells it is made of;
 /// a cell with one initiative finds it among the points of that cell.
 fn kept_cells(q: &TileQuery) -> Statement<'static> {
-    let shift = CELLS_ZOOM - q.z;
-    let grid = i64::from(GRID);
-    // This zoom's cells of the tile and its margin, numbered over the world from the west and
-    // from the south; then the z8 cells they cover.
-    let west = i64::from(q.x) * grid;
-    let south = ((1i64 << q.z) - 1 - i64::from(q.y)) * grid;
-    let z8 = |first: i64| ((first - 1) << shift, ((first + grid + 1) << shift) - 1);
-    let (x_lo, x_hi) = z8(west);
-    let (y_lo, y_hi) = z8(south);
+    // Binds: the tile's z, x, y, twice (its envelope, then the z8 cells its cells and their
+    // one-cell margin cover, numbered over the world from the west and from the south), as in
+    // the other clustered tiles: one text for every tile, planned once per connection.
     let mut st = Statement::new("WITH t AS (SELECT ");
     envelope(&mut st, q, None);
-    st.push_sql(format!(
-        " AS e), by_category AS (
-            SELECT gx >> {shift} AS cx, gy >> {shift} AS cy, category, sum(n)::integer AS n,
-                   sum(sx) AS sx, sum(sy) AS sy, min(x0) AS x0, max(x1) AS x1, min(y0) AS y0, max(y1) AS y1
-            FROM map_cells WHERE gx BETWEEN "
-    ));
-    st.push_bind::<Integer, _>(x_lo as i32);
-    st.push_sql(" AND ");
-    st.push_bind::<Integer, _>(x_hi as i32);
-    st.push_sql(" AND gy BETWEEN ");
-    st.push_bind::<Integer, _>(y_lo as i32);
-    st.push_sql(" AND ");
-    st.push_bind::<Integer, _>(y_hi as i32);
+    st.push_sql(" AS e), r AS (SELECT ");
+    st.push_sql(format!("{CELLS_ZOOM} - z AS shift, (x * {GRID} - 1) << ({CELLS_ZOOM} - z) AS x_lo, ((x * {GRID} + {GRID} + 1) << ({CELLS_ZOOM} - z)) - 1 AS x_hi, "));
+    st.push_sql(format!("((((1 << z) - 1 - y) * {GRID}) - 1) << ({CELLS_ZOOM} - z) AS y_lo, (((((1 << z) - 1 - y) * {GRID}) + {GRID} + 1) << ({CELLS_ZOOM} - z)) - 1 AS y_hi FROM (SELECT "));
+    st.push_bind::<Integer, _>(q.z as i32);
+    st.push_sql(" AS z, ");
+    st.push_bind::<Integer, _>(q.x as i32);
+    st.push_sql(" AS x, ");
+    st.push_bind::<Integer, _>(q.y as i32);
     st.push_sql(
-        " GROUP BY 1, 2, 3 HAVING sum(n) > 0
+        " AS y) AS tile), by_category AS (
+            SELECT gx >> r.shift AS cx, gy >> r.shift AS cy, category, sum(n)::integer AS n,
+                   sum(sx) AS sx, sum(sy) AS sy, min(x0) AS x0, max(x1) AS x1, min(y0) AS y0, max(y1) AS y1
+            FROM r, map_cells WHERE gx BETWEEN r.x_lo AND r.x_hi AND gy BETWEEN r.y_lo AND r.y_hi
+            GROUP BY 1, 2, 3 HAVING sum(n) > 0
         ), cells AS (
             SELECT cx, cy, sum(n) AS n, sum(sx) / sum(n) AS x, sum(sy) / sum(n) AS y,
                    min(x0) AS x0, max(x1) AS x1, min(y0) AS y0, max(y1) AS y1,
@@ -264,11 +257,11 @@ fn kept_cells(q: &TileQuery) -> Statement<'static> {
         &mut st,
         &format!(
             "CROSS JOIN LATERAL (
-                SELECT m.id, m.slug, m.name, m.confirmed_on FROM map_points m
+                SELECT m.id, m.slug, m.name, m.confirmed_on FROM r, map_points m
                 WHERE m.point_3857 && ST_MakeEnvelope(p.cx * p.size - {h} - 1, p.cy * p.size - {h} - 1,
                                                       (p.cx + 1) * p.size - {h} + 1, (p.cy + 1) * p.size - {h} + 1, 3857)
-                  AND archipel_map_cell(ST_X(m.point_3857)) >> {shift} = p.cx
-                  AND archipel_map_cell(ST_Y(m.point_3857)) >> {shift} = p.cy
+                  AND archipel_map_cell(ST_X(m.point_3857)) >> r.shift = p.cx
+                  AND archipel_map_cell(ST_Y(m.point_3857)) >> r.shift = p.cy
                 LIMIT 1) AS i"
         ),
     );
