@@ -122,8 +122,8 @@ pub fn occupied(conn: &mut PgConnection, z: u32) -> StoreResult<Vec<(u32, u32)>>
         // A z8 cell column is in tile column gx >> (4 + 8 - z); rows count from the south.
         let shift = GRID.trailing_zeros() + CELLS_ZOOM - z;
         format!(
-            "SELECT gx >> {shift} AS x, {} - (gy >> {shift}) AS y FROM map_cells
-             GROUP BY gx, gy HAVING sum(n) > 0",
+            "SELECT DISTINCT gx >> {shift} AS x, {} - (gy >> {shift}) AS y
+             FROM (SELECT gx, gy FROM map_cells GROUP BY gx, gy HAVING sum(n) > 0) AS cells",
             n - 1
         )
     } else {
@@ -136,9 +136,7 @@ pub fn occupied(conn: &mut PgConnection, z: u32) -> StoreResult<Vec<(u32, u32)>>
             cell(&format!("({MERCATOR_HALF} - ST_Y(point_3857))")),
         )
     };
-    let mut rows: Vec<Address> = diesel::sql_query(sql).load(conn)?;
-    rows.sort_by_key(|a| (a.x, a.y));
-    rows.dedup_by_key(|a| (a.x, a.y));
+    let rows: Vec<Address> = diesel::sql_query(sql).load(conn)?;
     Ok(rows.into_iter().map(|a| (a.x as u32, a.y as u32)).collect())
 }
 
