@@ -18,7 +18,10 @@ pub struct MapRun {
     /// How long the server took to build its tiles ahead, after it started (ms).
     pub prebuild_ms: Option<f64>,
     pub runs_ms: Vec<f64>,
+    /// gzip size of the JS and CSS the map page loaded.
     pub bundle_gzip_bytes: u64,
+    /// gzip size of every page's JS and CSS (the workspace's and the territory dashboards' too).
+    pub all_pages_gzip_bytes: u64,
 }
 
 impl MapRun {
@@ -87,6 +90,11 @@ pub fn first_render(
             .iter()
             .filter_map(serde_json::Value::as_f64)
             .collect(),
-        bundle_gzip_bytes: value["bundle_gzip_bytes"].as_u64().unwrap_or(0),
+        bundle_gzip_bytes: value["bundle_gzip_bytes"]
+            .as_u64()
+            .context("bundle_gzip_bytes")?,
+        all_pages_gzip_bytes: value["all_pages_gzip_bytes"]
+            .as_u64()
+            .context("all_pages_gzip_bytes")?,
     })
 }

@@ -214,7 +214,11 @@ impl Results {
                 rows.push((
                     "map: JS+CSS gzip".into(),
                     "< 350 KiB".into(),
-                    format!("{:.1} KiB", m.bundle_gzip_bytes as f64 / 1024.0),
+                    format!(
+                        "{:.1} KiB loaded by the map ({:.1} KiB for all four pages)",
+                        m.bundle_gzip_bytes as f64 / 1024.0,
+                        m.all_pages_gzip_bytes as f64 / 1024.0
+                    ),
                     Some((m.bundle_gzip_bytes as f64) < 350.0 * 1024.0),
                 ));
             }
@@ -350,20 +354,21 @@ impl Results {
         if !self.maps.is_empty() {
             let _ = writeln!(
                 out,
-                "\n## The map in Chromium\n\nTime from navigation to the first clusters drawn (page clock), default view (France, z5), a fresh browser context per load, the release server on loopback. *On demand*: the tile cache off, every load builds its tiles. *Default*: the server as it runs by default, keeping built tiles and building ahead, after start and after every change, the low-zoom tiles and the category counts; the loads begin once it has (time shown).\n\n| dataset | server | built ahead in s | loads, ms | median ms | JS+CSS gzip KiB |\n|---:|---|---:|---|---:|---:|"
+                "\n## The map in Chromium\n\nTime from navigation to the first clusters drawn (page clock), default view (France, z5), a fresh browser context per load, the release server on loopback. *On demand*: the tile cache off, every load builds its tiles. *Default*: the server as it runs by default, keeping built tiles and building ahead, after start and after every change, the low-zoom tiles and the category counts; the loads begin once it has (time shown).\n\n| dataset | server | built ahead in s | loads, ms | median ms | JS+CSS gzip KiB the map loaded | all pages' |\n|---:|---|---:|---|---:|---:|---:|"
             );
             for m in &self.maps {
                 let runs: Vec<String> = m.runs_ms.iter().map(|r| format!("{r:.0}")).collect();
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {} | {:.0} | {:.1} |",
+                    "| {} | {} | {} | {} | {:.0} | {:.1} | {:.1} |",
                     m.dataset,
                     if m.cached { "default" } else { "on demand" },
                     m.prebuild_ms
                         .map_or("-".into(), |ms| format!("{:.1}", ms / 1000.0)),
                     runs.join(", "),
                     m.median_ms(),
-                    m.bundle_gzip_bytes as f64 / 1024.0
+                    m.bundle_gzip_bytes as f64 / 1024.0,
+                    m.all_pages_gzip_bytes as f64 / 1024.0
                 );
             }
         }

@@ -58,7 +58,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Debian's Chromium, headless, behind a browser server so that a browser that stops answering
  * can still be killed. `close()` closes it, or kills it after 10 s.
  */
-export async function launchChromium() {
+export async function launchChromium({ args = [] } = {}) {
   const server = await chromium.launchServer({
     executablePath: CHROMIUM,
     headless: true,
@@ -73,6 +73,7 @@ export async function launchChromium() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...args,
     ],
   });
   const browser = await chromium.connect(server.wsEndpoint(), { timeout: 60000 });
@@ -90,11 +91,15 @@ export async function launchChromium() {
   return { browser, server, close };
 }
 
-/** gzip size (level 9) of the built JS and CSS. */
-export function bundleGzipBytes() {
+/**
+ * gzip size (level 9) of built JS and CSS: the files named (paths under dist/assets), or every
+ * one of them — all four pages — when none are.
+ */
+export function bundleGzipBytes(names = null) {
   const assets = join(DIST, 'assets');
+  const files = names ?? readdirSync(assets).filter((f) => /\.(js|css)$/.test(f));
   let total = 0;
-  for (const f of readdirSync(assets)) if (/\.(js|css)$/.test(f)) total += gzipSync(readFileSync(join(assets, f)), { level: 9 }).length;
+  for (const f of files) total += gzipSync(readFileSync(join(assets, f)), { level: 9 }).length;
   return total;
 }
 

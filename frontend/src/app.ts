@@ -20,7 +20,7 @@ import { Dialog, openReportForm, openSuggestForm } from './forms';
 import { browserLang, t, translatePage, type Lang } from './i18n';
 import { fillIcons, uiIcon } from './icons';
 import { ListPanel } from './list';
-import { ArchipelMap } from './map';
+import { ArchipelMap, warmUp } from './map';
 import { GeoError, locate } from './near-me';
 import { Notices } from './notices';
 import { Search } from './search';
@@ -138,6 +138,7 @@ export class App {
     // The map does not wait for the categories (their counts take a while over a large
     // directory): icons drawn before they arrive are drawn again then.
     const categories = this.loadCategories();
+    warmUp();
     const config = await getConfig(lang).catch((e: unknown) => {
       this.notices.show('config', t(lang, 'errorConfig', { detail: messageOf(e, lang) }));
       return FALLBACK_CONFIG;

@@ -75,6 +75,14 @@ function builtinStyle(withOsm: boolean): StyleSpecification {
   };
 }
 
+/**
+ * Starts MapLibre's workers (each parses the library again before it can fetch and decode a
+ * tile) while the page still waits for its configuration, rather than when the map is created.
+ */
+export function warmUp(): void {
+  maplibregl.prewarm();
+}
+
 /** The configured style, or the built-in one; falls back to a plain background if it fails. */
 export async function loadStyle(config: Config): Promise<{ style: StyleSpecification; failed: boolean }> {
   if (!config.basemap_style) return { style: builtinStyle(true), failed: false };
@@ -192,8 +200,12 @@ export class ArchipelMap {
     });
     this.map.on('error', (e) => this.onError(e));
     if (basemapFailed) this.basemapUnavailable();
+    // Our layers go in as soon as the style is in, not at 'load': that waits for every basemap
+    // tile of the first view (and, when some fail, for their parents), and only then would the
+    // initiatives' tiles be asked for. Both now load side by side.
     this.ready = new Promise((resolve) => {
-      this.map.on('load', () => {
+      // With a listener, once() returns the map, not a promise.
+      void this.map.once('style.load', () => {
         this.addLayers();
         this.relabel();
         resolve();
