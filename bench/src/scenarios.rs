@@ -221,6 +221,14 @@ pub fn cases(conn: &mut PgConnection, server: &Server, dataset: u64) -> anyhow::
         path: "/api/v1/suggest?q=repa&limit=8".into(),
         headers: vec![],
     });
+    // Q2: words in the map's view, against the same view without words.
+    let query = "bbox=1.9,48.5,2.8,49.2&limit=20";
+    cases.push(Case {
+        scenario: "Q2 reference: the same bbox without words, limit 20".into(),
+        sql: Some(list_sql(query, Representation::Feature, conn)?),
+        path: format!("/api/v1/initiatives.geojson?{query}"),
+        headers: vec![],
+    });
     let query = "q=jardin&bbox=1.9,48.5,2.8,49.2&limit=20";
     cases.push(Case {
         scenario: "Q2 words + bbox, limit 20".into(),

@@ -415,9 +415,13 @@ pub fn statement(q: &ListQuery, repr: Representation) -> StoreResult<Statement<'
     }
     st.push_sql(" AS sort_key FROM initiatives i");
     if !q.words.is_empty() {
-        st.push_sql(" CROSS JOIN (SELECT archipel_search_query(");
+        // The query as a sub-select (an InitPlan, computed once per execution). Written as a
+        // plain call, PostgreSQL folds it into a constant in a custom plan, but in the generic
+        // plan a prepared statement settles on after five runs it called it again for every row
+        // it checked and ranked: 66 ms instead of 23 ms for `jardin` in a box at 100k.
+        st.push_sql(" CROSS JOIN (SELECT (SELECT archipel_search_query(");
         st.push_bind::<Array<Text>, _>(q.words.clone());
-        st.push_sql(") AS q) AS tsq");
+        st.push_sql(")) AS q) AS tsq");
     }
     st.push_sql(" WHERE true");
     push_filters(&mut st, q);

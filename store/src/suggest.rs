@@ -79,11 +79,12 @@ pub fn step(step: u8, typed: &str, limit: i64) -> Statement<'static> {
         }
         // Descriptions, cities, tags: the full-text index.
         _ => {
-            st.push_sql("i.search @@ archipel_search_query(");
+            // A sub-select, computed once (see `listing::statement`).
+            st.push_sql("i.search @@ (SELECT archipel_search_query(");
             st.push_bind::<Array<Text>, _>(
                 typed.split(' ').map(str::to_string).collect::<Vec<_>>(),
             );
-            st.push_sql(") AND NOT ");
+            st.push_sql(")) AND NOT ");
             push_word_start(&mut st, typed);
         }
     }

@@ -85,6 +85,57 @@ async fn q_repar_finds_reparation_whatever_the_accents_and_case() {
     assert_eq!(ranked["items"][1]["name"], "Jardin partagé");
 }
 
+/// The typed words become one prefix per distinct stem (the full-text index reads each posting
+/// list once), and still match exactly what French, English and whole-word prefixes together
+/// match.
+#[actix_web::test]
+async fn typed_words_read_each_prefix_once_and_match_what_the_three_languages_match() {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        query: String,
+        #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+        found: Vec<String>,
+        #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+        expected: Vec<String>,
+    }
+    let app = TestApp::spawn().await;
+    for (name, description) in [
+        ("Jardins partagés du Canal", "Potager collectif"),
+        ("Le jardin d'Élise", "On partage les graines"),
+        ("Repair café", "Réparations de petits appareils"),
+        ("Atelier de réparation", "Vélos et outils"),
+        ("Les Jardiniers", "Association"),
+    ] {
+        app.create(json!({"name": name, "description": description, "lat": 43.6, "lon": 1.44}))
+            .await;
+    }
+    let sql = "SELECT archipel_search_query($1)::text AS query, \
+                  ARRAY(SELECT name FROM initiatives WHERE search @@ archipel_search_query($1) ORDER BY name) AS found, \
+                  ARRAY(SELECT name FROM initiatives WHERE search @@ ( \
+                      SELECT string_agg('(' || to_tsquery('archipel_fr', w || ':*')::text || ' | ' \
+                          || to_tsquery('archipel_en', w || ':*')::text || ' | ' \
+                          || to_tsquery('archipel_simple', w || ':*')::text || ')', ' & ')::tsquery \
+                      FROM unnest($1) AS w) ORDER BY name) AS expected";
+    let mut conn = app.db.connect();
+    for (words, query) in [
+        (vec!["jardin"], "'jardin':*"),
+        (vec!["jardins", "partagés"], "'jardin':* & 'partag':*"),
+        (vec!["repa"], "'rep':*"),
+        (vec!["reparation"], "'repar':*"),
+    ] {
+        let words: Vec<String> = words.into_iter().map(str::to_string).collect();
+        let row: Row = diesel::sql_query(sql)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&words)
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(row.query, query, "{words:?}");
+        assert!(!row.found.is_empty(), "{words:?}");
+        assert_eq!(row.found, row.expected, "{words:?}");
+    }
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {
