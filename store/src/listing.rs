@@ -459,7 +459,13 @@ pub fn statement(q: &ListQuery, repr: Representation) -> StoreResult<Statement<'
     st.push_sql(" LIMIT ");
     st.push_bind::<BigInt, _>(limit + 1);
     st.push_sql(") AS i) AS p");
-    Ok(st)
+    // A box can hold ten initiatives or most of them: reading it by its index or the table in
+    // order and stopping at the page's end are different plans, chosen for each box.
+    Ok(if q.bbox.is_some() {
+        st.planned_per_run()
+    } else {
+        st
+    })
 }
 
 #[cfg(test)]
