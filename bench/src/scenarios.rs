@@ -222,20 +222,23 @@ pub fn cases(conn: &mut PgConnection, server: &Server, dataset: u64) -> anyhow::
         headers: vec![],
     });
     // Q2: words in the map's view, against the same view without words.
-    let query = "bbox=1.9,48.5,2.8,49.2&limit=20";
-    cases.push(Case {
-        scenario: "Q2 reference: the same bbox without words, limit 20".into(),
-        sql: Some(list_sql(query, Representation::Feature, conn)?),
-        path: format!("/api/v1/initiatives.geojson?{query}"),
-        headers: vec![],
-    });
-    let query = "q=jardin&bbox=1.9,48.5,2.8,49.2&limit=20";
-    cases.push(Case {
-        scenario: "Q2 words + bbox, limit 20".into(),
-        sql: Some(list_sql(query, Representation::Feature, conn)?),
-        path: format!("/api/v1/initiatives.geojson?{query}"),
-        headers: vec![],
-    });
+    for (scenario, query) in [
+        (
+            "Q2 reference: the same bbox without words, limit 20",
+            "bbox=1.9,48.5,2.8,49.2&limit=20",
+        ),
+        (
+            "Q2 words + bbox, limit 20",
+            "q=jardin&bbox=1.9,48.5,2.8,49.2&limit=20",
+        ),
+    ] {
+        cases.push(Case {
+            scenario: scenario.into(),
+            sql: Some(list_sql(query, Representation::Feature, conn)?),
+            path: format!("/api/v1/initiatives.geojson?{query}"),
+            headers: vec![],
+        });
+    }
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
