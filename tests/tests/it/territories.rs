@@ -436,3 +436,92 @@ async fn territories_are_found_by_name_or_code() {
         );
     }
 }
+
+/// The figures a territory's dashboard reads, counted afresh from the initiatives: per level and
+/// code (and '*' for any code of the level, '' for the whole directory), the published
+/// initiatives in all, by month of creation and of confirmation, and by category with its
+/// ancestors (each once per initiative).
+const RECOUNT: &str = "
+    WITH RECURSIVE up(slug, ancestor_id) AS (
+        SELECT slug, id FROM categories
+        UNION SELECT up.slug, c.parent_id FROM up JOIN categories c ON c.id = up.ancestor_id
+        WHERE c.parent_id IS NOT NULL
+    ), p AS (SELECT * FROM initiatives WHERE moderation = 'published'),
+    placed AS (
+        SELECT p.id, l.level, l.code FROM p CROSS JOIN LATERAL (VALUES
+            ('all', ''), ('commune', p.commune_code), ('epci', p.epci_code),
+            ('departement', p.departement_code), ('region', p.region_code),
+            ('commune', CASE WHEN p.commune_code IS NOT NULL THEN '*' END),
+            ('epci', CASE WHEN p.epci_code IS NOT NULL THEN '*' END),
+            ('departement', CASE WHEN p.departement_code IS NOT NULL THEN '*' END),
+            ('region', CASE WHEN p.region_code IS NOT NULL THEN '*' END)) AS l(level, code)
+        WHERE l.code IS NOT NULL
+    ), keyed AS (
+        SELECT id, 'total' AS kind, '' AS key FROM p
+        UNION ALL SELECT id, 'created', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM') FROM p
+        UNION ALL SELECT id, 'confirmed', to_char(last_confirmed_at AT TIME ZONE 'UTC', 'YYYY-MM')
+                  FROM p WHERE last_confirmed_at IS NOT NULL
+        UNION ALL SELECT DISTINCT p.id, 'category', a.slug
+                  FROM p, unnest(p.category_slugs) AS s(slug)
+                  JOIN up ON up.slug = s.slug JOIN categories a ON a.id = up.ancestor_id
+    )
+    SELECT placed.level || ' ' || placed.code || ' ' || keyed.kind || ' ' || keyed.key || ' ' || count(*) AS line
+    FROM placed JOIN keyed ON keyed.id = placed.id
+    GROUP BY placed.level, placed.code, keyed.kind, keyed.key ORDER BY 1";
+
+/// The figures as kept by the triggers, in the same form.
+const KEPT: &str = "SELECT level || ' ' || code || ' ' || kind || ' ' || key || ' ' || n AS line
+                    FROM territory_tallies WHERE n <> 0 ORDER BY 1";
+
+fn lines(app: &TestApp, statement: &str) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        line: String,
+    }
+    diesel::sql_query(statement)
+        .load::<Line>(&mut app.db.connect())
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect()
+}
+
+#[actix_web::test]
+async fn figures_stay_equal_to_a_fresh_count_through_statements_that_change_many_initiatives() {
+    let app = TestApp::spawn().await;
+    import_all(&app);
+    directory(&app).await;
+    for (n, (lat, lon)) in [(48.39, -4.49), (48.41, -4.36), (48.06, -0.76), (45.1, 4.1)]
+        .into_iter()
+        .cycle()
+        .take(24)
+        .enumerate()
+    {
+        let category = ["fablab", "repair-cafe", "shared-garden"][n % 3];
+        create_in(&app, &format!("Lieu {n}"), lat, lon, category).await;
+    }
+    let fresh = lines(&app, RECOUNT);
+    assert!(
+        fresh
+            .iter()
+            .any(|l| l.starts_with("commune 29019 category ")),
+        "the directory has initiatives by category in Brest: {fresh:?}"
+    );
+    assert_eq!(lines(&app, KEPT), fresh);
+
+    // Statements of many rows each, as imports and territory assignments write them: rows that
+    // change in the same way, rows whose change is undone by another in the same statement,
+    // rows leaving the map and rows coming back.
+    for statement in [
+        "UPDATE initiatives SET category_slugs = ARRAY['repair-cafe', 'fablab'] WHERE name LIKE 'Lieu 1%'",
+        "UPDATE initiatives SET moderation = 'pending' WHERE name LIKE 'Lieu %' AND name ~ '[02468]$'",
+        "UPDATE initiatives SET last_confirmed_at = '2026-06-15T12:00:00Z', created_at = '2025-01-02T00:00:00Z' WHERE name LIKE 'Lieu 2%'",
+        "UPDATE initiatives SET commune_code = NULL, epci_code = NULL WHERE name IN ('Lieu 5', 'Lieu 9')",
+        "UPDATE initiatives SET moderation = 'published' WHERE name IN ('Lieu 4', 'Lieu 8')",
+        "UPDATE initiatives SET name = name || ' ' WHERE name LIKE 'Lieu %'",
+    ] {
+        sql(&app, statement);
+        assert_eq!(lines(&app, KEPT), lines(&app, RECOUNT), "after {statement}");
+    }
+}
