@@ -218,6 +218,10 @@ pub fn bench(
 ) -> anyhow::Result<Vec<ImportRun>> {
     let mut runs = Vec::new();
     for &size in sizes {
+        measure::settle(
+            &mut PgConnection::establish(admin)?,
+            std::time::Duration::from_secs(300),
+        )?;
         let url = fresh_database(admin, "archipel_bench_import", binary)?;
         prepare(data, size)?;
         let feed = std::fs::canonicalize(feed_path(data, size))?;

@@ -182,6 +182,9 @@ fn main() -> anyhow::Result<()> {
             for size in sizes {
                 let url = load::ensure(&admin, size)?;
                 let mut conn = PgConnection::establish(&url)?;
+                if !smoke {
+                    measure::settle(&mut conn, std::time::Duration::from_secs(300))?;
+                }
                 {
                     // Q6 is about uncached tiles: this server builds every tile afresh.
                     let server_process =

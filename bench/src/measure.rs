@@ -350,3 +350,36 @@ pub fn psql_time(database_url: &str, sql: &str) -> anyhow::Result<Duration> {
     }
     Ok(started.elapsed())
 }
+
+/// Waits until the server is quiet before a dataset's measurements: a checkpoint (so that the
+/// writes of a load or of the scenarios before are not flushed during these), then until no
+/// autovacuum worker runs (a freshly built million-row table is vacuumed for a minute or more,
+/// on the same two cores as the server and the load tool). Gives up after `patience`, saying so.
+pub fn settle(conn: &mut diesel::PgConnection, patience: Duration) -> anyhow::Result<()> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Workers {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query("CHECKPOINT").execute(conn)?;
+    let started = Instant::now();
+    loop {
+        let busy = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'",
+        )
+        .get_result::<Workers>(conn)?
+        .n;
+        if busy == 0 {
+            return Ok(());
+        }
+        if started.elapsed() > patience {
+            eprintln!(
+                "bench: {busy} autovacuum worker(s) still running after {}s; measuring anyway",
+                patience.as_secs()
+            );
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
