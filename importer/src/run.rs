@@ -441,6 +441,14 @@ impl Started {
             };
             let outcome = record_end(&mut conn, &source, run_id, &options, result);
             let _ = import_run::unlock_source(&mut conn, &source.id);
+            let c = &outcome.1.counts;
+            let written = c.created + c.updated + c.restored + c.withdrawn;
+            if outcome.0 == RunStatus::Succeeded
+                && !options.dry_run
+                && written >= archipel_store::sync::TIDY_AFTER_ROWS
+            {
+                archipel_store::sync::tidy_after_large_write(&mut conn);
+            }
             outcome
         })
         .await;

@@ -1160,3 +1160,52 @@ async fn sources_with_a_refresh_interval_are_imported_when_due() {
         "schedule"
     );
 }
+
+#[actix_web::test]
+async fn a_large_import_leaves_its_tables_vacuumed_and_analysed_for_the_next_run() {
+    #[derive(QueryableByName)]
+    struct Tidied {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        vacuumed: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        analysed: i64,
+    }
+    let tidied = |desk: &Desk| -> Tidied {
+        diesel::sql_query(
+            "SELECT count(*) FILTER (WHERE last_vacuum IS NOT NULL) AS vacuumed,
+                    count(*) FILTER (WHERE last_analyze IS NOT NULL) AS analysed
+             FROM pg_stat_user_tables
+             WHERE relname IN ('initiatives', 'initiative_categories', 'map_points', 'import_digests')",
+        )
+        .get_result(&mut desk.app.db.connect())
+        .unwrap()
+    };
+    let feed = |n: usize| {
+        let features: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({"type": "Feature",
+                       "geometry": {"type": "Point", "coordinates": [1.0 + (i % 100) as f64 * 0.01, 43.0 + (i / 100) as f64 * 0.01]},
+                       "properties": {"id": format!("g{i}"), "nom": format!("Jardin {i}")}})
+            })
+            .collect();
+        json!({"type": "FeatureCollection", "features": features}).to_string()
+    };
+    let desk = desk().await;
+    // A small run leaves the tables to autovacuum.
+    desk.feeds.put("small.geojson", feed(50));
+    desk.declare("small", "geojson", "small.geojson", toulouse())
+        .unwrap();
+    assert_ok(&desk.import("small").await);
+    let after_small = tidied(&desk);
+    assert_eq!((after_small.vacuumed, after_small.analysed), (0, 0));
+    // One that writes TIDY_AFTER_ROWS rows or more vacuums and analyses the four tables it filled.
+    let n = archipel_store::sync::TIDY_AFTER_ROWS as usize;
+    desk.feeds.put("large.geojson", feed(n));
+    desk.declare("large", "geojson", "large.geojson", toulouse())
+        .unwrap();
+    let large = desk.import("large").await;
+    assert_ok(&large);
+    assert_eq!(large.counts.created as usize, n);
+    let after_large = tidied(&desk);
+    assert_eq!((after_large.vacuumed, after_large.analysed), (4, 4));
+}
