@@ -215,13 +215,14 @@ pub fn bench(
     admin: &str,
     sizes: &[u64],
     data: &Path,
+    // Before each size, wait for a quiet server (`measure::settle`); not in a smoke run.
+    settle: bool,
 ) -> anyhow::Result<Vec<ImportRun>> {
     let mut runs = Vec::new();
     for &size in sizes {
-        measure::settle(
-            &mut PgConnection::establish(admin)?,
-            std::time::Duration::from_secs(300),
-        )?;
+        if settle {
+            measure::settle(&mut PgConnection::establish(admin)?)?;
+        }
         let url = fresh_database(admin, "archipel_bench_import", binary)?;
         prepare(data, size)?;
         let feed = std::fs::canonicalize(feed_path(data, size))?;

@@ -183,7 +183,7 @@ fn main() -> anyhow::Result<()> {
                 let url = load::ensure(&admin, size)?;
                 let mut conn = PgConnection::establish(&url)?;
                 if !smoke {
-                    measure::settle(&mut conn, std::time::Duration::from_secs(300))?;
+                    measure::settle(&mut conn)?;
                 }
                 {
                     // Q6 is about uncached tiles: this server builds every tile afresh.
@@ -301,7 +301,13 @@ fn main() -> anyhow::Result<()> {
                 } else {
                     import_sizes
                 };
-                match imports::bench(&server, &admin, &sizes, &PathBuf::from("bench/data")) {
+                match imports::bench(
+                    &server,
+                    &admin,
+                    &sizes,
+                    &PathBuf::from("bench/data"),
+                    !smoke,
+                ) {
                     Ok(runs) => results.imports = runs,
                     Err(e) if smoke => return Err(e.context("import benchmark")),
                     Err(e) => results

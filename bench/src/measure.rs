@@ -354,8 +354,9 @@ pub fn psql_time(database_url: &str, sql: &str) -> anyhow::Result<Duration> {
 /// Waits until the server is quiet before a dataset's measurements: a checkpoint (so that the
 /// writes of a load or of the scenarios before are not flushed during these), then until no
 /// autovacuum worker runs (a freshly built million-row table is vacuumed for a minute or more,
-/// on the same two cores as the server and the load tool). Gives up after `patience`, saying so.
-pub fn settle(conn: &mut diesel::PgConnection, patience: Duration) -> anyhow::Result<()> {
+/// on the same two cores as the server and the load tool). Gives up after five minutes, saying so.
+pub fn settle(conn: &mut diesel::PgConnection) -> anyhow::Result<()> {
+    const PATIENCE: Duration = Duration::from_secs(300);
     use diesel::RunQueryDsl;
     #[derive(diesel::QueryableByName)]
     struct Workers {
@@ -373,10 +374,10 @@ pub fn settle(conn: &mut diesel::PgConnection, patience: Duration) -> anyhow::Re
         if busy == 0 {
             return Ok(());
         }
-        if started.elapsed() > patience {
+        if started.elapsed() > PATIENCE {
             eprintln!(
                 "bench: {busy} autovacuum worker(s) still running after {}s; measuring anyway",
-                patience.as_secs()
+                PATIENCE.as_secs()
             );
             return Ok(());
         }
