@@ -16,6 +16,27 @@ use std::process::{Command, Output};
 
 /// The database the application uses inside the local cluster.
 pub const APP_DATABASE: &str = "archipel";
+
+/// The file, in the data directory, holding the settings below; `postgresql.conf` includes it.
+const SETTINGS_FILE: &str = "archipel.conf";
+
+/// The local cluster's settings (the port is given at start). Only loopback TCP and no Unix
+/// socket path (long project paths overflow its length limit). The WAL settings are for bulk
+/// imports: with PostgreSQL's default 1 GB `max_wal_size`, a 1M-feature import forced a
+/// checkpoint every ~540 MB of WAL (85 in one bench run), each followed by a full image of every
+/// page written again — mostly index pages; compressed full-page images and fewer checkpoints
+/// write far less. Crash recovery replays at most ~`max_wal_size` of WAL, a few seconds here.
+const SETTINGS: &str = "# Written by Archipel at every start of its local cluster: edits here are lost.\n\
+listen_addresses = '127.0.0.1'\n\
+unix_socket_directories = ''\n\
+max_connections = 200\n\
+shared_buffers = 256MB\n\
+work_mem = 16MB\n\
+maintenance_work_mem = 256MB\n\
+jit = off\n\
+max_wal_size = 8GB\n\
+checkpoint_timeout = 15min\n\
+wal_compression = lz4\n";
 const SERVER_USER: &str = "postgres";
 
 #[derive(Debug, thiserror::Error)]
@@ -146,17 +167,36 @@ impl LocalCluster {
             ],
         )?;
         check(out, "initdb")?;
-        // Only loopback TCP: no Unix socket path (long project paths overflow its length limit).
-        let settings = format!(
-            "\n# Archipel's local cluster\nlisten_addresses = '127.0.0.1'\nport = {}\n\
-             unix_socket_directories = ''\nmax_connections = 200\nshared_buffers = 256MB\n\
-             work_mem = 16MB\nmaintenance_work_mem = 256MB\njit = off\n",
-            self.port
-        );
+        // Our settings live in their own file, rewritten at every start (see `write_settings`).
         let conf = data.join("postgresql.conf");
         let mut current = fs::read_to_string(&conf).map_err(io_err(&conf))?;
-        current.push_str(&settings);
+        current.push_str(&format!(
+            "\n# Archipel's local cluster\ninclude_if_exists = '{SETTINGS_FILE}'\n"
+        ));
         fs::write(&conf, current).map_err(io_err(&conf))?;
+        Ok(())
+    }
+
+    /// Writes [`SETTINGS`] to the data directory's settings file and makes `postgresql.conf`
+    /// include it — clusters created by an earlier version get it at their next start, so a
+    /// setting changed here reaches every checkout's cluster without recreating it.
+    fn write_settings(&self) -> Result<(), ClusterError> {
+        let data = self.data_dir();
+        let conf = data.join("postgresql.conf");
+        let current = fs::read_to_string(&conf).map_err(io_err(&conf))?;
+        let include = format!("include_if_exists = '{SETTINGS_FILE}'");
+        if !current.lines().any(|line| line.trim() == include) {
+            fs::write(
+                &conf,
+                format!("{current}\n# Archipel's local cluster\n{include}\n"),
+            )
+            .map_err(io_err(&conf))?;
+        }
+        let file = data.join(SETTINGS_FILE);
+        fs::write(&file, SETTINGS).map_err(io_err(&file))?;
+        if running_as_root() {
+            chown_to_server_user(&file)?;
+        }
         Ok(())
     }
 
@@ -198,6 +238,7 @@ impl LocalCluster {
             fs::write(&log, "").map_err(io_err(&log))?;
             chown_to_server_user(&log)?;
         }
+        self.write_settings()?;
         let port = format!("-p {}", self.port);
         let out = self.run_pg(
             &bin.join("pg_ctl"),
