@@ -5,6 +5,7 @@
 mod bad_input;
 mod catalog;
 mod changes;
+mod cluster;
 mod contributions;
 mod evaluation;
 mod exports;
