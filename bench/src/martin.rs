@@ -17,9 +17,10 @@ const FUNCTION: &str = "archipel_bench_tile";
 pub const ZOOMS: [u32; 3] = [5, 10, 14];
 
 /// Archipel's tile statements as a PostgreSQL function of (z, x, y), the form martin serves: the
-/// statement the server runs at that zoom (kept cells up to z8, clustered points to z14, points
+/// statement the server runs at that zoom (kept cells up to z10, clustered points to z14, points
 /// beyond). PL/pgSQL keeps each statement's plan for the connection, as the server's prepared
-/// statements do.
+/// statements do, but for the kept cells' statements, which the server plans at every run and
+/// the function runs with `EXECUTE`.
 fn create_function(conn: &mut PgConnection) -> anyhow::Result<()> {
     // Each statement binds z, x, y twice (the tile, then its margin or its cells).
     let sql = |z: u32| {
@@ -45,16 +46,21 @@ fn create_function(conn: &mut PgConnection) -> anyhow::Result<()> {
         "CREATE OR REPLACE FUNCTION {FUNCTION}(z integer, x integer, y integer) RETURNS bytea
          LANGUAGE plpgsql STABLE PARALLEL SAFE AS $body$
          #variable_conflict use_column
+         DECLARE
+             built bytea;
          BEGIN
-             IF $1 <= {} THEN RETURN ({});
+             IF $1 <= {} THEN EXECUTE $sql${}$sql$ INTO built USING z, x, y; RETURN built;
+             ELSIF $1 <= {} THEN EXECUTE $sql${}$sql$ INTO built USING z, x, y; RETURN built;
              ELSIF $1 < {} THEN RETURN ({});
              ELSE RETURN ({});
              END IF;
          END $body$",
         tiles::CELLS_ZOOM,
         sql(tiles::CELLS_ZOOM),
+        tiles::FINE_CELLS_ZOOM,
+        sql(tiles::FINE_CELLS_ZOOM),
         tiles::POINTS_FROM_ZOOM,
-        sql(10),
+        sql(tiles::FINE_CELLS_ZOOM + 1),
         sql(tiles::POINTS_FROM_ZOOM)
     ))
     .execute(conn)?;

@@ -4,12 +4,13 @@
 //! Below [`POINTS_FROM_ZOOM`] initiatives are clustered on a grid of 16 × 16 cells per tile,
 //! aligned on the whole world so that a cell belongs to exactly one tile; each tile also carries
 //! the clusters of the one-cell margin around it, identical to those of its neighbours, so that
-//! symbols at tile edges are drawn whole. Up to z8 the unfiltered map (what nearly every visitor
+//! symbols at tile edges are drawn whole. Up to z10 the unfiltered map (what nearly every visitor
 //! and the cache warmer ask for) adds up kept cells — `map_cells`, counts, sums and extents per
-//! z8 cell and main category, appended by `map_points`' triggers — so a tile over a dense region
-//! costs a few hundred rows however many points it holds, and an edit changes one cell a zoom.
-//! Filtered tiles, and z9–z14, aggregate the points themselves in one pass, by cell and category,
-//! then by cell. Layers:
+//! cell and main category of two grids (z8's for tiles up to z8, z10's for z9 and z10), appended
+//! by `map_points`' triggers — so a tile over a dense region costs a few hundred or thousand rows
+//! however many points it holds, and an edit changes one cell a zoom. Filtered tiles, and
+//! z11–z14, aggregate the points themselves in one pass, by cell and category, then by cell.
+//! Layers:
 //!
 //! * `clusters`: cells with two or more initiatives — `count`, dominant `category` and its
 //!   `colour`, and the extent of their initiatives `west`, `south`, `east`, `north` (degrees) to
@@ -94,7 +95,7 @@ fn envelope(st: &mut Statement<'static>, q: &TileQuery, margin: Option<f64>) {
 /// The tile's MVT bytes; empty when nothing is in it.
 pub fn tile(conn: &mut PgConnection, q: &TileQuery) -> StoreResult<Vec<u8>> {
     // One statement, one round trip. Its text depends only on the filters' shape, so each
-    // connection keeps it prepared; after five custom plans PostgreSQL settles on the generic
+    // connection keeps it prepared (but for the kept cells', planned at every run); after five custom plans PostgreSQL settles on the generic
     // plan whenever its estimate is the lower (for the unfiltered map: at every zoom, measured at
     // 100k), which saves the 1–1.9 ms of planning a tile. Forcing the generic plan took three
     // more round trips (BEGIN, SET LOCAL, COMMIT: ~1 ms of a 5 ms tile at z14) than it saved.
@@ -113,17 +114,19 @@ struct Address {
     y: i32,
 }
 
-/// The tiles at zoom `z` that hold at least one published initiative (up to [`CELLS_ZOOM`], from
-/// the kept cells; deeper, one pass over `map_points`).
+/// The tiles at zoom `z` that hold at least one published initiative (up to
+/// [`FINE_CELLS_ZOOM`], from the kept cells; deeper, one pass over `map_points`).
 pub fn occupied(conn: &mut PgConnection, z: u32) -> StoreResult<Vec<(u32, u32)>> {
     let z = z.min(MAX_ZOOM);
     let n = 1u32 << z;
-    let sql = if z <= CELLS_ZOOM {
-        // A z8 cell column is in tile column gx >> (4 + 8 - z); rows count from the south.
-        let shift = GRID.trailing_zeros() + CELLS_ZOOM - z;
+    let sql = if z <= FINE_CELLS_ZOOM {
+        // A cell column of the grid of zoom `level` is in tile column gx >> (4 + level - z);
+        // rows count from the south.
+        let level = cells_level(z);
+        let shift = GRID.trailing_zeros() + level - z;
         format!(
             "SELECT DISTINCT gx >> {shift} AS x, {} - (gy >> {shift}) AS y
-             FROM (SELECT gx, gy FROM map_cells GROUP BY gx, gy HAVING sum(n) > 0) AS cells",
+             FROM (SELECT gx, gy FROM map_cells WHERE level = {level} GROUP BY gx, gy HAVING sum(n) > 0) AS cells",
             n - 1
         )
     } else {
@@ -155,7 +158,7 @@ pub fn statement(q: &TileQuery) -> Statement<'static> {
         && q.territory.is_none();
     if q.z >= POINTS_FROM_ZOOM {
         points(q)
-    } else if q.z <= CELLS_ZOOM && unfiltered {
+    } else if q.z <= FINE_CELLS_ZOOM && unfiltered {
         kept_cells(q)
     } else {
         clusters(q)
@@ -215,39 +218,54 @@ fn clusters(q: &TileQuery) -> Statement<'static> {
     st
 }
 
-/// The cells of the kept grid (`map_cells`, migration 150) are those of zoom [`CELLS_ZOOM`].
+/// The kept cells (`map_cells`, migrations 150 and 180) are those of two grids: zoom
+/// [`CELLS_ZOOM`]'s, read by the tiles up to it, and zoom [`FINE_CELLS_ZOOM`]'s, read by the
+/// tiles deeper than [`CELLS_ZOOM`] up to it (a z10 tile over Paris at 1M: 5,606 rows instead of
+/// 167,913 points). Low zooms keep the coarse grid: the fine one has about twice the rows.
 pub const CELLS_ZOOM: u32 = 8;
+/// See [`CELLS_ZOOM`].
+pub const FINE_CELLS_ZOOM: u32 = 10;
 
-/// An unfiltered tile at zoom ≤ [`CELLS_ZOOM`], from the kept cells rather than the points: each
-/// of its cells (and of its one-cell margin) adds up the rows of the z8 cells it is made of;
-/// a cell with one initiative finds it among the points of that cell.
+/// The grid (`map_cells.level`) a tile at zoom `z` ≤ [`FINE_CELLS_ZOOM`] adds up.
+fn cells_level(z: u32) -> u32 {
+    if z <= CELLS_ZOOM {
+        CELLS_ZOOM
+    } else {
+        FINE_CELLS_ZOOM
+    }
+}
+
+/// An unfiltered tile at zoom ≤ [`FINE_CELLS_ZOOM`], from the kept cells rather than the points:
+/// each of its cells (and of its one-cell margin) adds up the rows of the grid's cells it is made
+/// of; a cell with one initiative finds it among the points of that cell.
 fn kept_cells(q: &TileQuery) -> Statement<'static> {
+    let level = cells_level(q.z);
     // Binds: the tile's z, x, y, twice (its envelope, then the z8 cells its cells and their
     // one-cell margin cover, numbered over the world from the west and from the south), as in
     // the other clustered tiles: one text for every tile, planned once per connection.
     let mut st = Statement::new("WITH t AS (SELECT ");
     envelope(&mut st, q, None);
-    st.push_sql(" AS e), r AS (SELECT ");
-    st.push_sql(format!("{CELLS_ZOOM} - z AS shift, (x * {GRID} - 1) << ({CELLS_ZOOM} - z) AS x_lo, ((x * {GRID} + {GRID} + 1) << ({CELLS_ZOOM} - z)) - 1 AS x_hi, "));
-    st.push_sql(format!("((((1 << z) - 1 - y) * {GRID}) - 1) << ({CELLS_ZOOM} - z) AS y_lo, (((((1 << z) - 1 - y) * {GRID}) + {GRID} + 1) << ({CELLS_ZOOM} - z)) - 1 AS y_hi FROM (SELECT "));
+    st.push_sql(" AS e), r AS NOT MATERIALIZED (SELECT ");
+    st.push_sql(format!("{level} - z AS shift, (x * {GRID} - 1) << ({level} - z) AS x_lo, ((x * {GRID} + {GRID} + 1) << ({level} - z)) - 1 AS x_hi, "));
+    st.push_sql(format!("((((1 << z) - 1 - y) * {GRID}) - 1) << ({level} - z) AS y_lo, (((((1 << z) - 1 - y) * {GRID}) + {GRID} + 1) << ({level} - z)) - 1 AS y_hi FROM (SELECT "));
     st.push_bind::<Integer, _>(q.z as i32);
     st.push_sql(" AS z, ");
     st.push_bind::<Integer, _>(q.x as i32);
     st.push_sql(" AS x, ");
     st.push_bind::<Integer, _>(q.y as i32);
-    st.push_sql(
+    st.push_sql(format!(
         " AS y) AS tile), by_category AS (
             SELECT gx >> r.shift AS cx, gy >> r.shift AS cy, category, sum(n)::integer AS n,
                    sum(sx) AS sx, sum(sy) AS sy, min(x0) AS x0, max(x1) AS x1, min(y0) AS y0, max(y1) AS y1
-            FROM r, map_cells WHERE gx BETWEEN r.x_lo AND r.x_hi AND gy BETWEEN r.y_lo AND r.y_hi
+            FROM r, map_cells WHERE level = {level} AND gx BETWEEN r.x_lo AND r.x_hi AND gy BETWEEN r.y_lo AND r.y_hi
             GROUP BY 1, 2, 3 HAVING sum(n) > 0
         ), cells AS (
             SELECT cx, cy, sum(n) AS n, sum(sx) / sum(n) AS x, sum(sy) / sum(n) AS y,
                    min(x0) AS x0, max(x1) AS x1, min(y0) AS y0, max(y1) AS y1,
                    (array_agg(category ORDER BY n DESC, category))[1] AS category
             FROM by_category GROUP BY cx, cy
-        )",
-    );
+        )"
+    ));
     // The one initiative of a cell: the point of map_points in that cell (found in a box a
     // metre wider, then checked with the same cell numbers as the kept rows).
     let h = MERCATOR_HALF;
@@ -258,12 +276,17 @@ fn kept_cells(q: &TileQuery) -> Statement<'static> {
                 SELECT m.id, m.slug, m.name, m.confirmed_on FROM r, map_points m
                 WHERE m.point_3857 && ST_MakeEnvelope(p.cx * p.size - {h} - 1, p.cy * p.size - {h} - 1,
                                                       (p.cx + 1) * p.size - {h} + 1, (p.cy + 1) * p.size - {h} + 1, 3857)
-                  AND archipel_map_cell(ST_X(m.point_3857)) >> r.shift = p.cx
-                  AND archipel_map_cell(ST_Y(m.point_3857)) >> r.shift = p.cy
+                  AND archipel_map_cell({level}, ST_X(m.point_3857)) >> r.shift = p.cx
+                  AND archipel_map_cell({level}, ST_Y(m.point_3857)) >> r.shift = p.cy
                 LIMIT 1) AS i"
         ),
     );
-    st
+    // Planned with its values at every run, and `r` inlined where it is used (NOT MATERIALIZED):
+    // only then are the cell ranges constants to the planner, which reads the z5 tile over Paris
+    // at 1M through a bitmap of the index (86k rows, 38 ms); as a generic plan, or with `r`
+    // computed apart, it read them row by row through the index (105-143 ms). A plan costs under
+    // a millisecond.
+    st.planned_per_run()
 }
 
 /// The end of a clustered tile, from `cells` (one row per cell: `n`, mean `x` and `y`, extent,

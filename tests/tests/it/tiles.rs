@@ -620,8 +620,9 @@ async fn extents(app: &TestApp, path: &str) -> Vec<((i64, i64), [f64; 4])> {
     all
 }
 
-// Up to z8 the unfiltered map is built from kept cells (`map_cells`), anything filtered from the
-// points themselves; every status asked for is the same map, built the other way.
+// Up to z10 the unfiltered map is built from kept cells (`map_cells`: z8's grid to z8, z10's for
+// z9 and z10), anything filtered from the points themselves; every status asked for is the same
+// map, built the other way.
 #[actix_web::test]
 async fn low_zoom_tiles_from_kept_cells_are_the_tiles_of_the_points_through_edits() {
     let app = TestApp::spawn().await;
@@ -660,7 +661,7 @@ async fn low_zoom_tiles_from_kept_cells_are_the_tiles_of_the_points_through_edit
     let compare = |with_extent: bool| {
         let app = &app;
         async move {
-            for z in 0..=8 {
+            for z in 0..=archipel_store::tiles::FINE_CELLS_ZOOM {
                 for path in tiles(z) {
                     assert_eq!(
                         features(app, &path, with_extent).await,
