@@ -19,8 +19,8 @@ pub const ZOOMS: [u32; 3] = [5, 10, 14];
 /// Archipel's tile statements as a PostgreSQL function of (z, x, y), the form martin serves: the
 /// statement the server runs at that zoom (kept cells up to z10, clustered points to z14, points
 /// beyond). PL/pgSQL keeps each statement's plan for the connection, as the server's prepared
-/// statements do, but for the kept cells' statements, which the server plans at every run and
-/// the function runs with `EXECUTE`.
+/// statements do, but for the z8 grid's kept cells, which the server plans at every run and the
+/// function runs with `EXECUTE`.
 fn create_function(conn: &mut PgConnection) -> anyhow::Result<()> {
     // Each statement binds z, x, y twice (the tile, then its margin or its cells).
     let sql = |z: u32| {
@@ -50,7 +50,7 @@ fn create_function(conn: &mut PgConnection) -> anyhow::Result<()> {
              built bytea;
          BEGIN
              IF $1 <= {} THEN EXECUTE $sql${}$sql$ INTO built USING z, x, y; RETURN built;
-             ELSIF $1 <= {} THEN EXECUTE $sql${}$sql$ INTO built USING z, x, y; RETURN built;
+             ELSIF $1 <= {} THEN RETURN ({});
              ELSIF $1 < {} THEN RETURN ({});
              ELSE RETURN ({});
              END IF;
