@@ -23,9 +23,9 @@ const SETTINGS_FILE: &str = "archipel.conf";
 /// The local cluster's settings (the port is given at start). Only loopback TCP and no Unix
 /// socket path (long project paths overflow its length limit). The WAL settings are for bulk
 /// imports: with PostgreSQL's default 1 GB `max_wal_size`, a 1M-feature import forced a
-/// checkpoint every ~540 MB of WAL (85 in one bench run), each followed by a full image of every
-/// page written again — mostly index pages; compressed full-page images and fewer checkpoints
-/// write far less. Crash recovery replays at most ~`max_wal_size` of WAL, a few seconds here.
+/// checkpoint every ~540 MB of WAL (16–18 in its 12 minutes), each followed by full images of
+/// the pages written again; with these it forced one (its time did not change measurably, see
+/// docs/benchmarks.md). Crash recovery replays at most ~`max_wal_size` of WAL.
 const SETTINGS: &str = "# Written by Archipel at every start of its local cluster: edits here are lost.\n\
 listen_addresses = '127.0.0.1'\n\
 unix_socket_directories = ''\n\
@@ -167,13 +167,7 @@ impl LocalCluster {
             ],
         )?;
         check(out, "initdb")?;
-        // Our settings live in their own file, rewritten at every start (see `write_settings`).
-        let conf = data.join("postgresql.conf");
-        let mut current = fs::read_to_string(&conf).map_err(io_err(&conf))?;
-        current.push_str(&format!(
-            "\n# Archipel's local cluster\ninclude_if_exists = '{SETTINGS_FILE}'\n"
-        ));
-        fs::write(&conf, current).map_err(io_err(&conf))?;
+        // Our settings: written, and included by postgresql.conf, at every start (`write_settings`).
         Ok(())
     }
 

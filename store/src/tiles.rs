@@ -95,9 +95,10 @@ fn envelope(st: &mut Statement<'static>, q: &TileQuery, margin: Option<f64>) {
 /// The tile's MVT bytes; empty when nothing is in it.
 pub fn tile(conn: &mut PgConnection, q: &TileQuery) -> StoreResult<Vec<u8>> {
     // One statement, one round trip. Its text depends only on the filters' shape, so each
-    // connection keeps it prepared (but for the kept cells', planned at every run); after five custom plans PostgreSQL settles on the generic
-    // plan whenever its estimate is the lower (for the unfiltered map: at every zoom, measured at
-    // 100k), which saves the 1–1.9 ms of planning a tile. Forcing the generic plan took three
+    // connection keeps it prepared (but for the z8 grid's kept cells, planned at every run);
+    // after five custom plans PostgreSQL settles on the generic plan whenever its estimate is
+    // the lower (for the unfiltered map: at every zoom, measured at 100k), which saves the
+    // 1–1.9 ms of planning a tile. Forcing the generic plan took three
     // more round trips (BEGIN, SET LOCAL, COMMIT: ~1 ms of a 5 ms tile at z14) than it saved.
     let tile: Tile = statement(q).get_result(conn)?;
     Ok(tile.mvt)
@@ -240,9 +241,9 @@ fn cells_level(z: u32) -> u32 {
 /// of; a cell with one initiative finds it among the points of that cell.
 fn kept_cells(q: &TileQuery) -> Statement<'static> {
     let level = cells_level(q.z);
-    // Binds: the tile's z, x, y, twice (its envelope, then the z8 cells its cells and their
+    // Binds: the tile's z, x, y, twice (its envelope, then the grid's cells its cells and their
     // one-cell margin cover, numbered over the world from the west and from the south), as in
-    // the other clustered tiles: one text for every tile, planned once per connection.
+    // the other clustered tiles: one text for every tile of a grid.
     let mut st = Statement::new("WITH t AS (SELECT ");
     envelope(&mut st, q, None);
     st.push_sql(" AS e), r AS NOT MATERIALIZED (SELECT ");
