@@ -251,6 +251,72 @@ async fn keyset_pages_cover_every_initiative_once_in_every_order() {
     assert_eq!(nearest[6], "Repair café n°6");
 }
 
+/// Words in a map's view: the first page ranks the matches nearest the view's centre, even when
+/// a better match (the word in its name) lies at the view's edge; paging on reaches every match
+/// in the view exactly once, the edge's best matches first after the near ones.
+#[actix_web::test]
+async fn words_in_a_view_rank_the_matches_nearest_its_centre_first_and_pages_reach_every_match() {
+    let app = TestApp::spawn().await;
+    // The view 1.40..1.48 E, 43.56..43.64 N; its centre (1.44, 43.60).
+    for i in 0..40 {
+        let step = f64::from(i) * 0.0005;
+        app.create(
+            json!({"name": format!("Lieu {i:02}"), "description": "Un atelier ouvert à tous",
+            "lat": 43.60 + step, "lon": 1.44 + step}),
+        )
+        .await;
+    }
+    for (name, lat, lon) in [
+        ("Atelier nord-ouest", 43.635, 1.405),
+        ("Atelier sud-est", 43.565, 1.475),
+        ("Atelier nord-est", 43.635, 1.475),
+    ] {
+        app.create(initiative(name, lat, lon)).await;
+    }
+    for i in 0..5 {
+        app.create(initiative(&format!("Jardin {i}"), 43.6001, 1.4401))
+            .await;
+    }
+    app.create(initiative("Atelier hors vue", 45.76, 4.83))
+        .await;
+    let view = "q=atelier&bbox=1.40,43.56,1.48,43.64&limit=5";
+    let pages = walk(&app, &format!("/api/v1/initiatives?{view}")).await;
+    // limit 5: the first tier is the 20 nearest matches (twice the limit, at least 20).
+    assert!(
+        pages[0].iter().all(|n| n.starts_with("Lieu ")),
+        "first page: {:?}",
+        pages[0]
+    );
+    let all = pages.concat();
+    assert_eq!(all.len(), 43, "{pages:?}");
+    let mut distinct = all.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 43, "each match once: {pages:?}");
+    assert!(all[..20].iter().all(|n| n.starts_with("Lieu ")), "{all:?}");
+    let mut edge = all[20..23].to_vec();
+    edge.sort();
+    assert_eq!(
+        edge,
+        ["Atelier nord-est", "Atelier nord-ouest", "Atelier sud-est"],
+        "after the first tier, the best matches: {all:?}"
+    );
+    assert!(all[23..].iter().all(|n| n.starts_with("Lieu ")), "{all:?}");
+    // The same words without a view rank every match: the names first.
+    let anywhere = walk(&app, "/api/v1/initiatives?q=atelier&limit=5").await;
+    let mut first: Vec<String> = anywhere[0][..4].to_vec();
+    first.sort();
+    assert_eq!(
+        first,
+        [
+            "Atelier hors vue",
+            "Atelier nord-est",
+            "Atelier nord-ouest",
+            "Atelier sud-est"
+        ]
+    );
+}
+
 #[actix_web::test]
 async fn updated_since_and_status_narrow_a_harvest() {
     let app = TestApp::spawn().await;
