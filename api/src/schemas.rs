@@ -32,8 +32,8 @@ pub struct ListParamsDoc {
     category: Option<String>,
     /// Words to find in names, descriptions, cities and tags; accent- and case-insensitive, each
     /// word matches as a prefix ("repar" finds "Réparation"). Results are ordered by relevance;
-    /// with a `bbox`, the matches nearest its centre (twice `limit`, at least 20) come
-    /// first, by relevance, then the box's other matches, by relevance.
+    /// with a `bbox` (not across the antimeridian), the matches nearest its centre (about twice
+    /// `limit`, at least 20) come first, by relevance, then the box's other matches, by relevance.
     /// Blank, or at least one word of two letters or digits; at most 200 characters and 10 words.
     // Blank is Unicode White_Space, what the server trims, spelled out: the \s of the document's
     // regular expressions (ECMA-262) also holds U+FEFF, which the server reads as a character.

@@ -66,6 +66,20 @@ pub struct Cursor {
     /// The page *before* this item (a `prev` link), in creation order only.
     #[serde(rename = "b", default, skip_serializing_if = "std::ops::Not::not")]
     pub before: bool,
+    /// Words in a box: where the first tier ends (see [`push_near_first_rows`]), fixed by the
+    /// first page, so that a row's tier depends on the row alone while someone pages; none when
+    /// the listing is ranked in one tier.
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    pub edge: Option<Edge>,
+}
+
+/// Where a words-in-a-box listing's first tier ends: the matches closer to the box's centre
+/// than `distance` (degrees, as `<->` measures it; infinite when the first tier holds every
+/// match).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Edge {
+    #[serde(rename = "d", with = "exact_f64")]
+    pub distance: f64,
 }
 
 /// The sort key as the shortest text that reads back as the same `f64`: serde_json's default
@@ -177,6 +191,12 @@ struct PageRow {
     last_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     first_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Double>)]
+    edge_distance: Option<f64>,
+    /// The first tier holds a page or less while matches lie beyond it (many at the same
+    /// distance as the last candidate): the page is made again in one tier.
+    #[diesel(sql_type = Bool)]
+    short_first_tier: bool,
 }
 
 fn push_envelope(
@@ -336,15 +356,24 @@ fn cursor_error() -> StoreError {
 
 /// Lists initiatives matching `q`, one page, serialised as `repr`.
 pub fn list(conn: &mut PgConnection, q: &ListQuery, repr: Representation) -> StoreResult<Page> {
-    let row: PageRow = statement(q, repr)?.get_result(conn)?;
+    let mut row: PageRow = statement(q, repr)?.get_result(conn)?;
+    if row.short_first_tier {
+        row = statement_in(q, repr, Tiers::One)?.get_result(conn)?;
+    }
     let order = q.order();
     let backward = q.cursor.as_ref().is_some_and(|c| c.before);
+    // Words in a box: the first page fixes the first tier's edge, the next ones carry it on.
+    let edge = match &q.cursor {
+        Some(cursor) => cursor.edge,
+        None => row.edge_distance.map(|distance| Edge { distance }),
+    };
     let at = |key: Option<f64>, id: Option<Uuid>, before: bool| {
         id.map(|id| Cursor {
             order,
             key: key.unwrap_or(0.0),
             id,
             before,
+            edge,
         })
     };
     // Row 1 is the first of the page in its reading order; going backward rows are numbered from
@@ -379,6 +408,23 @@ pub fn list(conn: &mut PgConnection, q: &ListQuery, repr: Representation) -> Sto
 
 /// The one statement that produces a page (see [`list`]).
 pub fn statement(q: &ListQuery, repr: Representation) -> StoreResult<Statement<'static>> {
+    statement_in(q, repr, Tiers::NearFirst)
+}
+
+/// How words in a box are ranked.
+#[derive(Clone, Copy, PartialEq)]
+enum Tiers {
+    /// In two tiers when the listing and its cursor allow (see [`push_near_first_rows`]).
+    NearFirst,
+    /// Every match in one ranking.
+    One,
+}
+
+fn statement_in(
+    q: &ListQuery,
+    repr: Representation,
+    tiers: Tiers,
+) -> StoreResult<Statement<'static>> {
     let order = q.order();
     if let Some(cursor) = &q.cursor
         && (cursor.order != order || (cursor.before && order != Order::Id))
@@ -391,8 +437,20 @@ pub fn statement(q: &ListQuery, repr: Representation) -> StoreResult<Statement<'
         Order::Distance => repr.sql_with_distance(),
         _ => repr.sql(),
     };
+    // Two tiers from the first page on, or not at all: a cursor without an edge continues a
+    // ranking in one tier.
+    let edge = q.cursor.as_ref().and_then(|c| c.edge);
+    let near_first = near_first_centre(q).filter(|_| {
+        order == Order::Relevance
+            && tiers == Tiers::NearFirst
+            && (q.cursor.is_none() || edge.is_some())
+    });
 
-    let mut st = Statement::new(if backward {
+    let mut st = Statement::new("");
+    if let Some(centre) = near_first {
+        push_near_cte(&mut st, q, limit, centre, edge);
+    }
+    st.push_sql(if backward {
         "SELECT coalesce(string_agg(p.item, ',' ORDER BY p.rn DESC) FILTER (WHERE p.rn <= "
     } else {
         "SELECT coalesce(string_agg(p.item, ',' ORDER BY p.rn) FILTER (WHERE p.rn <= "
@@ -408,10 +466,18 @@ pub fn statement(q: &ListQuery, repr: Representation) -> StoreResult<Statement<'
     st.push_bind::<BigInt, _>(limit);
     // p: the page with row numbers and serialised items; i: the limited rows with their categories;
     // f: the filtered rows with their sort key.
-    st.push_sql(
-        "))[1] AS last_id, (array_agg(p.id) FILTER (WHERE p.rn = 1))[1] AS first_id \
-         FROM (SELECT i.id, i.sort_key, row_number() OVER (ORDER BY ",
-    );
+    st.push_sql("))[1] AS last_id, (array_agg(p.id) FILTER (WHERE p.rn = 1))[1] AS first_id, ");
+    if near_first.is_some() && edge.is_none() {
+        st.push_sql(
+            "(SELECT distance FROM edge) AS edge_distance, \
+             (SELECT distance < 'Infinity' FROM edge) AND (SELECT count(*) FROM near) <= ",
+        );
+        st.push_bind::<BigInt, _>(limit);
+        st.push_sql(" AS short_first_tier");
+    } else {
+        st.push_sql("NULL::float8 AS edge_distance, false AS short_first_tier");
+    }
+    st.push_sql(" FROM (SELECT i.id, i.sort_key, row_number() OVER (ORDER BY ");
     st.push_sql(match order {
         Order::Relevance => "i.sort_key DESC, i.id",
         Order::Id if backward => "i.sort_key, i.id DESC",
@@ -420,11 +486,9 @@ pub fn statement(q: &ListQuery, repr: Representation) -> StoreResult<Statement<'
     st.push_sql(") AS rn, ");
     st.push_sql(item_sql);
     st.push_sql(" AS item FROM (");
-    match near_first_centre(q) {
-        Some(centre) if order == Order::Relevance => {
-            push_near_first_rows(&mut st, q, limit, centre, q.cursor.as_ref());
-        }
-        _ => push_filtered_rows(&mut st, q, order),
+    match (near_first, q.cursor.as_ref().zip(edge)) {
+        (Some(centre), after) => push_near_first_rows(&mut st, q, limit, centre, after),
+        (None, _) => push_filtered_rows(&mut st, q, order),
     }
     if let Some(cursor) = &q.cursor {
         st.push_sql(" WHERE ");
@@ -457,7 +521,7 @@ fn push_filtered_rows(st: &mut Statement<'static>, q: &ListQuery, order: Order) 
             push_center(st, near);
             st.push_sql(", false)");
         }
-        (Order::Relevance, _) => st.push_sql("ts_rank(i.search, tsq.q)::float8"),
+        (Order::Relevance, _) => st.push_sql(RANK),
         _ => st.push_sql("0::float8"),
     }
     st.push_sql(" AS sort_key FROM initiatives i");
@@ -474,6 +538,10 @@ fn push_filtered_rows(st: &mut Statement<'static>, q: &ListQuery, order: Order) 
 pub const NEAR_FIRST_PER_ITEM: i64 = 2;
 pub const NEAR_FIRST_MIN: i64 = 20;
 
+/// A match's relevance, in [0, 1): `ts_rank` normalised as rank / (rank + 1) (flag 32), the
+/// same order as the plain rank, which has no upper bound (each matching lexeme of an OR adds).
+const RANK: &str = "ts_rank(i.search, tsq.q, 32)::float8";
+
 /// The centre of the view whose matches are ranked nearest first: words in a box that does not
 /// cross the antimeridian.
 fn near_first_centre(q: &ListQuery) -> Option<(f64, f64)> {
@@ -482,67 +550,122 @@ fn near_first_centre(q: &ListQuery) -> Option<(f64, f64)> {
         .then(|| ((b.min_lon + b.max_lon) / 2.0, (b.min_lat + b.max_lat) / 2.0))
 }
 
+fn push_point(st: &mut Statement<'static>, (lon, lat): (f64, f64)) {
+    st.push_sql("ST_SetSRID(ST_MakePoint(");
+    st.push_bind::<Double, _>(lon);
+    st.push_sql(", ");
+    st.push_bind::<Double, _>(lat);
+    st.push_sql("), 4326)");
+}
+
+/// `WITH … near AS (…) `: the first tier of a words-in-a-box listing (see
+/// [`push_near_first_rows`]), each row with its distance from the centre and its sort key
+/// (rank + 1). On the first page: the candidates, the matches nearest the centre found by the
+/// point index walked nearest first (which stops once it has them); the edge, the farthest
+/// candidate's distance if there are as many candidates as asked (otherwise they are every
+/// match: infinite); the first tier, the candidates closer than the edge (the matches closer
+/// than the farthest candidate are all candidates, whichever of those at the same distance the
+/// walk took). On the next pages: the matches closer than the edge the cursor carries.
+fn push_near_cte(
+    st: &mut Statement<'static>,
+    q: &ListQuery,
+    limit: i64,
+    centre: (f64, f64),
+    edge: Option<Edge>,
+) {
+    st.push_sql(match edge {
+        None => "WITH candidates AS MATERIALIZED (",
+        Some(_) => "WITH near AS MATERIALIZED (",
+    });
+    st.push_sql("SELECT i.id, i.point <-> ");
+    push_point(st, centre);
+    st.push_sql(" AS distance, 1 + ");
+    st.push_sql(RANK);
+    // The query as a plain call: the statement is planned for its values (it has a box), so
+    // PostgreSQL folds it into a constant and estimates how many rows match, choosing between
+    // the nearest-first walk of the point index (common words) and the word index (rare ones).
+    st.push_sql(" AS sort_key FROM initiatives i CROSS JOIN (SELECT archipel_search_query(");
+    st.push_bind::<Array<Text>, _>(q.words.clone());
+    st.push_sql(") AS q) AS tsq WHERE true");
+    push_filters(st, q);
+    match edge {
+        None => {
+            let candidates = (limit * NEAR_FIRST_PER_ITEM).max(NEAR_FIRST_MIN);
+            st.push_sql(" ORDER BY i.point <-> ");
+            push_point(st, centre);
+            st.push_sql(" LIMIT ");
+            st.push_bind::<BigInt, _>(candidates);
+            st.push_sql("), edge AS (SELECT CASE WHEN count(*) = ");
+            st.push_bind::<BigInt, _>(candidates);
+            st.push_sql(
+                " THEN max(distance) ELSE 'Infinity'::float8 END AS distance FROM candidates), \
+                 near AS (SELECT c.* FROM candidates c, edge WHERE c.distance < edge.distance) ",
+            );
+        }
+        Some(edge) if edge.distance.is_infinite() => st.push_sql(") "),
+        Some(edge) => {
+            st.push_sql(" AND i.point && ST_Expand(");
+            push_point(st, centre);
+            st.push_sql(", ");
+            st.push_bind::<Double, _>(edge.distance);
+            st.push_sql(") AND ");
+            push_distance_against(st, centre, "<", edge);
+            st.push_sql(") ");
+        }
+    }
+}
+
+/// `i.point <-> centre <op> edge`.
+fn push_distance_against(
+    st: &mut Statement<'static>,
+    centre: (f64, f64),
+    op: &'static str,
+    edge: Edge,
+) {
+    st.push_sql("i.point <-> ");
+    push_point(st, centre);
+    st.push_sql(" ");
+    st.push_sql(op);
+    st.push_sql(" ");
+    st.push_bind::<Double, _>(edge.distance);
+}
+
 /// The rows of a words-in-a-box listing, in two tiers. Ranking every match in a dense view reads
 /// all of them (at 1M, `jardin` over Paris: 18k rows on as many pages, ~150 ms, where the view
-/// without words takes under a millisecond). So the matches nearest the view's centre — found by
-/// the point index in distance order, which stops after `candidates` rows — are ranked first,
-/// their sort key lifted by [`NEAR_FIRST_LIFT`]; the other matches follow, ranked, and are only
-/// read by a page that reaches past the first tier. Every match is on exactly one page.
+/// without words takes under a millisecond). So the matches nearest the view's centre (`near`,
+/// see [`push_near_cte`]) are ranked first, their sort key lifted by one; the box's other
+/// matches follow, ranked, and are read only by a page that reaches past the first tier. The
+/// first page fixes where the first tier ends and the cursor carries it: every match is on
+/// exactly one page, whatever else changes in between.
 fn push_near_first_rows(
     st: &mut Statement<'static>,
     q: &ListQuery,
     limit: i64,
-    (lon, lat): (f64, f64),
-    cursor: Option<&Cursor>,
+    centre: (f64, f64),
+    after: Option<(&Cursor, Edge)>,
 ) {
-    let candidates = (limit * NEAR_FIRST_PER_ITEM).max(NEAR_FIRST_MIN);
-    // The query as a plain call: the statement is planned for its values (it has a box), so
-    // PostgreSQL folds it into a constant and estimates how many rows match, choosing between
-    // the nearest-first walk of the point index (common words) and the word index (rare ones).
-    st.push_sql("WITH near AS MATERIALIZED (SELECT i.id, ");
-    st.push_sql(NEAR_FIRST_LIFT);
     st.push_sql(
-        " + ts_rank(i.search, tsq.q)::float8 AS sort_key FROM initiatives i \
-         CROSS JOIN (SELECT archipel_search_query(",
+        "SELECT f.* FROM (SELECT i.*, n.sort_key FROM near n JOIN initiatives i ON i.id = n.id",
     );
-    st.push_bind::<Array<Text>, _>(q.words.clone());
-    st.push_sql(") AS q) AS tsq WHERE true");
-    push_filters(st, q);
-    st.push_sql(" ORDER BY i.point <-> ST_SetSRID(ST_MakePoint(");
-    st.push_bind::<Double, _>(lon);
-    st.push_sql(", ");
-    st.push_bind::<Double, _>(lat);
-    st.push_sql("), 4326) LIMIT ");
-    st.push_bind::<BigInt, _>(candidates);
-    st.push_sql(
-        ") SELECT f.* FROM (SELECT i.*, n.sort_key FROM near n JOIN initiatives i ON i.id = n.id",
-    );
-    // The first page never reaches the second tier: either the first is full, and holds more
-    // rows than a page, or it holds every match. Without it the first page's statement is
-    // planned faster (at 1M, `jardin` over Paris: 4.1 ms a page instead of 6.3 in the bench).
-    if let Some(cursor) = cursor {
-        st.push_sql(
-            " UNION ALL SELECT i.*, ts_rank(i.search, tsq.q)::float8 AS sort_key \
-             FROM initiatives i",
-        );
+    // The first page leaves the second tier out: the first holds more rows than a page, or every
+    // match, or it is made again in one tier (`short_first_tier`). Its statement is planned
+    // faster for it (at 1M, `jardin` over Paris: 4.1 ms a page instead of 6.3 in the bench).
+    if let Some((cursor, edge)) = after.filter(|(_, e)| e.distance.is_finite()) {
+        st.push_sql(" UNION ALL SELECT i.*, ");
+        st.push_sql(RANK);
+        st.push_sql(" AS sort_key FROM initiatives i");
         push_query_once(st, q);
-        // Read only when the first tier was full (otherwise it holds every match) and the
-        // page goes past it.
-        st.push_sql(" WHERE (SELECT count(*) FROM near) = ");
-        st.push_bind::<BigInt, _>(candidates);
-        st.push_sql(" AND (SELECT count(*) FROM near n WHERE ");
+        // Read only when the page goes past the first tier.
+        st.push_sql(" WHERE (SELECT count(*) FROM near n WHERE ");
         push_after_cursor(st, "n", Order::Relevance, cursor);
         st.push_sql(") <= ");
         st.push_bind::<BigInt, _>(limit);
-        st.push_sql(" AND i.id NOT IN (SELECT id FROM near)");
+        st.push_sql(" AND ");
+        push_distance_against(st, centre, ">=", edge);
         push_filters(st, q);
     }
     st.push_sql(") AS f");
 }
-
-/// Added to the rank of the first tier's rows (see [`push_near_first_rows`]); `ts_rank` stays
-/// far below it.
-const NEAR_FIRST_LIFT: &str = "1000";
 
 /// `CROSS JOIN` the words' query as `tsq.q`, computed once per execution.
 fn push_query_once(st: &mut Statement<'static>, q: &ListQuery) {
@@ -607,6 +730,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_cursor_keeps_an_infinite_edge() {
+        let cursor = Cursor {
+            order: Order::Relevance,
+            key: 1.5,
+            id: Uuid::nil(),
+            before: false,
+            edge: Some(Edge {
+                distance: f64::INFINITY,
+            }),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+    }
+
+    #[test]
     fn a_cursor_gives_back_exactly_its_sort_key() {
         // Ranks are `real`s made `float8`; the first tier of words in a box adds 1000.
         for i in 0..20_000u32 {
@@ -617,9 +754,11 @@ mod tests {
                     key,
                     id: Uuid::nil(),
                     before: false,
+                    edge: Some(Edge { distance: key }),
                 };
                 let back = Cursor::decode(&cursor.encode()).expect("decodes");
                 assert_eq!(back.key.to_bits(), key.to_bits(), "{key}");
+                assert_eq!(back.edge, cursor.edge, "{key}");
             }
         }
     }

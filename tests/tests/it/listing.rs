@@ -190,10 +190,14 @@ async fn a_category_includes_its_children() {
     assert_eq!(feature_names(&two), vec!["Atelier vélo", "Jardin"]);
 }
 
-/// Follows `next` links from `path` and returns every name seen, page by page.
+/// Follows `next` links from `path` (or a whole URL) and returns every name seen, page by page.
 async fn walk(app: &TestApp, path: &str) -> Vec<Vec<String>> {
     let mut pages = Vec::new();
-    let mut url = app.url(path);
+    let mut url = if path.starts_with("http") {
+        path.to_string()
+    } else {
+        app.url(path)
+    };
     loop {
         let response = app.client.get(&url).send().await.unwrap();
         let link = response
@@ -253,7 +257,8 @@ async fn keyset_pages_cover_every_initiative_once_in_every_order() {
 
 /// Words in a map's view: the first page ranks the matches nearest the view's centre, even when
 /// a better match (the word in its name) lies at the view's edge; paging on reaches every match
-/// in the view exactly once, the edge's best matches first after the near ones.
+/// in the view exactly once, the edge's best matches first after the near ones, whatever the
+/// page size and even when a match appears near the centre between two pages.
 #[actix_web::test]
 async fn words_in_a_view_rank_the_matches_nearest_its_centre_first_and_pages_reach_every_match() {
     let app = TestApp::spawn().await;
@@ -279,35 +284,55 @@ async fn words_in_a_view_rank_the_matches_nearest_its_centre_first_and_pages_rea
     }
     app.create(initiative("Atelier hors vue", 45.76, 4.83))
         .await;
-    let view = "q=atelier&bbox=1.40,43.56,1.48,43.64&limit=5";
-    let pages = walk(&app, &format!("/api/v1/initiatives?{view}")).await;
-    // limit 5: the first tier is the 20 nearest matches (twice the limit, at least 20).
-    assert!(
-        pages[0].iter().all(|n| n.starts_with("Lieu ")),
-        "first page: {:?}",
-        pages[0]
-    );
-    let all = pages.concat();
-    assert_eq!(all.len(), 43, "{pages:?}");
-    let mut distinct = all.clone();
+    let lieux = |range: std::ops::Range<usize>| -> Vec<String> {
+        range.map(|i| format!("Lieu {i:02}")).collect()
+    };
+    let view = "/api/v1/initiatives?q=atelier&bbox=1.40,43.56,1.48,43.64";
+    for limit in [5, 3, 7] {
+        // The candidates are the 20 nearest matches (twice the limit, at least 20); the first
+        // tier, those closer than the farthest of them: Lieu 00 to 18, in the order of their
+        // equal rank (creation). Then the rest of the view by rank: the three names first.
+        let pages = walk(&app, &format!("{view}&limit={limit}")).await;
+        assert!(
+            pages.iter().all(|p| !p.is_empty() && p.len() <= limit),
+            "limit {limit}: {pages:?}"
+        );
+        let all = pages.concat();
+        assert_eq!(all[..19], lieux(0..19)[..], "limit {limit}: {all:?}");
+        let mut edge = all[19..22].to_vec();
+        edge.sort();
+        assert_eq!(
+            edge,
+            ["Atelier nord-est", "Atelier nord-ouest", "Atelier sud-est"],
+            "limit {limit}: after the first tier, the best matches: {all:?}"
+        );
+        assert_eq!(all[22..], lieux(19..40)[..], "limit {limit}: {all:?}");
+    }
+    // A match appearing near the centre between two pages moves nothing: every match of the
+    // first page's time is seen once.
+    let first: Value = app.get_json(&format!("{view}&limit=5")).await;
+    let mut seen: Vec<String> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_string())
+        .collect();
+    app.create(
+        json!({"name": "Lieu nouveau", "description": "Un atelier", "lat": 43.6, "lon": 1.44}),
+    )
+    .await;
+    seen.extend(walk(&app, first["next"].as_str().unwrap()).await.concat());
+    seen.retain(|n| n != "Lieu nouveau");
+    let mut distinct = seen.clone();
     distinct.sort();
     distinct.dedup();
-    assert_eq!(distinct.len(), 43, "each match once: {pages:?}");
-    assert!(all[..20].iter().all(|n| n.starts_with("Lieu ")), "{all:?}");
-    let mut edge = all[20..23].to_vec();
-    edge.sort();
-    assert_eq!(
-        edge,
-        ["Atelier nord-est", "Atelier nord-ouest", "Atelier sud-est"],
-        "after the first tier, the best matches: {all:?}"
-    );
-    assert!(all[23..].iter().all(|n| n.starts_with("Lieu ")), "{all:?}");
+    assert_eq!((seen.len(), distinct.len()), (43, 43), "{seen:?}");
     // The same words without a view rank every match: the names first.
     let anywhere = walk(&app, "/api/v1/initiatives?q=atelier&limit=5").await;
-    let mut first: Vec<String> = anywhere[0][..4].to_vec();
-    first.sort();
+    let mut names: Vec<String> = anywhere[0][..4].to_vec();
+    names.sort();
     assert_eq!(
-        first,
+        names,
         [
             "Atelier hors vue",
             "Atelier nord-est",
@@ -315,6 +340,41 @@ async fn words_in_a_view_rank_the_matches_nearest_its_centre_first_and_pages_rea
             "Atelier sud-est"
         ]
     );
+}
+
+/// Many matches at one place (a town's centre, where a geocoder puts an address it cannot
+/// find): when the candidates are all as far from the view's centre, the view is ranked in one
+/// tier, and its pages still reach every match once.
+#[actix_web::test]
+async fn matches_piled_at_one_place_are_ranked_in_one_tier() {
+    let app = TestApp::spawn().await;
+    for i in 0..25 {
+        app.create(
+            json!({"name": format!("Lieu {i:02}"), "description": "Un atelier",
+            "lat": 45.01, "lon": 5.01}),
+        )
+        .await;
+    }
+    app.create(initiative("Atelier du bord", 45.09, 5.09)).await;
+    app.create(initiative("Atelier de l'autre bord", 44.91, 4.91))
+        .await;
+    let pages = walk(
+        &app,
+        "/api/v1/initiatives?q=atelier&bbox=4.9,44.9,5.1,45.1&limit=5",
+    )
+    .await;
+    let mut first = pages[0][..2].to_vec();
+    first.sort();
+    assert_eq!(
+        first,
+        ["Atelier de l'autre bord", "Atelier du bord"],
+        "{pages:?}"
+    );
+    let mut all = pages.concat();
+    assert_eq!(all.len(), 27, "{pages:?}");
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 27, "each once: {pages:?}");
 }
 
 #[actix_web::test]
