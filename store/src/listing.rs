@@ -109,7 +109,9 @@ impl Cursor {
             .decode(raw)
             .ok()?;
         let cursor: Cursor = serde_json::from_slice(&bytes).ok()?;
-        cursor.key.is_finite().then_some(cursor)
+        // An edge is a distance beyond the first candidate: never zero, negative or NaN.
+        let edge_ok = cursor.edge.is_none_or(|e| e.distance > 0.0);
+        (cursor.key.is_finite() && edge_ok).then_some(cursor)
     }
 }
 
@@ -740,21 +742,35 @@ mod tests {
                 distance: f64::INFINITY,
             }),
         };
-        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor.clone()));
+        for distance in [f64::NAN, 0.0, -1.0, f64::NEG_INFINITY] {
+            let edge = Some(Edge { distance });
+            let crafted = Cursor {
+                edge,
+                ..cursor.clone()
+            };
+            assert_eq!(Cursor::decode(&crafted.encode()), None, "{distance}");
+        }
     }
 
     #[test]
     fn a_cursor_gives_back_exactly_its_sort_key() {
-        // Ranks are `real`s made `float8`; the first tier of words in a box adds 1000.
+        // Ranks are `real`s made `float8`; the first tier of words in a box adds 1.
         for i in 0..20_000u32 {
             let rank = f64::from(i as f32 * 0.000_123_4);
-            for key in [rank, 1000.0 + rank, rank * 1e-9, 12_345.678 + rank] {
+            for key in [
+                rank,
+                1.0 + rank,
+                1000.0 + rank,
+                rank * 1e-9,
+                12_345.678 + rank,
+            ] {
                 let cursor = Cursor {
                     order: Order::Relevance,
                     key,
                     id: Uuid::nil(),
                     before: false,
-                    edge: Some(Edge { distance: key }),
+                    edge: (key > 0.0).then_some(Edge { distance: key }),
                 };
                 let back = Cursor::decode(&cursor.encode()).expect("decodes");
                 assert_eq!(back.key.to_bits(), key.to_bits(), "{key}");

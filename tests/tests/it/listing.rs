@@ -288,13 +288,14 @@ async fn words_in_a_view_rank_the_matches_nearest_its_centre_first_and_pages_rea
         range.map(|i| format!("Lieu {i:02}")).collect()
     };
     let view = "/api/v1/initiatives?q=atelier&bbox=1.40,43.56,1.48,43.64";
-    for limit in [5, 3, 7] {
+    for limit in [5, 3, 7, 1] {
         // The candidates are the 20 nearest matches (twice the limit, at least 20); the first
         // tier, those closer than the farthest of them: Lieu 00 to 18, in the order of their
         // equal rank (creation). Then the rest of the view by rank: the three names first.
         let pages = walk(&app, &format!("{view}&limit={limit}")).await;
+        let (last, full) = pages.split_last().unwrap();
         assert!(
-            pages.iter().all(|p| !p.is_empty() && p.len() <= limit),
+            full.iter().all(|p| p.len() == limit) && (1..=limit).contains(&last.len()),
             "limit {limit}: {pages:?}"
         );
         let all = pages.concat();
@@ -308,20 +309,42 @@ async fn words_in_a_view_rank_the_matches_nearest_its_centre_first_and_pages_rea
         );
         assert_eq!(all[22..], lieux(19..40)[..], "limit {limit}: {all:?}");
     }
-    // A match appearing near the centre between two pages moves nothing: every match of the
-    // first page's time is seen once.
-    let first: Value = app.get_json(&format!("{view}&limit=5")).await;
-    let mut seen: Vec<String> = first["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap().to_string())
-        .collect();
+    // A match appearing near the centre once the pages have passed into the second tier moves
+    // nothing: every match of the first page's time is seen once (candidates chosen again for
+    // each page would push Lieu 18, already seen, into the second tier and show it again).
+    let mut url = format!("{view}&limit=5");
+    let mut seen: Vec<String> = Vec::new();
+    for _ in 0..4 {
+        let page: Value = if url.starts_with("http") {
+            app.client
+                .get(&url)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        } else {
+            app.get_json(&url).await
+        };
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["name"].as_str().unwrap().to_string()),
+        );
+        url = page["next"].as_str().unwrap().to_string();
+    }
+    assert!(
+        seen.contains(&"Lieu 18".to_string()) && seen[19].starts_with("Atelier"),
+        "{seen:?}"
+    );
     app.create(
         json!({"name": "Lieu nouveau", "description": "Un atelier", "lat": 43.6, "lon": 1.44}),
     )
     .await;
-    seen.extend(walk(&app, first["next"].as_str().unwrap()).await.concat());
+    seen.extend(walk(&app, &url).await.concat());
     seen.retain(|n| n != "Lieu nouveau");
     let mut distinct = seen.clone();
     distinct.sort();
@@ -339,6 +362,36 @@ async fn words_in_a_view_rank_the_matches_nearest_its_centre_first_and_pages_rea
             "Atelier nord-ouest",
             "Atelier sud-est"
         ]
+    );
+}
+
+/// A view with fewer matches than candidates: they are all the first tier, and its pages
+/// (the cursor's edge is then infinite) reach each once, best first.
+#[actix_web::test]
+async fn a_view_with_fewer_matches_than_candidates_pages_through_them_in_one_ranking() {
+    let app = TestApp::spawn().await;
+    for i in 0..6 {
+        app.create(
+            json!({"name": format!("Lieu {i}"), "description": "Un atelier",
+            "lat": 45.0 + f64::from(i) * 0.001, "lon": 5.0}),
+        )
+        .await;
+    }
+    app.create(initiative("Atelier du bord", 45.09, 5.09)).await;
+    let pages = walk(
+        &app,
+        "/api/v1/initiatives?q=atelier&bbox=4.9,44.9,5.1,45.1&limit=3",
+    )
+    .await;
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [3, 3, 1], "{pages:?}");
+    let all = pages.concat();
+    assert_eq!(all[0], "Atelier du bord", "{all:?}");
+    let mut rest = all[1..].to_vec();
+    rest.sort();
+    assert_eq!(
+        rest,
+        ["Lieu 0", "Lieu 1", "Lieu 2", "Lieu 3", "Lieu 4", "Lieu 5"]
     );
 }
 
