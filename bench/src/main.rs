@@ -424,8 +424,7 @@ fn peers_run(
             }
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    measure::stop_gracefully(&mut child);
     if !ready {
         anyhow::bail!("tipg did not start");
     }

@@ -128,6 +128,23 @@ pub fn wait_until_ok(url: &str) -> bool {
     false
 }
 
+/// Stops a peer that runs workers of its own (uvicorn): SIGTERM, so that it stops its workers,
+/// then SIGKILL if it is still there after 10 s. A SIGKILL alone left tipg's two workers running,
+/// and polling, through the rest of a full run.
+pub fn stop_gracefully(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    for _ in 0..100 {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// The middle value (the upper one of an even count); NaN when there is none.
 pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
