@@ -249,11 +249,8 @@ pub(crate) fn near_box(near: &Near) -> Option<(f64, f64, f64, f64)> {
 }
 
 fn push_center(st: &mut Statement<'static>, near: &Near) {
-    st.push_sql("ST_SetSRID(ST_MakePoint(");
-    st.push_bind::<Double, _>(near.lon);
-    st.push_sql(", ");
-    st.push_bind::<Double, _>(near.lat);
-    st.push_sql("), 4326)::geography");
+    push_point(st, (near.lon, near.lat));
+    st.push_sql("::geography");
 }
 
 /// `AND` the initiative is in one of the categories (ids with their descendants).
