@@ -1,0 +1,1 @@
+DROP INDEX initiatives_xy_idx;
