@@ -15,10 +15,13 @@ pub struct Load {
     pub rps: f64,
 }
 
-/// The server under test, as a child process.
+/// The server under test, as a child process. Its log (warnings and errors) goes to a file, so
+/// that a scenario that is not answered 200 can say why (a 503 in a full run once went
+/// unexplained while the log went nowhere).
 pub struct Server {
     child: Child,
     pub base: String,
+    log: PathBuf,
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -35,17 +38,19 @@ impl Server {
         if !extra.contains(&"--frontend-dir") {
             cmd.args(["--frontend-dir", "/nonexistent"]);
         }
+        let log = std::env::temp_dir().join(format!("archipel-bench-server-{port}.log"));
         let child = cmd
             .args(extra)
             .env("DATABASE_URL", database_url)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log)?)
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
         let server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            log,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
@@ -77,6 +82,13 @@ impl Server {
         bail!("the server had not built its tiles ahead after {limit:?}")
     }
 
+    /// The last `lines` lines of the server's log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -91,6 +103,7 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -179,6 +192,23 @@ pub fn response_bytes(url: &str, headers: &[&str]) -> anyhow::Result<(u16, u64)>
     Ok((
         parts.next().unwrap_or("0").parse()?,
         parts.next().unwrap_or("0").parse()?,
+    ))
+}
+
+/// A second request's status and the start of its body (what a refusal says, e.g. a 503's
+/// problem document).
+pub fn response_body(url: &str, headers: &[&str]) -> anyhow::Result<String> {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-s", "-w", " (HTTP %{http_code})"]);
+    for h in headers {
+        cmd.args(["-H", h]);
+    }
+    let out = cmd.arg(url).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let status = text.rfind(" (HTTP ").map_or("", |at| &text[at..]);
+    Ok(format!(
+        "{}…{status}",
+        text.chars().take(300).collect::<String>()
     ))
 }
 

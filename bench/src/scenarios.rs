@@ -66,7 +66,12 @@ pub fn measure(
     let url = format!("{}{}", server.base, case.path);
     let (status, bytes) = measure::response_bytes(&url, &case.headers)?;
     if status != 200 {
-        bail!("{}: HTTP {status} from {url}", case.scenario);
+        let body = measure::response_body(&url, &case.headers).unwrap_or_default();
+        bail!(
+            "{}: HTTP {status} from {url} (asked again: {body}); the server's log ends with: {}",
+            case.scenario,
+            server.log_tail(5)
+        );
     }
     let mut rows = Vec::new();
     if effort.smoke {
