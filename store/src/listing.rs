@@ -549,28 +549,12 @@ fn near_first_centre(q: &ListQuery) -> Option<(f64, f64)> {
         .then(|| ((b.min_lon + b.max_lon) / 2.0, (b.min_lat + b.max_lat) / 2.0))
 }
 
-/// `$lon, $lat`.
-fn push_lon_lat(st: &mut Statement<'static>, (lon, lat): (f64, f64)) {
+fn push_point(st: &mut Statement<'static>, (lon, lat): (f64, f64)) {
+    st.push_sql("ST_SetSRID(ST_MakePoint(");
     st.push_bind::<Double, _>(lon);
     st.push_sql(", ");
     st.push_bind::<Double, _>(lat);
-}
-
-fn push_point(st: &mut Statement<'static>, centre: (f64, f64)) {
-    st.push_sql("ST_SetSRID(ST_MakePoint(");
-    push_lon_lat(st, centre);
     st.push_sql("), 4326)");
-}
-
-/// `i.point::point <-> point(centre)`: an initiative's planar distance (degrees) from the view's
-/// centre, as the index `initiatives_xy_idx` (migration 200) orders it. PostgreSQL's own
-/// `point` holds the exact point, so the walk nearest first reads no row twice to check its
-/// distance, as it does through the PostGIS index (~1 µs a row: 1.3 ms instead of 2.4 ms for
-/// the 40 candidates of `jardin` over Paris at 100k). Every tier of a listing measures with it.
-fn push_distance(st: &mut Statement<'static>, centre: (f64, f64)) {
-    st.push_sql("(i.point::point <-> point(");
-    push_lon_lat(st, centre);
-    st.push_sql("))");
 }
 
 /// `WITH … near AS (…) `: the first tier of a words-in-a-box listing (see
@@ -592,8 +576,8 @@ fn push_near_cte(
         None => "WITH candidates AS MATERIALIZED (",
         Some(_) => "WITH near AS MATERIALIZED (",
     });
-    st.push_sql("SELECT i.id, ");
-    push_distance(st, centre);
+    st.push_sql("SELECT i.id, i.point <-> ");
+    push_point(st, centre);
     st.push_sql(" AS distance, 1 + ");
     st.push_sql(RANK);
     // The query as a plain call: the statement is planned for its values (it has a box), so
@@ -606,8 +590,8 @@ fn push_near_cte(
     match edge {
         None => {
             let candidates = (limit * NEAR_FIRST_PER_ITEM).max(NEAR_FIRST_MIN);
-            st.push_sql(" ORDER BY ");
-            push_distance(st, centre);
+            st.push_sql(" ORDER BY i.point <-> ");
+            push_point(st, centre);
             st.push_sql(" LIMIT ");
             st.push_bind::<BigInt, _>(candidates);
             st.push_sql("), edge AS (SELECT CASE WHEN count(*) = ");
@@ -630,14 +614,15 @@ fn push_near_cte(
     }
 }
 
-/// `distance from centre <op> edge`.
+/// `i.point <-> centre <op> edge`.
 fn push_distance_against(
     st: &mut Statement<'static>,
     centre: (f64, f64),
     op: &'static str,
     edge: Edge,
 ) {
-    push_distance(st, centre);
+    st.push_sql("i.point <-> ");
+    push_point(st, centre);
     st.push_sql(" ");
     st.push_sql(op);
     st.push_sql(" ");

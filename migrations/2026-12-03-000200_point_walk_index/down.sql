@@ -1,1 +1,0 @@
-DROP INDEX initiatives_xy_idx;
