@@ -46,7 +46,10 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)
             .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
+            .with_context(|| format!("starting {}", binary.display()));
+        let child = child.inspect_err(|_| {
+            let _ = std::fs::remove_file(&log);
+        })?;
         let server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
@@ -59,7 +62,10 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        bail!("the server did not become ready")
+        bail!(
+            "the server did not become ready; its log ends with: {}",
+            server.log_tail(5)
+        )
     }
 
     /// What `/healthz` says (null when it does not answer JSON).
@@ -205,11 +211,10 @@ pub fn response_body(url: &str, headers: &[&str]) -> anyhow::Result<String> {
     }
     let out = cmd.arg(url).output()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    let status = text.rfind(" (HTTP ").map_or("", |at| &text[at..]);
-    Ok(format!(
-        "{}…{status}",
-        text.chars().take(300).collect::<String>()
-    ))
+    let (body, status) = text.split_at(text.rfind(" (HTTP ").unwrap_or(text.len()));
+    let start: String = body.chars().take(300).collect();
+    let cut = if start.len() < body.len() { "…" } else { "" };
+    Ok(format!("{start}{cut}{status}"))
 }
 
 /// The `Link: <…>; rel="next"` of a response.

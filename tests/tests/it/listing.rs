@@ -107,6 +107,7 @@ async fn typed_words_read_each_prefix_once_and_match_what_the_three_languages_ma
         ("Repair café", "Réparations de petits appareils"),
         ("Atelier de réparation", "Vélos et outils"),
         ("Les Jardiniers", "Association"),
+        ("Centre social", "Ateliers sociaux"),
     ] {
         app.create(json!({"name": name, "description": description, "lat": 43.6, "lon": 1.44}))
             .await;
@@ -124,6 +125,8 @@ async fn typed_words_read_each_prefix_once_and_match_what_the_three_languages_ma
         (vec!["jardins", "partagés"], "'jardin':* & 'partag':*"),
         (vec!["repa"], "'rep':*"),
         (vec!["reparation"], "'repar':*"),
+        // Two stems kept, neither starting the other, in the order of their text.
+        (vec!["sociaux"], "'social':* | 'sociaux':*"),
     ] {
         let words: Vec<String> = words.into_iter().map(str::to_string).collect();
         let row: Row = diesel::sql_query(sql)
@@ -133,6 +136,23 @@ async fn typed_words_read_each_prefix_once_and_match_what_the_three_languages_ma
         assert_eq!(row.query, query, "{words:?}");
         assert!(!row.found.is_empty(), "{words:?}");
         assert_eq!(row.found, row.expected, "{words:?}");
+    }
+    // Empty and punctuation-only words are left out; nothing left gives no query.
+    #[derive(diesel::QueryableByName)]
+    struct Query {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        query: Option<String>,
+    }
+    for (words, query) in [
+        (vec!["jardin", "", "--"], Some("'jardin':*")),
+        (vec!["", "--"], None),
+    ] {
+        let words: Vec<String> = words.into_iter().map(str::to_string).collect();
+        let row: Query = diesel::sql_query("SELECT archipel_search_query($1)::text AS query")
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&words)
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(row.query.as_deref(), query, "{words:?}");
     }
 }
 
