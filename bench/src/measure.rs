@@ -46,10 +46,10 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)
             .spawn()
-            .with_context(|| format!("starting {}", binary.display()));
-        let child = child.inspect_err(|_| {
-            let _ = std::fs::remove_file(&log);
-        })?;
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&log);
+            })
+            .with_context(|| format!("starting {}", binary.display()))?;
         let server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
