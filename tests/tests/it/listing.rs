@@ -402,6 +402,116 @@ async fn a_view_with_fewer_matches_than_candidates_pages_through_them_in_one_ran
 /// Many matches at one place (a town's centre, where a geocoder puts an address it cannot
 /// find): when the candidates are all as far from the view's centre, the view is ranked in one
 /// tier, and its pages still reach every match once.
+/// A words-in-a-view first page is made in two statements (the walk to the candidates, then the
+/// page's items by id); it is the same page, byte for byte, as the one statement that makes it
+/// whole: the items, their order (ranks tied or not), the next page's cursor and the first
+/// tier's edge; for several words, views and page sizes, with fewer and more matches than
+/// candidates.
+#[actix_web::test]
+async fn a_first_page_of_words_in_a_view_is_the_one_statement_s_page() {
+    use archipel_store::initiative::Representation;
+    use archipel_store::listing::{self, Bbox, ListQuery};
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Uuid as SqlUuid};
+
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Whole {
+        #[diesel(sql_type = Text)]
+        items: String,
+        #[diesel(sql_type = BigInt)]
+        returned: i64,
+        #[diesel(sql_type = Bool)]
+        has_more: bool,
+        #[diesel(sql_type = Nullable<Double>)]
+        last_key: Option<f64>,
+        #[diesel(sql_type = Nullable<SqlUuid>)]
+        last_id: Option<uuid::Uuid>,
+        #[diesel(sql_type = Nullable<Double>)]
+        edge_distance: Option<f64>,
+        #[diesel(sql_type = Bool)]
+        short_first_tier: bool,
+    }
+
+    let app = TestApp::spawn().await;
+    // 70 places spread over the view 2.0..2.4 E, 48.7..49.0 N, their texts mixing the words so
+    // that ranks differ and tie; a pseudo-random but fixed spread.
+    let texts = [
+        ("Jardin partagé", "Un jardin ouvert"),
+        ("Atelier vélo", "Réparer son vélo à l'atelier"),
+        ("Jardin et atelier", "Un atelier au jardin"),
+        ("Café réparation", "Un atelier de réparation au café"),
+        ("Les jardins du quartier", "Des jardins, des jardiniers"),
+    ];
+    let mut seed: u64 = 7;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for i in 0..70 {
+        let (name, description) = texts[i % texts.len()];
+        let (lat, lon) = (48.7 + next() * 0.3, 2.0 + next() * 0.4);
+        app.create(
+            json!({"name": format!("{name} {i}"), "description": description,
+            "lat": lat, "lon": lon}),
+        )
+        .await;
+    }
+    let mut conn = app.pool.get().unwrap();
+    let mut pages = 0;
+    for words in [
+        vec!["jardin"],
+        vec!["atelier"],
+        vec!["jardin", "atelier"],
+        vec!["velo"],
+        vec!["zzzq"],
+    ] {
+        for bbox in [(2.0, 48.7, 2.4, 49.0), (2.05, 48.75, 2.2, 48.9)] {
+            for limit in [1, 4, 10, 20, 35] {
+                let q = ListQuery {
+                    words: words.iter().map(|w| w.to_string()).collect(),
+                    bbox: Some(Bbox {
+                        min_lon: bbox.0,
+                        min_lat: bbox.1,
+                        max_lon: bbox.2,
+                        max_lat: bbox.3,
+                    }),
+                    limit,
+                    ..ListQuery::default()
+                };
+                let whole: Whole = listing::statement(&q, Representation::Json)
+                    .unwrap()
+                    .get_result(&mut conn)
+                    .unwrap();
+                let page = listing::list(&mut conn, &q, Representation::Json).unwrap();
+                let case = format!("{words:?} in {bbox:?}, limit {limit}");
+                if whole.short_first_tier {
+                    // Made again in one tier, by the same statement either way.
+                    continue;
+                }
+                pages += 1;
+                assert_eq!(
+                    (&page.items, page.returned),
+                    (&whole.items, whole.returned),
+                    "{case}"
+                );
+                let next = page.next.as_ref();
+                assert_eq!(next.is_some(), whole.has_more, "{case}");
+                if let Some(next) = next {
+                    assert_eq!(
+                        (next.key, Some(next.id)),
+                        (whole.last_key.unwrap(), whole.last_id),
+                        "{case}"
+                    );
+                    assert_eq!(next.edge.map(|e| e.distance), whole.edge_distance, "{case}");
+                }
+            }
+        }
+    }
+    assert!(pages >= 40, "only {pages} pages compared");
+}
+
 #[actix_web::test]
 async fn matches_piled_at_one_place_are_ranked_in_one_tier() {
     let app = TestApp::spawn().await;
