@@ -399,16 +399,17 @@ async fn a_view_with_fewer_matches_than_candidates_pages_through_them_in_one_ran
     );
 }
 
-/// Many matches at one place (a town's centre, where a geocoder puts an address it cannot
-/// find): when the candidates are all as far from the view's centre, the view is ranked in one
-/// tier, and its pages still reach every match once.
 /// A words-in-a-view first page is made in two statements (the walk to the candidates, then the
 /// page's items by id); it is the same page, byte for byte, as the one statement that makes it
 /// whole: the items, their order (ranks tied or not), the next page's cursor and the first
-/// tier's edge; for several words, views and page sizes, with fewer and more matches than
-/// candidates.
+/// tier's edge; for several words, views, page sizes, representations and moderation lists,
+/// with fewer and more matches than candidates, and a pile of matches at the farthest
+/// candidate's distance (the first tier then ends before the pile, or holds a page or less and
+/// the page is made in one tier).
 #[actix_web::test]
 async fn a_first_page_of_words_in_a_view_is_the_one_statement_s_page() {
+    use archipel_store::crs::Crs;
+    use archipel_store::domain::Moderation;
     use archipel_store::initiative::Representation;
     use archipel_store::listing::{self, Bbox, ListQuery};
     use diesel::RunQueryDsl;
@@ -433,8 +434,6 @@ async fn a_first_page_of_words_in_a_view_is_the_one_statement_s_page() {
     }
 
     let app = TestApp::spawn().await;
-    // 70 places spread over the view 2.0..2.4 E, 48.7..49.0 N, their texts mixing the words so
-    // that ranks differ and tie; a pseudo-random but fixed spread.
     let texts = [
         ("Jardin partagé", "Un jardin ouvert"),
         ("Atelier vélo", "Réparer son vélo à l'atelier"),
@@ -442,6 +441,8 @@ async fn a_first_page_of_words_in_a_view_is_the_one_statement_s_page() {
         ("Café réparation", "Un atelier de réparation au café"),
         ("Les jardins du quartier", "Des jardins, des jardiniers"),
     ];
+    // 70 places spread over the view 2.0..2.4 E, 48.7..49.0 N, their texts mixing the words so
+    // that ranks differ and tie; a pseudo-random but fixed spread.
     let mut seed: u64 = 7;
     let mut next = || {
         seed = seed
@@ -458,60 +459,127 @@ async fn a_first_page_of_words_in_a_view_is_the_one_statement_s_page() {
         )
         .await;
     }
+    // Around (3.0, 48.0): 8 gardens on a ring 0.01° from the centre, 20 piled 0.02° east, 10
+    // more 0.03° away. With 20 candidates the walk stops inside the pile: the first tier is the
+    // ring (a page of 1 or 4 comes from it; a page of 10 is made in one tier); with 40, every
+    // garden is a candidate.
+    let place = |i: usize, lon: f64, lat: f64| {
+        let (name, description) = texts[[0, 4][i % 2]];
+        json!({"name": format!("{name} {i}"), "description": description, "lat": lat, "lon": lon})
+    };
+    let mut around = Vec::new();
+    for i in 0..8 {
+        let a = i as f64 * std::f64::consts::TAU / 8.0;
+        around.push(place(i, 3.0 + 0.01 * a.cos(), 48.0 + 0.01 * a.sin()));
+    }
+    for i in 8..28 {
+        around.push(place(i, 3.02, 48.0));
+    }
+    for i in 28..38 {
+        let a = i as f64 * std::f64::consts::TAU / 10.0;
+        around.push(place(i, 3.0 + 0.03 * a.cos(), 48.0 + 0.03 * a.sin()));
+    }
+    for body in around {
+        app.create(body).await;
+    }
     let mut conn = app.pool.get().unwrap();
-    let mut pages = 0;
-    for words in [
-        vec!["jardin"],
-        vec!["atelier"],
-        vec!["jardin", "atelier"],
-        vec!["velo"],
-        vec!["zzzq"],
+    let (mut compared, mut with_items, mut cut, mut whole_tier, mut short) = (0, 0, 0, 0, 0);
+    let views = [
+        (2.0, 48.7, 2.4, 49.0),
+        (2.05, 48.75, 2.2, 48.9),
+        (2.9, 47.9, 3.1, 48.1),
+    ];
+    let words: [&[&str]; 5] = [
+        &["jardin"],
+        &["atelier"],
+        &["jardin", "atelier"],
+        &["velo"],
+        &["zzzq"],
+    ];
+    for repr in [
+        Representation::Json,
+        Representation::Feature,
+        Representation::FeatureIn(Crs::Epsg3857),
     ] {
-        for bbox in [(2.0, 48.7, 2.4, 49.0), (2.05, 48.75, 2.2, 48.9)] {
-            for limit in [1, 4, 10, 20, 35] {
-                let q = ListQuery {
-                    words: words.iter().map(|w| w.to_string()).collect(),
-                    bbox: Some(Bbox {
-                        min_lon: bbox.0,
-                        min_lat: bbox.1,
-                        max_lon: bbox.2,
-                        max_lat: bbox.3,
-                    }),
-                    limit,
-                    ..ListQuery::default()
-                };
-                let whole: Whole = listing::statement(&q, Representation::Json)
-                    .unwrap()
-                    .get_result(&mut conn)
-                    .unwrap();
-                let page = listing::list(&mut conn, &q, Representation::Json).unwrap();
-                let case = format!("{words:?} in {bbox:?}, limit {limit}");
-                if whole.short_first_tier {
-                    // Made again in one tier, by the same statement either way.
-                    continue;
-                }
-                pages += 1;
-                assert_eq!(
-                    (&page.items, page.returned),
-                    (&whole.items, whole.returned),
-                    "{case}"
-                );
-                let next = page.next.as_ref();
-                assert_eq!(next.is_some(), whole.has_more, "{case}");
-                if let Some(next) = next {
-                    assert_eq!(
-                        (next.key, Some(next.id)),
-                        (whole.last_key.unwrap(), whole.last_id),
-                        "{case}"
-                    );
-                    assert_eq!(next.edge.map(|e| e.distance), whole.edge_distance, "{case}");
+        for moderation in [
+            vec![Moderation::Published],
+            vec![Moderation::Published, Moderation::Pending],
+        ] {
+            for words in words {
+                for bbox in views {
+                    for limit in [1, 4, 10, 20, 35] {
+                        let q = ListQuery {
+                            words: words.iter().map(|w| w.to_string()).collect(),
+                            bbox: Some(Bbox {
+                                min_lon: bbox.0,
+                                min_lat: bbox.1,
+                                max_lon: bbox.2,
+                                max_lat: bbox.3,
+                            }),
+                            moderation: moderation.clone(),
+                            limit,
+                            ..ListQuery::default()
+                        };
+                        let whole: Whole = listing::statement(&q, repr)
+                            .unwrap()
+                            .get_result(&mut conn)
+                            .unwrap();
+                        let page = listing::list(&mut conn, &q, repr).unwrap();
+                        let case =
+                            format!("{repr:?} {moderation:?} {words:?} in {bbox:?}, limit {limit}");
+                        if whole.short_first_tier {
+                            // Made again in one tier, by the same statement either way: the
+                            // cursor carries no edge.
+                            assert!(
+                                page.next.as_ref().is_some_and(|n| n.edge.is_none()),
+                                "{case}: {:?}",
+                                page.next
+                            );
+                            short += 1;
+                            continue;
+                        }
+                        compared += 1;
+                        assert_eq!(
+                            (&page.items, page.returned),
+                            (&whole.items, whole.returned),
+                            "{case}"
+                        );
+                        with_items += usize::from(whole.returned > 0);
+                        let next = page.next.as_ref();
+                        assert_eq!(next.is_some(), whole.has_more, "{case}");
+                        if let Some(next) = next {
+                            assert_eq!(
+                                (next.key, Some(next.id)),
+                                (whole.last_key.unwrap(), whole.last_id),
+                                "{case}"
+                            );
+                            assert_eq!(
+                                next.edge.map(|e| e.distance),
+                                whole.edge_distance,
+                                "{case}"
+                            );
+                            if whole.edge_distance.is_some_and(f64::is_finite) {
+                                cut += 1;
+                            } else {
+                                whole_tier += 1;
+                            }
+                        }
+                    }
                 }
             }
         }
     }
-    assert!(pages >= 40, "only {pages} pages compared");
+    // Per representation and moderation list: pages cut at a finite edge (full view and the
+    // ring, pages of 1 to 20), pages of a tier holding every match, a short first tier.
+    assert!(
+        compared >= 300 && with_items >= 150 && cut >= 60 && whole_tier >= 6 && short >= 6,
+        "compared {compared}, with items {with_items}, cut {cut}, whole tier {whole_tier}, short {short}"
+    );
 }
 
+/// Many matches at one place (a town's centre, where a geocoder puts an address it cannot
+/// find): when the candidates are all as far from the view's centre, the view is ranked in one
+/// tier, and its pages still reach every match once.
 #[actix_web::test]
 async fn matches_piled_at_one_place_are_ranked_in_one_tier() {
     let app = TestApp::spawn().await;
