@@ -1,6 +1,7 @@
 //! Listing initiatives: filters (bbox, categories, words, distance, status, moderation, date),
-//! keyset pagination with an opaque cursor, and the page serialised by PostgreSQL in one statement
-//! so that the server passes its bytes through.
+//! keyset pagination with an opaque cursor, and the page serialised by PostgreSQL (in one
+//! statement; two for the first page of words in a box) so that the server passes its bytes
+//! through.
 
 use crate::domain::{Moderation, Status};
 use crate::error::{FieldError, StoreError, StoreResult};
@@ -445,55 +446,52 @@ fn near_first_page(
     conn.build_transaction()
         .read_only()
         .repeatable_read()
-        .run(|conn| near_first_page_in(conn, q, repr, centre))
+        .run(|conn| {
+            let limit = q.limit.clamp(1, MAX_LIMIT);
+            let count = candidate_count(limit);
+            let mut walk = Statement::new("");
+            push_near_matches(&mut walk, q, centre);
+            push_nearest(&mut walk, centre, count);
+            let found: Vec<Candidate> = walk.planned_per_run().load(conn)?;
+            // Every match when the walk found fewer than it asked for; otherwise the first tier ends
+            // before the farthest candidate (see `push_near_cte`).
+            let edge = if found.len() as i64 == count {
+                found.iter().map(|c| c.distance).fold(f64::MIN, f64::max)
+            } else {
+                f64::INFINITY
+            };
+            let mut near: Vec<Candidate> =
+                found.into_iter().filter(|c| c.distance < edge).collect();
+            near.sort_by(|a, b| b.sort_key.total_cmp(&a.sort_key).then(a.id.cmp(&b.id)));
+            let size = usize::try_from(limit).unwrap_or(usize::MAX);
+            let mut row = PageRow {
+                items: String::new(),
+                returned: 0,
+                has_more: near.len() > size,
+                last_key: near.get(size - 1).map(|c| c.sort_key),
+                last_id: near.get(size - 1).map(|c| c.id),
+                first_id: near.first().map(|c| c.id),
+                edge_distance: Some(edge),
+                short_first_tier: edge.is_finite() && near.len() <= size,
+            };
+            if row.short_first_tier || near.is_empty() {
+                return Ok(row);
+            }
+            let mut read = Statement::new("SELECT coalesce(string_agg(");
+            read.push_sql(repr.sql());
+            read.push_sql(", ',' ORDER BY k.n), '') AS items, count(*) AS returned FROM unnest(");
+            read.push_bind::<Array<SqlUuid>, _>(
+                near.iter().take(size).map(|c| c.id).collect::<Vec<_>>(),
+            );
+            read.push_sql(") WITH ORDINALITY AS k(id, n) JOIN initiatives i ON i.id = k.id");
+            let items: Items = read.get_result(conn)?;
+            (row.items, row.returned) = (items.items, items.returned);
+            Ok(row)
+        })
 }
 
-fn near_first_page_in(
-    conn: &mut PgConnection,
-    q: &ListQuery,
-    repr: Representation,
-    centre: (f64, f64),
-) -> StoreResult<PageRow> {
-    let limit = q.limit.clamp(1, MAX_LIMIT);
-    let count = candidate_count(limit);
-    let mut walk = Statement::new("");
-    push_near_matches(&mut walk, q, centre);
-    push_nearest(&mut walk, centre, count);
-    let found: Vec<Candidate> = walk.planned_per_run().load(conn)?;
-    // Every match when the walk found fewer than it asked for; otherwise the first tier ends
-    // before the farthest candidate (see `push_near_cte`).
-    let edge = if found.len() as i64 == count {
-        found.iter().map(|c| c.distance).fold(f64::MIN, f64::max)
-    } else {
-        f64::INFINITY
-    };
-    let mut near: Vec<Candidate> = found.into_iter().filter(|c| c.distance < edge).collect();
-    near.sort_by(|a, b| b.sort_key.total_cmp(&a.sort_key).then(a.id.cmp(&b.id)));
-    let size = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut row = PageRow {
-        items: String::new(),
-        returned: 0,
-        has_more: near.len() > size,
-        last_key: near.get(size - 1).map(|c| c.sort_key),
-        last_id: near.get(size - 1).map(|c| c.id),
-        first_id: near.first().map(|c| c.id),
-        edge_distance: Some(edge),
-        short_first_tier: edge.is_finite() && near.len() <= size,
-    };
-    if row.short_first_tier || near.is_empty() {
-        return Ok(row);
-    }
-    let mut read = Statement::new("SELECT coalesce(string_agg(");
-    read.push_sql(repr.sql());
-    read.push_sql(", ',' ORDER BY k.n), '') AS items, count(*) AS returned FROM unnest(");
-    read.push_bind::<Array<SqlUuid>, _>(near.iter().take(size).map(|c| c.id).collect::<Vec<_>>());
-    read.push_sql(") WITH ORDINALITY AS k(id, n) JOIN initiatives i ON i.id = k.id");
-    let items: Items = read.get_result(conn)?;
-    (row.items, row.returned) = (items.items, items.returned);
-    Ok(row)
-}
-
-/// The one statement that produces a page (see [`list`]).
+/// The one statement that produces a page (see [`list`]; the first page of words in a box is
+/// made in two, see [`near_first_page`]).
 pub fn statement(q: &ListQuery, repr: Representation) -> StoreResult<Statement<'static>> {
     statement_in(q, repr, Tiers::NearFirst)
 }
