@@ -742,47 +742,69 @@ fn withdraw_missing(conn: &mut PgConnection, target: &Target) -> StoreResult<i32
     Ok(i32::try_from(withdrawn).unwrap_or(i32::MAX))
 }
 
+/// How far apart two initiatives may be to be duplicate candidates by their names, in metres.
+const DUPLICATE_RADIUS_M: f64 = 150.0;
+
+/// An import touching at least this many initiatives, and at least 1/[`GRID_SHARE`] of the
+/// table, looks for close pairs on a grid (see [`grid_pairs`]) rather than by a probe of
+/// the point index per initiative.
+pub const GRID_MIN_TOUCHED: i64 = 1_000;
+const GRID_SHARE: f64 = 32.0;
+
 /// Candidates among the initiatives this run created, updated or restored: within 150 m with
 /// similar names (trigram similarity ≥ 0.5), or sharing a website, phone number or e-mail.
 fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
-    let found = Statement::new(format!(
-        "WITH touched AS (
-             -- Only what the comparisons read: the whole rows (stored Feature, search vector)
-             -- made this set spill to disk (160 MB for a first import of 100k).
-             SELECT i.id, i.point, i.name, i.website, i.phone, i.email
-             FROM initiatives i JOIN import_plan p ON p.initiative_id = i.id
-             WHERE p.action IN ('create', 'update', 'restore')
-         ), pairs AS (
-             SELECT t.id AS a, o.id AS b FROM touched t
-             -- Candidates from the point index in a box of degrees (150 m on the sphere, 1 %
-             -- wider, as `near`; the longitude span widens with the latitude), then measured. A
-             -- pair across the antimeridian is not looked for.
-             JOIN initiatives o ON o.point && ST_Expand(t.point, {span} / greatest(cos(radians(ST_Y(t.point))), 0.0001), {span})
-                 AND ST_DWithin(o.point::geography, t.point::geography, 150, false) AND o.id <> t.id
-             WHERE similarity(archipel_unaccent(lower(o.name)), archipel_unaccent(lower(t.name))) >= 0.5
-             UNION
-             SELECT t.id, o.id FROM touched t
-             JOIN initiatives o ON archipel_norm_website(o.website) = archipel_norm_website(t.website) AND o.id <> t.id
-             WHERE o.website IS NOT NULL AND t.website IS NOT NULL
-             UNION
-             SELECT t.id, o.id FROM touched t
-             JOIN initiatives o ON archipel_norm_phone(o.phone) = archipel_norm_phone(t.phone) AND o.id <> t.id
-             WHERE o.phone IS NOT NULL AND t.phone IS NOT NULL
-             UNION
-             SELECT t.id, o.id FROM touched t
-             JOIN initiatives o ON lower(o.email) = lower(t.email) AND o.id <> t.id
-             WHERE o.email IS NOT NULL AND t.email IS NOT NULL
-         ), ordered AS (
-             SELECT DISTINCT least(a, b) AS a, greatest(a, b) AS b FROM pairs
-         )
-         INSERT INTO duplicate_candidates (initiative_a, initiative_b, score, distance_m, name_similarity, shared_contacts, run_id)
-         SELECT o.a, o.b,
-                round((0.5 * f.similarity + 0.3 * greatest(0, 1 - f.distance / 150) + 0.2 * least(1, cardinality(f.shared)))::numeric, 3),
-                round(f.distance::numeric, 1), round(f.similarity::numeric, 3), f.shared, ",
-        span = crate::listing::latitude_span(150.0)
-    ))
-    .bind::<BigInt, _>(run_id)
-    .sql(
+    // Only what the comparisons read: the whole rows (stored Feature, search vector) made this
+    // set spill to disk (160 MB for a first import of 100k).
+    let touched = diesel::sql_query(
+        "CREATE TEMP TABLE dup_touched ON COMMIT DROP AS
+         SELECT i.id, i.point, i.name, i.website, i.phone, i.email
+         FROM initiatives i JOIN import_plan p ON p.initiative_id = i.id
+         WHERE p.action IN ('create', 'update', 'restore')",
+    )
+    .execute(conn)? as i64;
+    if touched == 0 {
+        return Ok(0);
+    }
+    #[derive(QueryableByName)]
+    struct Estimate {
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        rows: f64,
+    }
+    // The planner's estimate of the table's rows (0 before its first analysis): enough to choose.
+    let table: Estimate = diesel::sql_query(
+        "SELECT greatest(reltuples, 0)::float8 AS rows FROM pg_class WHERE oid = 'initiatives'::regclass",
+    )
+    .get_result(conn)?;
+    let near = if touched >= GRID_MIN_TOUCHED && touched as f64 * GRID_SHARE >= table.rows {
+        grid_pairs(conn)?
+    } else {
+        probed_pairs()
+    };
+    let mut st = Statement::new(format!(
+        "WITH pairs AS ({near}
+         UNION ALL
+         SELECT t.id, o.id FROM dup_touched t
+         JOIN initiatives o ON archipel_norm_website(o.website) = archipel_norm_website(t.website) AND o.id <> t.id
+         WHERE o.website IS NOT NULL AND t.website IS NOT NULL
+         UNION ALL
+         SELECT t.id, o.id FROM dup_touched t
+         JOIN initiatives o ON archipel_norm_phone(o.phone) = archipel_norm_phone(t.phone) AND o.id <> t.id
+         WHERE o.phone IS NOT NULL AND t.phone IS NOT NULL
+         UNION ALL
+         SELECT t.id, o.id FROM dup_touched t
+         JOIN initiatives o ON lower(o.email) = lower(t.email) AND o.id <> t.id
+         WHERE o.email IS NOT NULL AND t.email IS NOT NULL
+     ), ordered AS (
+         SELECT DISTINCT least(a, b) AS a, greatest(a, b) AS b FROM pairs
+     )
+     INSERT INTO duplicate_candidates (initiative_a, initiative_b, score, distance_m, name_similarity, shared_contacts, run_id)
+     SELECT o.a, o.b,
+            round((0.5 * f.similarity + 0.3 * greatest(0, 1 - f.distance / 150) + 0.2 * least(1, cardinality(f.shared)))::numeric, 3),
+            round(f.distance::numeric, 1), round(f.similarity::numeric, 3), f.shared, "
+    ));
+    st.push_bind::<BigInt, _>(run_id);
+    st.push_sql(
         " FROM ordered o
          JOIN initiatives x ON x.id = o.a
          JOIN initiatives y ON y.id = o.b
@@ -796,9 +818,90 @@ fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
          WHERE x.moderation NOT IN ('archived', 'rejected', 'withdrawn', 'merged')
            AND y.moderation NOT IN ('archived', 'rejected', 'withdrawn', 'merged')
          ON CONFLICT (initiative_a, initiative_b) DO NOTHING",
-    )
-    .execute(conn)?;
+    );
+    let found = st.execute(conn)?;
     Ok(i32::try_from(found).unwrap_or(i32::MAX))
+}
+
+/// `SELECT a, b`: the touched initiatives' close pairs with similar names, by a probe of the
+/// point index for each (an import of a few records into a large directory).
+fn probed_pairs() -> String {
+    format!(
+        "SELECT t.id AS a, o.id AS b FROM dup_touched t
+         -- Candidates from the point index in a box of degrees (150 m on the sphere, 1 %
+         -- wider, as `near`; the longitude span widens with the latitude), then measured. A
+         -- pair across the antimeridian is not looked for.
+         JOIN initiatives o ON o.point && ST_Expand(t.point, {span} / greatest(cos(radians(ST_Y(t.point))), 0.0001), {span})
+             AND ST_DWithin(o.point::geography, t.point::geography, {DUPLICATE_RADIUS_M}, false) AND o.id <> t.id
+         WHERE similarity(archipel_unaccent(lower(o.name)), archipel_unaccent(lower(t.name))) >= 0.5",
+        span = crate::listing::latitude_span(DUPLICATE_RADIUS_M)
+    )
+}
+
+/// The width in degrees of longitude of the grid's cells in latitude band `band` (SQL): at
+/// least the longitude span of the radius at every latitude of the band and of its two
+/// neighbours (the span widens towards the poles; capped there, as the point index's box is).
+fn grid_width(band: &str) -> String {
+    let h = crate::listing::latitude_span(DUPLICATE_RADIUS_M);
+    format!("({h} / greatest(cos(radians(least(90, (abs({band}) + 2) * {h}))), 0.0001))")
+}
+
+/// `SELECT a, b`: the touched initiatives' close pairs with similar names, found on a grid —
+/// for an import touching a large share of the directory (a first import). One probe of the
+/// point index per initiative read each neighbour's whole row at random (a first import of 1M
+/// spent 200 s on it); here every initiative's point and normalised name are read once into a
+/// grid of cells ~150 m high (bands of latitude) and as wide as the radius spans in longitude
+/// in that band, and each touched initiative is matched by a hash join with the nine cells
+/// around it: every pair within the radius is in them. A pair of two touched initiatives is
+/// taken once; a cheap flat-earth distance (a few per cent wider) drops most cell neighbours
+/// before the exact test on the sphere and the names' comparison. As with the probes, a pair
+/// across the antimeridian is not looked for.
+fn grid_pairs(conn: &mut PgConnection) -> StoreResult<String> {
+    let h = crate::listing::latitude_span(DUPLICATE_RADIUS_M);
+    diesel::sql_query(format!(
+        "CREATE TEMP TABLE dup_grid ON COMMIT DROP AS
+         SELECT g.*, floor(g.lon / {width})::int AS cell FROM (
+             SELECT i.id, i.point, ST_Y(i.point) AS lat, ST_X(i.point) AS lon,
+                    cos(radians(ST_Y(i.point))) AS k, archipel_unaccent(lower(i.name)) AS norm,
+                    floor(ST_Y(i.point) / {h})::int AS band, t.id IS NOT NULL AS touched
+             FROM initiatives i LEFT JOIN dup_touched t ON t.id = i.id
+             -- Pairs with these are not candidates (see the insert).
+             WHERE i.moderation NOT IN ('archived', 'rejected', 'withdrawn', 'merged')) AS g",
+        width = grid_width("g.band"),
+    ))
+    .execute(conn)?;
+    diesel::sql_query("ANALYZE dup_grid").execute(conn)?;
+    // A hash join on the two keys: a merge join sorted the nine probes of each initiative (9M
+    // rows at 1M) on disk first.
+    diesel::sql_query("SET LOCAL enable_mergejoin = off").execute(conn)?;
+    diesel::sql_query(format!(
+        "CREATE TEMP TABLE dup_near ON COMMIT DROP AS
+         SELECT c.a, c.b FROM (
+             SELECT p.id AS a, g.id AS b, p.point AS ap, g.point AS bp, p.norm AS an, g.norm AS bn
+             FROM (SELECT t.id, t.point, t.norm, t.lat, t.lon, t.k, t.band + db.d AS band,
+                          floor(t.lon / {width})::int + dc.d AS cell
+                   FROM dup_grid t
+                   CROSS JOIN (VALUES (-1), (0), (1)) AS db(d)
+                   CROSS JOIN (VALUES (-1), (0), (1)) AS dc(d)
+                   -- Kept apart (OFFSET 0), so that both keys are the join's: joined first on
+                   -- the band alone, each initiative met its whole band of latitude.
+                   WHERE t.touched OFFSET 0) AS p
+             JOIN dup_grid g ON g.band = p.band AND g.cell = p.cell
+             WHERE (NOT g.touched OR p.id < g.id)
+               -- Flat-earth, with the smaller of the two latitudes' scales: never shorter
+               -- than on the sphere but within a few hundred metres of a pole.
+               AND (abs(p.lat) >= 89 OR (g.lat - p.lat) * (g.lat - p.lat)
+                    + (g.lon - p.lon) * (g.lon - p.lon) * least(p.k, g.k) * least(p.k, g.k) <= {limit})
+             OFFSET 0) AS c
+         -- The exact test first, then the names: each costs a few microseconds.
+         WHERE CASE WHEN ST_DWithin(c.ap::geography, c.bp::geography, {DUPLICATE_RADIUS_M}, false)
+                    THEN similarity(c.an, c.bn) >= 0.5 END",
+        width = grid_width("t.band + db.d"),
+        limit = h * h * 1.03,
+    ))
+    .execute(conn)?;
+    diesel::sql_query("SET LOCAL enable_mergejoin = DEFAULT").execute(conn)?;
+    Ok("SELECT a, b FROM dup_near".into())
 }
 
 #[cfg(test)]

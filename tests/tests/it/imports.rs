@@ -1209,3 +1209,141 @@ async fn a_large_import_leaves_its_tables_vacuumed_and_analysed_for_the_next_run
     let after_large = tidied(&desk);
     assert_eq!((after_large.vacuumed, after_large.analysed), (4, 4));
 }
+
+/// A deterministic spread of `count` points around (`lon`, `lat`), `span` degrees wide, with
+/// names from a small vocabulary (so that many close ones are alike), and no contact details.
+fn crowded_features(
+    seed: &mut u64,
+    prefix: &str,
+    count: usize,
+    lon: f64,
+    lat: f64,
+    span: f64,
+) -> Vec<Value> {
+    const KINDS: [&str; 4] = [
+        "Jardin partagé",
+        "Repair café",
+        "Atelier vélo",
+        "Ressourcerie",
+    ];
+    const PLACES: [&str; 6] = [
+        "du centre",
+        "des Lilas",
+        "de la gare",
+        "du port",
+        "Nord",
+        "Saint-Michel",
+    ];
+    let mut next = || {
+        *seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (*seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..count)
+        .map(|n| {
+            let (x, y) = (next() - 0.5, next() - 0.5);
+            let name = format!(
+                "{} {}",
+                KINDS[(next() * 4.0) as usize],
+                PLACES[(next() * 6.0) as usize]
+            );
+            // Longitude spans shrink with the latitude: the same ground spread everywhere.
+            let point = [lon + x * span / lat.to_radians().cos(), lat + y * span];
+            json!({"type": "Feature", "id": format!("{prefix}{n}"),
+                   "geometry": {"type": "Point", "coordinates": point},
+                   "properties": {"name": name}})
+        })
+        .collect()
+}
+
+/// Serves `features` as the feed of a new source `id` of gardens and imports it.
+async fn import_features(desk: &Desk, id: &str, features: Vec<Value>) -> Outcome {
+    let file = format!("{id}.geojson");
+    desk.feeds.put(
+        &file,
+        json!({"type": "FeatureCollection", "features": features}).to_string(),
+    );
+    desk.declare(
+        id,
+        "geojson",
+        &file,
+        json!({"default_category": "shared-garden"}),
+    )
+    .unwrap();
+    desk.import(id).await
+}
+
+/// Every pair of initiatives within 150 m on the sphere with similar names (the definition;
+/// a box of 0.01°, at least 380 m wide at the crowds' latitudes, only spares measuring pairs
+/// of distant crowds) minus the candidates found, and the other way round.
+fn missed_and_extra_duplicates(desk: &Desk) -> (i64, i64, i64) {
+    let expected = "SELECT a.id AS a, b.id AS b FROM initiatives a JOIN initiatives b ON a.id < b.id
+         WHERE a.point && ST_Expand(b.point, 0.01)
+           AND ST_DWithin(a.point::geography, b.point::geography, 150, false)
+           AND similarity(archipel_unaccent(lower(a.name)), archipel_unaccent(lower(b.name))) >= 0.5";
+    let found = "SELECT initiative_a, initiative_b FROM duplicate_candidates";
+    (
+        desk.count(&format!("SELECT count(*) AS n FROM ({expected}) e")),
+        desk.count(&format!(
+            "SELECT count(*) AS n FROM ({expected} EXCEPT {found}) e"
+        )),
+        desk.count(&format!(
+            "SELECT count(*) AS n FROM ({found} EXCEPT {expected}) e"
+        )),
+    )
+}
+
+#[actix_web::test]
+async fn a_large_first_import_finds_every_close_pair_with_similar_names() {
+    let desk = desk().await;
+    let mut seed = 7;
+    // Crowds in Toulouse, across the equator and the prime meridian, in the far north (the
+    // grid's cells widen with the latitude) and the south.
+    let mut features = crowded_features(&mut seed, "t", 600, 1.44, 43.6, 0.015);
+    features.extend(crowded_features(&mut seed, "e", 300, 0.0, 0.0, 0.01));
+    features.extend(crowded_features(&mut seed, "n", 300, 18.96, 69.65, 0.01));
+    features.extend(crowded_features(&mut seed, "s", 300, 55.45, -21.1, 0.01));
+    assert!(features.len() as i64 >= archipel_store::sync::GRID_MIN_TOUCHED);
+    // A first import of 1,500 records into an empty directory: the pairs are found on the grid.
+    let outcome = import_features(&desk, "crowd", features).await;
+    assert_ok(&outcome);
+    let (expected, missed, extra) = missed_and_extra_duplicates(&desk);
+    assert!(
+        expected > 300,
+        "the crowds make many candidates: {expected}"
+    );
+    assert_eq!((missed, extra), (0, 0), "of {expected} candidates");
+    assert_eq!(i64::from(outcome.counts.duplicates), expected);
+    for (place, filter) in [
+        (
+            "across the prime meridian",
+            "least(ST_X(x.point), ST_X(y.point)) < 0 AND greatest(ST_X(x.point), ST_X(y.point)) > 0",
+        ),
+        (
+            "across the equator",
+            "least(ST_Y(x.point), ST_Y(y.point)) < 0 AND greatest(ST_Y(x.point), ST_Y(y.point)) > 0",
+        ),
+        ("in the far north", "ST_Y(x.point) > 69"),
+        ("in the south", "ST_Y(x.point) < -20"),
+    ] {
+        let n = desk.count(&format!(
+            "SELECT count(*) AS n FROM duplicate_candidates d JOIN initiatives x ON x.id = d.initiative_a
+             JOIN initiatives y ON y.id = d.initiative_b WHERE {filter}"
+        ));
+        assert!(n > 0, "no candidate {place}");
+    }
+
+    // A few records of another source among them: each probes the point index.
+    let few = crowded_features(&mut seed, "o", 20, 1.44, 43.6, 0.015);
+    let outcome = import_features(&desk, "few", few).await;
+    assert_ok(&outcome);
+    let (all, missed, extra) = missed_and_extra_duplicates(&desk);
+    assert!(
+        outcome.counts.duplicates > 5,
+        "{:?}",
+        outcome.counts.duplicates
+    );
+    assert_eq!(i64::from(outcome.counts.duplicates), all - expected);
+    assert_eq!((missed, extra), (0, 0), "of {all} candidates");
+}
