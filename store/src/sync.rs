@@ -751,6 +751,12 @@ const DUPLICATE_RADIUS_M: f64 = 150.0;
 pub const GRID_MIN_TOUCHED: i64 = 1_000;
 const GRID_SHARE: f64 = 32.0;
 
+/// Whether an import touching `touched` initiatives of a table of about `table_rows` looks for
+/// close pairs on the grid.
+pub fn duplicates_on_grid(touched: i64, table_rows: f64) -> bool {
+    touched >= GRID_MIN_TOUCHED && touched as f64 * GRID_SHARE >= table_rows
+}
+
 /// Candidates among the initiatives this run created, updated or restored: within 150 m with
 /// similar names (trigram similarity ≥ 0.5), or sharing a website, phone number or e-mail.
 fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
@@ -776,7 +782,7 @@ fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
         "SELECT greatest(reltuples, 0)::float8 AS rows FROM pg_class WHERE oid = 'initiatives'::regclass",
     )
     .get_result(conn)?;
-    let near = if touched >= GRID_MIN_TOUCHED && touched as f64 * GRID_SHARE >= table.rows {
+    let near = if duplicates_on_grid(touched, table.rows) {
         grid_pairs(conn)?
     } else {
         probed_pairs()

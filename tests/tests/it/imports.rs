@@ -5,6 +5,7 @@ use archipel_api::Settings;
 use archipel_importer::run::{self, Outcome};
 use archipel_importer::{FetchSettings, RunOptions, Silent};
 use archipel_store::import_run::RunStatus;
+use archipel_store::sync::duplicates_on_grid;
 use archipel_tests::feeds::FeedServer;
 use archipel_tests::{TestApp, repo_file};
 use diesel::{QueryableByName, RunQueryDsl};
@@ -1304,7 +1305,11 @@ async fn a_large_first_import_finds_every_close_pair_with_similar_names() {
     features.extend(crowded_features(&mut seed, "e", 300, 0.0, 0.0, 0.01));
     features.extend(crowded_features(&mut seed, "n", 300, 18.96, 69.65, 0.01));
     features.extend(crowded_features(&mut seed, "s", 300, 55.45, -21.1, 0.01));
-    assert!(features.len() as i64 >= archipel_store::sync::GRID_MIN_TOUCHED);
+    let rows = "SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = 'initiatives'::regclass";
+    assert!(duplicates_on_grid(
+        features.len() as i64,
+        desk.count(rows) as f64
+    ));
     // A first import of 1,500 records into an empty directory: the pairs are found on the grid.
     let outcome = import_features(&desk, "crowd", features).await;
     assert_ok(&outcome);
@@ -1336,6 +1341,10 @@ async fn a_large_first_import_finds_every_close_pair_with_similar_names() {
 
     // A few records of another source among them: each probes the point index.
     let few = crowded_features(&mut seed, "o", 20, 1.44, 43.6, 0.015);
+    assert!(!duplicates_on_grid(
+        few.len() as i64,
+        desk.count(rows) as f64
+    ));
     let outcome = import_features(&desk, "few", few).await;
     assert_ok(&outcome);
     let (all, missed, extra) = missed_and_extra_duplicates(&desk);
