@@ -752,6 +752,9 @@ fn withdraw_missing(conn: &mut PgConnection, target: &Target) -> StoreResult<i32
     Ok(i32::try_from(withdrawn).unwrap_or(i32::MAX))
 }
 
+/// The moderations whose initiatives are never duplicate candidates.
+const NOT_CANDIDATES: &str = "('archived', 'rejected', 'withdrawn', 'merged')";
+
 /// How far apart two initiatives may be to be duplicate candidates by their names, in metres.
 const DUPLICATE_RADIUS_M: f64 = 150.0;
 
@@ -782,17 +785,12 @@ fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
     if touched == 0 {
         return Ok(0);
     }
-    #[derive(QueryableByName)]
-    struct Estimate {
-        #[diesel(sql_type = diesel::sql_types::Double)]
-        rows: f64,
-    }
     // The planner's estimate of the table's rows (0 before its first analysis): enough to choose.
-    let table: Estimate = diesel::sql_query(
-        "SELECT greatest(reltuples, 0)::float8 AS rows FROM pg_class WHERE oid = 'initiatives'::regclass",
+    let table: Live = diesel::sql_query(
+        "SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = 'initiatives'::regclass",
     )
     .get_result(conn)?;
-    let near = if duplicates_on_grid(touched, table.rows) {
+    let near = if duplicates_on_grid(touched, table.n as f64) {
         grid_pairs(conn)?
     } else {
         probed_pairs()
@@ -820,7 +818,7 @@ fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
             round(f.distance::numeric, 1), round(f.similarity::numeric, 3), f.shared, "
     ));
     st.push_bind::<BigInt, _>(run_id);
-    st.push_sql(
+    st.push_sql(format!(
         " FROM ordered o
          JOIN initiatives x ON x.id = o.a
          JOIN initiatives y ON y.id = o.b
@@ -831,10 +829,10 @@ fn find_duplicates(conn: &mut PgConnection, run_id: i64) -> StoreResult<i32> {
                  ('website', archipel_norm_website(x.website) = archipel_norm_website(y.website)),
                  ('phone', archipel_norm_phone(x.phone) = archipel_norm_phone(y.phone)),
                  ('email', lower(x.email) = lower(y.email))) AS v(c, same) WHERE same) AS shared) f
-         WHERE x.moderation NOT IN ('archived', 'rejected', 'withdrawn', 'merged')
-           AND y.moderation NOT IN ('archived', 'rejected', 'withdrawn', 'merged')
-         ON CONFLICT (initiative_a, initiative_b) DO NOTHING",
-    );
+         WHERE x.moderation NOT IN {NOT_CANDIDATES}
+           AND y.moderation NOT IN {NOT_CANDIDATES}
+         ON CONFLICT (initiative_a, initiative_b) DO NOTHING"
+    ));
     let found = st.execute(conn)?;
     Ok(i32::try_from(found).unwrap_or(i32::MAX))
 }
@@ -882,7 +880,7 @@ fn grid_pairs(conn: &mut PgConnection) -> StoreResult<String> {
                     floor(ST_Y(i.point) / {h})::int AS band, t.id IS NOT NULL AS touched
              FROM initiatives i LEFT JOIN dup_touched t ON t.id = i.id
              -- Pairs with these are not candidates (see the insert).
-             WHERE i.moderation NOT IN ('archived', 'rejected', 'withdrawn', 'merged')) AS g",
+             WHERE i.moderation NOT IN {NOT_CANDIDATES}) AS g",
         width = grid_width("g.band"),
     ))
     .execute(conn)?;

@@ -1258,6 +1258,20 @@ fn crowded_features(
         .collect()
 }
 
+/// Imports `features` as a new source `id` and checks that the candidates are exactly the
+/// definition's pairs (see [`missed_and_extra_duplicates`]); the outcome and how many there are.
+async fn import_and_compare_duplicates(
+    desk: &Desk,
+    id: &str,
+    features: Vec<Value>,
+) -> (Outcome, i64) {
+    let outcome = import_features(desk, id, features).await;
+    assert_ok(&outcome);
+    let (expected, missed, extra) = missed_and_extra_duplicates(desk);
+    assert_eq!((missed, extra), (0, 0), "of {expected} candidates");
+    (outcome, expected)
+}
+
 /// Serves `features` as the feed of a new source `id` of gardens and imports it.
 async fn import_features(desk: &Desk, id: &str, features: Vec<Value>) -> Outcome {
     let file = format!("{id}.geojson");
@@ -1311,14 +1325,11 @@ async fn a_large_first_import_finds_every_close_pair_with_similar_names() {
         desk.count(rows) as f64
     ));
     // A first import of 1,500 records into an empty directory: the pairs are found on the grid.
-    let outcome = import_features(&desk, "crowd", features).await;
-    assert_ok(&outcome);
-    let (expected, missed, extra) = missed_and_extra_duplicates(&desk);
+    let (outcome, expected) = import_and_compare_duplicates(&desk, "crowd", features).await;
     assert!(
         expected > 300,
         "the crowds make many candidates: {expected}"
     );
-    assert_eq!((missed, extra), (0, 0), "of {expected} candidates");
     assert_eq!(i64::from(outcome.counts.duplicates), expected);
     for (place, filter) in [
         (
@@ -1345,14 +1356,11 @@ async fn a_large_first_import_finds_every_close_pair_with_similar_names() {
         few.len() as i64,
         desk.count(rows) as f64
     ));
-    let outcome = import_features(&desk, "few", few).await;
-    assert_ok(&outcome);
-    let (all, missed, extra) = missed_and_extra_duplicates(&desk);
+    let (outcome, all) = import_and_compare_duplicates(&desk, "few", few).await;
     assert!(
         outcome.counts.duplicates > 5,
         "{:?}",
         outcome.counts.duplicates
     );
     assert_eq!(i64::from(outcome.counts.duplicates), all - expected);
-    assert_eq!((missed, extra), (0, 0), "of {all} candidates");
 }
