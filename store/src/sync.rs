@@ -524,7 +524,7 @@ pub fn tidy_after_large_write(conn: &mut PgConnection) {
 /// run unless it is a conflict (created and updated rows were given it, an unchanged one had it,
 /// a conflict's differs and was kept). Only a merged record's row is read, to compare (its hash
 /// changes only when its record updated the kept initiative). Joining the feed's records with
-/// their rows instead read the whole table after a first import (13 s at 1M).
+/// their rows instead read the whole table after a first import (14 s at 1M).
 fn remember_digests(conn: &mut PgConnection) -> StoreResult<()> {
     diesel::sql_query(
         "WITH n AS MATERIALIZED (
