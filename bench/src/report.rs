@@ -98,6 +98,7 @@ impl Results {
                 one.map(|r| r <= limit),
             )
         };
+        let sizes = self.datasets();
         rows.push(ratio("Q1 bbox ≈1000", 1.5, "Q1 ≈1k features"));
         rows.push(ratio("Q1 bbox ≈10000", 1.3, "Q1 ≈10k features"));
         // One scenario's p50 against a reference scenario's, one client. The search targets
@@ -120,7 +121,7 @@ impl Results {
                     r.map(|r| r <= limit),
                 )
             };
-        for &size in &self.datasets() {
+        for &size in &sizes {
             rows.push(versus(
                 size,
                 "Q2b search box (suggest, 4 letters)",
@@ -181,10 +182,9 @@ impl Results {
             ));
         }
         // Like the search targets, martin's at every size measured.
-        for (&d, z) in self
-            .datasets()
+        for (&d, z) in sizes
             .iter()
-            .flat_map(|d| crate::martin::ZOOMS.iter().map(move |z| (d, z)))
+            .flat_map(|d| crate::martin::ZOOMS.map(|z| (d, z)))
         {
             for (ours, label) in [("Q6 tile", "uncached"), ("Q6 cached tile", "both cached")] {
                 let peer = format!("{ours} z{z} (martin)");
