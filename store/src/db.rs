@@ -1,12 +1,90 @@
 //! Connection pools.
 
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, PooledConnection};
-use diesel::{PgConnection, RunQueryDsl};
-use std::time::Duration;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, ManageConnection, PooledConnection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use std::time::{Duration, Instant};
 
-pub type Pool = diesel::r2d2::Pool<ConnectionManager<PgConnection>>;
-pub type Conn = PooledConnection<ConnectionManager<PgConnection>>;
+pub type Pool = diesel::r2d2::Pool<Manager>;
+pub type Conn = PooledConnection<Manager>;
+
+/// How long after its last successful statement a pooled connection is handed out without
+/// being checked first.
+pub const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
+/// What a connection's last statement told about the connection itself, kept up to date by
+/// diesel's instrumentation events.
+#[derive(Debug, Default)]
+struct Health {
+    /// When a statement last completed without error.
+    last_ok: Option<Instant>,
+    /// The last statement failed because the connection is gone.
+    lost: bool,
+}
+
+impl Instrumentation for Health {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::FinishQuery { error, .. } = event {
+            match error {
+                None => {
+                    self.last_ok = Some(Instant::now());
+                    self.lost = false;
+                }
+                Some(e) => {
+                    self.last_ok = None;
+                    self.lost = matches!(
+                        e,
+                        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+                            | DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _)
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn health(conn: &mut PgConnection) -> Option<&Health> {
+    conn.instrumentation().downcast_ref::<Health>()
+}
+
+/// The pools' connection manager: diesel's, except that a connection is checked (`SELECT 1`)
+/// at check-out only when it has not completed a statement within [`TRUSTED_FOR`] (or the
+/// pool's own window, see [`pool_trusting`]). A busy
+/// pool thus skips a round trip per request (0.067 ms over TCP, 4 % of a z14 tile at 100k
+/// initiatives), while a connection left idle across a database restart is still checked and
+/// replaced. One that dies while in use fails its statement; it is then discarded when it comes
+/// back (connection lost) or checked at its next check-out (any other error).
+#[derive(Debug)]
+pub struct Manager {
+    inner: ConnectionManager<PgConnection>,
+    trusted_for: Duration,
+}
+
+impl ManageConnection for Manager {
+    type Connection = PgConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConnection, Self::Error> {
+        let mut conn = self.inner.connect()?;
+        conn.set_instrumentation(Health::default());
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
+        let trusted = health(conn)
+            .and_then(|h| h.last_ok)
+            .is_some_and(|t| t.elapsed() < self.trusted_for);
+        if trusted {
+            return Ok(());
+        }
+        self.inner.is_valid(conn)
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        self.inner.has_broken(conn) || health(conn).is_some_and(|h| h.lost)
+    }
+}
 
 /// Limits a pool's connections run under; `None` leaves PostgreSQL's default (no limit).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -68,18 +146,32 @@ pub fn pool(database_url: &str, max_size: u32) -> Pool {
     pool_with(database_url, max_size, Limits::default())
 }
 
-/// A pool whose connections run under `limits`. Each connection is checked (`SELECT 1`, a few
-/// tens of microseconds) when it is taken, so that after the database restarted the dead ones
+/// A pool whose connections run under `limits`. A connection is checked when it is taken unless
+/// it has just been used (see [`Manager`]), so that after the database restarted the dead ones
 /// are replaced instead of failing a request each; when none can be had within 3 s, the caller
 /// gets [`crate::StoreError::Pool`] (answered 503).
 pub fn pool_with(database_url: &str, max_size: u32, limits: Limits) -> Pool {
+    pool_trusting(database_url, max_size, limits, TRUSTED_FOR)
+}
+
+/// [`pool_with`], with connections handed out unchecked for `trusted_for` after their last
+/// successful statement.
+pub fn pool_trusting(
+    database_url: &str,
+    max_size: u32,
+    limits: Limits,
+    trusted_for: Duration,
+) -> Pool {
     diesel::r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(3))
         .test_on_check_out(true)
         .connection_customizer(Box::new(Session::new(limits)))
-        .build_unchecked(ConnectionManager::new(database_url))
+        .build_unchecked(Manager {
+            inner: ConnectionManager::new(database_url),
+            trusted_for,
+        })
 }
 
 #[derive(diesel::QueryableByName)]

@@ -6,8 +6,9 @@ use archipel_api::{AppState, Settings};
 use archipel_importer::run::{self, Outcome};
 use archipel_importer::{FetchSettings, RunOptions, Silent};
 use archipel_store::cluster::{APP_DATABASE, LocalCluster};
+use archipel_store::error::Fault;
 use archipel_store::import_run::{ABANDONED, RunStatus};
-use archipel_store::migrate;
+use archipel_store::{StoreError, db, migrate};
 use archipel_tests::feeds::FeedServer;
 use archipel_tests::{TestApp, archipel_binary, free_port};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
@@ -122,6 +123,60 @@ async fn a_database_restart_is_answered_503_and_the_service_resumes_by_itself() 
 }
 
 /// A GeoJSON feed of `n` shared gardens.
+#[derive(QueryableByName)]
+struct Pid {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+}
+
+fn backend_pid(conn: &mut PgConnection) -> diesel::QueryResult<i32> {
+    Ok(diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result::<Pid>(conn)?
+        .pid)
+}
+
+/// Ends a server process the way an administrator or a restart does, and waits until it is gone.
+fn terminate(admin: &mut PgConnection, pid: i32) {
+    diesel::sql_query("SELECT pg_terminate_backend($1, 10000)::text AS t")
+        .bind::<diesel::sql_types::Integer, _>(pid)
+        .get_result::<Text>(admin)
+        .expect("terminate the backend");
+}
+
+/// A pooled connection is checked at check-out only when it has not been used for a while (the
+/// check is a round trip, skipped on a busy pool). Either way, a connection the server dropped
+/// is replaced by the pool: at once when it sat idle; after the one statement that finds it gone
+/// (a 503 fault, not a request error) when it had just been used.
+#[test]
+fn a_connection_the_database_dropped_is_replaced_by_the_pool() {
+    let db = archipel_tests::TestDb::empty();
+    let mut admin = db.connect();
+
+    let busy = db::pool_trusting(&db.url, 1, db::Limits::default(), Duration::from_secs(600));
+    let first = backend_pid(&mut busy.get().unwrap()).unwrap();
+    terminate(&mut admin, first);
+    let lost = backend_pid(&mut busy.get().unwrap()).unwrap_err();
+    assert_eq!(
+        StoreError::Database(lost).fault(),
+        Some(Fault::Unreachable),
+        "a statement on a dropped connection is a fault of the database's availability"
+    );
+    let second = backend_pid(&mut busy.get().unwrap()).unwrap();
+    assert_ne!(
+        first, second,
+        "the dropped connection went back into the pool"
+    );
+
+    let idle_for = Duration::from_millis(300);
+    let quiet = db::pool_trusting(&db.url, 1, db::Limits::default(), idle_for);
+    let first = backend_pid(&mut quiet.get().unwrap()).unwrap();
+    terminate(&mut admin, first);
+    std::thread::sleep(idle_for + Duration::from_millis(100));
+    let second = backend_pid(&mut quiet.get().unwrap())
+        .expect("an idle connection is checked, and replaced, before it is handed out");
+    assert_ne!(first, second);
+}
+
 fn gardens(n: usize) -> String {
     let features: Vec<String> = (0..n)
         .map(|i| {
